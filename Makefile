@@ -1,0 +1,32 @@
+# classmeet — `make run` starts it, `make test` proves it. See README.md.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
+
+.PHONY: run test build generate fmt lint pg-stop clean
+
+run: build
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+build:
+	CGO_ENABLED=0 go build $(GOFLAGS_BUILD) -o bin/classmeet ./cmd/classmeet
+
+generate:
+	go tool templ generate
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+lint:
+	gofmt -l $$(git ls-files '*.go')
+	go vet ./...
+
+pg-stop:
+	scripts/pg.sh stop .data/pg
+
+clean:
+	-scripts/pg.sh stop .data/pg
+	-scripts/pg.sh stop .data/test-pg
+	rm -rf bin .data

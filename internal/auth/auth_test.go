@@ -1,0 +1,212 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"classmeet/internal/store"
+)
+
+var secret = []byte("0123456789abcdef0123456789abcdef")
+
+func TestSessionRoundTrip(t *testing.T) {
+	s := NewSessions(secret, time.Hour)
+	sid, uid, now := uuid.New(), uuid.New(), time.Now()
+	tok, err := s.Issue(sid, uid, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Verify(tok, now.Add(59*time.Minute))
+	if err != nil || c.SessionID != sid || c.UserID != uid {
+		t.Fatalf("Verify = %+v, %v", c, err)
+	}
+}
+
+// forge signs arbitrary claims with an arbitrary method and key.
+func forge(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(method, claims).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestSessionRefusals(t *testing.T) {
+	s := NewSessions(secret, time.Hour)
+	now := time.Now()
+	good := func() jwt.MapClaims {
+		return jwt.MapClaims{
+			"iss": Issuer, "aud": []string{sessionAudience}, "sub": uuid.NewString(), "jti": uuid.NewString(),
+			"iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+		}
+	}
+	key := deriveKey(secret, "session")
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	with := func(edit func(jwt.MapClaims)) jwt.MapClaims { c := good(); edit(c); return c }
+
+	valid := forge(t, jwt.SigningMethodHS256, key, good())
+	if _, err := s.Verify(valid, now); err != nil {
+		t.Fatalf("control token refused: %v", err)
+	}
+	parts := strings.Split(valid, ".")
+
+	tests := map[string]string{
+		"alg none":      forge(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, good()),
+		"wrong alg":     forge(t, jwt.SigningMethodHS512, key, good()),
+		"rsa alg":       forge(t, jwt.SigningMethodRS256, rsaKey, good()),
+		"wrong key":     forge(t, jwt.SigningMethodHS256, []byte("another secret, 32 bytes long..."), good()),
+		"raw secret":    forge(t, jwt.SigningMethodHS256, secret, good()),
+		"expired":       forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { c["exp"] = now.Add(-time.Minute).Unix() })),
+		"missing exp":   forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { delete(c, "exp") })),
+		"wrong aud":     forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { c["aud"] = []string{"classmeet/join"} })),
+		"missing aud":   forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { delete(c, "aud") })),
+		"wrong iss":     forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { c["iss"] = "someone-else" })),
+		"missing iss":   forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { delete(c, "iss") })),
+		"issued later":  forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { c["iat"] = now.Add(time.Hour).Unix() })),
+		"bad subject":   forge(t, jwt.SigningMethodHS256, key, with(func(c jwt.MapClaims) { c["sub"] = "admin" })),
+		"tampered body": parts[0] + "." + strings.TrimRight(parts[1], "=") + "x." + parts[2],
+		"tampered sig":  parts[0] + "." + parts[1] + "." + flip(parts[2]),
+		"garbage":       "not.a.jwt",
+		"empty":         "",
+	}
+	for name, tok := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := s.Verify(tok, now); !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("accepted or wrong error: %v", err)
+			}
+		})
+	}
+}
+
+func flip(s string) string {
+	b := []byte(s)
+	if b[0] == 'A' {
+		b[0] = 'B'
+	} else {
+		b[0] = 'A'
+	}
+	return string(b)
+}
+
+func TestLinks(t *testing.T) {
+	l := NewLinks(secret)
+	id, nonce := uuid.New(), NewLinkNonce()
+	tok := l.Token(id, nonce)
+	if len(tok) != 43 {
+		t.Errorf("token length %d", len(tok))
+	}
+	got, err := l.InviteeOf(tok)
+	if err != nil || got != id {
+		t.Fatalf("InviteeOf = %v, %v", got, err)
+	}
+	if !l.Matches(tok, id, nonce) {
+		t.Error("own token does not match")
+	}
+	if l.Matches(tok, id, NewLinkNonce()) {
+		t.Error("token matches after the nonce changed (renewed link)")
+	}
+	if l.Matches(tok, uuid.New(), nonce) {
+		t.Error("token matches another invitee")
+	}
+	if NewLinks([]byte("another secret, 32 bytes long...")).Matches(tok, id, nonce) {
+		t.Error("token matches under another server secret")
+	}
+	for _, bad := range []string{"", "short", tok + "A", "../../etc/passwd", strings.Repeat("A", 43), tok[:42] + "!"} {
+		if id2, err := l.InviteeOf(bad); err == nil && l.Matches(bad, id2, nonce) {
+			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+func TestPasswords(t *testing.T) {
+	p := NewPasswords(2)
+	ctx := context.Background()
+	h, err := p.Hash(ctx, "correct horse battery staple")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=65536,t=2,p=2$") {
+		t.Errorf("hash = %q", h)
+	}
+	if h2, _ := p.Hash(ctx, "correct horse battery staple"); h2 == h {
+		t.Error("two hashes of one password are equal: salt missing")
+	}
+	if ok, err := p.Verify(ctx, h, "correct horse battery staple"); !ok || err != nil {
+		t.Errorf("right password: %v, %v", ok, err)
+	}
+	if ok, _ := p.Verify(ctx, h, "correct horse battery stapl"); ok {
+		t.Error("wrong password accepted")
+	}
+	for _, bad := range []string{"", "$2a$12$abc", "$argon2id$v=19$m=65536,t=2,p=2$!!$!!", "$argon2id$v=19$m=999999999,t=2,p=2$c2FsdA$a2V5"} {
+		if ok, err := p.Verify(ctx, bad, "x"); ok || err == nil {
+			t.Errorf("malformed hash %q: %v, %v", bad, ok, err)
+		}
+	}
+	if err := CheckPasswordRules("short"); err == nil {
+		t.Error("short password accepted")
+	}
+	if err := CheckPasswordRules(strings.Repeat("x", MaxPasswordLen+1)); err == nil {
+		t.Error("huge password accepted")
+	}
+}
+
+func TestPasswordHashingIsBounded(t *testing.T) {
+	p := NewPasswords(1)
+	p.slots <- struct{}{} // the only slot is busy
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Hash(ctx, "whatever password"); !errors.Is(err, context.Canceled) {
+		t.Errorf("hash with every slot busy and ctx done: %v", err)
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	l := NewLimiter(time.Minute, 3)
+	now := time.Now()
+	for i := range 3 {
+		if !l.Allow("ip", now) {
+			t.Fatalf("attempt %d refused", i)
+		}
+	}
+	if l.Allow("ip", now) {
+		t.Error("fourth attempt allowed")
+	}
+	if !l.Allow("other", now) {
+		t.Error("another key is limited too")
+	}
+	if !l.Allow("ip", now.Add(time.Minute)) {
+		t.Error("not refilled after a minute")
+	}
+	l.Allow("ip", now.Add(time.Hour)) // sweeps
+	if len(l.buckets) != 1 {
+		t.Errorf("%d buckets kept after an idle hour, want only the one just used", len(l.buckets))
+	}
+}
+
+func TestCan(t *testing.T) {
+	tests := []struct {
+		role   store.Role
+		action Action
+		want   bool
+	}{
+		{store.RoleAdmin, ManageAccounts, true},
+		{store.RoleAdmin, ScheduleMeetings, true},
+		{store.RoleTeacher, ScheduleMeetings, true},
+		{store.RoleTeacher, ManageAccounts, false},
+		{store.Role("parent"), ScheduleMeetings, false},
+	}
+	for _, tt := range tests {
+		if got := Can(tt.role, tt.action); got != tt.want {
+			t.Errorf("Can(%s, %s) = %v", tt.role, tt.action, got)
+		}
+	}
+}

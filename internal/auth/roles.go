@@ -1,0 +1,27 @@
+package auth
+
+import "classmeet/internal/store"
+
+// Action is something an account may be allowed to do.
+type Action string
+
+const (
+	ManageAccounts   Action = "manage accounts"
+	ScheduleMeetings Action = "schedule meetings"
+)
+
+// permissions is the one table of what each account role may do.
+var permissions = map[store.Role][]Action{
+	store.RoleAdmin:   {ManageAccounts, ScheduleMeetings},
+	store.RoleTeacher: {ScheduleMeetings},
+}
+
+// Can reports whether role may do action.
+func Can(role store.Role, action Action) bool {
+	for _, a := range permissions[role] {
+		if a == action {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,207 @@
+// Package config loads classmeet's one immutable configuration from the
+// environment and validates it with messages that name the variable at fault.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is read once at start and never changed afterwards.
+type Config struct {
+	Addr        string   // CLASSMEET_ADDR: where the HTTP server listens
+	PublicURL   *url.URL // CLASSMEET_PUBLIC_URL: how browsers reach us (links, Origin checks)
+	TLSCert     string   // CLASSMEET_TLS_CERT: serve HTTPS with this certificate...
+	TLSKey      string   // CLASSMEET_TLS_KEY: ...and this key
+	TrustProxy  bool     // CLASSMEET_TRUST_PROXY: take the client IP from X-Forwarded-For
+	DatabaseURL string   // DATABASE_URL
+	DBMaxConns  int32    // CLASSMEET_DB_MAX_CONNS
+	Secret      []byte   // CLASSMEET_SECRET or CLASSMEET_SECRET_FILE: signs sessions and links
+
+	SessionTTL      time.Duration  // CLASSMEET_SESSION_TTL
+	LinkValidity    time.Duration  // CLASSMEET_LINK_VALIDITY: how long a join link lives after the meeting ends
+	DefaultTimeZone *time.Location // CLASSMEET_DEFAULT_TIME_ZONE: for new accounts
+
+	LogLevel  slog.Level // CLASSMEET_LOG_LEVEL: debug, info, warn, error
+	LogFormat string     // CLASSMEET_LOG_FORMAT: text or json
+}
+
+// SecureCookies reports whether browsers reach classmeet over HTTPS, directly
+// or through a TLS-terminating proxy, so cookies must be Secure.
+func (c Config) SecureCookies() bool {
+	return c.PublicURL.Scheme == "https"
+}
+
+// Load reads the configuration through getenv. Every problem found is
+// reported, not only the first, so one restart fixes them all.
+func Load(getenv func(string) string) (Config, error) {
+	l := loader{getenv: getenv}
+	c := Config{
+		Addr:        l.str("CLASSMEET_ADDR", "127.0.0.1:8080"),
+		TLSCert:     l.str("CLASSMEET_TLS_CERT", ""),
+		TLSKey:      l.str("CLASSMEET_TLS_KEY", ""),
+		TrustProxy:  l.boolean("CLASSMEET_TRUST_PROXY", false),
+		DatabaseURL: l.str("DATABASE_URL", ""),
+		DBMaxConns:  int32(l.integer("CLASSMEET_DB_MAX_CONNS", 20, 2, 1000)),
+
+		SessionTTL:      l.duration("CLASSMEET_SESSION_TTL", 12*time.Hour, 5*time.Minute, 90*24*time.Hour),
+		LinkValidity:    l.duration("CLASSMEET_LINK_VALIDITY", 7*24*time.Hour, 0, 366*24*time.Hour),
+		DefaultTimeZone: l.location("CLASSMEET_DEFAULT_TIME_ZONE", "UTC"),
+		LogLevel:        l.logLevel("CLASSMEET_LOG_LEVEL"),
+		LogFormat:       l.oneOf("CLASSMEET_LOG_FORMAT", "text", "text", "json"),
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		l.fail("CLASSMEET_ADDR", "want host:port, e.g. 127.0.0.1:8080 (%v)", err)
+	}
+	if c.DatabaseURL == "" {
+		l.fail("DATABASE_URL", "is required (e.g. postgres://user:pass@host/classmeet); `make run` sets it for you")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		l.fail("CLASSMEET_TLS_CERT", "and CLASSMEET_TLS_KEY must be set together")
+	}
+	c.Secret = l.secret()
+	c.PublicURL = l.publicURL(c.Addr, c.TLSCert != "")
+	return c, errors.Join(l.errs...)
+}
+
+type loader struct {
+	getenv func(string) string
+	errs   []error
+}
+
+func (l *loader) fail(name, format string, args ...any) {
+	l.errs = append(l.errs, fmt.Errorf("config: %s %s", name, fmt.Sprintf(format, args...)))
+}
+
+func (l *loader) str(name, def string) string {
+	if v := strings.TrimSpace(l.getenv(name)); v != "" {
+		return v
+	}
+	return def
+}
+
+func (l *loader) boolean(name string, def bool) bool {
+	v := l.getenv(name)
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		l.fail(name, "must be true or false, not %q", v)
+	}
+	return b
+}
+
+func (l *loader) integer(name string, def, lo, hi int) int {
+	v := l.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		l.fail(name, "must be a whole number from %d to %d, not %q", lo, hi, v)
+		return def
+	}
+	return n
+}
+
+func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration {
+	v := l.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < lo || d > hi {
+		l.fail(name, "must be a duration from %v to %v such as 12h or 30m, not %q", lo, hi, v)
+		return def
+	}
+	return d
+}
+
+func (l *loader) location(name, def string) *time.Location {
+	v := l.str(name, def)
+	loc, err := time.LoadLocation(v)
+	if err != nil || v == "Local" {
+		l.fail(name, "must be an IANA time zone such as Europe/London, not %q", v)
+		return time.UTC
+	}
+	return loc
+}
+
+func (l *loader) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(l.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	l.fail(name, "must be one of %s, not %q", strings.Join(allowed, ", "), v)
+	return def
+}
+
+func (l *loader) logLevel(name string) slog.Level {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(l.str(name, "info"))); err != nil {
+		l.fail(name, "must be debug, info, warn or error, not %q", l.getenv(name))
+	}
+	return lvl
+}
+
+// minSecretLen is the shortest secret accepted: 256 bits of an HMAC key.
+const minSecretLen = 32
+
+func (l *loader) secret() []byte {
+	v, file := l.getenv("CLASSMEET_SECRET"), l.getenv("CLASSMEET_SECRET_FILE")
+	switch {
+	case v != "" && file != "":
+		l.fail("CLASSMEET_SECRET", "and CLASSMEET_SECRET_FILE are both set; set one")
+		return nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			l.fail("CLASSMEET_SECRET_FILE", "cannot be read: %v", err)
+			return nil
+		}
+		v = strings.TrimSpace(string(b))
+		if len(v) < minSecretLen {
+			l.fail("CLASSMEET_SECRET_FILE", "must hold at least %d characters (e.g. `openssl rand -hex 32`), it holds %d", minSecretLen, len(v))
+		}
+	case v == "":
+		l.fail("CLASSMEET_SECRET", "is required: at least %d random characters (e.g. `openssl rand -hex 32`); `make run` makes one for you", minSecretLen)
+	case len(v) < minSecretLen:
+		l.fail("CLASSMEET_SECRET", "must be at least %d characters (e.g. `openssl rand -hex 32`), it is %d", minSecretLen, len(v))
+	}
+	return []byte(v)
+}
+
+func (l *loader) publicURL(addr string, tls bool) *url.URL {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	v := l.str("CLASSMEET_PUBLIC_URL", scheme+"://"+addr)
+	u, err := url.Parse(strings.TrimSuffix(v, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		l.fail("CLASSMEET_PUBLIC_URL", "must be an absolute http(s) URL such as https://meet.school.example, not %q", v)
+		return &url.URL{Scheme: scheme, Host: addr}
+	}
+	if u.Path != "" {
+		l.fail("CLASSMEET_PUBLIC_URL", "must not have a path (serve classmeet at the root of its host), not %q", v)
+	}
+	return u
+}
+
+// DatabaseURL reads only DATABASE_URL, for commands that need nothing else.
+func DatabaseURL(getenv func(string) string) (string, error) {
+	if u := strings.TrimSpace(getenv("DATABASE_URL")); u != "" {
+		return u, nil
+	}
+	return "", errors.New("config: DATABASE_URL is required (e.g. postgres://user:pass@host/classmeet)")
+}

@@ -1,0 +1,106 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodSecret = "0123456789abcdef0123456789abcdef"
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func base() map[string]string {
+	return map[string]string{"DATABASE_URL": "postgres://x@/db", "CLASSMEET_SECRET": goodSecret}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load(env(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "127.0.0.1:8080" || c.PublicURL.String() != "http://127.0.0.1:8080" {
+		t.Errorf("addr %q public %q", c.Addr, c.PublicURL)
+	}
+	if c.SecureCookies() {
+		t.Error("plain http must not ask for Secure cookies")
+	}
+	if c.SessionTTL != 12*time.Hour || c.LinkValidity != 7*24*time.Hour || c.DefaultTimeZone.String() != "UTC" {
+		t.Errorf("defaults: %+v", c)
+	}
+}
+
+func TestLoadHTTPSPublicURL(t *testing.T) {
+	kv := base()
+	kv["CLASSMEET_PUBLIC_URL"] = "https://meet.school.example/"
+	c, err := Load(env(kv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.SecureCookies() || c.PublicURL.String() != "https://meet.school.example" {
+		t.Errorf("public %q secure %v", c.PublicURL, c.SecureCookies())
+	}
+}
+
+func TestLoadSecretFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "secret")
+	if err := os.WriteFile(p, []byte(goodSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kv := base()
+	delete(kv, "CLASSMEET_SECRET")
+	kv["CLASSMEET_SECRET_FILE"] = p
+	c, err := Load(env(kv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(c.Secret) != goodSecret {
+		t.Errorf("secret %q", c.Secret)
+	}
+}
+
+func TestLoadRejects(t *testing.T) {
+	tests := []struct {
+		name, key, value, want string
+	}{
+		{"no database", "DATABASE_URL", "", "DATABASE_URL is required"},
+		{"no secret", "CLASSMEET_SECRET", "", "CLASSMEET_SECRET is required"},
+		{"short secret", "CLASSMEET_SECRET", "short", "CLASSMEET_SECRET must be at least 32"},
+		{"missing secret file", "CLASSMEET_SECRET_FILE", "/nonexistent/secret", "both set"},
+		{"bad addr", "CLASSMEET_ADDR", "8080", "CLASSMEET_ADDR want host:port"},
+		{"bad public url", "CLASSMEET_PUBLIC_URL", "ftp://x", "CLASSMEET_PUBLIC_URL must be an absolute http(s) URL"},
+		{"public url with path", "CLASSMEET_PUBLIC_URL", "https://x.example/meet", "must not have a path"},
+		{"bad time zone", "CLASSMEET_DEFAULT_TIME_ZONE", "Mars/Olympus", "CLASSMEET_DEFAULT_TIME_ZONE must be an IANA time zone"},
+		{"Local is not a zone", "CLASSMEET_DEFAULT_TIME_ZONE", "Local", "must be an IANA time zone"},
+		{"bad duration", "CLASSMEET_SESSION_TTL", "forever", "CLASSMEET_SESSION_TTL must be a duration"},
+		{"duration too short", "CLASSMEET_SESSION_TTL", "1s", "CLASSMEET_SESSION_TTL must be a duration"},
+		{"bad pool size", "CLASSMEET_DB_MAX_CONNS", "1", "CLASSMEET_DB_MAX_CONNS must be a whole number from 2"},
+		{"bad bool", "CLASSMEET_TRUST_PROXY", "maybe", "CLASSMEET_TRUST_PROXY must be true or false"},
+		{"bad log level", "CLASSMEET_LOG_LEVEL", "loud", "CLASSMEET_LOG_LEVEL must be"},
+		{"bad log format", "CLASSMEET_LOG_FORMAT", "xml", "CLASSMEET_LOG_FORMAT must be one of text, json"},
+		{"cert without key", "CLASSMEET_TLS_CERT", "/etc/cert.pem", "CLASSMEET_TLS_KEY must be set together"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kv := base()
+			kv[tt.key] = tt.value
+			_, err := Load(env(kv))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadReportsEveryProblem(t *testing.T) {
+	_, err := Load(env(map[string]string{"CLASSMEET_ADDR": "nope"}))
+	for _, want := range []string{"DATABASE_URL", "CLASSMEET_SECRET", "CLASSMEET_ADDR"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want it to name %s", err, want)
+		}
+	}
+}

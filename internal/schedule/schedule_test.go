@@ -1,0 +1,310 @@
+package schedule
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/google/uuid"
+
+	"classmeet/internal/store"
+)
+
+var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+func input() PlanInput {
+	return PlanInput{
+		Title: " Year 7 parents' evening ", Date: "2026-03-20", Time: "16:30", Duration: "15",
+		TimeZone: "Europe/London", LobbyPolicy: "everyone_waits", RecordingPolicy: "not_allowed",
+	}
+}
+
+func TestParsePlan(t *testing.T) {
+	p, err := ParsePlan(input(), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := time.Date(2026, 3, 20, 16, 30, 0, 0, time.UTC) // London is on GMT in March before the 29th
+	if p.Title != "Year 7 parents' evening" || !p.StartsAt.Equal(want) || p.DurationMinutes != 15 {
+		t.Errorf("plan = %+v", p)
+	}
+}
+
+func TestParsePlanRefuses(t *testing.T) {
+	tests := []struct {
+		name  string
+		edit  func(*PlanInput)
+		field string
+	}{
+		{"no title", func(in *PlanInput) { in.Title = "  " }, "title"},
+		{"long title", func(in *PlanInput) { in.Title = strings.Repeat("x", MaxTitleLen+1) }, "title"},
+		{"newline in title", func(in *PlanInput) { in.Title = "a\nb" }, "title"},
+		{"invalid utf8", func(in *PlanInput) { in.Title = "\xff" }, "title"},
+		{"long description", func(in *PlanInput) { in.Description = strings.Repeat("x", MaxDescriptionLen+1) }, "description"},
+		{"bad date", func(in *PlanInput) { in.Date = "20/03/2026" }, "start"},
+		{"bad time", func(in *PlanInput) { in.Time = "4pm" }, "start"},
+		{"past", func(in *PlanInput) { in.Date = "2026-02-01" }, "start"},
+		{"duration text", func(in *PlanInput) { in.Duration = "ten" }, "duration"},
+		{"duration short", func(in *PlanInput) { in.Duration = "4" }, "duration"},
+		{"duration long", func(in *PlanInput) { in.Duration = "721" }, "duration"},
+		{"unknown zone", func(in *PlanInput) { in.TimeZone = "Europe/Atlantis" }, "time_zone"},
+		{"Local zone", func(in *PlanInput) { in.TimeZone = "Local" }, "time_zone"},
+		{"lobby", func(in *PlanInput) { in.LobbyPolicy = "nobody" }, "lobby_policy"},
+		{"recording", func(in *PlanInput) { in.RecordingPolicy = "always" }, "recording_policy"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := input()
+			tt.edit(&in)
+			_, err := ParsePlan(in, now)
+			var fe FieldErrors
+			if !errors.As(err, &fe) || fe[tt.field] == "" {
+				t.Fatalf("err = %v, want a message for %q", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestLocalTimeAcrossDST(t *testing.T) {
+	london, _ := time.LoadLocation("Europe/London")
+	// Clocks go forward at 01:00 GMT on 29 March 2026.
+	before, err := LocalTime("2026-03-28", "10:00", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := LocalTime("2026-03-30", "10:00", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := after.Sub(before); got != 47*time.Hour {
+		t.Errorf("10:00 to 10:00 across spring-forward = %v, want 47h", got)
+	}
+	if _, off := after.Zone(); off != 3600 {
+		t.Errorf("after the change the offset is %d, want BST +3600", off)
+	}
+	if _, err := LocalTime("2026-03-29", "01:30", london); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("skipped time: err = %v", err)
+	}
+	// 01:30 happens twice on 25 October 2026; we mean the first (BST).
+	twice, err := LocalTime("2026-10-25", "01:30", london)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 10, 25, 0, 30, 0, 0, time.UTC); !twice.Equal(want) {
+		t.Errorf("repeated 01:30 = %v, want %v", twice.UTC(), want)
+	}
+	// A teacher in New York sees a London meeting at the right local time
+	// in the weeks when only America has changed its clocks.
+	ny, _ := time.LoadLocation("America/New_York")
+	if got := before.In(ny).Format("15:04"); got != "06:00" {
+		t.Errorf("London 10:00 on 28 March in New York = %s, want 06:00", got)
+	}
+}
+
+func meeting(cancelled bool) store.Meeting {
+	london, _ := time.LoadLocation("Europe/London")
+	m := store.Meeting{
+		ID: uuid.MustParse("6f1c2d7e-8a9b-4c0d-9e1f-2a3b4c5d6e7f"), Title: "Parents' evening; Year 7, Set 2",
+		Description: "Bring the reading diary.\nThanks!", StartsAt: time.Date(2026, 4, 2, 17, 0, 0, 0, london),
+		DurationMinutes: 45, TimeZone: "Europe/London", Sequence: 3,
+	}
+	if cancelled {
+		c := now
+		m.CancelledAt = &c
+	}
+	return m
+}
+
+func parseICS(t *testing.T, b []byte) (*ics.Calendar, *ics.VEvent) {
+	t.Helper()
+	cal, err := ics.ParseCalendar(bytes.NewReader(b))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, b)
+	}
+	evs := cal.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	return cal, evs[0]
+}
+
+func prop(c *ics.ComponentBase, p ics.ComponentProperty) string {
+	if v := c.GetProperty(p); v != nil {
+		return v.Value
+	}
+	return ""
+}
+
+func calProp(cal *ics.Calendar, p ics.Property) string {
+	for _, cp := range cal.CalendarProperties {
+		if cp.IANAToken == string(p) {
+			return cp.Value
+		}
+	}
+	return ""
+}
+
+func TestICSRequest(t *testing.T) {
+	e := Event{
+		Meeting: meeting(false), Host: store.User{Name: "Ms Smith", Email: "smith@school.example"},
+		JoinURL: "https://meet.school.example/j/abc", Domain: "meet.school.example",
+		Attendees: []store.Invitee{{Name: "Mr Jones", Email: "jones@home.example"}, {Name: "No Email"}},
+	}
+	b, err := ICS(e, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, ev := parseICS(t, b)
+	if got := calProp(cal, ics.PropertyMethod); got != "REQUEST" {
+		t.Errorf("METHOD = %q", got)
+	}
+	if ev.Id() != "6f1c2d7e-8a9b-4c0d-9e1f-2a3b4c5d6e7f@meet.school.example" {
+		t.Errorf("UID = %q", ev.Id())
+	}
+	start, err := ev.GetStartAt()
+	if err != nil || !start.Equal(e.Meeting.StartsAt) {
+		t.Errorf("DTSTART = %v, %v; want %v", start, err, e.Meeting.StartsAt)
+	}
+	if p := ev.GetProperty(ics.ComponentPropertyDtStart); p.ICalParameters["TZID"][0] != "Europe/London" || p.Value != "20260402T170000" {
+		t.Errorf("DTSTART property = %+v", p)
+	}
+	end, _ := ev.GetEndAt()
+	if end.Sub(start) != 45*time.Minute {
+		t.Errorf("DTEND - DTSTART = %v", end.Sub(start))
+	}
+	checks := map[ics.ComponentProperty]string{
+		ics.ComponentPropertySummary:     "Parents' evening; Year 7, Set 2",
+		ics.ComponentPropertySequence:    "3",
+		ics.ComponentPropertyStatus:      "CONFIRMED",
+		ics.ComponentPropertyUrl:         "https://meet.school.example/j/abc",
+		ics.ComponentPropertyLocation:    "https://meet.school.example/j/abc",
+		ics.ComponentPropertyOrganizer:   "mailto:smith@school.example",
+		ics.ComponentPropertyDescription: "Bring the reading diary.\nThanks!\n\nJoin: https://meet.school.example/j/abc",
+	}
+	for p, want := range checks {
+		if got := prop(&ev.ComponentBase, p); got != want {
+			t.Errorf("%s = %q, want %q", p, got, want)
+		}
+	}
+	att := ev.Attendees()
+	if len(att) != 1 || att[0].Email() != "jones@home.example" {
+		t.Errorf("attendees = %+v", att)
+	}
+}
+
+func TestICSCancel(t *testing.T) {
+	b, err := ICS(Event{Meeting: meeting(true), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, ev := parseICS(t, b)
+	if got := calProp(cal, ics.PropertyMethod); got != "CANCEL" {
+		t.Errorf("METHOD = %q", got)
+	}
+	if got := prop(&ev.ComponentBase, ics.ComponentPropertyStatus); got != "CANCELLED" {
+		t.Errorf("STATUS = %q", got)
+	}
+	if ev.Id() != "6f1c2d7e-8a9b-4c0d-9e1f-2a3b4c5d6e7f@x" {
+		t.Errorf("a cancellation must carry the invitation's UID, got %q", ev.Id())
+	}
+}
+
+// TestVTimezoneMatchesGo checks every observance against Go's own zone data:
+// a calendar using only the VTIMEZONE places the meeting where Go does.
+func TestVTimezoneMatchesGo(t *testing.T) {
+	for _, zone := range []string{"Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "UTC"} {
+		t.Run(zone, func(t *testing.T) {
+			loc, _ := time.LoadLocation(zone)
+			at := time.Date(2026, 7, 1, 12, 0, 0, 0, loc)
+			tz := vtimezone(loc, at)
+			if tz.GetProperty(ics.ComponentPropertyTzid).Value != zone {
+				t.Fatalf("TZID = %q", tz.GetProperty(ics.ComponentPropertyTzid).Value)
+			}
+			var last time.Time
+			for _, c := range tz.Components {
+				var cb *ics.ComponentBase
+				var dst bool
+				switch o := c.(type) {
+				case *ics.Standard:
+					cb = &o.ComponentBase
+				case *ics.Daylight:
+					cb, dst = &o.ComponentBase, true
+				default:
+					t.Fatalf("unexpected component %T", c)
+				}
+				from := parseOffset(t, prop(cb, ics.ComponentProperty(ics.PropertyTzoffsetfrom)))
+				to := parseOffset(t, prop(cb, ics.ComponentProperty(ics.PropertyTzoffsetto)))
+				local, err := time.ParseInLocation(icsLocal, prop(cb, ics.ComponentPropertyDtStart), time.FixedZone("", from))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !local.After(last) {
+					t.Errorf("observances out of order at %v", local)
+				}
+				last = local
+				name, off := local.In(loc).Zone()
+				if off != to || local.In(loc).IsDST() != dst || name != prop(cb, ics.ComponentProperty(ics.PropertyTzname)) {
+					t.Errorf("at %v: observance says %d dst=%v, Go says %s %d dst=%v", local.UTC(), to, dst, name, off, local.In(loc).IsDST())
+				}
+			}
+			wantObservances := map[string]int{"Europe/London": 7, "America/New_York": 7, "Australia/Sydney": 7, "Asia/Kolkata": 1, "UTC": 1}[zone]
+			if len(tz.Components) != wantObservances {
+				t.Errorf("%d observances, want %d", len(tz.Components), wantObservances)
+			}
+		})
+	}
+}
+
+func parseOffset(t *testing.T, s string) int {
+	t.Helper()
+	tm, err := time.Parse("-0700", s)
+	if err != nil {
+		t.Fatalf("offset %q: %v", s, err)
+	}
+	_, off := tm.Zone()
+	return off
+}
+
+func TestCheckLink(t *testing.T) {
+	m := meeting(false)
+	inv := store.Invitation{Meeting: m}
+	validity := 24 * time.Hour
+	if err := CheckLink(inv, validity, m.StartsAt); err != nil {
+		t.Errorf("at start: %v", err)
+	}
+	if err := CheckLink(inv, validity, m.EndsAt().Add(validity-time.Second)); err != nil {
+		t.Errorf("just before expiry: %v", err)
+	}
+	if err := CheckLink(inv, validity, m.EndsAt().Add(validity)); !errors.Is(err, ErrLinkExpired) {
+		t.Errorf("at expiry: %v", err)
+	}
+	revoked := inv
+	revoked.Invitee.RevokedAt = &now
+	if err := CheckLink(revoked, validity, m.StartsAt); !errors.Is(err, ErrLinkRevoked) {
+		t.Errorf("revoked: %v", err)
+	}
+	if err := CheckLink(store.Invitation{Meeting: meeting(true)}, validity, m.StartsAt); !errors.Is(err, ErrMeetingCancelled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestParseInvitee(t *testing.T) {
+	ni, err := ParseInvitee(InviteeInput{Name: " Mr Jones ", Email: "jones@home.example", ChildName: "Sam"})
+	if err != nil || ni.Name != "Mr Jones" || ni.Email != "jones@home.example" {
+		t.Fatalf("%+v, %v", ni, err)
+	}
+	for _, in := range []InviteeInput{
+		{Name: ""},
+		{Name: "x", Email: "not an email"},
+		{Name: "x", Email: "Jones <jones@home.example>"},
+		{Name: strings.Repeat("x", MaxNameLen+1)},
+		{Name: "x", ChildName: "a\tb"},
+	} {
+		if _, err := ParseInvitee(in); err == nil {
+			t.Errorf("accepted %+v", in)
+		}
+	}
+}

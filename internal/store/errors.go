@@ -1,0 +1,28 @@
+package store
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+var (
+	// ErrNotFound means no row matched: it does not exist, or it is not yours.
+	ErrNotFound = errors.New("not found")
+	// ErrEmailTaken means another account already uses that email address.
+	ErrEmailTaken = errors.New("an account with that email address already exists")
+	// ErrSetupDone means the first administrator has already been created.
+	ErrSetupDone = errors.New("classmeet is already set up")
+)
+
+// Unavailable reports whether err means the database could not be reached
+// (as opposed to refusing a query), so the caller should retry later.
+func Unavailable(err error) bool {
+	var connErr *pgconn.ConnectError
+	var netErr net.Error
+	return errors.As(err, &connErr) || errors.As(err, &netErr) || pgconn.SafeToRetry(err) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}

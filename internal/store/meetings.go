@@ -1,0 +1,164 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// LobbyPolicy says who waits in the lobby before a host admits them.
+type LobbyPolicy string
+
+const (
+	LobbyEveryoneWaits    LobbyPolicy = "everyone_waits"
+	LobbyInviteesAdmitted LobbyPolicy = "invitees_admitted"
+)
+
+// RecordingPolicy says whether a meeting may be recorded.
+type RecordingPolicy string
+
+const (
+	RecordingNotAllowed    RecordingPolicy = "not_allowed"
+	RecordingHostMayRecord RecordingPolicy = "host_may_record"
+)
+
+// Meeting is a scheduled meeting, owned by the teacher who hosts it.
+type Meeting struct {
+	ID              uuid.UUID       `db:"id"`
+	OwnerID         uuid.UUID       `db:"owner_id"`
+	Title           string          `db:"title"`
+	Description     string          `db:"description"`
+	StartsAt        time.Time       `db:"starts_at"`
+	DurationMinutes int             `db:"duration_minutes"`
+	TimeZone        string          `db:"time_zone"`
+	LobbyPolicy     LobbyPolicy     `db:"lobby_policy"`
+	RecordingPolicy RecordingPolicy `db:"recording_policy"`
+	Sequence        int             `db:"sequence"`
+	CreatedAt       time.Time       `db:"created_at"`
+	UpdatedAt       time.Time       `db:"updated_at"`
+	CancelledAt     *time.Time      `db:"cancelled_at"`
+}
+
+// EndsAt is when the meeting is planned to end.
+func (m Meeting) EndsAt() time.Time {
+	return m.StartsAt.Add(time.Duration(m.DurationMinutes) * time.Minute)
+}
+
+// Cancelled reports whether the teacher cancelled the meeting.
+func (m Meeting) Cancelled() bool { return m.CancelledAt != nil }
+
+// MeetingPlan is what a teacher decides about a meeting.
+type MeetingPlan struct {
+	Title, Description string
+	StartsAt           time.Time
+	DurationMinutes    int
+	TimeZone           string
+	LobbyPolicy        LobbyPolicy
+	RecordingPolicy    RecordingPolicy
+}
+
+// MeetingSummary is a meeting as the dashboard lists it.
+type MeetingSummary struct {
+	Meeting
+	InviteeCount int `db:"invitee_count"`
+}
+
+const meetingColumns = `id, owner_id, title, description, starts_at, duration_minutes, time_zone,
+	lobby_policy, recording_policy, sequence, created_at, updated_at, cancelled_at`
+
+// CreateMeeting schedules a meeting owned by ownerID.
+func (s *Store) CreateMeeting(ctx context.Context, ownerID uuid.UUID, p MeetingPlan) (Meeting, error) {
+	m, err := one[Meeting](s.pool.Query(ctx, `
+		INSERT INTO meetings (id, owner_id, title, description, starts_at, duration_minutes, time_zone, lobby_policy, recording_policy)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+meetingColumns,
+		uuid.New(), ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy))
+	if err != nil {
+		return Meeting{}, fmt.Errorf("store: create meeting %q: %w", p.Title, err)
+	}
+	return m, nil
+}
+
+// OwnedMeeting returns a meeting if ownerID owns it. Someone else's meeting
+// is ErrNotFound, exactly like a meeting that does not exist.
+func (s *Store) OwnedMeeting(ctx context.Context, ownerID, id uuid.UUID) (Meeting, error) {
+	m, err := one[Meeting](s.pool.Query(ctx,
+		`SELECT `+meetingColumns+` FROM meetings WHERE id = $1 AND owner_id = $2`, id, ownerID))
+	if err != nil {
+		return Meeting{}, fmt.Errorf("store: meeting %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// UpdateMeeting replaces the plan of a meeting ownerID owns and has not
+// cancelled, and bumps its iCalendar sequence.
+func (s *Store) UpdateMeeting(ctx context.Context, ownerID, id uuid.UUID, p MeetingPlan) (Meeting, error) {
+	m, err := one[Meeting](s.pool.Query(ctx, `
+		UPDATE meetings SET title = $3, description = $4, starts_at = $5, duration_minutes = $6,
+			time_zone = $7, lobby_policy = $8, recording_policy = $9, sequence = sequence + 1, updated_at = now()
+		WHERE id = $1 AND owner_id = $2 AND cancelled_at IS NULL RETURNING `+meetingColumns,
+		id, ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy))
+	if err != nil {
+		return Meeting{}, fmt.Errorf("store: update meeting %s: %w", id, err)
+	}
+	return m, nil
+}
+
+// CancelMeeting cancels a meeting ownerID owns. Cancelling twice is not an error.
+func (s *Store) CancelMeeting(ctx context.Context, ownerID, id uuid.UUID) error {
+	err := affected(s.pool.Exec(ctx, `
+		UPDATE meetings SET cancelled_at = coalesce(cancelled_at, now()),
+			sequence = sequence + CASE WHEN cancelled_at IS NULL THEN 1 ELSE 0 END, updated_at = now()
+		WHERE id = $1 AND owner_id = $2`, id, ownerID))
+	if err != nil {
+		return fmt.Errorf("store: cancel meeting %s: %w", id, err)
+	}
+	return nil
+}
+
+// UpcomingMeetings lists ownerID's meetings that have not ended by now, soonest first.
+func (s *Store) UpcomingMeetings(ctx context.Context, ownerID uuid.UUID, now time.Time) ([]MeetingSummary, error) {
+	ms, err := all[MeetingSummary](s.pool.Query(ctx, `
+		SELECT `+meetingColumns+`, (SELECT count(*) FROM invitees i WHERE i.meeting_id = m.id) AS invitee_count
+		FROM meetings m
+		WHERE owner_id = $1 AND starts_at + duration_minutes * interval '1 minute' > $2
+		ORDER BY starts_at, title`, ownerID, now))
+	if err != nil {
+		return nil, fmt.Errorf("store: upcoming meetings: %w", err)
+	}
+	return ms, nil
+}
+
+// PastMeetings lists up to limit of ownerID's meetings that ended by now, latest first.
+func (s *Store) PastMeetings(ctx context.Context, ownerID uuid.UUID, now time.Time, limit int) ([]MeetingSummary, error) {
+	ms, err := all[MeetingSummary](s.pool.Query(ctx, `
+		SELECT `+meetingColumns+`, (SELECT count(*) FROM invitees i WHERE i.meeting_id = m.id) AS invitee_count
+		FROM meetings m
+		WHERE owner_id = $1 AND starts_at + duration_minutes * interval '1 minute' <= $2
+		ORDER BY starts_at DESC, title LIMIT $3`, ownerID, now, limit))
+	if err != nil {
+		return nil, fmt.Errorf("store: past meetings: %w", err)
+	}
+	return ms, nil
+}
+
+// MeetingWithHost is a meeting with the name of the teacher who hosts it.
+type MeetingWithHost struct {
+	Meeting
+	HostName string `db:"host_name"`
+}
+
+// MeetingWithHost returns any meeting, whoever owns it. Callers must have
+// established the visitor's right to it (a valid join link, say).
+func (s *Store) MeetingWithHost(ctx context.Context, id uuid.UUID) (MeetingWithHost, error) {
+	m, err := one[MeetingWithHost](s.pool.Query(ctx, `
+		SELECT m.id, m.owner_id, m.title, m.description, m.starts_at, m.duration_minutes, m.time_zone,
+			m.lobby_policy, m.recording_policy, m.sequence, m.created_at, m.updated_at, m.cancelled_at,
+			u.name AS host_name
+		FROM meetings m JOIN users u ON u.id = m.owner_id WHERE m.id = $1`, id))
+	if err != nil {
+		return MeetingWithHost{}, fmt.Errorf("store: meeting %s: %w", id, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,50 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// CreateSession starts a login session for a user, valid until expiresAt.
+func (s *Store) CreateSession(ctx context.Context, userID uuid.UUID, expiresAt time.Time) (uuid.UUID, error) {
+	id := uuid.New()
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)`, id, userID, expiresAt)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("store: create session: %w", err)
+	}
+	return id, nil
+}
+
+// SessionUser returns the user of a live session: not revoked, not expired,
+// and its account not disabled. Anything else is ErrNotFound.
+func (s *Store) SessionUser(ctx context.Context, sessionID uuid.UUID) (User, error) {
+	u, err := one[User](s.pool.Query(ctx, `
+		SELECT u.id, u.email, u.name, u.role, u.password_hash, u.time_zone, u.created_at, u.disabled_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`, sessionID))
+	if err != nil {
+		return User{}, fmt.Errorf("store: session user: %w", err)
+	}
+	return u, nil
+}
+
+// RevokeSession ends a session (logout). Ending an ended session is not an error.
+func (s *Store) RevokeSession(ctx context.Context, sessionID uuid.UUID) error {
+	_, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, sessionID)
+	if err != nil {
+		return fmt.Errorf("store: revoke session: %w", err)
+	}
+	return nil
+}
+
+// DeleteExpiredSessions removes sessions that ended before cutoff.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1`, cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

@@ -1,0 +1,221 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"classmeet/internal/store"
+)
+
+func TestSetupCreatesTheFirstAdminOnce(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	if p := b.get("/login"); !strings.Contains(p.text(tid("form-error")), "not set up yet") {
+		t.Errorf("login page before setup does not point at the setup link: %q", p.text(tid("form-error")))
+	}
+	if p := b.get("/setup/wrong-token"); p.status != http.StatusNotFound {
+		t.Errorf("wrong setup token: %d", p.status)
+	}
+	form := url.Values{"name": {"Head Teacher"}, "email": {"head@school.example"}, "time_zone": {"Europe/London"}, "password": {password}, "password_confirm": {password}}
+
+	bad := url.Values{}
+	for k, v := range form {
+		bad[k] = v
+	}
+	bad.Set("password_confirm", "something else entirely")
+	bad.Set("email", "not-an-email")
+	p := b.post("/setup/"+setupToken, bad)
+	if p.status != http.StatusUnprocessableEntity || p.text("#f-email-error") == "" || p.text("#f-password_confirm-error") == "" {
+		t.Fatalf("bad setup form: %d email=%q confirm=%q", p.status, p.text("#f-email-error"), p.text("#f-password_confirm-error"))
+	}
+	if has, _ := e.store.HasUsers(t.Context()); has {
+		t.Fatal("a refused setup created an account")
+	}
+
+	if p := b.post("/setup/"+setupToken, form); p.status != http.StatusSeeOther {
+		t.Fatalf("setup: %d", p.status)
+	}
+	if p := b.get("/admin/users"); p.status != http.StatusOK || p.doc.Find(tid("user-row")).Length() != 1 {
+		t.Fatalf("after setup the admin is not signed in: %d", p.status)
+	}
+	if p := e.browser().get("/setup/" + setupToken); p.status != http.StatusNotFound {
+		t.Errorf("setup link after setup: %d", p.status)
+	}
+	form.Set("email", "second@school.example")
+	if p := e.browser().post("/setup/"+setupToken, form); p.status != http.StatusNotFound {
+		t.Errorf("second setup: %d", p.status)
+	}
+}
+
+func TestLoginFailuresSayTheSameThing(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	disabled := e.user("gone@school.example", store.RoleTeacher)
+	_ = e.store.SetUserDisabled(t.Context(), disabled.ID, true)
+
+	for _, tc := range []struct{ email, pw string }{
+		{"t@school.example", "wrong password!"},
+		{"nobody@school.example", password},
+		{"gone@school.example", password},
+	} {
+		p := e.browser().post("/login", url.Values{"email": {tc.email}, "password": {tc.pw}})
+		if p.status != http.StatusUnauthorized || p.text(tid("form-error")) != "Wrong email or password." {
+			t.Errorf("%s: %d %q", tc.email, p.status, p.text(tid("form-error")))
+		}
+		if p.attr("#f-password", "value") != "" {
+			t.Error("the password is echoed back into the form")
+		}
+	}
+	b := e.login("T@School.example")
+	if p := b.get("/"); p.status != http.StatusOK {
+		t.Errorf("dashboard after login: %d", p.status)
+	}
+}
+
+func TestLoginIsRateLimitedPerAccount(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	limited := 0
+	for range 8 {
+		p := e.browser().post("/login", url.Values{"email": {"t@school.example"}, "password": {"guess number n"}})
+		if p.status == http.StatusTooManyRequests {
+			limited++
+			if !strings.Contains(p.text(tid("form-error")), "Too many") {
+				t.Errorf("429 says %q", p.text(tid("form-error")))
+			}
+		}
+	}
+	if limited != 3 {
+		t.Errorf("%d of 8 rapid attempts limited, want 3 (5 allowed)", limited)
+	}
+	// Even the right password waits now: the limit is per account, not per guess.
+	if p := e.browser().post("/login", url.Values{"email": {"t@school.example"}, "password": {password}}); p.status != http.StatusTooManyRequests {
+		t.Errorf("right password while limited: %d", p.status)
+	}
+}
+
+func TestLogoutEndsTheSessionEverywhere(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	u, _ := url.Parse(e.srv.URL)
+	stolen := b.c.Jar.Cookies(u)
+	if len(stolen) != 1 || stolen[0].Name != "classmeet_session" {
+		t.Fatalf("cookies: %+v", stolen)
+	}
+	if p := b.post("/logout", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("logout: %d", p.status)
+	}
+	replay := e.browser()
+	replay.c.Jar.SetCookies(u, stolen)
+	if p := replay.get("/"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.header.Get("Location"), "/login") {
+		t.Errorf("the logged-out cookie still works: %d %s", p.status, p.header.Get("Location"))
+	}
+}
+
+func TestSessionCookieAttributes(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	p := e.browser().post("/login", url.Values{"email": {"t@school.example"}, "password": {password}})
+	c := p.header.Get("Set-Cookie")
+	for _, want := range []string{"HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("Set-Cookie %q lacks %s", c, want)
+		}
+	}
+}
+
+func TestAdminsManageAccounts(t *testing.T) {
+	e := newEnv(t)
+	admin := e.user("admin@school.example", store.RoleAdmin)
+	a := e.login("admin@school.example")
+	p := a.post("/admin/users", url.Values{"name": {"Ms Teacher"}, "email": {"teacher@school.example"}, "role": {"teacher"}, "time_zone": {"Europe/Paris"}, "password": {password}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create teacher: %d", p.status)
+	}
+	dup := a.post("/admin/users", url.Values{"name": {"Again"}, "email": {"TEACHER@school.example"}, "role": {"teacher"}, "time_zone": {"UTC"}, "password": {password}})
+	if dup.status != http.StatusUnprocessableEntity || !strings.Contains(dup.text("#f-email-error"), "already used") {
+		t.Errorf("duplicate email: %d %q", dup.status, dup.text("#f-email-error"))
+	}
+	for name, form := range map[string]url.Values{
+		"bad role":     {"name": {"x"}, "email": {"x@school.example"}, "role": {"superuser"}, "time_zone": {"UTC"}, "password": {password}},
+		"bad zone":     {"name": {"x"}, "email": {"x@school.example"}, "role": {"teacher"}, "time_zone": {"Mars"}, "password": {password}},
+		"short pw":     {"name": {"x"}, "email": {"x@school.example"}, "role": {"teacher"}, "time_zone": {"UTC"}, "password": {"short"}},
+		"missing name": {"email": {"x@school.example"}, "role": {"teacher"}, "time_zone": {"UTC"}, "password": {password}},
+	} {
+		if p := a.post("/admin/users", form); p.status != http.StatusUnprocessableEntity {
+			t.Errorf("%s: %d", name, p.status)
+		}
+	}
+	if us, _ := e.store.Users(t.Context()); len(us) != 2 {
+		t.Fatalf("%d accounts, want 2", len(us))
+	}
+
+	tb := e.login("teacher@school.example")
+	if p := tb.get("/admin/users"); p.status != http.StatusForbidden {
+		t.Errorf("teacher opens accounts page: %d", p.status)
+	}
+	if p := tb.post("/admin/users", url.Values{"name": {"x"}, "email": {"y@school.example"}, "role": {"admin"}, "time_zone": {"UTC"}, "password": {password}}); p.status != http.StatusForbidden {
+		t.Errorf("teacher creates an admin: %d", p.status)
+	}
+
+	teacher, _ := e.store.UserByEmail(t.Context(), "teacher@school.example")
+	if p := a.post("/admin/users/"+teacher.ID.String()+"/disable", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("disable: %d", p.status)
+	}
+	if p := tb.get("/"); p.status != http.StatusSeeOther {
+		t.Errorf("a disabled teacher's open session still works: %d", p.status)
+	}
+	if p := a.post("/admin/users/"+admin.ID.String()+"/disable", nil); p.status != http.StatusForbidden {
+		t.Errorf("admin disables themselves: %d", p.status)
+	}
+	if p := a.post("/admin/users/"+teacher.ID.String()+"/enable", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("enable: %d", p.status)
+	}
+	e.login("teacher@school.example")
+}
+
+func TestChangePassword(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b, other := e.login("t@school.example"), e.login("t@school.example")
+	newPW := "another long password"
+	if p := b.post("/account/password", url.Values{"current_password": {"not it at all"}, "password": {newPW}, "password_confirm": {newPW}}); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("wrong current password: %d", p.status)
+	}
+	if p := b.post("/account/password", url.Values{"current_password": {password}, "password": {newPW}, "password_confirm": {newPW}}); p.status != http.StatusSeeOther {
+		t.Fatalf("change password: %d", p.status)
+	}
+	if p := b.get("/account?saved=password"); p.status != http.StatusOK || p.text(tid("notice")) == "" {
+		t.Errorf("own session after change: %d", p.status)
+	}
+	if p := other.get("/"); p.status != http.StatusSeeOther {
+		t.Errorf("other session survived the password change: %d", p.status)
+	}
+	if p := e.browser().post("/login", url.Values{"email": {"t@school.example"}, "password": {newPW}}); p.status != http.StatusSeeOther {
+		t.Errorf("login with the new password: %d", p.status)
+	}
+}
+
+func TestProfileTimeZoneChangesTheDashboard(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	b.meeting("Zone check")
+	if p := b.post("/account/profile", url.Values{"name": {"T"}, "time_zone": {"Nowhere/Land"}}); p.status != http.StatusUnprocessableEntity {
+		t.Errorf("bad zone: %d", p.status)
+	}
+	if p := b.post("/account/profile", url.Values{"name": {"T"}, "time_zone": {"America/New_York"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("profile: %d", p.status)
+	}
+	p := b.get("/")
+	when := p.doc.Find(tid("meeting") + " .muted").First().Text()
+	local, london, _ := strings.Cut(when, "(")
+	// 16:30 in London is 11:30 or 12:30 in New York depending on the season.
+	if !regexp.MustCompile(`1[12]:30–1[23]:00 E[SD]T`).MatchString(local) || !strings.Contains(london, "16:30–17:00") || !strings.Contains(london, "in Europe/London") {
+		t.Errorf("dashboard time in New York: %q", when)
+	}
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
+)
+
+// meetingICS is the host's own calendar file, listing the invitees who have
+// an email address.
+func (h *handler) meetingICS(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	m, err := h.ownedMeeting(r, me)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	invs, err := h.store.Invitees(r.Context(), m.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	url := h.cfg.PublicURL.String() + "/meetings/" + m.ID.String()
+	h.writeICS(w, r, schedule.Event{Meeting: m, Host: me.User, JoinURL: url, Attendees: invs})
+}
+
+// inviteeICSForHost is the calendar file of one invitee, for the teacher to send.
+func (h *handler) inviteeICSForHost(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	m, err := h.ownedMeeting(r, me)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	id, err := pathID(r, "invitee")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	inv, err := h.store.Invitee(r.Context(), m.ID, id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	url := h.joinURL(h.links.Token(inv.ID, inv.LinkNonce))
+	h.writeICS(w, r, schedule.Event{Meeting: m, Host: me.User, JoinURL: url, Attendees: []store.Invitee{inv}})
+}
+
+func (h *handler) writeICS(w http.ResponseWriter, r *http.Request, e schedule.Event) {
+	e.Domain = h.cfg.PublicURL.Hostname()
+	b, err := schedule.ICS(e, h.now())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	method := "REQUEST"
+	if e.Meeting.Cancelled() {
+		method = "CANCEL"
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8; method="+method)
+	w.Header().Set("Content-Disposition", `attachment; filename="meeting.ics"`)
+	_, _ = w.Write(b)
+}

@@ -1,0 +1,73 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
+	"classmeet/templates"
+)
+
+// prejoin is what a personal link opens: the meeting, a camera and
+// microphone check, and the name to join with.
+func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
+	inv, err := h.invitation(r)
+	if err == nil {
+		err = schedule.CheckLink(inv, h.cfg.LinkValidity, h.now())
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := templates.PrejoinView{
+		Meeting: inv.Meeting, HostName: inv.HostName, DisplayName: inv.Invitee.Name,
+		ICSURL: "/j/" + r.PathValue("token") + "/ics",
+	}
+	h.render(w, r, http.StatusOK, templates.PrejoinPage(page(r, inv.Meeting.Title), v))
+}
+
+// inviteeICS is the invitee's calendar file. It stays available after a
+// cancellation, so their calendar can learn of it (METHOD:CANCEL).
+func (h *handler) inviteeICS(w http.ResponseWriter, r *http.Request) {
+	inv, err := h.invitation(r)
+	if err == nil {
+		err = schedule.CheckLink(inv, h.cfg.LinkValidity, h.now())
+	}
+	if err != nil && !errors.Is(err, schedule.ErrMeetingCancelled) {
+		h.fail(w, r, err)
+		return
+	}
+	host, err := h.store.UserByID(r.Context(), inv.Meeting.OwnerID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	url := h.joinURL(r.PathValue("token"))
+	h.writeICS(w, r, schedule.Event{Meeting: inv.Meeting, Host: host, JoinURL: url, Attendees: []store.Invitee{inv.Invitee}})
+}
+
+// errUnknownLink is a join link that never was, or was replaced by a new one.
+var errUnknownLink = fmt.Errorf("unknown join link: %w", store.ErrNotFound)
+
+// invitation finds what the {token} link opens. An unknown, forged or
+// replaced link is ErrNotFound; the caller checks revocation and expiry.
+func (h *handler) invitation(r *http.Request) (store.Invitation, error) {
+	token := r.PathValue("token")
+	id, err := h.links.InviteeOf(token)
+	if err != nil {
+		return store.Invitation{}, errUnknownLink
+	}
+	inv, err := h.store.InvitationFor(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Invitation{}, errUnknownLink
+	}
+	if err != nil {
+		return store.Invitation{}, err
+	}
+	if !h.links.Matches(token, inv.Invitee.ID, inv.Invitee.LinkNonce) {
+		return store.Invitation{}, errUnknownLink
+	}
+	return inv, nil
+}

@@ -1,0 +1,111 @@
+package web
+
+import (
+	"errors"
+	"net"
+	"net/http"
+	"strings"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/store"
+	"classmeet/templates"
+)
+
+const wrongLogin = "Wrong email or password."
+
+// loginForm shows the sign-in page (or the dashboard to the signed-in).
+func (h *handler) loginForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok, _ := h.auth.Identify(r); ok {
+		redirect(w, r, "/")
+		return
+	}
+	f := templates.Form{}
+	if has, err := h.store.HasUsers(r.Context()); err == nil && !has {
+		f.Error = "classmeet is not set up yet: open the setup link the server printed when it started."
+	}
+	h.render(w, r, http.StatusOK, templates.LoginPage(page(r, "Sign in"), f, safeNext(r.URL.Query().Get("next"))))
+}
+
+// login checks the email and password. Every failure says the same thing,
+// and takes about as long, whether or not the account exists.
+func (h *handler) login(w http.ResponseWriter, r *http.Request) {
+	f, err := readForm(w, r, "email", "password", "next")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	email := strings.ToLower(strings.TrimSpace(f.Value("email")))
+	now := h.now()
+	if !h.loginByIP.Allow(h.clientIP(r), now) || !h.loginByAccount.Allow(email, now) {
+		f.Error = "Too many sign-in attempts. Wait a minute, then try again."
+		h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
+		return
+	}
+	u, err := h.checkLogin(r, email, f.Value("password"))
+	if errors.Is(err, errWrongLogin) {
+		f.Error, f.Values["password"] = wrongLogin, ""
+		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
+		return
+	}
+	if err == nil {
+		err = h.auth.Login(r.Context(), w, u)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	redirect(w, r, safeNext(f.Value("next")))
+}
+
+var errWrongLogin = errors.New(wrongLogin)
+
+func (h *handler) checkLogin(r *http.Request, email, pw string) (store.User, error) {
+	u, err := h.store.UserByEmail(r.Context(), email)
+	if errors.Is(err, store.ErrNotFound) {
+		h.passwords.VerifyNobody(r.Context(), pw)
+		return store.User{}, errWrongLogin
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	ok, err := h.passwords.Verify(r.Context(), u.PasswordHash, pw)
+	if err != nil {
+		return store.User{}, err
+	}
+	if !ok || u.DisabledAt != nil {
+		return store.User{}, errWrongLogin
+	}
+	return u, nil
+}
+
+func (h *handler) logout(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	if err := h.auth.Logout(r.Context(), w, me.SessionID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/login")
+}
+
+// safeNext keeps a post-login redirect on this site: a local absolute path.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return "/"
+	}
+	return next
+}
+
+// clientIP is the address a request came from: the proxy's X-Forwarded-For
+// when we sit behind one we trust, else the TCP peer.
+func (h *handler) clientIP(r *http.Request) string {
+	if h.cfg.TrustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			return strings.TrimSpace(parts[len(parts)-1])
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

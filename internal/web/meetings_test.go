@@ -1,0 +1,391 @@
+package web_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+	"github.com/google/uuid"
+
+	"classmeet/internal/store"
+)
+
+func TestScheduleEditCancel(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	if p := b.get("/"); p.doc.Find(tid("upcoming-empty")).Length() != 1 {
+		t.Error("new teacher's dashboard does not say there are no meetings")
+	}
+	form := b.get("/meetings/new")
+	if form.attr("#f-time_zone", "value") != "Europe/London" || form.attr("#f-duration", "value") != "30" {
+		t.Errorf("new meeting defaults: zone %q duration %q", form.attr("#f-time_zone", "value"), form.attr("#f-duration", "value"))
+	}
+	path := b.meeting("Year 7 <script>alert(1)</script>")
+	p := b.get(path)
+	if p.status != http.StatusOK || p.text(tid("meeting-title")) != "Year 7 <script>alert(1)</script>" {
+		t.Fatalf("meeting page: %d %q", p.status, p.text(tid("meeting-title")))
+	}
+	if strings.Contains(p.body, "<script>alert(1)") {
+		t.Error("the title is rendered as markup")
+	}
+	if got := b.get("/").doc.Find(tid("upcoming") + " " + tid("meeting")).Length(); got != 1 {
+		t.Errorf("%d upcoming meetings listed", got)
+	}
+
+	edit := b.get(path + "/edit")
+	if edit.attr("#f-time", "value") != "16:30" {
+		t.Errorf("edit form time = %q", edit.attr("#f-time", "value"))
+	}
+	start := e.clock().Add(72 * time.Hour).In(mustZone("Asia/Tokyo"))
+	upd := url.Values{"title": {"Moved"}, "date": {start.Format("2006-01-02")}, "time": {"09:00"}, "duration": {"45"},
+		"time_zone": {"Asia/Tokyo"}, "lobby_policy": {"invitees_admitted"}, "recording_policy": {"host_may_record"}}
+	if p := b.post(path, upd); p.status != http.StatusSeeOther {
+		t.Fatalf("update: %d", p.status)
+	}
+	p = b.get(path)
+	if p.text(tid("meeting-title")) != "Moved" || !strings.Contains(p.text(tid("meeting-when")), "09:00–09:45 JST") {
+		t.Errorf("after update: %q %q", p.text(tid("meeting-title")), p.text(tid("meeting-when")))
+	}
+
+	if p := b.post(path+"/cancel", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", p.status)
+	}
+	p = b.get(path)
+	if p.doc.Find(tid("cancelled")).Length() != 1 || p.doc.Find(tid("invitee-form")).Length() != 0 {
+		t.Error("a cancelled meeting still offers invitations")
+	}
+	if p := b.get(path + "/edit"); p.status != http.StatusNotFound {
+		t.Errorf("edit form of a cancelled meeting: %d", p.status)
+	}
+}
+
+func TestMeetingFormRefusesBadInputAndKeepsIt(t *testing.T) {
+	e := newEnv(t)
+	u := e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	p := b.post("/meetings", url.Values{
+		"title": {""}, "description": {"kept"}, "date": {"2020-01-01"}, "time": {"16:30"}, "duration": {"1000"},
+		"time_zone": {"Europe/Nowhere"}, "lobby_policy": {"x"}, "recording_policy": {"not_allowed"},
+	})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d", p.status)
+	}
+	for _, id := range []string{"#f-title-error", "#f-duration-error", "#f-time_zone-error"} {
+		if p.text(id) == "" {
+			t.Errorf("no message at %s", id)
+		}
+	}
+	if p.text("#f-description") != "kept" || p.attr("#f-title", "aria-invalid") != "true" {
+		t.Error("typed values were lost or the invalid field is not marked")
+	}
+	if ms, _ := e.store.UpcomingMeetings(t.Context(), u.ID, time.Time{}); len(ms) != 0 {
+		t.Errorf("a refused form created %d meetings", len(ms))
+	}
+	// A time that does not exist: clocks go forward in London on 29 March 2026.
+	e.now = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	p = b.post("/meetings", url.Values{"title": {"x"}, "date": {"2026-03-29"}, "time": {"01:30"}, "duration": {"30"},
+		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}})
+	if !strings.Contains(p.text(tid("start-error")), "does not exist") {
+		t.Errorf("skipped hour: %d %q", p.status, p.text(tid("start-error")))
+	}
+}
+
+func TestInviteesAndTheirLinks(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	path := b.meeting("Parents' evening")
+	jones := b.invite(path, "Mr Jones")
+	patel := b.invite(path, "Mrs Patel")
+
+	parent := e.browser()
+	p := parent.get(jones)
+	if p.status != http.StatusOK || p.text(tid("prejoin-title")) != "Parents' evening" || p.attr(tid("display-name"), "value") != "Mr Jones" {
+		t.Fatalf("pre-join: %d %q %q", p.status, p.text(tid("prejoin-title")), p.attr(tid("display-name"), "value"))
+	}
+	if !strings.Contains(p.text(tid("recording-policy")), "will not be recorded") {
+		t.Errorf("recording policy: %q", p.text(tid("recording-policy")))
+	}
+	if p.attr(tid("prejoin-time"), "datetime") == "" || p.doc.Find(tid("preview")).Length() != 1 {
+		t.Error("pre-join lacks the machine-readable time or the preview")
+	}
+
+	rows := b.get(path).doc.Find(tid("invitee"))
+	if rows.Length() != 2 {
+		t.Fatalf("%d invitee rows", rows.Length())
+	}
+	forms := b.get(path).doc.Find(`form[action$="/revoke"]`)
+	revoke, _ := forms.First().Attr("action")
+	if p := b.post(revoke, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("revoke: %d", p.status)
+	}
+	if p := parent.get(jones); p.status != http.StatusGone || p.text(tid("message-heading")) != "This link is no longer valid" {
+		t.Errorf("revoked link: %d %q", p.status, p.text(tid("message-heading")))
+	}
+	if p := parent.get(patel); p.status != http.StatusOK {
+		t.Errorf("the other invitee's link broke: %d", p.status)
+	}
+
+	renew, _ := b.get(path).doc.Find(`form[action$="/renew"]`).First().Attr("action")
+	if p := b.post(renew, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("renew: %d", p.status)
+	}
+	newLink, _ := b.get(path).doc.Find(tid("invitee-link")).First().Attr("value")
+	if p := parent.get(jones); p.status != http.StatusNotFound || p.text(tid("message-heading")) != "This link is not valid" {
+		t.Errorf("replaced link: %d %q", p.status, p.text(tid("message-heading")))
+	}
+	u, _ := url.Parse(newLink)
+	if p := parent.get(u.Path); p.status != http.StatusOK {
+		t.Errorf("renewed link: %d", p.status)
+	}
+
+	remove, _ := b.get(path).doc.Find(`form[action$="/remove"]`).Last().Attr("action")
+	if p := b.post(remove, nil); p.status != http.StatusSeeOther {
+		t.Fatalf("remove: %d", p.status)
+	}
+	if p := parent.get(patel); p.status != http.StatusNotFound {
+		t.Errorf("removed invitee's link: %d", p.status)
+	}
+
+	bad := b.post(path+"/invitees", url.Values{"name": {""}, "email": {"nope"}})
+	if bad.status != http.StatusUnprocessableEntity || bad.text("#f-name-error") == "" || bad.text("#f-email-error") == "" {
+		t.Errorf("bad invitee: %d", bad.status)
+	}
+}
+
+func TestLinksExpireAndDieWithCancellation(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	path := b.meeting("Expiry")
+	link := b.invite(path, "Mr Jones")
+	parent := e.browser()
+	m, err := e.store.OwnedMeeting(t.Context(), mustUser(t, e, "t@school.example").ID, uuid.MustParse(strings.TrimPrefix(path, "/meetings/")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setClock(m.EndsAt().Add(23 * time.Hour)) // links live 24 h after the meeting ends
+	if p := parent.get(link); p.status != http.StatusOK {
+		t.Errorf("link 23 h after the meeting: %d", p.status)
+	}
+	e.advance(time.Hour)
+	if p := parent.get(link); p.status != http.StatusGone || !strings.Contains(p.text(tid("message-text")), "expired") {
+		t.Errorf("expired link: %d %q", p.status, p.text(tid("message-text")))
+	}
+
+	e.setClock(time.Now())
+	path2 := b.meeting("Cancelled")
+	link2 := b.invite(path2, "Mrs Patel")
+	b.post(path2+"/cancel", nil)
+	if p := parent.get(link2); p.status != http.StatusGone || !strings.Contains(p.text(tid("message-text")), "cancelled") {
+		t.Errorf("cancelled meeting's link: %d %q", p.status, p.text(tid("message-text")))
+	}
+	cal := parent.get(link2 + "/ics")
+	if cal.status != http.StatusOK || !strings.Contains(cal.body, "METHOD:CANCEL") {
+		t.Errorf("cancelled meeting's ics: %d", cal.status)
+	}
+
+	for _, junk := range []string{"/j/x", "/j/" + strings.Repeat("A", 43), "/j/..%2f..%2fetc%2fpasswd", "/j/%00"} {
+		if p := parent.get(junk); p.status != http.StatusNotFound {
+			t.Errorf("%s: %d", junk, p.status)
+		}
+	}
+}
+
+func TestCalendarFiles(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	path := b.meeting("Calendar")
+	link := b.invite(path, "Mr Jones")
+
+	host := b.get(path + "/ics")
+	parent := e.browser().get(link + "/ics")
+	for name, p := range map[string]page{"host": host, "parent": parent} {
+		if p.status != http.StatusOK || !strings.HasPrefix(p.header.Get("Content-Type"), "text/calendar") {
+			t.Fatalf("%s ics: %d %s", name, p.status, p.header.Get("Content-Type"))
+		}
+		cal, err := ics.ParseCalendar(bytes.NewReader([]byte(p.body)))
+		if err != nil {
+			t.Fatalf("%s ics does not parse: %v", name, err)
+		}
+		ev := cal.Events()[0]
+		if !strings.HasPrefix(ev.Id(), strings.TrimPrefix(path, "/meetings/")+"@") {
+			t.Errorf("%s UID %q is not the meeting's", name, ev.Id())
+		}
+		if start, err := ev.GetStartAt(); err != nil || start.In(mustZone("Europe/London")).Format("15:04") != "16:30" {
+			t.Errorf("%s DTSTART %v %v", name, start, err)
+		}
+	}
+	if !strings.Contains(strings.ReplaceAll(parent.body, "\r\n ", ""), e.srv.URL+link) {
+		t.Error("the parent's calendar entry lacks their personal link")
+	}
+}
+
+func TestTeacherBCannotReachTeacherAsMeeting(t *testing.T) {
+	e := newEnv(t)
+	e.user("a@school.example", store.RoleTeacher)
+	e.user("b@school.example", store.RoleTeacher)
+	a, b := e.login("a@school.example"), e.login("b@school.example")
+	path := a.meeting("A's private meeting")
+	a.invite(path, "Parent of A's pupil")
+	inviteeForm, _ := a.get(path).doc.Find(`form[action$="/revoke"]`).First().Attr("action")
+	invitee := strings.TrimSuffix(inviteeForm, "/revoke")
+
+	gets := []string{path, path + "/edit", path + "/ics", invitee + "/ics",
+		"/meetings/" + uuid.NewString(), "/meetings/not-a-uuid", "/meetings/" + strings.ToUpper(strings.TrimPrefix(path, "/meetings/"))}
+	for _, g := range gets {
+		if p := b.get(g); p.status != http.StatusNotFound || strings.Contains(p.body, "Parent of A") || strings.Contains(p.body, "private meeting") {
+			t.Errorf("teacher B GET %s: %d", g, p.status)
+		}
+	}
+	posts := map[string]url.Values{
+		path:                {"title": {"hijacked"}, "date": {"2030-01-01"}, "time": {"10:00"}, "duration": {"30"}, "time_zone": {"UTC"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}},
+		path + "/cancel":    nil,
+		path + "/invitees":  {"name": {"intruder"}},
+		invitee + "/revoke": nil,
+		invitee + "/renew":  nil,
+		invitee + "/remove": nil,
+	}
+	for p, form := range posts {
+		if got := b.post(p, form); got.status != http.StatusNotFound {
+			t.Errorf("teacher B POST %s: %d", p, got.status)
+		}
+	}
+	after := a.get(path)
+	if after.text(tid("meeting-title")) != "A's private meeting" || after.doc.Find(tid("cancelled")).Length() != 0 ||
+		after.doc.Find(tid("invitee")).Length() != 1 || after.doc.Find(tid("link-revoked")).Length() != 0 {
+		t.Error("teacher B changed teacher A's meeting")
+	}
+	if p := b.get("/"); strings.Contains(p.body, "private meeting") {
+		t.Error("teacher B's dashboard lists A's meeting")
+	}
+	if p := e.browser().get(path); p.status != http.StatusSeeOther {
+		t.Errorf("anonymous GET of a meeting: %d", p.status)
+	}
+}
+
+func TestCrossOriginPostsAreRefused(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	path := b.meeting("CSRF target")
+	for name, set := range map[string]func(*http.Request){
+		"foreign Origin":   func(r *http.Request) { r.Header.Set("Origin", "https://evil.example") },
+		"cross-site fetch": func(r *http.Request) { r.Header.Set("Sec-Fetch-Site", "cross-site") },
+		"null Origin":      func(r *http.Request) { r.Header.Set("Origin", "null") },
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+path+"/cancel", nil)
+		set(req)
+		if p := b.do(req); p.status != http.StatusForbidden || !strings.Contains(p.text(tid("message-text")), "another website") {
+			t.Errorf("%s: %d", name, p.status)
+		}
+	}
+	if b.get(path).doc.Find(tid("cancelled")).Length() != 0 {
+		t.Error("a cross-origin post cancelled the meeting")
+	}
+	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader("email=t%40school.example&password=x"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", "https://evil.example")
+	if p := e.browser().do(req); p.status != http.StatusForbidden {
+		t.Errorf("cross-origin login: %d", p.status)
+	}
+}
+
+var scriptTag = regexp.MustCompile(`<script[^>]*>`)
+
+func TestSecurityHeadersAndNonces(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	path := b.meeting("Headers")
+	link := b.invite(path, "Mr Jones")
+	for _, target := range []string{"/login", "/", path, link, "/nowhere"} {
+		p := b.get(target)
+		csp := p.header.Get("Content-Security-Policy")
+		m := regexp.MustCompile(`'nonce-([^']+)'`).FindStringSubmatch(csp)
+		if m == nil || strings.Contains(csp, "unsafe-inline") || !strings.Contains(csp, "frame-ancestors 'none'") {
+			t.Fatalf("%s CSP: %q", target, csp)
+		}
+		for _, tag := range scriptTag.FindAllString(p.body, -1) {
+			if !strings.Contains(tag, `nonce="`+m[1]+`"`) || !strings.Contains(tag, "src=") {
+				t.Errorf("%s: script without this response's nonce or inline: %s", target, tag)
+			}
+		}
+		for h, want := range map[string]string{"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"} {
+			if got := p.header.Get(h); got != want {
+				t.Errorf("%s %s = %q", target, h, got)
+			}
+		}
+		if strings.Contains(p.body, " style=") {
+			t.Errorf("%s has an inline style attribute, which the CSP blocks", target)
+		}
+	}
+	if n1, n2 := b.get("/login").header.Get("Content-Security-Policy"), b.get("/login").header.Get("Content-Security-Policy"); n1 == n2 {
+		t.Error("the nonce does not change between responses")
+	}
+}
+
+func TestStaticAssetsAreEmbeddedAndCached(t *testing.T) {
+	e := newEnv(t)
+	p := e.browser().get("/login")
+	css := p.attr(`link[rel="stylesheet"]`, "href")
+	js := p.attr(`script`, "src")
+	if !regexp.MustCompile(`^/static/[0-9a-f]{12}/app\.css$`).MatchString(css) {
+		t.Fatalf("stylesheet URL %q", css)
+	}
+	a := e.browser().get(css)
+	if a.status != http.StatusOK || !strings.Contains(a.header.Get("Cache-Control"), "immutable") || !strings.HasPrefix(a.header.Get("Content-Type"), "text/css") {
+		t.Errorf("css: %d %q %q", a.status, a.header.Get("Cache-Control"), a.header.Get("Content-Type"))
+	}
+	if j := e.browser().get(js); j.status != http.StatusOK || !strings.Contains(j.header.Get("Content-Type"), "javascript") {
+		t.Errorf("js: %d %q", j.status, j.header.Get("Content-Type"))
+	}
+	for _, bad := range []string{"/static/x/../../go.mod", "/static/%2e%2e/static.go", "/static/" + strings.Repeat("0", 12) + "/nope.js", "/static/", css + "/../../static.go"} {
+		if p := e.browser().follow().get(bad); p.status != http.StatusNotFound || strings.Contains(p.body, "package ") || strings.Contains(p.body, "module ") {
+			t.Errorf("%s: %d", bad, p.status)
+		}
+	}
+	if strings.Contains(p.body, "http://") || strings.Contains(p.body, "https://") {
+		t.Error("the login page loads something from another origin")
+	}
+}
+
+func TestOversizedFormIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.user("t@school.example", store.RoleTeacher)
+	b := e.login("t@school.example")
+	p := b.post("/meetings", url.Values{"title": {"x"}, "description": {strings.Repeat("x", 100<<10)}})
+	if p.status != http.StatusRequestEntityTooLarge {
+		t.Errorf("100 KiB form: %d", p.status)
+	}
+}
+
+func TestHealthAndReadiness(t *testing.T) {
+	e := newEnv(t)
+	if p := e.browser().get("/healthz"); p.status != http.StatusOK {
+		t.Errorf("healthz: %d", p.status)
+	}
+	if p := e.browser().get("/readyz"); p.status != http.StatusOK || !strings.Contains(p.body, "database: ok") {
+		t.Errorf("readyz: %d %q", p.status, p.body)
+	}
+	e.store.Close()
+	if p := e.browser().get("/readyz"); p.status != http.StatusServiceUnavailable || p.header.Get("Retry-After") == "" {
+		t.Errorf("readyz with the database gone: %d", p.status)
+	}
+}
+
+func mustUser(t *testing.T, e *env, email string) store.User {
+	t.Helper()
+	u, err := e.store.UserByEmail(t.Context(), email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

@@ -1,0 +1,95 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/a-h/templ"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
+	"classmeet/templates"
+)
+
+// Errors handlers return for fail to turn into a status.
+var (
+	errForbidden  = errors.New("forbidden")
+	errBadRequest = errors.New("bad request")
+	errTooLarge   = errors.New("request too large")
+)
+
+// render writes a complete page, or a 500 if it cannot be rendered: the page
+// is rendered to a buffer first, so a failure never leaves half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// redirect answers a form post by sending the browser to a page (303).
+func redirect(w http.ResponseWriter, r *http.Request, to string) {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// page is the layout data of a page for the request's user, if any.
+func page(r *http.Request, title string) templates.Page {
+	p := templates.Page{Title: title}
+	if id, ok := auth.IdentityFrom(r.Context()); ok {
+		p.User = &id.User
+	}
+	return p
+}
+
+// fail maps an error to the page and status a person should see. This is the
+// one place errors become HTTP statuses; unexpected ones are logged, never shown.
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, heading, text := http.StatusInternalServerError, "Something went wrong", "Please try again in a moment. If it keeps happening, tell your school's administrator."
+	switch {
+	case errors.Is(err, context.Canceled):
+		return // the visitor went away
+	case errors.Is(err, errUnknownLink):
+		status, heading, text = http.StatusNotFound, "This link is not valid", "Check that you opened the whole link from your invitation. If the teacher sent you a new link, use that one."
+	case errors.Is(err, store.ErrNotFound):
+		status, heading, text = http.StatusNotFound, "Not found", "There is nothing here. The address may be mistyped, or what was here has been removed."
+	case errors.Is(err, schedule.ErrLinkRevoked), errors.Is(err, schedule.ErrLinkExpired), errors.Is(err, schedule.ErrMeetingCancelled):
+		status, heading, text = http.StatusGone, "This link is no longer valid", capitalize(err.Error())+". If you think this is a mistake, contact the teacher who invited you."
+	case errors.Is(err, errForbidden):
+		status, heading, text = http.StatusForbidden, "Not allowed", "Your account may not do that."
+	case errors.Is(err, errTooLarge):
+		status, heading, text = http.StatusRequestEntityTooLarge, "Too much data", "What you sent is larger than classmeet accepts."
+	case errors.Is(err, errBadRequest):
+		status, heading, text = http.StatusBadRequest, "Bad request", "classmeet could not understand that request."
+	case store.Unavailable(err):
+		w.Header().Set("Retry-After", "5")
+		status, heading, text = http.StatusServiceUnavailable, "Temporarily unavailable", "classmeet cannot reach its database right now. Please try again in a few seconds."
+		h.log.Warn("database unavailable", "path", r.Pattern, "err", err)
+	default:
+		h.log.Error("request failed", "method", r.Method, "path", r.Pattern, "err", err)
+	}
+	h.render(w, r, status, templates.Message(page(r, heading), heading, text))
+}
+
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, store.ErrNotFound)
+}
+
+func (h *handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	heading := "Request refused"
+	h.render(w, r, http.StatusForbidden, templates.Message(page(r, heading), heading,
+		"This form was sent from another website, so classmeet refused it. Open classmeet directly and try again."))
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(bytes.ToUpper([]byte(s[:1]))) + s[1:]
+}

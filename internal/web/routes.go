@@ -1,0 +1,55 @@
+package web
+
+import (
+	"net/http"
+
+	"classmeet/static"
+)
+
+// routes is the whole route table. Each route says who may use it:
+// anyone, h.staff (signed-in teachers and admins) or h.admin.
+func (h *handler) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.healthz)
+	mux.HandleFunc("GET /readyz", h.readyz)
+	mux.Handle("GET "+static.Prefix, static.Handler())
+
+	mux.HandleFunc("GET /setup/{token}", h.setupForm)
+	mux.HandleFunc("POST /setup/{token}", h.setup)
+	mux.HandleFunc("GET /login", h.loginForm)
+	mux.HandleFunc("POST /login", h.login)
+	mux.HandleFunc("POST /logout", h.staff(h.logout))
+
+	mux.HandleFunc("GET /{$}", h.staff(h.dashboard))
+	mux.HandleFunc("GET /account", h.staff(h.account))
+	mux.HandleFunc("POST /account/profile", h.staff(h.saveProfile))
+	mux.HandleFunc("POST /account/password", h.staff(h.changePassword))
+
+	mux.HandleFunc("GET /admin/users", h.admin(h.users))
+	mux.HandleFunc("POST /admin/users", h.admin(h.createUser))
+	mux.HandleFunc("POST /admin/users/{id}/disable", h.admin(h.disableUser))
+	mux.HandleFunc("POST /admin/users/{id}/enable", h.admin(h.enableUser))
+
+	mux.HandleFunc("GET /meetings/new", h.staff(h.newMeeting))
+	mux.HandleFunc("POST /meetings", h.staff(h.createMeeting))
+	mux.HandleFunc("GET /meetings/{id}", h.staff(h.showMeeting))
+	mux.HandleFunc("GET /meetings/{id}/edit", h.staff(h.editMeeting))
+	mux.HandleFunc("POST /meetings/{id}", h.staff(h.updateMeeting))
+	mux.HandleFunc("POST /meetings/{id}/cancel", h.staff(h.cancelMeeting))
+	mux.HandleFunc("GET /meetings/{id}/ics", h.staff(h.meetingICS))
+	mux.HandleFunc("POST /meetings/{id}/invitees", h.staff(h.addInvitee))
+	mux.HandleFunc("POST /meetings/{id}/invitees/{invitee}/remove", h.staff(h.removeInvitee))
+	mux.HandleFunc("POST /meetings/{id}/invitees/{invitee}/revoke", h.staff(h.revokeInvitee))
+	mux.HandleFunc("POST /meetings/{id}/invitees/{invitee}/renew", h.staff(h.renewInvitee))
+	mux.HandleFunc("GET /meetings/{id}/invitees/{invitee}/ics", h.staff(h.inviteeICSForHost))
+
+	mux.HandleFunc("GET /j/{token}", h.prejoin)
+	mux.HandleFunc("GET /j/{token}/ics", h.inviteeICS)
+
+	mux.HandleFunc("/", h.notFound)
+
+	cop := http.NewCrossOriginProtection()
+	_ = cop.AddTrustedOrigin(h.cfg.PublicURL.Scheme + "://" + h.cfg.PublicURL.Host)
+	cop.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
+	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(mux))))
+}

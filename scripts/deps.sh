@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# deps.sh run|test — install what `make run` or `make test` needs and is missing.
+# Debian packages come from apt (as root, or through sudo); Go tools from the
+# module proxy into $(go env GOPATH)/bin. Nothing is installed twice.
+set -euo pipefail
+what=${1:-run}
+
+need=()
+have_pg() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
+have_pg || need+=(postgresql)
+if [ "$what" = test ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+  command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+  command -v git >/dev/null 2>&1 || need+=(git)
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}" >&2
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  # The Debian package starts a cluster of its own; classmeet runs private ones.
+  if [[ " ${need[*]} " == *" postgresql "* ]] && command -v pg_lsclusters >/dev/null; then
+    pg_lsclusters -h 2>/dev/null | while read -r ver name _; do $sudo pg_ctlcluster "$ver" "$name" stop || true; done
+  fi
+fi

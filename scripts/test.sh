@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# test.sh — `make test`: install what is missing, check formatting and
+# generated code, start a private PostgreSQL cluster, run every test, stop
+# what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+start=$(date +%s)
+scripts/deps.sh test
+
+echo "== static checks"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.data/*'))
+if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted" >&2; exit 1; fi
+go vet ./...
+go tool templ generate >/dev/null 2>&1
+if [ -d .git ] && [ -n "$(git status --porcelain -- '*_templ.go')" ]; then
+  echo "templates/*_templ.go are not up to date: run 'go tool templ generate' and commit" >&2
+  git status --porcelain -- '*_templ.go' >&2
+  exit 1
+fi
+
+echo "== PostgreSQL"
+CLASSMEET_TEST_PG=$(scripts/pg.sh start .data/test-pg | sed 's|/classmeet?|/postgres?|')
+export CLASSMEET_TEST_PG
+trap 'scripts/pg.sh stop .data/test-pg' EXIT
+
+echo "== go test"
+go test -count=1 -timeout 30m ./...
+
+echo "== make test passed in $(( $(date +%s) - start ))s"

@@ -56,15 +56,14 @@ func zone(name string) *time.Location {
 	return time.UTC
 }
 
-func fieldID(name string) string      { return "f-" + name }
-func errorID(name string) string      { return "f-" + name + "-error" }
+func fieldID(name string) string { return "f-" + name }
+func errorID(name string) string { return "f-" + name + "-error" }
 func invalid(f Form, name string) string {
 	if f.Err(name) != "" {
 		return "true"
 	}
 	return "false"
 }
-
 
 func plural(n int, one, many string) string {
 	if n == 1 {

@@ -36,6 +36,7 @@ const usage = `classmeet: meetings for schools
   classmeet serve      run the server (applies pending migrations first)
   classmeet migrate    apply pending database migrations and exit
   classmeet user ...   manage staff accounts (classmeet user help)
+  classmeet healthcheck  exit 0 if the local server is ready (for containers)
   classmeet version    print the version
 
 Configuration comes from the environment; see docs/operations.md.`
@@ -53,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, getenv, stderr)
 	case "user":
 		return userCommand(ctx, args[1:], getenv, stdin, stdout)
+	case "healthcheck":
+		return healthcheck(ctx, getenv, stdout)
 	case "version":
 		fmt.Fprintln(stdout, "classmeet", version)
 		return nil

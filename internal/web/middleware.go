@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"runtime/debug"
@@ -30,17 +31,32 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection (WebSockets).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// routeKey holds, in a request's context, where the mux records the route
+// pattern it matched: the mux sets Pattern on its own copy of the request.
+type routeKey struct{}
+
 // logRequests logs each request by its route pattern, never its path: paths
 // of join links carry tokens.
 func (h *handler) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
+		start, route := time.Now(), new(string)
 		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		if r.Pattern == "GET /healthz" || r.Pattern == "GET /readyz" || r.Pattern == "GET /static/" {
+		next.ServeHTTP(sw, r.WithContext(context.WithValue(r.Context(), routeKey{}, route)))
+		switch *route {
+		case "GET /healthz", "GET /readyz", "GET /static/":
 			return
 		}
-		h.log.Debug("request", "method", r.Method, "route", r.Pattern, "status", sw.status, "took", time.Since(start))
+		h.log.Debug("request", "method", r.Method, "route", *route, "status", sw.status, "took", time.Since(start))
+	})
+}
+
+// recordRoute tells logRequests which route the mux matched.
+func recordRoute(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if route, ok := r.Context().Value(routeKey{}).(*string); ok {
+			*route = r.Pattern
+		}
 	})
 }
 

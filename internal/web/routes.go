@@ -51,5 +51,5 @@ func (h *handler) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	_ = cop.AddTrustedOrigin(h.cfg.PublicURL.Scheme + "://" + h.cfg.PublicURL.Host)
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
-	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(mux))))
+	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(recordRoute(mux)))))
 }

@@ -1,0 +1,227 @@
+// Package e2e drives the real classmeet binary with a real browser: Debian's
+// Chromium, headless, with its fake camera and microphone.
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"classmeet/internal/pgtest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "classmeet-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "classmeet")
+	build := exec.Command("go", "build", "-o", binary, "../cmd/classmeet")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: build classmeet:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running classmeet process.
+type server struct {
+	URL      string
+	SetupURL string // printed on first start
+	Env      []string
+
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	output strings.Builder
+}
+
+var setupLine = regexp.MustCompile(`(http://\S+/setup/\S+)`)
+
+// startServer runs classmeet on a new database and a free port until the test ends.
+func startServer(t *testing.T, extraEnv ...string) *server {
+	t.Helper()
+	port := freePort(t)
+	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	s.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"DATABASE_URL=" + pgtest.NewDatabase(t),
+		"CLASSMEET_SECRET=e2e-secret-0123456789abcdef0123456789",
+		fmt.Sprintf("CLASSMEET_ADDR=127.0.0.1:%d", port),
+		"CLASSMEET_LOG_LEVEL=debug",
+	}, extraEnv...)
+	s.start(t)
+	return s
+}
+
+func (s *server) start(t *testing.T) {
+	t.Helper()
+	s.cmd = exec.Command(binary, "serve")
+	s.cmd.Env = s.Env
+	stdout, _ := s.cmd.StdoutPipe()
+	stderr, _ := s.cmd.StderrPipe()
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	setup := make(chan string, 1)
+	go s.collect(stdout, setup)
+	go s.collect(stderr, nil)
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		if t.Failed() {
+			t.Logf("classmeet output:\n%s", s.Output())
+		}
+	})
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(s.URL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				select {
+				case s.SetupURL = <-setup:
+				case <-time.After(time.Second):
+				}
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("classmeet did not become ready:\n%s", s.Output())
+}
+
+func (s *server) collect(r io.Reader, setup chan<- string) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		s.mu.Lock()
+		s.output.WriteString(line + "\n")
+		s.mu.Unlock()
+		if m := setupLine.FindStringSubmatch(line); m != nil && setup != nil {
+			setup <- m[1]
+		}
+	}
+}
+
+// Output is everything the process printed so far.
+func (s *server) Output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.output.String()
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// chromiumFlags are TESTING.md's: fake devices, no background traffic.
+var chromiumFlags = []chromedp.ExecAllocatorOption{
+	chromedp.ExecPath("/usr/bin/chromium"),
+	chromedp.Flag("headless", true),
+	chromedp.Flag("use-fake-device-for-media-stream", true),
+	chromedp.Flag("use-fake-ui-for-media-stream", true),
+	chromedp.Flag("auto-select-desktop-capture-source", "Entire screen"),
+	chromedp.Flag("disable-background-networking", true),
+	chromedp.Flag("disable-component-update", true),
+	chromedp.Flag("disable-sync", true),
+	chromedp.Flag("no-first-run", true),
+	chromedp.Flag("no-sandbox", true),
+	chromedp.Flag("disable-gpu", true),
+	chromedp.Flag("disable-quic", true),
+	chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
+	chromedp.Flag("disable-dev-shm-usage", true),
+	chromedp.WindowSize(1280, 900),
+}
+
+// newChromium starts one browser for the test; people get contexts of it.
+func newChromium(t *testing.T) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), chromiumFlags...)
+	root, cancelRoot := chromedp.NewContext(alloc)
+	if err := chromedp.Do(root); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
+	return root
+}
+
+// person is one visitor: a browser context of their own (own cookies, own
+// camera), as if on their own computer.
+type person struct {
+	t    *testing.T
+	name string
+	ctx  context.Context
+}
+
+func newPerson(t *testing.T, chromium context.Context, name string) *person {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(chromium, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("%s: new browser context: %v", name, err)
+	}
+	return &person{t: t, name: name, ctx: ctx}
+}
+
+// do runs steps, failing the test with what the person was doing.
+func (p *person) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
+		p.t.Fatalf("%s: %s (at %s): %v", p.name, what, loc, err)
+	}
+}
+
+// eval evaluates a JavaScript expression on the person's page.
+func eval[T any](p *person, js string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	if err != nil {
+		p.t.Fatalf("%s: evaluate %s: %v", p.name, js, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is true.
+func (p *person) waitFor(what, predicate string) {
+	p.t.Helper()
+	p.do(what, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(20*time.Second))(ctx, t)
+		return chromedp.Void{}, err
+	})
+}
+
+func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `"]`) }
+
+// text returns the trimmed text of the first element matching sel.
+func (p *person) text(sel chromedp.CSS) string {
+	p.t.Helper()
+	return eval[string](p, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? "").trim()`, string(sel)))
+}

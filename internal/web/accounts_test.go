@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -94,6 +95,33 @@ func TestLoginIsRateLimitedPerAccount(t *testing.T) {
 	// Even the right password waits now: the limit is per account, not per guess.
 	if p := e.browser().post("/login", url.Values{"email": {"t@school.example"}, "password": {password}}); p.status != http.StatusTooManyRequests {
 		t.Errorf("right password while limited: %d", p.status)
+	}
+}
+
+func TestLoginIsRateLimitedPerAddress(t *testing.T) {
+	e := newEnv(t)
+	limited := 0
+	for i := range 25 {
+		p := e.browser().post("/login", url.Values{"email": {fmt.Sprintf("user%d@school.example", i)}, "password": {"guess"}})
+		if p.status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 5 {
+		t.Errorf("%d of 25 attempts on different accounts from one address limited, want 5 (20 allowed)", limited)
+	}
+}
+
+func TestSecureCookieBehindHTTPS(t *testing.T) {
+	e := newEnvWith(t, map[string]string{"CLASSMEET_PUBLIC_URL": "https://meet.school.example"})
+	e.user("t@school.example", store.RoleTeacher)
+	p := e.browser().post("/login", url.Values{"email": {"t@school.example"}, "password": {password}})
+	c := p.header.Get("Set-Cookie")
+	if !strings.HasPrefix(c, "__Host-classmeet_session=") || !strings.Contains(c, "; Secure") || strings.Contains(c, "Domain=") {
+		t.Errorf("Set-Cookie over https = %q", c)
+	}
+	if hsts := p.header.Get("Strict-Transport-Security"); hsts == "" {
+		t.Error("no HSTS over https")
 	}
 }
 

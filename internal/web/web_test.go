@@ -37,11 +37,20 @@ const setupToken = "test-setup-token-0123456789"
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with some configuration variables set.
+func newEnvWith(t *testing.T, vars map[string]string) *env {
+	t.Helper()
 	e := &env{t: t, store: pgtest.NewStore(t), now: time.Now()}
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
 	cfg, err := config.Load(func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
 		return map[string]string{
 			"DATABASE_URL": "unused", "CLASSMEET_SECRET": "0123456789abcdef0123456789abcdef",
 			"CLASSMEET_PUBLIC_URL": e.srv.URL, "CLASSMEET_LINK_VALIDITY": "24h",

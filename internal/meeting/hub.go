@@ -1,0 +1,319 @@
+package meeting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+)
+
+// Conn is a participant's connection as the meeting sees it. Send must not
+// block: it queues.
+type Conn interface {
+	Send(ServerMessage)
+	Close(reason string)
+}
+
+// MediaRoom is a meeting's media in the SFU.
+type MediaRoom interface {
+	Join(participant string, signal func(sfu.Signal)) (MediaPeer, error)
+	Close()
+}
+
+// MediaPeer is one participant's media.
+type MediaPeer interface {
+	HandleOffer(sdp string, tracks map[string]sfu.Source) error
+	HandleAnswer(sdp string) error
+	HandleCandidate(pc string, c webrtc.ICECandidateInit) error
+	RestartICE()
+	Close()
+}
+
+// Meetings finds the scheduled meeting behind a live one.
+type Meetings interface {
+	MeetingWithHost(ctx context.Context, id uuid.UUID) (store.MeetingWithHost, error)
+}
+
+// HubConfig is what a Hub needs.
+type HubConfig struct {
+	Meetings Meetings
+	NewMedia func(meetingID string) MediaRoom
+	// ICEServers are handed to a participant in its welcome.
+	ICEServers func(participant string) []ICEServer
+	Grace      time.Duration // how long a lost connection keeps its place
+	Log        *slog.Logger
+}
+
+// Hub holds the live meetings. Each runs its State under its own lock and
+// carries out the effects: messages are queued on connections, media work is
+// queued on each participant's media worker, so no lock is held across I/O.
+type Hub struct {
+	cfg   HubConfig
+	mu    sync.Mutex
+	rooms map[string]*room
+}
+
+// NewHub returns a hub with no live meetings.
+func NewHub(cfg HubConfig) *Hub {
+	if cfg.ICEServers == nil {
+		cfg.ICEServers = func(string) []ICEServer { return nil }
+	}
+	return &Hub{cfg: cfg, rooms: map[string]*room{}}
+}
+
+// ErrMeetingGone means the meeting was cancelled or does not exist.
+var ErrMeetingGone = errors.New("meeting: this meeting is cancelled or does not exist")
+
+// Session is one connected participant, for its connection's handler.
+type Session struct {
+	room *room
+	id   string
+	conn Conn
+}
+
+// ID is the participant's id.
+func (s *Session) ID() string { return s.id }
+
+// Join brings a participant with a verified join token into a meeting.
+func (h *Hub) Join(ctx context.Context, meetingID uuid.UUID, a Arrival, conn Conn) (*Session, error) {
+	for {
+		r, err := h.room(ctx, meetingID)
+		if err != nil {
+			return nil, err
+		}
+		r.mu.Lock()
+		if r.dead {
+			r.mu.Unlock()
+			continue // emptied while we looked; make a fresh one
+		}
+		fx, err := r.state.Join(time.Now(), a)
+		if err != nil {
+			r.mu.Unlock()
+			return nil, err
+		}
+		r.conns[a.ID] = conn
+		r.apply(fx)
+		r.mu.Unlock()
+		r.log.Info("participant joined", "participant_id", a.ID, "role", a.Role)
+		return &Session{room: r, id: a.ID, conn: conn}, nil
+	}
+}
+
+// Resume reattaches a reconnecting participant's new connection.
+func (h *Hub) Resume(meetingID uuid.UUID, secret string, keepMedia bool, conn Conn) (*Session, error) {
+	h.mu.Lock()
+	r := h.rooms[meetingID.String()]
+	h.mu.Unlock()
+	if r == nil {
+		return nil, refuse("resume_expired", "the meeting is no longer running: join again")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.dead {
+		return nil, refuse("resume_expired", "the meeting is no longer running: join again")
+	}
+	id, fx, err := r.state.Resume(time.Now(), secret, keepMedia)
+	if err != nil {
+		return nil, err
+	}
+	r.conns[id] = conn
+	r.apply(fx)
+	r.log.Info("participant resumed", "participant_id", id, "keep_media", keepMedia)
+	return &Session{room: r, id: id, conn: conn}, nil
+}
+
+// Handle carries out one message from the session's participant; a refusal
+// is sent back as an error naming the message.
+func (s *Session) Handle(msg ClientMessage) {
+	r := s.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conns[s.id] != s.conn {
+		return // superseded by a newer connection
+	}
+	fx, err := r.state.Handle(time.Now(), s.id, msg)
+	var ref *Refusal
+	switch {
+	case errors.As(err, &ref):
+		s.conn.Send(&Error{Code: ref.Code, Message: ref.Message, InReplyTo: msg.header().Seq})
+		return
+	case err != nil:
+		s.conn.Send(&Error{Code: "internal", Message: "something went wrong", InReplyTo: msg.header().Seq})
+		return
+	}
+	r.apply(fx)
+}
+
+// Disconnected tells the meeting the session's connection is gone.
+func (s *Session) Disconnected() {
+	r := s.room
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.conns[s.id] != s.conn {
+		return // a newer connection took over, or the participant left
+	}
+	delete(r.conns, s.id)
+	r.apply(r.state.Disconnected(time.Now(), s.id))
+}
+
+// room finds or starts the live meeting.
+func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
+	h.mu.Lock()
+	r := h.rooms[id.String()]
+	h.mu.Unlock()
+	if r != nil {
+		return r, nil
+	}
+	m, err := h.cfg.Meetings.MeetingWithHost(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && m.Cancelled()) {
+		return nil, ErrMeetingGone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("meeting: load %s: %w", id, err)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r := h.rooms[id.String()]; r != nil {
+		return r, nil
+	}
+	info := MeetingInfo{
+		ID: id.String(), Title: m.Title, HostName: m.HostName,
+		RecordingPolicy: string(m.RecordingPolicy), LobbyPolicy: string(m.LobbyPolicy),
+	}
+	r = &room{
+		hub: h, id: id.String(), log: h.cfg.Log.With("meeting_id", id.String()),
+		state:   NewState(info, m.LobbyPolicy == store.LobbyInviteesAdmitted, h.cfg.Grace),
+		conns:   map[string]Conn{},
+		workers: map[string]*mediaWorker{},
+	}
+	r.media = h.cfg.NewMedia(r.id)
+	h.rooms[r.id] = r
+	return r, nil
+}
+
+func (h *Hub) forget(r *room) {
+	h.mu.Lock()
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+	h.mu.Unlock()
+	r.media.Close()
+	r.log.Info("meeting emptied")
+}
+
+// Live reports how many meetings and participants are live (for tests and metrics).
+func (h *Hub) Live() (meetings, participants int) {
+	h.mu.Lock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		participants += r.state.Count()
+		r.mu.Unlock()
+	}
+	return len(rooms), participants
+}
+
+// Close ends every live meeting: connections close, media stops.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	rooms := h.rooms
+	h.rooms = map[string]*room{}
+	h.mu.Unlock()
+	for _, r := range rooms {
+		r.mu.Lock()
+		r.dead = true
+		for id, c := range r.conns {
+			c.Send(&Error{Code: "server_shutdown", Message: "the server is restarting; reconnecting"})
+			c.Close("server shutdown")
+			delete(r.conns, id)
+		}
+		for id, w := range r.workers {
+			w.stop()
+			delete(r.workers, id)
+		}
+		r.mu.Unlock()
+		r.media.Close()
+	}
+}
+
+// room is one live meeting.
+type room struct {
+	hub     *Hub
+	id      string
+	log     *slog.Logger
+	mu      sync.Mutex
+	state   *State
+	conns   map[string]Conn
+	workers map[string]*mediaWorker
+	media   MediaRoom
+	dead    bool
+}
+
+// apply carries out effects in order; the caller holds r.mu.
+func (r *room) apply(fx []Effect) {
+	for _, e := range fx {
+		switch e := e.(type) {
+		case Send:
+			if w, ok := e.Msg.(*Welcome); ok {
+				w.ICEServers = r.hub.cfg.ICEServers(e.To)
+			}
+			if c := r.conns[e.To]; c != nil {
+				c.Send(e.Msg)
+			}
+		case Close:
+			if c := r.conns[e.Who]; c != nil {
+				c.Close(e.Reason)
+				delete(r.conns, e.Who)
+			}
+		case StartMedia:
+			if old := r.workers[e.Who]; old != nil {
+				old.stop()
+			}
+			r.workers[e.Who] = r.startWorker(e.Who)
+		case StopMedia:
+			if w := r.workers[e.Who]; w != nil {
+				w.stop()
+				delete(r.workers, e.Who)
+			}
+		case ToMedia:
+			if w := r.workers[e.Who]; w != nil {
+				w.do(e.Msg)
+			}
+		case ExpireAfter:
+			who := e.Who
+			time.AfterFunc(e.After, func() { r.expire(who) })
+		case Emptied:
+			r.dead = true
+			go r.hub.forget(r)
+		}
+	}
+}
+
+func (r *room) expire(who string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dead {
+		r.apply(r.state.Expire(time.Now(), who))
+	}
+}
+
+// sendTo queues a message for a participant's current connection.
+func (r *room) sendTo(who string, msg ServerMessage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.conns[who]; c != nil {
+		c.Send(msg)
+	}
+}

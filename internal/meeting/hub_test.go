@@ -1,0 +1,175 @@
+package meeting
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+)
+
+type fakeConn struct {
+	mu     sync.Mutex
+	msgs   []ServerMessage
+	closed string
+}
+
+func (c *fakeConn) Send(m ServerMessage) { c.mu.Lock(); c.msgs = append(c.msgs, m); c.mu.Unlock() }
+func (c *fakeConn) Close(r string)       { c.mu.Lock(); c.closed = r; c.mu.Unlock() }
+func (c *fakeConn) all() []ServerMessage {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]ServerMessage(nil), c.msgs...)
+}
+
+type fakeMedia struct {
+	mu    sync.Mutex
+	peers map[string]*fakePeer
+}
+
+type fakePeer struct {
+	mu     sync.Mutex
+	offers int
+	closed bool
+}
+
+func (m *fakeMedia) Join(id string, _ func(sfu.Signal)) (MediaPeer, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := &fakePeer{}
+	m.peers[id] = p
+	return p, nil
+}
+func (m *fakeMedia) Close() {}
+func (m *fakeMedia) peer(id string) *fakePeer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.peers[id]
+}
+
+func (p *fakePeer) HandleOffer(string, map[string]sfu.Source) error {
+	p.mu.Lock()
+	p.offers++
+	p.mu.Unlock()
+	return nil
+}
+func (p *fakePeer) HandleAnswer(string) error                           { return nil }
+func (p *fakePeer) HandleCandidate(string, webrtc.ICECandidateInit) error { return nil }
+func (p *fakePeer) RestartICE()                                         {}
+func (p *fakePeer) Close()                                              { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
+func (p *fakePeer) isClosed() bool                                      { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
+
+type oneMeeting struct{ m store.MeetingWithHost }
+
+func (o oneMeeting) MeetingWithHost(context.Context, uuid.UUID) (store.MeetingWithHost, error) {
+	return o.m, nil
+}
+
+func newTestHub(media *fakeMedia) (*Hub, uuid.UUID) {
+	id := uuid.New()
+	m := store.MeetingWithHost{Meeting: store.Meeting{ID: id, Title: "T", LobbyPolicy: store.LobbyEveryoneWaits}, HostName: "H"}
+	return NewHub(HubConfig{
+		Meetings: oneMeeting{m}, NewMedia: func(string) MediaRoom { return media },
+		Grace: 60 * time.Second, Log: discardLog(),
+	}), id
+}
+
+func lastOf[T ServerMessage](c *fakeConn) (T, bool) {
+	msgs := c.all()
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if v, ok := msgs[i].(T); ok {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// TestGraceWindow runs the real hub on a fake clock: a participant who comes
+// back within 60 s resumes in the room; one who stays away longer is gone,
+// and its media peer with it.
+func TestGraceWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		media := &fakeMedia{peers: map[string]*fakePeer{}}
+		hub, mid := newTestHub(media)
+		ctx := context.Background()
+		hostConn, parentConn := &fakeConn{}, &fakeConn{}
+		hs, err := hub.Join(ctx, mid, host, hostConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := hub.Join(ctx, mid, jones, parentConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs.Handle(&Admit{Header: Header{Seq: 1}, Participant: "jones"})
+		w, _ := lastOf[*Welcome](parentConn)
+		secret := w.Resume
+
+		ps.Disconnected()
+		time.Sleep(59 * time.Second)
+		again := &fakeConn{}
+		ps2, err := hub.Resume(mid, secret, true, again)
+		if err != nil {
+			t.Fatalf("resume after 59 s: %v", err)
+		}
+		if w, _ := lastOf[*Welcome](again); w.Presence != PresenceRoom {
+			t.Errorf("resumed into %q", w.Presence)
+		}
+		// The stale expiry from the first disconnect fires now and must not matter.
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if _, left := lastOf[*ParticipantLeft](hostConn); left {
+			t.Fatal("the resumed participant was removed by an old timer")
+		}
+
+		ps2.Disconnected()
+		time.Sleep(61 * time.Second)
+		synctest.Wait()
+		if l, ok := lastOf[*ParticipantLeft](hostConn); !ok || l.ParticipantID != "jones" {
+			t.Fatal("the host was not told the participant left after the grace window")
+		}
+		if !media.peer("jones").isClosed() {
+			t.Error("the media peer outlived its participant")
+		}
+		if _, err := hub.Resume(mid, secret, true, &fakeConn{}); !isRefusal(err, "resume_expired") {
+			t.Errorf("resume after 61 s: %v", err)
+		}
+
+		hs.Handle(&Leave{Header: Header{Seq: 2}})
+		synctest.Wait()
+		if m, p := hub.Live(); m != 0 || p != 0 {
+			t.Errorf("%d meetings, %d participants live after everyone left", m, p)
+		}
+		if !media.peer("host").isClosed() {
+			t.Error("the host's media peer outlived the host")
+		}
+	})
+}
+
+func TestMediaMessagesReachThePeerInOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		media := &fakeMedia{peers: map[string]*fakePeer{}}
+		hub, mid := newTestHub(media)
+		c := &fakeConn{}
+		s, err := hub.Join(context.Background(), mid, host, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			s.Handle(&Offer{Header: Header{Seq: uint64(i + 1)}, PC: "pub", SDP: "v=0"})
+		}
+		synctest.Wait()
+		if p := media.peer("host"); p == nil || p.offers != 3 {
+			t.Fatalf("peer got %v offers", p)
+		}
+		s.Handle(&Leave{Header: Header{Seq: 4}})
+		synctest.Wait() // the worker and its peer are gone, or synctest reports a leak
+	})
+}

@@ -1,0 +1,134 @@
+package meeting
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestDecodeClientAccepts(t *testing.T) {
+	tests := map[string]ClientMessage{
+		`{"type":"join","seq":1,"token":"abc"}`:                                            &Join{Header{"join", 1}, "abc"},
+		`{"seq":2,"type":"resume","resume":"s","keep_media":true}`:                           &Resume{Header{"resume", 2}, "s", true},
+		`{"type":"offer","seq":3,"pc":"pub","sdp":"v=0\r\n","tracks":{"t1":"camera"}}`:       &Offer{Header{"offer", 3}, "pub", "v=0\r\n", map[string]string{"t1": "camera"}},
+		`{"type":"candidate","seq":4,"pc":"sub","candidate":{"candidate":"c","sdpMid":"0"}}`: &Candidate{Header{"candidate", 4}, "sub", CandidateInit{Candidate: "c", SDPMid: ptr("0")}},
+		`{"type":"deny","seq":5,"participant":"p","message":"sorry"}`:                        &Deny{Header{"deny", 5}, "p", "sorry"},
+		`{"type":"leave","seq":6}`:                                                           &Leave{Header{"leave", 6}},
+	}
+	for in, want := range tests {
+		got, err := DecodeClient([]byte(in))
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %+v, want %+v", in, got, want)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestDecodeClientRefuses(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{`{"type":"shout","seq":1}`, `unknown type "shout"`},
+		{`{"seq":1}`, `unknown type ""`},
+		{`[1,2]`, "not a JSON object"},
+		{`not json`, "not a JSON object"},
+		{`{"type":"leave","seq":1,"extra":true}`, `unknown key "extra"`},
+		{`{"type":"leave","seq":1,"seq":2}`, `key "seq" appears twice`},
+		{`{"type":"leave","type":"leave","seq":1}`, `key "type" appears twice`},
+		{`{"type":"leave","Seq":1}`, `key "Seq" must be spelled "seq"`},
+		{`{"Type":"leave","seq":1}`, `key "Type" must be spelled "type"`},
+		{`{"type":"leave","TYPE":"end_meeting","seq":1}`, `key "TYPE" must be spelled "type"`},
+		{`{"type":"offer","seq":1,"pc":"pub","SDP":"v=0","tracks":{}}`, `key "SDP" must be spelled "sdp"`},
+		{`{"type":"candidate","seq":1,"pc":"pub","candidate":{"candidate":"c","sdpmid":"0"}}`, `key "candidate.sdpmid" must be spelled "candidate.sdpMid"`},
+		{`{"type":"candidate","seq":1,"pc":"pub","candidate":{"candidate":"c","candidate":"d"}}`, `key "candidate.candidate" appears twice`},
+		{`{"type":"offer","seq":1,"pc":"pub","sdp":"v=0","tracks":{"a":"camera","a":"screen"}}`, `key "tracks.a" appears twice`},
+		{`{"type":"leave"}`, `"seq" must be a positive number`},
+		{`{"type":"leave","seq":0}`, `"seq" must be a positive number`},
+		{`{"type":"leave","seq":-1}`, `must be a number`},
+		{`{"type":"leave","seq":"1"}`, `field "seq" must be a number`},
+		{`{"type":"leave","seq":1} {}`, "unexpected data after the message"},
+		{`{"type":"join","seq":1}`, `"token" is required`},
+		{`{"type":"offer","seq":1,"pc":"sub","sdp":"v=0"}`, `clients offer only on "pub"`},
+		{`{"type":"offer","seq":1,"pc":"pub","sdp":"hello"}`, "not a session description"},
+		{`{"type":"offer","seq":1,"pc":"pub","sdp":"v=0","tracks":{"t":"webcam"}}`, `source "webcam"`},
+		{`{"type":"answer","seq":1,"pc":"pub","sdp":"v=0"}`, `clients answer only on "sub"`},
+		{`{"type":"candidate","seq":1,"pc":"both","candidate":{"candidate":""}}`, `"pc" must be`},
+		{`{"type":"deny","seq":1,"participant":"p","message":"` + strings.Repeat("x", 501) + `"}`, "at most 500"},
+		{"{\"type\":\"join\",\"seq\":1,\"token\":\"\xff\"}", "not UTF-8"},
+		{`{"type":"join","seq":1,"token":"` + strings.Repeat("x", MaxMessageBytes) + `"}`, "larger than"},
+	}
+	for _, tt := range tests {
+		_, err := DecodeClient([]byte(tt.in))
+		if !errors.Is(err, ErrBadMessage) || !strings.Contains(err.Error(), tt.want) {
+			in := tt.in
+			if len(in) > 80 {
+				in = in[:80] + "…"
+			}
+			t.Errorf("%s\n  err = %v\n  want it to say %q", in, err, tt.want)
+		}
+	}
+}
+
+func TestServerMessagesRoundTrip(t *testing.T) {
+	msgs := []ServerMessage{
+		&Welcome{You: Self{ID: "a", Name: "A", Role: RoleHost}, Presence: "room", Resume: "r", Participants: []ParticipantInfo{}, Lobby: []LobbyEntry{}},
+		&Lobby{Entries: []LobbyEntry{{ID: "b", Name: "<img src=x>", NameMatches: true}}},
+		&Denied{Message: "no"},
+		&Error{Code: "not_allowed", Message: "m", InReplyTo: 4},
+	}
+	for i, m := range msgs {
+		b, err := EncodeServer(m, uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := DecodeServer(b)
+		if err != nil {
+			t.Fatalf("%s: %v", b, err)
+		}
+		if !reflect.DeepEqual(back, m) {
+			t.Errorf("round trip of %s: %+v", b, back)
+		}
+		if m.header().Seq != uint64(i+1) || m.header().Type == "" {
+			t.Errorf("header not set: %+v", m.header())
+		}
+	}
+}
+
+// FuzzDecodeClient: no input panics, and whatever decodes encodes back to
+// something that decodes to the same message.
+func FuzzDecodeClient(f *testing.F) {
+	for _, seed := range []string{
+		`{"type":"join","seq":1,"token":"abc"}`,
+		`{"type":"offer","seq":3,"pc":"pub","sdp":"v=0\r\n","tracks":{"t1":"camera"}}`,
+		`{"type":"candidate","seq":4,"pc":"sub","candidate":{"candidate":"c","sdpMid":"0","sdpMLineIndex":0}}`,
+		`{"type":"deny","seq":5,"participant":"p","message":"sorry"}`,
+		`{"type":"leave","seq":1,"Seq":2}`,
+		`{"type":"media_state","seq":9,"audio":true,"video":false,"screen":true}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := DecodeClient(data)
+		if err != nil {
+			if !errors.Is(err, ErrBadMessage) {
+				t.Fatalf("error not wrapping ErrBadMessage: %v", err)
+			}
+			return
+		}
+		b, err := EncodeClient(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := DecodeClient(b)
+		if err != nil {
+			t.Fatalf("re-encoded %s does not decode: %v", b, err)
+		}
+		if !reflect.DeepEqual(m, again) {
+			t.Fatalf("round trip changed %+v into %+v", m, again)
+		}
+	})
+}

@@ -1,0 +1,404 @@
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// Signal is a message for the peer's client.
+type Signal struct {
+	Type string // "offer" or "answer"
+	PC   string // "pub" (the client sends) or "sub" (the client receives)
+	SDP  string
+	// Tracks tells, with a subscriber offer, whose media each m-line
+	// (by mid) carries.
+	Tracks map[string]TrackInfo
+}
+
+// TrackInfo names the participant and source behind a subscribed track.
+type TrackInfo struct {
+	Participant string `json:"participant"`
+	Source      Source `json:"source"`
+}
+
+// The two PeerConnections of a peer: the client offers on "pub" and the
+// server answers; the server offers on "sub" and the client answers. Each
+// side only ever offers on its own, so offers never collide.
+const (
+	PCPublish   = "pub"
+	PCSubscribe = "sub"
+)
+
+// Peer is one participant's media: what it publishes and what it receives.
+type Peer struct {
+	id     string
+	room   *Room
+	signal func(Signal)
+	log    *slog.Logger
+	sub    *webrtc.PeerConnection
+
+	mu       sync.Mutex
+	pub      *webrtc.PeerConnection
+	sources  map[string]Source // client track id -> source, from its latest offer
+	pubs     map[Source]*Publication
+	receiver map[Source]*webrtc.RTPReceiver
+	downs    map[string]*downTrackSender // by publication id
+	closed   bool
+
+	// Subscriber negotiation: one offer out at a time; changes made while
+	// it is out are offered once it is answered.
+	offering       bool
+	pending        bool
+	iceRestart     bool
+	subCandidates  []webrtc.ICECandidateInit
+	everNegotiated bool
+}
+
+type downTrackSender struct {
+	track  *DownTrack
+	sender *webrtc.RTPSender
+}
+
+func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
+	sub, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, fmt.Errorf("sfu: subscriber PeerConnection: %w", err)
+	}
+	p := &Peer{
+		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
+		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
+	}
+	return p, nil
+}
+
+// ID is the participant's id.
+func (p *Peer) ID() string { return p.id }
+
+// Publications lists what the peer publishes now.
+func (p *Peer) Publications() []*Publication {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pubs := make([]*Publication, 0, len(p.pubs))
+	for _, pub := range p.pubs {
+		pubs = append(pubs, pub)
+	}
+	return pubs
+}
+
+// Publication returns what the peer publishes from source, or nil.
+func (p *Peer) Publication(source Source) *Publication {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pubs[source]
+}
+
+// DownTracks lists what the peer receives now.
+func (p *Peer) DownTracks() []*DownTrack {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ds := make([]*DownTrack, 0, len(p.downs))
+	for _, d := range p.downs {
+		ds = append(ds, d.track)
+	}
+	return ds
+}
+
+// HandleOffer answers the client's offer on its publishing PeerConnection.
+// tracks maps each offered track id to the source it carries; a source
+// missing from a renegotiation has stopped.
+func (p *Peer) HandleOffer(sdp string, tracks map[string]Source) error {
+	pc, removed, err := p.publishPC(tracks)
+	if err != nil {
+		return err
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: sdp}); err != nil {
+		return fmt.Errorf("sfu: offer: %w", err)
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return fmt.Errorf("sfu: answer: %w", err)
+	}
+	if err := p.setLocal(pc, answer); err != nil {
+		return err
+	}
+	for _, r := range removed {
+		_ = r.Stop() // its publication's read loop ends and subscribers let go
+	}
+	p.signal(Signal{Type: "answer", PC: PCPublish, SDP: pc.LocalDescription().SDP})
+	return nil
+}
+
+// publishPC returns the publishing PeerConnection, making it on first use,
+// and records the offered sources, returning receivers of those dropped.
+func (p *Peer) publishPC(tracks map[string]Source) (*webrtc.PeerConnection, []*webrtc.RTPReceiver, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil, nil, ErrClosed
+	}
+	if p.pub == nil {
+		pc, err := p.room.sfu.api.NewPeerConnection(webrtc.Configuration{})
+		if err != nil {
+			return nil, nil, fmt.Errorf("sfu: publisher PeerConnection: %w", err)
+		}
+		pc.OnTrack(p.onTrack)
+		p.pub = pc
+	}
+	p.sources = tracks
+	offered := map[Source]bool{}
+	for _, s := range tracks {
+		offered[s] = true
+	}
+	var removed []*webrtc.RTPReceiver
+	for s, r := range p.receiver {
+		if !offered[s] {
+			removed = append(removed, r)
+			delete(p.receiver, s)
+		}
+	}
+	return p.pub, removed, nil
+}
+
+// setLocal sets a local description and waits for the host candidates (a
+// few milliseconds on the muxed ports) so they travel inside the SDP.
+func (p *Peer) setLocal(pc *webrtc.PeerConnection, sd webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(sd); err != nil {
+		return fmt.Errorf("sfu: set local %s: %w", sd.Type, err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(2 * time.Second):
+		p.log.Warn("ICE gathering did not complete; sending what there is")
+	}
+	return nil
+}
+
+// onTrack starts a publication for a track the client sends.
+func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	p.mu.Lock()
+	source, ok := p.sources[track.ID()]
+	if !ok || !source.Valid() || p.closed || p.receiver[source] != nil && p.receiver[source] != recv {
+		p.mu.Unlock()
+		p.log.Warn("ignoring a track the client did not describe", "kind", track.Kind().String())
+		return
+	}
+	pub := newPublication(p.id, source, track, p.pub)
+	p.pubs[source], p.receiver[source] = pub, recv
+	p.mu.Unlock()
+
+	p.log.Debug("publishing", "source", source, "codec", pub.Codec.MimeType)
+	go pub.readReports(recv)
+	go func() {
+		pub.forward()
+		p.mu.Lock()
+		if p.pubs[source] == pub {
+			delete(p.pubs, source)
+		}
+		p.mu.Unlock()
+		p.room.unpublished(pub)
+	}()
+	p.room.published(pub)
+}
+
+// subscribe adds a down track for pub; false if there was nothing to do.
+func (p *Peer) subscribe(pub *Publication) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed || p.downs[pub.ID] != nil {
+		return false
+	}
+	dt := newDownTrack(pub)
+	sender, err := p.sub.AddTrack(dt)
+	if err != nil {
+		dt.stop()
+		p.log.Warn("cannot subscribe", "publication", pub.ID, "err", err)
+		return false
+	}
+	for _, t := range p.sub.GetTransceivers() {
+		if t.Sender() == sender {
+			_ = t.SetCodecPreferences(preferredCodecs(pub.Codec))
+		}
+	}
+	dt.sender = sender
+	p.downs[pub.ID] = &downTrackSender{track: dt, sender: sender}
+	go dt.run()
+	go dt.readRTCP()
+	return true
+}
+
+// unsubscribe removes pub's down track; false if there was none.
+func (p *Peer) unsubscribe(pub *Publication) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	d := p.downs[pub.ID]
+	if d == nil {
+		return false
+	}
+	delete(p.downs, pub.ID)
+	d.track.stop()
+	if p.closed {
+		return false
+	}
+	if err := p.sub.RemoveTrack(d.sender); err != nil {
+		p.log.Debug("remove track", "err", err)
+	}
+	return true
+}
+
+// preferredCodecs limits a subscribed m-line to the publisher's codec.
+func preferredCodecs(c webrtc.RTPCodecParameters) []webrtc.RTPCodecParameters {
+	for _, known := range codecs {
+		if strings.EqualFold(known.params.MimeType, c.MimeType) &&
+			fmtpParam(known.params.SDPFmtpLine, "profile-level-id") == fmtpParam(c.SDPFmtpLine, "profile-level-id") {
+			return []webrtc.RTPCodecParameters{known.params}
+		}
+	}
+	for _, known := range codecs {
+		if strings.EqualFold(known.params.MimeType, c.MimeType) {
+			return []webrtc.RTPCodecParameters{known.params}
+		}
+	}
+	return nil
+}
+
+// RestartICE sends a new subscriber offer with fresh ICE credentials (the
+// client restarts its publisher side itself with an offer).
+func (p *Peer) RestartICE() {
+	p.mu.Lock()
+	p.iceRestart = true
+	p.mu.Unlock()
+	p.negotiate()
+}
+
+// negotiate offers the subscriber PeerConnection's current tracks, unless an
+// offer is already out, in which case it is offered again once answered.
+func (p *Peer) negotiate() {
+	p.mu.Lock()
+	if p.closed || (len(p.downs) == 0 && !p.everNegotiated) {
+		p.mu.Unlock()
+		return
+	}
+	if p.offering {
+		p.pending = true
+		p.mu.Unlock()
+		return
+	}
+	p.offering, p.everNegotiated = true, true
+	restart := p.iceRestart
+	p.iceRestart = false
+	p.mu.Unlock()
+
+	if err := p.offer(restart); err != nil {
+		p.log.Warn("subscriber offer failed", "err", err)
+		p.mu.Lock()
+		p.offering = false
+		p.mu.Unlock()
+	}
+}
+
+func (p *Peer) offer(restart bool) error {
+	offer, err := p.sub.CreateOffer(&webrtc.OfferOptions{ICERestart: restart})
+	if err != nil {
+		return err
+	}
+	if err := p.setLocal(p.sub, offer); err != nil {
+		return err
+	}
+	tracks := map[string]TrackInfo{}
+	for _, t := range p.sub.GetTransceivers() {
+		if t.Sender() == nil || t.Mid() == "" {
+			continue
+		}
+		if dt, ok := t.Sender().Track().(*DownTrack); ok {
+			pub := dt.Publication()
+			tracks[t.Mid()] = TrackInfo{Participant: pub.Participant, Source: pub.Source}
+		}
+	}
+	p.signal(Signal{Type: "offer", PC: PCSubscribe, SDP: p.sub.LocalDescription().SDP, Tracks: tracks})
+	return nil
+}
+
+// HandleAnswer applies the client's answer to the latest subscriber offer.
+func (p *Peer) HandleAnswer(sdp string) error {
+	p.mu.Lock()
+	if !p.offering {
+		p.mu.Unlock()
+		return errors.New("sfu: an answer, but no offer is waiting for one")
+	}
+	p.mu.Unlock()
+	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		return fmt.Errorf("sfu: answer: %w", err)
+	}
+	p.mu.Lock()
+	cands := p.subCandidates
+	p.subCandidates = nil
+	p.offering = false
+	again := p.pending
+	p.pending = false
+	p.mu.Unlock()
+	for _, c := range cands {
+		_ = p.sub.AddICECandidate(c)
+	}
+	if again {
+		p.negotiate()
+	}
+	return nil
+}
+
+// HandleCandidate adds a client ICE candidate to one of the PeerConnections.
+func (p *Peer) HandleCandidate(pc string, c webrtc.ICECandidateInit) error {
+	if c.Candidate == "" {
+		return nil // end of candidates
+	}
+	switch pc {
+	case PCPublish:
+		p.mu.Lock()
+		pub := p.pub
+		p.mu.Unlock()
+		if pub == nil || pub.RemoteDescription() == nil {
+			return errors.New("sfu: a publishing candidate before the offer")
+		}
+		return pub.AddICECandidate(c)
+	case PCSubscribe:
+		p.mu.Lock()
+		if p.sub.RemoteDescription() == nil || p.offering {
+			p.subCandidates = append(p.subCandidates, c)
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		return p.sub.AddICECandidate(c)
+	}
+	return fmt.Errorf("sfu: unknown PeerConnection %q", pc)
+}
+
+// Close ends the peer: its publications end (others stop receiving them),
+// its down tracks stop, and both PeerConnections close.
+func (p *Peer) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	downs := p.downs
+	p.downs = map[string]*downTrackSender{}
+	pub := p.pub
+	p.mu.Unlock()
+
+	p.room.left(p)
+	for _, d := range downs {
+		d.track.stop()
+	}
+	if pub != nil {
+		_ = pub.Close()
+	}
+	_ = p.sub.Close()
+}

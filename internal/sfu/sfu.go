@@ -1,0 +1,103 @@
+// Package sfu forwards media between the participants of a meeting: each
+// publisher's tracks are read once and fanned out to every subscriber through
+// its own down track, on pion/webrtc.
+package sfu
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+)
+
+// Config is how the SFU meets the network.
+type Config struct {
+	// BindIP is the address ICE listens on; empty means every interface.
+	BindIP string
+	// UDPPort and TCPPort carry all media (0: any free port).
+	UDPPort, TCPPort int
+	// PublicIPs replace the host candidates' addresses (1:1 NAT).
+	PublicIPs []string
+	Log       *slog.Logger
+}
+
+// SFU owns the sockets and the pion API every PeerConnection is made with.
+type SFU struct {
+	api *webrtc.API
+	log *slog.Logger
+	udp net.PacketConn
+	tcp net.Listener
+	mux []interface{ Close() error }
+}
+
+// New opens the ICE sockets and prepares the pion API.
+func New(cfg Config) (*SFU, error) {
+	s := &SFU{log: cfg.Log}
+	bind := net.ParseIP(cfg.BindIP)
+	if cfg.BindIP != "" && bind == nil {
+		return nil, fmt.Errorf("sfu: bind address %q is not an IP address", cfg.BindIP)
+	}
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: bind, Port: cfg.UDPPort})
+	if err != nil {
+		return nil, fmt.Errorf("sfu: listen UDP %s: %w", net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.UDPPort)), err)
+	}
+	tcp, err := net.ListenTCP("tcp", &net.TCPAddr{IP: bind, Port: cfg.TCPPort})
+	if err != nil {
+		udp.Close()
+		return nil, fmt.Errorf("sfu: listen TCP %s: %w", net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.TCPPort)), err)
+	}
+	s.udp, s.tcp = udp, tcp
+	udpMux := webrtc.NewICEUDPMux(nil, udp)
+	tcpMux := webrtc.NewICETCPMux(nil, tcp, 64)
+	s.mux = []interface{ Close() error }{udpMux, tcpMux}
+
+	se := webrtc.SettingEngine{}
+	se.SetLite(true) // the server answers connectivity checks; browsers make them
+	se.SetICEUDPMux(udpMux)
+	se.SetICETCPMux(tcpMux)
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6, webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6})
+	se.SetIncludeLoopbackCandidate(bind != nil && bind.IsLoopback())
+	se.SetSRTPProtectionProfiles(dtls.SRTP_AEAD_AES_128_GCM, dtls.SRTP_AEAD_AES_256_GCM, dtls.SRTP_AES128_CM_HMAC_SHA1_80)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if len(cfg.PublicIPs) > 0 {
+		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
+	}
+
+	me := &webrtc.MediaEngine{}
+	if err := registerCodecs(me); err != nil {
+		s.Close()
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := registerInterceptors(me, ir); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return s, nil
+}
+
+// UDPAddr and TCPAddr are where media arrives (for logs and tests).
+func (s *SFU) UDPAddr() net.Addr { return s.udp.LocalAddr() }
+func (s *SFU) TCPAddr() net.Addr { return s.tcp.Addr() }
+
+// Close closes the sockets. Rooms must be closed first.
+func (s *SFU) Close() error {
+	var errs []error
+	for _, m := range s.mux {
+		errs = append(errs, m.Close())
+	}
+	if s.udp != nil {
+		_ = s.udp.Close()
+	}
+	if s.tcp != nil {
+		_ = s.tcp.Close()
+	}
+	return errors.Join(errs...)
+}

@@ -59,11 +59,11 @@ func (p *fakePeer) HandleOffer(string, map[string]sfu.Source) error {
 	p.mu.Unlock()
 	return nil
 }
-func (p *fakePeer) HandleAnswer(string) error                           { return nil }
+func (p *fakePeer) HandleAnswer(string) error                             { return nil }
 func (p *fakePeer) HandleCandidate(string, webrtc.ICECandidateInit) error { return nil }
-func (p *fakePeer) RestartICE()                                         {}
-func (p *fakePeer) Close()                                              { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
-func (p *fakePeer) isClosed() bool                                      { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
+func (p *fakePeer) RestartICE()                                           {}
+func (p *fakePeer) Close()                                                { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
+func (p *fakePeer) isClosed() bool                                        { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
 
 type oneMeeting struct{ m store.MeetingWithHost }
 

@@ -9,7 +9,7 @@ import (
 
 func TestDecodeClientAccepts(t *testing.T) {
 	tests := map[string]ClientMessage{
-		`{"type":"join","seq":1,"token":"abc"}`:                                            &Join{Header{"join", 1}, "abc"},
+		`{"type":"join","seq":1,"token":"abc"}`:                                              &Join{Header{"join", 1}, "abc"},
 		`{"seq":2,"type":"resume","resume":"s","keep_media":true}`:                           &Resume{Header{"resume", 2}, "s", true},
 		`{"type":"offer","seq":3,"pc":"pub","sdp":"v=0\r\n","tracks":{"t1":"camera"}}`:       &Offer{Header{"offer", 3}, "pub", "v=0\r\n", map[string]string{"t1": "camera"}},
 		`{"type":"candidate","seq":4,"pc":"sub","candidate":{"candidate":"c","sdpMid":"0"}}`: &Candidate{Header{"candidate", 4}, "sub", CandidateInit{Candidate: "c", SDPMid: ptr("0")}},

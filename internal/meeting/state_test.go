@@ -2,8 +2,8 @@ package meeting
 
 import (
 	"errors"
-	"log/slog"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"testing"
 	"time"

@@ -133,7 +133,7 @@ func TestPrejoinStatesTheRecordingPolicy(t *testing.T) {
 		store.RecordingHostMayRecord: "may record",
 	} {
 		m := store.Meeting{Title: "M", StartsAt: time.Now(), DurationMinutes: 15, TimeZone: "UTC", RecordingPolicy: policy}
-		doc := render(t, PrejoinPage(Page{}, PrejoinView{Meeting: m, HostName: "Ms Smith", DisplayName: "Mr Jones"}))
+		doc := render(t, RoomPage(Page{}, RoomView{Meeting: m, HostName: "Ms Smith", DisplayName: "Mr Jones"}))
 		if got := doc.Find(tid("recording-policy")).Text(); !strings.Contains(got, want) {
 			t.Errorf("%s: %q", policy, got)
 		}

@@ -12,7 +12,10 @@ import (
 	"net/http"
 	"time"
 
+	"classmeet/internal/auth"
 	"classmeet/internal/config"
+	"classmeet/internal/meeting"
+	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/web"
 )
@@ -36,18 +39,37 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 
+	media, err := sfu.New(sfu.Config{
+		BindIP: cfg.RTC.BindIP, UDPPort: cfg.RTC.UDPPort, TCPPort: cfg.RTC.TCPPort, PublicIPs: cfg.RTC.PublicIPs, Log: log,
+	})
+	if err != nil {
+		return fmt.Errorf("%w (CLASSMEET_RTC_UDP_PORT, CLASSMEET_RTC_TCP_PORT, CLASSMEET_RTC_BIND_IP)", err)
+	}
+	defer media.Close()
+	hub := meeting.NewHub(meeting.HubConfig{
+		Meetings: st,
+		NewMedia: func(id string) meeting.MediaRoom {
+			return meeting.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
+		},
+		ICEServers: iceServers(cfg.RTC),
+		Grace:      cfg.RTC.Grace,
+		Log:        log,
+	})
+	defer hub.Close()
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (CLASSMEET_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Deps{Config: cfg, Store: st, Log: log, SetupToken: setupToken}),
+		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Log: log, SetupToken: setupToken}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	log.Info("classmeet serving", "version", version, "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String())
+	log.Info("classmeet serving", "version", version, "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(),
+		"media_udp", media.UDPAddr().String(), "media_tcp", media.TCPAddr().String())
 	fmt.Fprintf(stdout, "classmeet is serving on %s\n", cfg.PublicURL)
 	if setupToken != "" {
 		fmt.Fprintf(stdout, "No accounts exist yet. Open this one-time link to create the first administrator:\n  %s/setup/%s\n", cfg.PublicURL, setupToken)
@@ -87,6 +109,21 @@ func setupToken(ctx context.Context, st *store.Store) (string, error) {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// iceServers hands browsers the configured STUN/TURN servers, with TURN
+// credentials of their own when a shared secret is configured.
+func iceServers(rtc config.RTC) func(participant string) []meeting.ICEServer {
+	return func(participant string) []meeting.ICEServer {
+		if len(rtc.ICEServers) == 0 {
+			return nil
+		}
+		s := meeting.ICEServer{URLs: rtc.ICEServers, Username: rtc.TURNUsername, Credential: rtc.TURNCredential}
+		if rtc.TURNSecret != "" {
+			s.Username, s.Credential = auth.TURNCredentials(rtc.TURNSecret, participant, 12*time.Hour, time.Now())
+		}
+		return []meeting.ICEServer{s}
+	}
 }
 
 // sweepSessions deletes sessions that ended over a day ago, hourly.

@@ -2,8 +2,11 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -208,5 +211,55 @@ func TestCan(t *testing.T) {
 		if got := Can(tt.role, tt.action); got != tt.want {
 			t.Errorf("Can(%s, %s) = %v", tt.role, tt.action, got)
 		}
+	}
+}
+
+func TestJoinTokens(t *testing.T) {
+	j := NewJoinTokens(secret)
+	now := time.Now()
+	a, b := uuid.New(), uuid.New()
+	c := JoinClaims{MeetingID: a, ParticipantID: uuid.New(), Role: "participant", Name: "Mr Jones", InviteeID: uuid.New(), InviteeName: "Mr Jones", Identity: "inv"}
+	tok, err := j.Issue(c, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := j.Verify(tok, a, now.Add(time.Minute))
+	if err != nil || got != c {
+		t.Fatalf("Verify = %+v, %v", got, err)
+	}
+	if _, err := j.Verify(tok, b, now); !errors.Is(err, ErrInvalidToken) || !strings.Contains(err.Error(), "another meeting") {
+		t.Errorf("token for meeting A at meeting B: %v", err)
+	}
+	if _, err := j.Verify(tok, a, now.Add(JoinTTL+10*time.Second)); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("expired join token: %v", err)
+	}
+	// A session token is not a join token, and the reverse.
+	s := NewSessions(secret, time.Hour)
+	st, _ := s.Issue(uuid.New(), uuid.New(), now)
+	if _, err := j.Verify(st, a, now); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("session token used to join: %v", err)
+	}
+	if _, err := s.Verify(tok, now); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("join token used as a session: %v", err)
+	}
+	forged := forge(t, jwt.SigningMethodHS256, deriveKey(secret, "join"), jwt.MapClaims{
+		"iss": Issuer, "aud": []string{joinAudience}, "sub": uuid.NewString(), "mid": a.String(), "role": "host", "iat": now.Unix(),
+	})
+	if _, err := j.Verify(forged, a, now); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("join token without exp: %v", err)
+	}
+}
+
+func TestTURNCredentials(t *testing.T) {
+	// The example from the TURN REST API draft's construction, checked with coturn's formula.
+	now := time.Unix(1_700_000_000, 0)
+	u, c := TURNCredentials("north", "p1", time.Hour, now)
+	if u != "1700003600:p1" {
+		t.Errorf("username %q", u)
+	}
+	m := hmac.New(sha1.New, []byte("north"))
+	m.Write([]byte(u))
+	if want := base64.StdEncoding.EncodeToString(m.Sum(nil)); c != want || len(c) != 28 {
+		t.Errorf("credential %q, want %q", c, want)
 	}
 }

@@ -31,6 +31,22 @@ type Config struct {
 
 	LogLevel  slog.Level // CLASSMEET_LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // CLASSMEET_LOG_FORMAT: text or json
+
+	RTC RTC
+}
+
+// RTC is how media reaches the server.
+type RTC struct {
+	BindIP    string   // CLASSMEET_RTC_BIND_IP: where ICE listens ("" = every interface)
+	UDPPort   int      // CLASSMEET_RTC_UDP_PORT: the one UDP port for all media
+	TCPPort   int      // CLASSMEET_RTC_TCP_PORT: the one TCP port, for networks that block UDP
+	PublicIPs []string // CLASSMEET_RTC_PUBLIC_IPS: addresses to announce instead (1:1 NAT)
+	// ICEServers are STUN/TURN URLs handed to browsers (CLASSMEET_ICE_SERVERS).
+	ICEServers []string
+	// TURN credentials: fixed (CLASSMEET_TURN_USERNAME, CLASSMEET_TURN_CREDENTIAL)
+	// or made per participant from a shared secret (CLASSMEET_TURN_SECRET).
+	TURNUsername, TURNCredential, TURNSecret string
+	Grace                                    time.Duration // CLASSMEET_RECONNECT_GRACE
 }
 
 // SecureCookies reports whether browsers reach classmeet over HTTPS, directly
@@ -68,7 +84,64 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.Secret = l.secret()
 	c.PublicURL = l.publicURL(c.Addr, c.TLSCert != "")
+	c.RTC = l.rtc(c.Addr)
 	return c, errors.Join(l.errs...)
+}
+
+func (l *loader) rtc(addr string) RTC {
+	r := RTC{
+		UDPPort:        l.integer("CLASSMEET_RTC_UDP_PORT", 7882, 0, 65535),
+		TCPPort:        l.integer("CLASSMEET_RTC_TCP_PORT", 7881, 0, 65535),
+		PublicIPs:      l.ipList("CLASSMEET_RTC_PUBLIC_IPS"),
+		ICEServers:     l.list("CLASSMEET_ICE_SERVERS"),
+		TURNUsername:   l.str("CLASSMEET_TURN_USERNAME", ""),
+		TURNCredential: l.str("CLASSMEET_TURN_CREDENTIAL", ""),
+		TURNSecret:     l.str("CLASSMEET_TURN_SECRET", ""),
+		Grace:          l.duration("CLASSMEET_RECONNECT_GRACE", 60*time.Second, 5*time.Second, 10*time.Minute),
+	}
+	// By default media listens where HTTP does: loopback only when the
+	// server is only reachable from this machine.
+	host, _, _ := net.SplitHostPort(addr)
+	def := ""
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" {
+		def = "127.0.0.1"
+	}
+	r.BindIP = l.str("CLASSMEET_RTC_BIND_IP", def)
+	if r.BindIP != "" && net.ParseIP(r.BindIP) == nil {
+		l.fail("CLASSMEET_RTC_BIND_IP", "must be an IP address, not %q", r.BindIP)
+	}
+	for _, u := range r.ICEServers {
+		if !strings.HasPrefix(u, "stun:") && !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			l.fail("CLASSMEET_ICE_SERVERS", "must list stun:, turn: or turns: URLs, not %q", u)
+		}
+	}
+	if r.TURNSecret != "" && (r.TURNUsername != "" || r.TURNCredential != "") {
+		l.fail("CLASSMEET_TURN_SECRET", "and CLASSMEET_TURN_USERNAME/CLASSMEET_TURN_CREDENTIAL are both set; use one way")
+	}
+	if (r.TURNUsername == "") != (r.TURNCredential == "") {
+		l.fail("CLASSMEET_TURN_USERNAME", "and CLASSMEET_TURN_CREDENTIAL must be set together")
+	}
+	return r
+}
+
+func (l *loader) list(name string) []string {
+	var out []string
+	for _, v := range strings.Split(l.getenv(name), ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (l *loader) ipList(name string) []string {
+	ips := l.list(name)
+	for _, ip := range ips {
+		if net.ParseIP(ip) == nil {
+			l.fail(name, "must be a comma-separated list of IP addresses; %q is not one", ip)
+		}
+	}
+	return ips
 }
 
 type loader struct {

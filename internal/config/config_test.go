@@ -29,6 +29,9 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SecureCookies() {
 		t.Error("plain http must not ask for Secure cookies")
 	}
+	if c.RTC.BindIP != "127.0.0.1" || c.RTC.UDPPort != 7882 || c.RTC.TCPPort != 7881 || c.RTC.Grace != time.Minute {
+		t.Errorf("rtc defaults: %+v", c.RTC)
+	}
 	if c.SessionTTL != 12*time.Hour || c.LinkValidity != 7*24*time.Hour || c.DefaultTimeZone.String() != "UTC" {
 		t.Errorf("defaults: %+v", c)
 	}
@@ -83,6 +86,12 @@ func TestLoadRejects(t *testing.T) {
 		{"bad log level", "CLASSMEET_LOG_LEVEL", "loud", "CLASSMEET_LOG_LEVEL must be"},
 		{"bad log format", "CLASSMEET_LOG_FORMAT", "xml", "CLASSMEET_LOG_FORMAT must be one of text, json"},
 		{"cert without key", "CLASSMEET_TLS_CERT", "/etc/cert.pem", "CLASSMEET_TLS_KEY must be set together"},
+		{"bad udp port", "CLASSMEET_RTC_UDP_PORT", "70000", "CLASSMEET_RTC_UDP_PORT must be a whole number from 0 to 65535"},
+		{"bad bind ip", "CLASSMEET_RTC_BIND_IP", "eth0", "CLASSMEET_RTC_BIND_IP must be an IP address"},
+		{"bad public ip", "CLASSMEET_RTC_PUBLIC_IPS", "203.0.113.5, meet.school.example", `"meet.school.example" is not one`},
+		{"bad ice server", "CLASSMEET_ICE_SERVERS", "stun:stun.example:3478,http://x", `not "http://x"`},
+		{"turn user without credential", "CLASSMEET_TURN_USERNAME", "u", "CLASSMEET_TURN_CREDENTIAL must be set together"},
+		{"grace too short", "CLASSMEET_RECONNECT_GRACE", "1s", "CLASSMEET_RECONNECT_GRACE must be a duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,5 +111,19 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("err = %v, want it to name %s", err, want)
 		}
+	}
+}
+
+func TestRTCBindFollowsTheHTTPAddress(t *testing.T) {
+	kv := base()
+	kv["CLASSMEET_ADDR"] = "0.0.0.0:8080"
+	kv["CLASSMEET_RTC_PUBLIC_IPS"] = "203.0.113.5"
+	kv["CLASSMEET_ICE_SERVERS"] = "stun:stun.school.example:3478, turn:turn.school.example:3478?transport=tcp"
+	c, err := Load(env(kv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.RTC.BindIP != "" || len(c.RTC.PublicIPs) != 1 || len(c.RTC.ICEServers) != 2 {
+		t.Errorf("rtc: %+v", c.RTC)
 	}
 }

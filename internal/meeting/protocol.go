@@ -22,8 +22,12 @@ type Header struct {
 
 func (h *Header) header() *Header { return h }
 
+// Sequence is the sender's sequence number of the message.
+func (h *Header) Sequence() uint64 { return h.Seq }
+
 // ClientMessage is a message a client sends.
 type ClientMessage interface {
+	Sequence() uint64
 	header() *Header
 	validate() error
 }
@@ -55,7 +59,8 @@ type Resume struct {
 }
 
 // Offer is the client's offer on its publishing PeerConnection. Tracks maps
-// each offered track id to its source: microphone, camera, screen or screen_audio.
+// the mid of each sending m-line to its source: microphone, camera, screen
+// or screen_audio.
 type Offer struct {
 	Header
 	PC     string            `json:"pc"`
@@ -208,13 +213,18 @@ func (m *Offer) validate() error {
 	if len(m.Tracks) > maxTracks {
 		return fmt.Errorf("at most %d tracks", maxTracks)
 	}
-	for id, s := range m.Tracks {
-		if id == "" || len(id) > 128 {
-			return errors.New("a track id must be 1 to 128 bytes")
+	seen := map[string]bool{}
+	for mid, s := range m.Tracks {
+		if mid == "" || len(mid) > 32 {
+			return errors.New("a mid must be 1 to 32 bytes")
 		}
 		if !sfu.Source(s).Valid() {
-			return fmt.Errorf("track %q: source %q is not microphone, camera, screen or screen_audio", id, s)
+			return fmt.Errorf("track %q: source %q is not microphone, camera, screen or screen_audio", mid, s)
 		}
+		if seen[s] {
+			return fmt.Errorf("source %q is offered twice", s)
+		}
+		seen[s] = true
 	}
 	return nil
 }

@@ -55,6 +55,7 @@ func TestDecodeClientRefuses(t *testing.T) {
 		{`{"type":"offer","seq":1,"pc":"sub","sdp":"v=0"}`, `clients offer only on "pub"`},
 		{`{"type":"offer","seq":1,"pc":"pub","sdp":"hello"}`, "not a session description"},
 		{`{"type":"offer","seq":1,"pc":"pub","sdp":"v=0","tracks":{"t":"webcam"}}`, `source "webcam"`},
+		{`{"type":"offer","seq":1,"pc":"pub","sdp":"v=0","tracks":{"0":"camera","1":"camera"}}`, `source "camera" is offered twice`},
 		{`{"type":"answer","seq":1,"pc":"pub","sdp":"v=0"}`, `clients answer only on "sub"`},
 		{`{"type":"candidate","seq":1,"pc":"both","candidate":{"candidate":""}}`, `"pc" must be`},
 		{`{"type":"deny","seq":1,"participant":"p","message":"` + strings.Repeat("x", 501) + `"}`, "at most 500"},

@@ -45,7 +45,7 @@ type Peer struct {
 
 	mu       sync.Mutex
 	pub      *webrtc.PeerConnection
-	sources  map[string]Source // client track id -> source, from its latest offer
+	sources  map[string]Source // mid -> source, from the client's latest offer
 	pubs     map[Source]*Publication
 	receiver map[Source]*webrtc.RTPReceiver
 	downs    map[string]*downTrackSender // by publication id
@@ -110,8 +110,8 @@ func (p *Peer) DownTracks() []*DownTrack {
 }
 
 // HandleOffer answers the client's offer on its publishing PeerConnection.
-// tracks maps each offered track id to the source it carries; a source
-// missing from a renegotiation has stopped.
+// tracks maps the mid of each offered track to the source it carries; a
+// source missing from a renegotiation has stopped.
 func (p *Peer) HandleOffer(sdp string, tracks map[string]Source) error {
 	pc, removed, err := p.publishPC(tracks)
 	if err != nil {
@@ -183,10 +183,16 @@ func (p *Peer) setLocal(pc *webrtc.PeerConnection, sd webrtc.SessionDescription)
 // onTrack starts a publication for a track the client sends.
 func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	p.mu.Lock()
-	source, ok := p.sources[track.ID()]
+	mid := ""
+	for _, t := range p.pub.GetTransceivers() {
+		if t.Receiver() == recv {
+			mid = t.Mid()
+		}
+	}
+	source, ok := p.sources[mid]
 	if !ok || !source.Valid() || p.closed || p.receiver[source] != nil && p.receiver[source] != recv {
 		p.mu.Unlock()
-		p.log.Warn("ignoring a track the client did not describe", "kind", track.Kind().String())
+		p.log.Warn("ignoring a track the client did not describe", "kind", track.Kind().String(), "mid", mid)
 		return
 	}
 	pub := newPublication(p.id, source, track, p.pub)
@@ -296,7 +302,9 @@ func (p *Peer) negotiate() {
 	p.mu.Unlock()
 
 	if err := p.offer(restart); err != nil {
-		p.log.Warn("subscriber offer failed", "err", err)
+		if !errors.Is(err, webrtc.ErrConnectionClosed) {
+			p.log.Warn("subscriber offer failed", "err", err)
+		}
 		p.mu.Lock()
 		p.offering = false
 		p.mu.Unlock()
@@ -321,6 +329,7 @@ func (p *Peer) offer(restart bool) error {
 			tracks[t.Mid()] = TrackInfo{Participant: pub.Participant, Source: pub.Source}
 		}
 	}
+	p.log.Debug("offering", "tracks", len(tracks), "ice_restart", restart)
 	p.signal(Signal{Type: "offer", PC: PCSubscribe, SDP: p.sub.LocalDescription().SDP, Tracks: tracks})
 	return nil
 }

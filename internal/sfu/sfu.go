@@ -53,11 +53,12 @@ func New(cfg Config) (*SFU, error) {
 		return nil, fmt.Errorf("sfu: listen TCP %s: %w", net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.TCPPort)), err)
 	}
 	s.udp, s.tcp = udp, tcp
-	udpMux := webrtc.NewICEUDPMux(nil, udp)
-	tcpMux := webrtc.NewICETCPMux(nil, tcp, 64)
+	logs := pionLogs{log: cfg.Log}
+	udpMux := webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), udp)
+	tcpMux := webrtc.NewICETCPMux(logs.NewLogger("tcpmux"), tcp, 64)
 	s.mux = []interface{ Close() error }{udpMux, tcpMux}
 
-	se := webrtc.SettingEngine{}
+	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetLite(true) // the server answers connectivity checks; browsers make them
 	se.SetICEUDPMux(udpMux)
 	se.SetICETCPMux(tcpMux)

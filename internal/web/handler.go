@@ -9,6 +9,7 @@ import (
 
 	"classmeet/internal/auth"
 	"classmeet/internal/config"
+	"classmeet/internal/meeting"
 	"classmeet/internal/store"
 )
 
@@ -17,6 +18,7 @@ type Deps struct {
 	Config     config.Config
 	Store      *store.Store
 	Log        *slog.Logger
+	Hub        *meeting.Hub     // the live meetings
 	SetupToken string           // the one-time setup link's token; "" once set up
 	Now        func() time.Time // defaults to time.Now
 }
@@ -28,9 +30,11 @@ type handler struct {
 	setupToken string
 	now        func() time.Time
 
-	auth      *auth.Authenticator
-	passwords *auth.Passwords
-	links     *auth.Links
+	hub        *meeting.Hub
+	auth       *auth.Authenticator
+	passwords  *auth.Passwords
+	links      *auth.Links
+	joinTokens *auth.JoinTokens
 
 	loginByIP      *auth.Limiter
 	loginByAccount *auth.Limiter
@@ -50,6 +54,8 @@ func New(d Deps) http.Handler {
 		auth:       auth.NewAuthenticator(d.Store, auth.NewSessions(d.Config.Secret, d.Config.SessionTTL), d.Config.SecureCookies()),
 		passwords:  auth.NewPasswords(0),
 		links:      auth.NewLinks(d.Config.Secret),
+		joinTokens: auth.NewJoinTokens(d.Config.Secret),
+		hub:        d.Hub,
 		// An IP may try 20 logins at once, then one every 6 s; an account 5,
 		// then one a minute: enough for typos, far too few for guessing.
 		loginByIP:      auth.NewLimiter(6*time.Second, 20),

@@ -11,7 +11,7 @@ import (
 )
 
 // prejoin is what a personal link opens: the meeting, a camera and
-// microphone check, and the name to join with.
+// microphone check, the name to join with, and then the meeting itself.
 func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 	inv, err := h.invitation(r)
 	if err == nil {
@@ -21,11 +21,12 @@ func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	v := templates.PrejoinView{
+	link := "/j/" + r.PathValue("token")
+	v := templates.RoomView{
 		Meeting: inv.Meeting, HostName: inv.HostName, DisplayName: inv.Invitee.Name,
-		ICSURL: "/j/" + r.PathValue("token") + "/ics",
+		ICSURL: link + "/ics", JoinURL: link + "/join",
 	}
-	h.render(w, r, http.StatusOK, templates.PrejoinPage(page(r, inv.Meeting.Title), v))
+	h.render(w, r, http.StatusOK, templates.RoomPage(page(r, inv.Meeting.Title), v))
 }
 
 // inviteeICS is the invitee's calendar file. It stays available after a

@@ -3,8 +3,10 @@ package web
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/a-h/templ"
 
@@ -19,6 +21,8 @@ var (
 	errForbidden  = errors.New("forbidden")
 	errBadRequest = errors.New("bad request")
 	errTooLarge   = errors.New("request too large")
+	// errInvalidInput wraps a message about what was typed wrong.
+	errInvalidInput = errors.New("invalid input")
 )
 
 // render writes a complete page, or a 500 if it cannot be rendered: the page
@@ -48,13 +52,41 @@ func page(r *http.Request, title string) templates.Page {
 	return p
 }
 
-// fail maps an error to the page and status a person should see. This is the
-// one place errors become HTTP statuses; unexpected ones are logged, never shown.
+// fail answers a failed request with a page saying what went wrong.
 func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, heading, text := http.StatusInternalServerError, "Something went wrong", "Please try again in a moment. If it keeps happening, tell your school's administrator."
+	status, heading, text := h.classify(r, err)
+	if status == 0 {
+		return
+	}
+	retryLater(w, status)
+	h.render(w, r, status, templates.Message(page(r, heading), heading, text))
+}
+
+// failJSON answers a failed request from the page's JavaScript.
+func (h *handler) failJSON(w http.ResponseWriter, r *http.Request, err error) {
+	status, _, text := h.classify(r, err)
+	if status == 0 {
+		return
+	}
+	retryLater(w, status)
+	writeJSON(w, status, map[string]string{"error": text})
+}
+
+// retryLater tells clients when to try again after a 503.
+func retryLater(w http.ResponseWriter, status int) {
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
+}
+
+// classify maps an error to the status and words a person should see. This
+// is the one place errors become HTTP statuses; unexpected ones are logged,
+// never shown. Status 0 means nobody is listening any more.
+func (h *handler) classify(r *http.Request, err error) (status int, heading, text string) {
+	status, heading, text = http.StatusInternalServerError, "Something went wrong", "Please try again in a moment. If it keeps happening, tell your school's administrator."
 	switch {
 	case errors.Is(err, context.Canceled):
-		return // the visitor went away
+		return 0, "", "" // the visitor went away
 	case errors.Is(err, errUnknownLink):
 		status, heading, text = http.StatusNotFound, "This link is not valid", "Check that you opened the whole link from your invitation. If the teacher sent you a new link, use that one."
 	case errors.Is(err, store.ErrNotFound):
@@ -68,13 +100,21 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, errBadRequest):
 		status, heading, text = http.StatusBadRequest, "Bad request", "classmeet could not understand that request."
 	case store.Unavailable(err):
-		w.Header().Set("Retry-After", "5")
 		status, heading, text = http.StatusServiceUnavailable, "Temporarily unavailable", "classmeet cannot reach its database right now. Please try again in a few seconds."
 		h.log.Warn("database unavailable", "path", r.Pattern, "err", err)
+	case errors.Is(err, errInvalidInput):
+		status, heading, text = http.StatusUnprocessableEntity, "Please check what you typed", capitalize(strings.TrimPrefix(err.Error(), errInvalidInput.Error()+": "))
 	default:
 		h.log.Error("request failed", "method", r.Method, "path", r.Pattern, "err", err)
 	}
-	h.render(w, r, status, templates.Message(page(r, heading), heading, text))
+	return status, heading, text
+}
+
+// writeJSON answers with a JSON body.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {

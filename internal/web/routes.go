@@ -42,9 +42,15 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /meetings/{id}/invitees/{invitee}/revoke", h.staff(h.revokeInvitee))
 	mux.HandleFunc("POST /meetings/{id}/invitees/{invitee}/renew", h.staff(h.renewInvitee))
 	mux.HandleFunc("GET /meetings/{id}/invitees/{invitee}/ics", h.staff(h.inviteeICSForHost))
+	mux.HandleFunc("GET /meetings/{id}/room", h.staff(h.hostRoom))
+	mux.HandleFunc("POST /meetings/{id}/join", h.staff(h.joinAsHost))
 
 	mux.HandleFunc("GET /j/{token}", h.prejoin)
 	mux.HandleFunc("GET /j/{token}/ics", h.inviteeICS)
+	mux.HandleFunc("POST /j/{token}/join", h.joinAsInvitee)
+
+	// The live meeting: authenticated by the join token in the first message.
+	mux.HandleFunc("GET /meetings/{id}/ws", h.socket)
 
 	mux.HandleFunc("/", h.notFound)
 

@@ -1,0 +1,62 @@
+package meeting_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"classmeet/internal/meeting"
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+	"classmeet/internal/testclient"
+	"classmeet/internal/testserver"
+)
+
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func msg[T meeting.ServerMessage](t *testing.T, c *testclient.Client, pred func(T) bool) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := c.WaitFor(ctx, func(m meeting.ServerMessage) bool {
+		v, ok := m.(T)
+		return ok && (pred == nil || pred(v))
+	})
+	if err != nil {
+		var zero T
+		t.Fatalf("waiting for %T: %v", zero, err)
+	}
+	return m.(T)
+}
+
+func TestHostAdmitsParentAndTheySeeEachOther(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, "Mr Jones")
+	host := s.Host(t, mid, testclient.Options{})
+	parent := s.Parent(t, links[0], "Mr Jones", testclient.Options{})
+	if p := parent.Welcome().Presence; p != meeting.PresenceLobby {
+		t.Fatalf("parent entered %q", p)
+	}
+	lobby := msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
+	if e := lobby.Entries[0]; e.Name != "Mr Jones" || !e.NameMatches {
+		t.Errorf("lobby entry %+v", e)
+	}
+	if err := host.Send(&meeting.Admit{Participant: parent.ID()}); err != nil {
+		t.Fatal(err)
+	}
+	msg[*meeting.Admitted](t, parent, nil)
+	for _, src := range []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera} {
+		waitFor(t, "parent receives host "+string(src)+" "+host.ID()+" "+fmt.Sprint(parent.ReceivedTracks()), 10*time.Second, func() bool { return parent.Received(host.ID(), src).Packets.Load() > 20 })
+		waitFor(t, "host receives parent "+string(src), 10*time.Second, func() bool { return host.Received(parent.ID(), src).Packets.Load() > 20 })
+	}
+}

@@ -1,0 +1,494 @@
+package testclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/interceptor"
+	"github.com/pion/logging"
+	"github.com/pion/rtp"
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
+	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"classmeet/internal/meeting"
+	"classmeet/internal/sfu"
+)
+
+// Key names a received track: whose, and which source.
+type Key struct {
+	Participant string
+	Source      sfu.Source
+}
+
+// Received counts what arrived on one track.
+type Received struct {
+	Packets   atomic.Uint64
+	Bytes     atomic.Uint64
+	FirstAt   atomic.Int64 // unix nanoseconds of the first packet
+	Keyframes atomic.Uint64
+	// FirstFrameKey is set when the first complete video frame was a keyframe.
+	FirstFrameKey atomic.Bool
+	Frames        atomic.Uint64
+}
+
+// media is the client's two PeerConnections, each on a UDP socket of its
+// own as in a browser (a server tells ICE sessions apart by address).
+type media struct {
+	c    *Client
+	udp  []*blockableConn
+	pub  *webrtc.PeerConnection
+	sub  *webrtc.PeerConnection
+	stop context.CancelFunc
+
+	mu       sync.Mutex
+	tracks   map[string]sfu.TrackInfo // mid -> whose, from the latest server offer
+	received map[Key]*Received
+	sent     map[sfu.Source]*atomic.Uint64
+	pubTrack map[sfu.Source]*webrtc.TrackLocalStaticRTP
+
+	audioPaused atomic.Bool
+	wg          sync.WaitGroup
+}
+
+func newMedia(c *Client) *media {
+	return &media{c: c, tracks: map[string]sfu.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}}
+}
+
+// newPC makes a PeerConnection on loopback only, with its own UDP socket.
+func (m *media) newPC() (*webrtc.PeerConnection, error) {
+	quiet := logging.NewDefaultLoggerFactory()
+	quiet.DefaultLogLevel = logging.LogLevelDisabled
+	se := webrtc.SettingEngine{LoggerFactory: quiet}
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetNetworkTypes(m.c.opts.Networks)
+	for _, nt := range m.c.opts.Networks {
+		if nt == webrtc.NetworkTypeUDP4 {
+			conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+			if err != nil {
+				return nil, err
+			}
+			b := &blockableConn{PacketConn: conn}
+			m.mu.Lock()
+			m.udp = append(m.udp, b)
+			m.mu.Unlock()
+			se.SetICEUDPMux(webrtc.NewICEUDPMux(quiet.NewLogger("udpmux"), b))
+		}
+	}
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	return api.NewPeerConnection(webrtc.Configuration{})
+}
+
+// blockUDP makes the network silent (true) or lets it through again.
+func (m *media) blockUDP(blocked bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.udp {
+		b.blocked.Store(blocked)
+	}
+}
+
+// publish offers the client's microphone and camera from the fixtures and,
+// once connected, sends them at real pace.
+func (m *media) publish(sources []sfu.Source) error {
+	pc, err := m.newPC()
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.pub != nil {
+		_ = m.pub.Close()
+	}
+	m.pub = pc
+	m.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stop = cancel
+	for _, s := range sources {
+		codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		if s == sfu.SourceMicrophone || s == sfu.SourceScreenAudio {
+			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+		}
+		tr, err := webrtc.NewTrackLocalStaticRTP(codec, string(s), "classmeet-testclient")
+		if err != nil {
+			return err
+		}
+		sender, err := pc.AddTrack(tr)
+		if err != nil {
+			return err
+		}
+		go drainRTCP(sender)
+		m.mu.Lock()
+		m.pubTrack[s] = tr
+		if m.sent[s] == nil {
+			m.sent[s] = &atomic.Uint64{}
+		}
+		m.mu.Unlock()
+	}
+	var once sync.Once
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateConnected {
+			once.Do(func() { m.startPacing(ctx, sources) })
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	if err := setLocal(pc, offer); err != nil {
+		return err
+	}
+	return m.c.Send(&meeting.Offer{PC: sfu.PCPublish, SDP: pc.LocalDescription().SDP, Tracks: m.sources(pc)})
+}
+
+// sources maps each sending m-line's mid to its source, as the server wants.
+func (m *media) sources(pc *webrtc.PeerConnection) map[string]string {
+	tracks := map[string]string{}
+	for _, t := range pc.GetTransceivers() {
+		if tr := t.Sender().Track(); tr != nil && t.Mid() != "" {
+			tracks[t.Mid()] = tr.ID()
+		}
+	}
+	return tracks
+}
+
+// restartPublishing sends a new offer with fresh ICE credentials.
+func (m *media) restartPublishing() error {
+	m.mu.Lock()
+	pc := m.pub
+	m.mu.Unlock()
+	if pc == nil {
+		return nil
+	}
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		return err
+	}
+	if err := setLocal(pc, offer); err != nil {
+		return err
+	}
+	return m.c.Send(&meeting.Offer{PC: sfu.PCPublish, SDP: pc.LocalDescription().SDP, Tracks: m.sources(pc)})
+}
+
+func setLocal(pc *webrtc.PeerConnection, sd webrtc.SessionDescription) error {
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(sd); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+		return nil
+	case <-time.After(5 * time.Second):
+		return errors.New("testclient: ICE gathering did not finish")
+	}
+}
+
+func drainRTCP(s *webrtc.RTPSender) {
+	for {
+		if _, _, err := s.ReadRTCP(); err != nil {
+			return
+		}
+	}
+}
+
+func (m *media) handleAnswer(a *meeting.ServerAnswer) error {
+	m.mu.Lock()
+	pc := m.pub
+	m.mu.Unlock()
+	if pc == nil {
+		return errors.New("testclient: an answer but no offer")
+	}
+	return pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: a.SDP})
+}
+
+// handleOffer answers the server's offer on the receiving PeerConnection,
+// trickling candidates as a browser does.
+func (m *media) handleOffer(o *meeting.ServerOffer) error {
+	m.mu.Lock()
+	for mid, info := range o.Tracks {
+		m.tracks[mid] = info
+	}
+	pc := m.sub
+	m.mu.Unlock()
+	if pc == nil {
+		var err error
+		if pc, err = m.newPC(); err != nil {
+			return err
+		}
+		pc.OnTrack(m.onTrack)
+		pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+			if c == nil {
+				return
+			}
+			init := c.ToJSON()
+			_ = m.c.Send(&meeting.Candidate{PC: sfu.PCSubscribe, Candidate: meeting.CandidateInit{
+				Candidate: init.Candidate, SDPMid: init.SDPMid, SDPMLineIndex: init.SDPMLineIndex, UsernameFragment: init.UsernameFragment,
+			}})
+		})
+		m.mu.Lock()
+		m.sub = pc
+		m.mu.Unlock()
+	}
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: o.SDP}); err != nil {
+		return err
+	}
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return err
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return err
+	}
+	return m.c.Send(&meeting.Answer{PC: sfu.PCSubscribe, SDP: answer.SDP})
+}
+
+// onTrack counts what arrives and, for video, checks it decodes from a keyframe.
+func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	m.mu.Lock()
+	var info sfu.TrackInfo
+	for _, t := range m.sub.GetTransceivers() {
+		if t.Receiver() == recv {
+			info = m.tracks[t.Mid()]
+		}
+	}
+	k := Key{Participant: info.Participant, Source: info.Source}
+	r := m.received[k]
+	if r == nil {
+		r = &Received{}
+		m.received[k] = r
+	}
+	m.mu.Unlock()
+	if m.c.opts.StopReading {
+		return // misbehave: never read, let buffers overflow
+	}
+	m.wg.Add(1)
+	defer m.wg.Done()
+	var sb *samplebuilder.SampleBuilder
+	var ivf *ivfFile
+	var firstTS uint32
+	if track.Kind() == webrtc.RTPCodecTypeVideo {
+		sb = samplebuilder.New(256, &codecs.VP8Packet{}, 90000)
+		if dir := m.c.opts.RecordDir; dir != "" {
+			var err error
+			if ivf, err = createIVF(filepath.Join(dir, fmt.Sprintf("%s-%s-%s.ivf", m.c.Name, k.Participant, k.Source))); err == nil {
+				defer ivf.close()
+			}
+		}
+	}
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		r.Packets.Add(1)
+		r.Bytes.Add(uint64(len(pkt.Payload)))
+		r.FirstAt.CompareAndSwap(0, time.Now().UnixNano())
+		if sb == nil {
+			continue
+		}
+		sb.Push(pkt)
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			key := len(s.Data) > 0 && s.Data[0]&0x01 == 0
+			if r.Frames.Add(1) == 1 {
+				r.FirstFrameKey.Store(key)
+			}
+			if key {
+				r.Keyframes.Add(1)
+			}
+			if ivf != nil && (ivf.frames > 0 || key) {
+				if ivf.frames == 0 {
+					firstTS = s.PacketTimestamp
+				}
+				_ = ivf.write(s.Data, s.PacketTimestamp-firstTS)
+			}
+		}
+	}
+}
+
+// startPacing sends the fixtures at real pace, looping, until stopped.
+func (m *media) startPacing(ctx context.Context, sources []sfu.Source) {
+	for _, s := range sources {
+		m.mu.Lock()
+		tr, sent := m.pubTrack[s], m.sent[s]
+		m.mu.Unlock()
+		m.wg.Add(1)
+		go func() {
+			defer m.wg.Done()
+			var err error
+			if tr.Kind() == webrtc.RTPCodecTypeVideo {
+				err = paceVideo(ctx, tr, sent)
+			} else {
+				err = m.paceAudio(ctx, tr, sent)
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				m.c.logf("pacing %s: %v", s, err)
+			}
+		}()
+	}
+}
+
+func fixture(name string) string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "testdata", name)
+}
+
+// paceVideo sends the VP8 fixture at 30 frames a second.
+func paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64) error {
+	pz := rtp.NewPacketizer(1200, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
+	next := time.Now()
+	for {
+		f, err := os.Open(fixture("video.ivf"))
+		if err != nil {
+			return err
+		}
+		r, hdr, err := ivfreader.NewWith(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		frameDur := time.Second * time.Duration(hdr.TimebaseNumerator) / time.Duration(hdr.TimebaseDenominator)
+		for {
+			frame, _, err := r.ParseNextFrame()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				f.Close()
+				return err
+			}
+			for _, p := range pz.Packetize(frame, uint32(frameDur*90000/time.Second)) {
+				if tr.WriteRTP(p) == nil {
+					sent.Add(1)
+				}
+			}
+			next = next.Add(frameDur)
+			if err := sleepUntil(ctx, next); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		f.Close()
+	}
+}
+
+// paceAudio sends the Opus fixture in 20 ms packets; while paused it sends
+// nothing, but the timestamps keep advancing as a muted microphone's would.
+func (m *media) paceAudio(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64) error {
+	pz := rtp.NewPacketizer(1200, 111, 0, &codecs.OpusPayloader{}, rtp.NewRandomSequencer(), 48000)
+	next := time.Now()
+	for {
+		f, err := os.Open(fixture("audio.ogg"))
+		if err != nil {
+			return err
+		}
+		r, _, err := oggreader.NewWith(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		for {
+			page, _, err := r.ParseNextPage()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				f.Close()
+				return err
+			}
+			if len(page) < 2 || string(page[:4]) == "Opus" {
+				continue // OpusHead / OpusTags
+			}
+			pkts := pz.Packetize(page, 960)
+			if !m.audioPaused.Load() {
+				for _, p := range pkts {
+					if tr.WriteRTP(p) == nil {
+						sent.Add(1)
+					}
+				}
+			}
+			next = next.Add(20 * time.Millisecond)
+			if err := sleepUntil(ctx, next); err != nil {
+				f.Close()
+				return err
+			}
+		}
+		f.Close()
+	}
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
+
+func (m *media) close() {
+	if m.stop != nil {
+		m.stop()
+	}
+	m.mu.Lock()
+	pub, sub := m.pub, m.sub
+	m.mu.Unlock()
+	if pub != nil {
+		_ = pub.Close()
+	}
+	if sub != nil {
+		_ = sub.Close()
+	}
+	m.wg.Wait()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, b := range m.udp {
+		_ = b.Close()
+	}
+}
+
+// blockableConn is a UDP socket that can pretend the network is gone.
+type blockableConn struct {
+	net.PacketConn
+	blocked atomic.Bool
+}
+
+func (b *blockableConn) ReadFrom(p []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := b.PacketConn.ReadFrom(p)
+		if err != nil || !b.blocked.Load() {
+			return n, addr, err
+		}
+	}
+}
+
+func (b *blockableConn) WriteTo(p []byte, addr net.Addr) (int, error) {
+	if b.blocked.Load() {
+		return len(p), nil // lost in the network
+	}
+	return b.PacketConn.WriteTo(p, addr)
+}

@@ -1,0 +1,206 @@
+// Package testserver runs the whole of classmeet in a test: a real
+// PostgreSQL database, the SFU on loopback, the live meeting hub and the web
+// handler, with a teacher and helpers to schedule meetings and join them.
+package testserver
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/config"
+	"classmeet/internal/meeting"
+	"classmeet/internal/pgtest"
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+	"classmeet/internal/testclient"
+	"classmeet/internal/web"
+)
+
+// Secret is the server secret of every test server.
+const Secret = "testserver-secret-0123456789abcdef"
+
+// TeacherPassword is the password of the server's teacher.
+const TeacherPassword = "teacher password 123"
+
+// Server is a running classmeet.
+type Server struct {
+	URL     string
+	Store   *store.Store
+	Hub     *meeting.Hub
+	SFU     *sfu.SFU
+	Config  config.Config
+	Teacher store.User
+	Log     *slog.Logger
+
+	mu         sync.Mutex
+	mediaJoins map[string]int // participant id -> media peers made
+	rooms      map[string]*sfu.Room
+}
+
+// Start runs a server until the test ends. vars override configuration.
+func Start(t testing.TB, vars map[string]string) *Server {
+	t.Helper()
+	st := pgtest.NewStore(t)
+	s := &Server{Store: st, mediaJoins: map[string]int{}, rooms: map[string]*sfu.Room{}}
+	s.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if os.Getenv("CLASSMEET_TEST_LOG") != "" {
+		s.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	var handler lateHandler
+	srv := httptest.NewServer(&handler)
+	s.URL = srv.URL
+	env := map[string]string{
+		"DATABASE_URL": "unused", "CLASSMEET_SECRET": Secret, "CLASSMEET_PUBLIC_URL": srv.URL,
+		"CLASSMEET_ADDR": srv.Listener.Addr().String(), "CLASSMEET_RTC_UDP_PORT": "0", "CLASSMEET_RTC_TCP_PORT": "0",
+	}
+	for k, v := range vars {
+		env[k] = v
+	}
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Config = cfg
+	s.SFU, err = sfu.New(sfu.Config{BindIP: cfg.RTC.BindIP, UDPPort: cfg.RTC.UDPPort, TCPPort: cfg.RTC.TCPPort, Log: s.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Hub = meeting.NewHub(meeting.HubConfig{Meetings: st, NewMedia: s.newMedia, Grace: cfg.RTC.Grace, Log: s.Log})
+	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Log: s.Log})
+	handler.h.Store(&h)
+	t.Cleanup(func() {
+		srv.CloseClientConnections()
+		srv.Close()
+		s.Hub.Close()
+		s.SFU.Close()
+	})
+	hash, err := auth.NewPasswords(1).Hash(context.Background(), TeacherPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Teacher, err = st.CreateUser(context.Background(), store.NewUser{
+		Email: "teacher@school.example", Name: "Ms Smith", Role: store.RoleTeacher, PasswordHash: hash, TimeZone: "Europe/London",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// lateHandler serves with a handler set after the server started: the
+// handler's configuration needs the server's address.
+type lateHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*l.h.Load()).ServeHTTP(w, r) }
+
+// newMedia gives each meeting an SFU room and remembers who got media.
+func (s *Server) newMedia(id string) meeting.MediaRoom {
+	r := s.SFU.NewRoom(s.Log.With("meeting_id", id))
+	s.mu.Lock()
+	s.rooms[id] = r
+	s.mu.Unlock()
+	return countingRoom{SFURoom: meeting.SFURoom{Room: r}, s: s}
+}
+
+type countingRoom struct {
+	meeting.SFURoom
+	s *Server
+}
+
+func (c countingRoom) Join(id string, signal func(sfu.Signal)) (meeting.MediaPeer, error) {
+	c.s.mu.Lock()
+	c.s.mediaJoins[id]++
+	c.s.mu.Unlock()
+	return c.SFURoom.Join(id, signal)
+}
+
+// MediaJoins is how many media peers (PeerConnection pairs) a participant got.
+func (s *Server) MediaJoins(participant string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.mediaJoins[participant]
+}
+
+// Room is the SFU room of a meeting, once someone has joined it.
+func (s *Server) Room(meetingID string) *sfu.Room {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rooms[meetingID]
+}
+
+// Meeting schedules a meeting of the teacher's starting now, with one
+// invitee per name, and returns its id and their personal link paths.
+func (s *Server) Meeting(t testing.TB, policy store.LobbyPolicy, invitees ...string) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := s.Store.CreateMeeting(ctx, s.Teacher.ID, store.MeetingPlan{
+		Title: "Live test", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "Europe/London",
+		LobbyPolicy: policy, RecordingPolicy: store.RecordingNotAllowed,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := auth.NewLinks([]byte(Secret))
+	var paths []string
+	for _, name := range invitees {
+		inv, err := s.Store.AddInvitee(ctx, m.ID, store.NewInvitee{Name: name, LinkNonce: auth.NewLinkNonce()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, "/j/"+links.Token(inv.ID, inv.LinkNonce))
+	}
+	return m.ID.String(), paths
+}
+
+// Host joins a meeting as the teacher; the client leaves when the test ends.
+func (s *Server) Host(t testing.TB, meetingID string, opts testclient.Options) *testclient.Client {
+	t.Helper()
+	c := s.client(t, "host", opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Login(ctx, s.Teacher.Email, TeacherPassword); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.JoinAsHost(ctx, meetingID); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Parent joins through a personal link; the client leaves when the test ends.
+func (s *Server) Parent(t testing.TB, link, name string, opts testclient.Options) *testclient.Client {
+	t.Helper()
+	c := s.client(t, name, opts)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.JoinLink(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (s *Server) client(t testing.TB, name string, opts testclient.Options) *testclient.Client {
+	t.Helper()
+	if opts.Logf == nil {
+		opts.Logf = t.Logf
+	}
+	c, err := testclient.New(s.URL, name, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// MeetingUUID parses a meeting id.
+func MeetingUUID(id string) uuid.UUID { return uuid.MustParse(id) }

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/meeting"
+	"classmeet/internal/schedule"
+)
+
+// joinResponse is what the page needs to open the meeting's WebSocket.
+type joinResponse struct {
+	Token  string `json:"token"`
+	Socket string `json:"socket"`
+}
+
+// joinAsInvitee gives the holder of a valid personal link a short-lived join
+// token; the long-lived link itself never opens the WebSocket.
+func (h *handler) joinAsInvitee(w http.ResponseWriter, r *http.Request) {
+	inv, err := h.invitation(r)
+	if err == nil {
+		err = schedule.CheckLink(inv, h.cfg.LinkValidity, h.now())
+	}
+	name, nerr := displayName(w, r, inv.Invitee.Name)
+	if err == nil {
+		err = nerr
+	}
+	if err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	h.issueJoin(w, r, auth.JoinClaims{
+		MeetingID: inv.Meeting.ID, ParticipantID: uuid.New(), Role: string(meeting.RoleParticipant), Name: name,
+		InviteeID: inv.Invitee.ID, InviteeName: inv.Invitee.Name, Identity: "invitee:" + inv.Invitee.ID.String(),
+	})
+}
+
+// joinAsHost gives the meeting's owner a join token as its host.
+func (h *handler) joinAsHost(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	m, err := h.ownedMeeting(r, me)
+	if err == nil && m.Cancelled() {
+		err = schedule.ErrMeetingCancelled
+	}
+	name, nerr := displayName(w, r, me.User.Name)
+	if err == nil {
+		err = nerr
+	}
+	if err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	h.issueJoin(w, r, auth.JoinClaims{
+		MeetingID: m.ID, ParticipantID: uuid.New(), Role: string(meeting.RoleHost), Name: name,
+		Identity: "user:" + me.User.ID.String(),
+	})
+}
+
+func (h *handler) issueJoin(w http.ResponseWriter, r *http.Request, c auth.JoinClaims) {
+	tok, err := h.joinTokens.Issue(c, h.now())
+	if err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, joinResponse{Token: tok, Socket: "/meetings/" + c.MeetingID.String() + "/ws"})
+}
+
+// displayName reads the name typed on the pre-join page, or def if none.
+func displayName(w http.ResponseWriter, r *http.Request, def string) (string, error) {
+	f, err := readForm(w, r, "display_name")
+	if err != nil {
+		return "", err
+	}
+	name := strings.Join(strings.Fields(f.Value("display_name")), " ")
+	if name == "" {
+		name = def
+	}
+	switch {
+	case name == "":
+		return "", fmt.Errorf("%w: please type your name", errInvalidInput)
+	case utf8.RuneCountInString(name) > schedule.MaxNameLen:
+		return "", fmt.Errorf("%w: your name must be at most %d characters", errInvalidInput, schedule.MaxNameLen)
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+		return "", fmt.Errorf("%w: your name must be plain text", errInvalidInput)
+	}
+	return name, nil
+}

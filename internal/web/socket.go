@@ -1,0 +1,232 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"classmeet/internal/meeting"
+)
+
+// Limits on a participant's WebSocket.
+const (
+	firstMessageWait = 10 * time.Second
+	writeWait        = 10 * time.Second
+	outQueue         = 512
+	msgRate          = 40  // messages a second, sustained
+	msgBurst         = 120 // ICE candidates come in bursts
+	floodLimit       = 400 // messages refused for rate before the socket closes
+)
+
+// closeRefused closes a socket whose join or resume was refused, or that
+// misbehaved: the client must not resume after it.
+const closeRefused websocket.StatusCode = 4403
+
+// socket is a participant's signaling WebSocket. The first message must be
+// a join (with a join token) or a resume (with the resume secret); every
+// later message goes to the live meeting.
+func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
+	meetingID, err := pathID(r, "id")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{h.cfg.PublicURL.Host}})
+	if err != nil {
+		return // Accept answered (403 for a foreign Origin)
+	}
+	c.SetReadLimit(meeting.MaxMessageBytes)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	conn := &socketConn{c: c, out: make(chan meeting.ServerMessage, outQueue), closing: make(chan struct{}), done: make(chan struct{})}
+	go conn.writeLoop(ctx)
+
+	sess, seq, err := h.openSession(ctx, c, meetingID, conn)
+	if err != nil {
+		conn.refuse(err, seq)
+		<-conn.done // the refusal is sent before the socket closes
+		return
+	}
+	defer sess.Disconnected()
+	h.readLoop(ctx, c, conn, sess, seq)
+}
+
+// openSession reads the first message and joins or resumes with it.
+func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID uuid.UUID, conn *socketConn) (*meeting.Session, uint64, error) {
+	rctx, cancel := context.WithTimeout(ctx, firstMessageWait)
+	defer cancel()
+	typ, data, err := c.Read(rctx)
+	if err != nil {
+		return nil, 0, refusal("no_join", "no join message arrived")
+	}
+	if typ != websocket.MessageText {
+		return nil, 0, refusal("bad_message", "messages are JSON text")
+	}
+	msg, err := meeting.DecodeClient(data)
+	if err != nil {
+		return nil, 0, refusal("bad_message", err.Error())
+	}
+	var sess *meeting.Session
+	switch m := msg.(type) {
+	case *meeting.Join:
+		a, aerr := h.arrival(m.Token, meetingID)
+		if aerr != nil {
+			return nil, m.Seq, aerr
+		}
+		sess, err = h.hub.Join(ctx, meetingID, a, conn)
+	case *meeting.Resume:
+		sess, err = h.hub.Resume(meetingID, m.Resume, m.KeepMedia, conn)
+	default:
+		return nil, msg.Sequence(), refusal("bad_message", "the first message must be join or resume")
+	}
+	if errors.Is(err, meeting.ErrMeetingGone) {
+		err = refusal("meeting_gone", "this meeting was cancelled")
+	}
+	return sess, msg.Sequence(), err
+}
+
+// arrival checks a join token for this meeting.
+func (h *handler) arrival(token string, meetingID uuid.UUID) (meeting.Arrival, error) {
+	claims, err := h.joinTokens.Verify(token, meetingID, h.now())
+	if err != nil {
+		return meeting.Arrival{}, refusal("bad_token", "this join token has expired or is not for this meeting: reload the page")
+	}
+	role := meeting.Role(claims.Role)
+	if !role.Valid() {
+		return meeting.Arrival{}, refusal("bad_token", "unknown role")
+	}
+	a := meeting.Arrival{
+		ID: claims.ParticipantID.String(), Name: claims.Name, Role: role,
+		InviteeName: claims.InviteeName, Identity: claims.Identity,
+	}
+	if claims.InviteeID != uuid.Nil {
+		a.InviteeID = claims.InviteeID.String()
+	}
+	return a, nil
+}
+
+// readLoop passes each message to the meeting, in order, refusing malformed,
+// replayed and too frequent ones. A sustained flood closes the socket.
+func (h *handler) readLoop(ctx context.Context, c *websocket.Conn, conn *socketConn, sess *meeting.Session, lastSeq uint64) {
+	limit := rate.NewLimiter(msgRate, msgBurst)
+	refused, lastWarning := 0, time.Time{}
+	for {
+		typ, data, err := c.Read(ctx)
+		if err != nil {
+			return // closed, or a frame over the read limit (closed with 1009)
+		}
+		if !limit.Allow() {
+			refused++
+			if refused > floodLimit {
+				conn.refuse(refusal("flooding", "too many messages"), 0)
+				return
+			}
+			if time.Since(lastWarning) > time.Second {
+				lastWarning = time.Now()
+				conn.Send(&meeting.Error{Code: "rate_limited", Message: "too many messages: some were dropped"})
+			}
+			continue
+		}
+		if typ != websocket.MessageText {
+			conn.Send(&meeting.Error{Code: "bad_message", Message: "messages are JSON text"})
+			continue
+		}
+		msg, err := meeting.DecodeClient(data)
+		if err != nil {
+			conn.Send(&meeting.Error{Code: "bad_message", Message: err.Error()})
+			continue
+		}
+		if seq := msg.Sequence(); seq <= lastSeq {
+			conn.Send(&meeting.Error{Code: "bad_seq", Message: "seq must increase with every message", InReplyTo: seq})
+			continue
+		}
+		lastSeq = msg.Sequence()
+		sess.Handle(msg)
+	}
+}
+
+func refusal(code, msg string) error { return &meeting.Refusal{Code: code, Message: msg} }
+
+// socketConn is meeting.Conn on a WebSocket: messages queue and one writer
+// sends them, numbered, so the meeting never waits for a slow client. A
+// client too slow to drain its queue is disconnected; it may resume.
+type socketConn struct {
+	c       *websocket.Conn
+	out     chan meeting.ServerMessage
+	closing chan struct{}
+	once    sync.Once
+	status  websocket.StatusCode
+	reason  string
+	done    chan struct{} // closed when the writer has stopped
+}
+
+func (s *socketConn) Send(m meeting.ServerMessage) {
+	select {
+	case s.out <- m:
+	default:
+		s.closeWith(websocket.StatusTryAgainLater, "too slow")
+	}
+}
+
+func (s *socketConn) Close(reason string) { s.closeWith(websocket.StatusNormalClosure, reason) }
+
+func (s *socketConn) closeWith(status websocket.StatusCode, reason string) {
+	s.once.Do(func() {
+		s.status, s.reason = status, reason
+		close(s.closing)
+	})
+}
+
+// refuse tells the client why, then closes so it does not try to resume.
+func (s *socketConn) refuse(err error, seq uint64) {
+	var r *meeting.Refusal
+	if !errors.As(err, &r) {
+		r = &meeting.Refusal{Code: "internal", Message: "the server could not let you in; try again"}
+	}
+	s.Send(&meeting.Error{Code: r.Code, Message: r.Message, InReplyTo: seq})
+	s.closeWith(closeRefused, r.Code)
+}
+
+// writeLoop sends queued messages until the connection closes; on Close it
+// first sends what was queued before it.
+func (s *socketConn) writeLoop(ctx context.Context) {
+	defer close(s.done)
+	var seq uint64
+	write := func(m meeting.ServerMessage) bool {
+		seq++
+		b, err := meeting.EncodeServer(m, seq)
+		if err != nil {
+			return true
+		}
+		wctx, cancel := context.WithTimeout(ctx, writeWait)
+		defer cancel()
+		return s.c.Write(wctx, websocket.MessageText, b) == nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			s.c.CloseNow()
+			return
+		case m := <-s.out:
+			if !write(m) {
+				s.c.CloseNow()
+				return
+			}
+		case <-s.closing:
+			for len(s.out) > 0 {
+				if !write(<-s.out) {
+					s.c.CloseNow()
+					return
+				}
+			}
+			_ = s.c.Close(s.status, s.reason)
+			return
+		}
+	}
+}

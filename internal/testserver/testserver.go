@@ -101,7 +101,9 @@ func Start(t testing.TB, vars map[string]string) *Server {
 // handler's configuration needs the server's address.
 type lateHandler struct{ h atomic.Pointer[http.Handler] }
 
-func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { (*l.h.Load()).ServeHTTP(w, r) }
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*l.h.Load()).ServeHTTP(w, r)
+}
 
 // newMedia gives each meeting an SFU room and remembers who got media.
 func (s *Server) newMedia(id string) meeting.MediaRoom {

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"classmeet/internal/pgtest"
@@ -66,6 +67,8 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 		"CLASSMEET_SECRET=e2e-secret-0123456789abcdef0123456789",
 		fmt.Sprintf("CLASSMEET_ADDR=127.0.0.1:%d", port),
 		"CLASSMEET_LOG_LEVEL=debug",
+		"CLASSMEET_RTC_UDP_PORT=0",
+		"CLASSMEET_RTC_TCP_PORT=0",
 	}, extraEnv...)
 	s.start(t)
 	return s
@@ -169,21 +172,45 @@ func newChromium(t *testing.T) context.Context {
 }
 
 // person is one visitor: a browser context of their own (own cookies, own
-// camera), as if on their own computer.
+// camera), as if on their own computer. Uncaught JavaScript exceptions on
+// their pages fail the test.
 type person struct {
 	t    *testing.T
 	name string
 	ctx  context.Context
+
+	mu     sync.Mutex
+	errors []string
 }
 
 func newPerson(t *testing.T, chromium context.Context, name string) *person {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(chromium, chromedp.WithNewBrowserContext())
-	t.Cleanup(cancel)
+	p := &person{t: t, name: name}
+	ctx, cancel := chromedp.NewContext(chromium, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) {
+		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
+			p.mu.Lock()
+			d := e.ExceptionDetails
+			desc := d.Text
+			if d.Exception != nil {
+				desc += " " + d.Exception.Description
+			}
+			p.errors = append(p.errors, fmt.Sprintf("%s (%s:%d)", desc, d.URL, d.LineNumber+1))
+			p.mu.Unlock()
+		}
+	}))
+	p.ctx = ctx
+	t.Cleanup(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, e := range p.errors {
+			t.Errorf("%s: uncaught JavaScript exception: %s", name, e)
+		}
+		cancel()
+	})
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("%s: new browser context: %v", name, err)
 	}
-	return &person{t: t, name: name, ctx: ctx}
+	return p
 }
 
 // do runs steps, failing the test with what the person was doing.
@@ -224,4 +251,53 @@ func tid(id string) chromedp.CSS { return chromedp.CSS(`[data-testid="` + id + `
 func (p *person) text(sel chromedp.CSS) string {
 	p.t.Helper()
 	return eval[string](p, fmt.Sprintf(`(document.querySelector(%q)?.textContent ?? "").trim()`, string(sel)))
+}
+
+// addTeacher makes a teacher account with the command line, as an administrator would.
+func (s *server) addTeacher(t *testing.T, email, name, password string) {
+	t.Helper()
+	cmd := exec.Command(binary, "user", "add", "--email", email, "--name", name, "--role", "teacher", "--time-zone", "Europe/London")
+	cmd.Env = s.Env
+	cmd.Stdin = strings.NewReader(password + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("user add: %v\n%s", err, out)
+	}
+}
+
+// login signs a person in.
+func (p *person) login(srv *server, email, password string) {
+	p.t.Helper()
+	p.do("log in",
+		chromedp.Navigate(srv.URL+"/login"),
+		chromedp.WaitVisible(tid("login-form")),
+		chromedp.SetValue(chromedp.CSS("#f-email"), email),
+		chromedp.SetValue(chromedp.CSS("#f-password"), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="login-form"] button[type=submit]`)),
+		chromedp.WaitVisible(tid("new-meeting")),
+	)
+}
+
+// schedule makes a meeting starting today through the form, invites people,
+// and returns the meeting page's URL and their personal links.
+func (p *person) schedule(title string, invitees ...string) (string, []string) {
+	p.t.Helper()
+	p.do("schedule "+title,
+		chromedp.Click(tid("new-meeting")),
+		chromedp.WaitVisible(tid("meeting-form")),
+		chromedp.SetValue(chromedp.CSS("#f-title"), title),
+		chromedp.SetValue(chromedp.CSS("#f-date"), time.Now().In(time.UTC).AddDate(0, 0, 1).Format("2006-01-02")),
+		chromedp.SetValue(chromedp.CSS("#f-time_zone"), "UTC"),
+		chromedp.SetValue(chromedp.CSS("#f-time"), "09:00"),
+		chromedp.Click(chromedp.CSS(`[data-testid="meeting-form"] button[type=submit]`)),
+		chromedp.WaitVisible(tid("meeting-title")),
+	)
+	for i, name := range invitees {
+		p.do("invite "+name,
+			chromedp.SetValue(chromedp.CSS("#f-name"), name),
+			chromedp.Click(chromedp.CSS(`[data-testid="invitee-form"] button[type=submit]`)),
+			chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`[data-testid="invitee"]:nth-child(%d)`, i+1))),
+		)
+	}
+	links := eval[[]string](p, `[...document.querySelectorAll('[data-testid="invitee-link"]')].map(i => i.value)`)
+	return eval[string](p, `location.origin + location.pathname`), links
 }

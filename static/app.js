@@ -6,7 +6,8 @@ function localTimes() {
   for (const el of document.querySelectorAll('time[data-local]')) {
     const at = new Date(el.getAttribute('datetime') || '');
     if (Number.isNaN(at.getTime())) continue;
-    const opts = { dateStyle: 'full', timeStyle: 'short', timeZoneName: 'short' };
+    /** @type {Intl.DateTimeFormatOptions} */
+    const opts = { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: 'numeric', minute: '2-digit', timeZoneName: 'short' };
     el.textContent = new Intl.DateTimeFormat(undefined, opts).format(at);
   }
 }

@@ -50,6 +50,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.mu.Lock()
 	d.bound, d.ssrc, d.pt, d.writer = true, uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream()
 	d.mu.Unlock()
+	d.sub.pub.RequestKeyframe() // the subscriber can decode from the next one
 	return codec, nil
 }
 
@@ -86,6 +87,7 @@ func (d *DownTrack) run() {
 		}
 		if needKey && !p.Keyframe {
 			d.skipped.Add(1)
+			d.sub.pub.RequestKeyframe() // throttled by the publication
 			continue
 		}
 		needKey = false

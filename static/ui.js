@@ -1,0 +1,263 @@
+// ui.js: the meeting's screens, tiles and lobby panel. Anything that came
+// from another person (names, messages) is set with textContent only.
+
+import { audioLevel } from './preview.js';
+
+/** @param {string} id */
+const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
+
+/** @typedef {{id: string, name: string, role: string, presence: string, audio: boolean, video: boolean, screen: boolean}} Participant */
+
+export class UI {
+  constructor() {
+    this.screens = ['prejoin', 'lobby', 'room', 'finished'].map(byId);
+    this.grid = byId('grid');
+    this.featured = byId('featured');
+    /** @type {Map<string, {el: HTMLElement, media: HTMLElement, name: HTMLElement, state: HTMLElement, video: HTMLVideoElement|null, audio: HTMLAudioElement|null, p: Participant, stopLevel: () => void}>} */
+    this.tiles = new Map();
+    /** @type {Map<string, {participant: string, source: string, el: HTMLMediaElement}>} received tracks by mid */
+    this.tracks = new Map();
+    this.audioCtx = null;
+    this.lobbyCount = 0;
+  }
+
+  /** @param {'prejoin'|'lobby'|'room'|'finished'} name */
+  show(name) {
+    for (const s of this.screens) s.hidden = s.id !== name;
+  }
+
+  /** @param {string} text */
+  announce(text) {
+    byId('announce').textContent = text;
+  }
+
+  /** @param {string} title @param {string} text */
+  finish(title, text) {
+    byId('finished-title').textContent = title;
+    byId('finished-text').textContent = text;
+    this.show('finished');
+    for (const id of [...this.tiles.keys()]) this.removeTile(id);
+  }
+
+  /** @param {boolean} hostPresent */
+  lobbyStatus(hostPresent) {
+    const el = /** @type {HTMLElement} */ (document.querySelector('[data-testid="lobby-status"]'));
+    el.textContent = hostPresent
+      ? 'The host has been told you are here. Please wait to be let in.'
+      : 'Waiting for the host to arrive. They will see you are here when they join.';
+  }
+
+  /** Add or update a participant's tile. @param {Participant} p @param {boolean} [self] */
+  upsert(p, self = false) {
+    let t = this.tiles.get(p.id);
+    if (!t) {
+      const tpl = /** @type {HTMLTemplateElement} */ (byId('tile-template'));
+      const el = /** @type {HTMLElement} */ (tpl.content.firstElementChild?.cloneNode(true));
+      el.dataset.participant = p.id;
+      if (self) el.classList.add('self');
+      t = {
+        el, media: /** @type {HTMLElement} */ (el.querySelector('.tile-media')),
+        name: /** @type {HTMLElement} */ (el.querySelector('.tile-name')),
+        state: /** @type {HTMLElement} */ (el.querySelector('.tile-state')),
+        video: null, audio: null, p, stopLevel: () => {},
+      };
+      this.tiles.set(p.id, t);
+      if (self) this.grid.prepend(el); else this.grid.append(el);
+    }
+    t.p = { ...t.p, ...p };
+    t.name.textContent = self ? `${p.name} (you)` : p.name;
+    const notes = [];
+    if (t.p.presence === 'away') notes.push('reconnecting…');
+    if (!t.p.audio) notes.push('muted');
+    if (!t.p.video) notes.push('camera off');
+    t.state.textContent = notes.join(' · ');
+    t.el.classList.toggle('away', t.p.presence === 'away');
+    t.el.classList.toggle('no-video', !t.p.video);
+    this.count();
+  }
+
+  /** @param {string} id */
+  removeTile(id) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.stopLevel();
+    t.el.remove();
+    this.tiles.delete(id);
+    for (const [mid, tr] of this.tracks) if (tr.participant === id) this.dropTrack(mid);
+    this.count();
+  }
+
+  count() {
+    const n = this.tiles.size;
+    byId('participant-count').textContent = n === 1 ? '1 person' : `${n} people`;
+  }
+
+  /** Show our own camera in our tile. @param {string} id @param {MediaStream} stream */
+  selfView(id, stream) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    const v = this.videoIn(t.media);
+    v.muted = true;
+    v.srcObject = new MediaStream(stream.getVideoTracks());
+    this.speaking(t, stream);
+  }
+
+  /** Attach a received track to its participant's tile or the stage.
+   * @param {string} mid @param {{participant: string, source: string}} info @param {MediaStreamTrack} track */
+  attach(mid, info, track) {
+    const existing = this.tracks.get(mid);
+    if (existing && existing.el.srcObject instanceof MediaStream && existing.el.srcObject.getTracks()[0] === track) return;
+    if (existing) this.dropTrack(mid);
+    const t = this.tiles.get(info.participant);
+    if (!t) return;
+    /** @type {HTMLMediaElement} */
+    let el;
+    if (info.source === 'screen') {
+      el = this.videoIn(this.featured, true);
+      el.dataset.testid = 'screen-video';
+      this.featured.hidden = false;
+      this.featured.dataset.participant = info.participant;
+      this.grid.classList.add('with-featured');
+    } else if (track.kind === 'video') {
+      el = this.videoIn(t.media);
+    } else {
+      el = document.createElement('audio');
+      el.autoplay = true;
+      t.el.append(el);
+      this.speaking(t, new MediaStream([track]));
+    }
+    el.srcObject = new MediaStream([track]);
+    el.play().catch(() => {});
+    this.tracks.set(mid, { participant: info.participant, source: info.source, el });
+  }
+
+  /** @param {string} mid */
+  dropTrack(mid) {
+    const tr = this.tracks.get(mid);
+    if (!tr) return;
+    this.tracks.delete(mid);
+    tr.el.srcObject = null;
+    if (tr.source === 'screen') {
+      tr.el.remove();
+      if (![...this.tracks.values()].some((x) => x.source === 'screen')) {
+        this.featured.hidden = true;
+        this.grid.classList.remove('with-featured');
+      }
+    } else if (tr.el instanceof HTMLAudioElement) {
+      tr.el.remove();
+    }
+  }
+
+  /** @param {HTMLElement} box @param {boolean} [fresh] */
+  videoIn(box, fresh = false) {
+    let v = fresh ? null : box.querySelector('video');
+    if (!v) {
+      v = document.createElement('video');
+      v.autoplay = true;
+      v.playsInline = true;
+      v.muted = true; // sound plays from the participant's audio element
+      box.append(v);
+    }
+    return v;
+  }
+
+  /** Light the tile while its person speaks. @param {any} t @param {MediaStream} stream */
+  speaking(t, stream) {
+    if (stream.getAudioTracks().length === 0) return;
+    t.stopLevel();
+    this.audioCtx = this.audioCtx || new AudioContext();
+    const level = audioLevel(this.audioCtx, stream);
+    const timer = setInterval(() => t.el.classList.toggle('speaking', level() > 0.08), 150);
+    t.stopLevel = () => clearInterval(timer);
+  }
+
+  /** Show the lobby to a host, updating entries in place so a half-typed
+   * deny message survives someone else arriving.
+   * @param {Array<{id: string, name: string, invitee_name: string, name_matches: boolean}>} entries
+   * @param {(id: string) => void} admit @param {(id: string, message: string) => void} deny */
+  lobby(entries, admit, deny) {
+    const list = byId('lobby-list');
+    if (!list) return;
+    const keep = new Set(entries.map((e) => e.id));
+    for (const li of [...list.children]) {
+      if (!keep.has(/** @type {HTMLElement} */ (li).dataset.participant || '')) li.remove();
+    }
+    const tpl = /** @type {HTMLTemplateElement} */ (byId('lobby-entry-template'));
+    for (const e of entries) {
+      let li = /** @type {HTMLElement|null} */ (list.querySelector(`[data-participant="${CSS.escape(e.id)}"]`));
+      if (!li) {
+        li = /** @type {HTMLElement} */ (tpl.content.firstElementChild?.cloneNode(true));
+        li.dataset.participant = e.id;
+        const entry = li;
+        /** @type {HTMLElement} */ (li.querySelector('[data-act="admit"]')).addEventListener('click', () => admit(e.id));
+        /** @type {HTMLElement} */ (li.querySelector('[data-act="deny"]')).addEventListener('click', () => this.denyForm(entry, e.id, deny));
+      }
+      /** @type {HTMLElement} */ (li.querySelector('.lobby-name')).textContent = e.name;
+      /** @type {HTMLElement} */ (li.querySelector('.lobby-invited')).textContent = e.invitee_name === ''
+        ? 'no invitation'
+        : e.name_matches ? `invited as ${e.invitee_name} ✓` : `invited as ${e.invitee_name} — a different name`;
+      list.append(li); // keeps arrival order
+    }
+    byId('lobby-empty').hidden = entries.length > 0;
+    /** @type {HTMLButtonElement} */ (byId('admit-all')).disabled = entries.length === 0;
+    const badge = byId('lobby-badge');
+    badge.textContent = String(entries.length);
+    badge.hidden = entries.length === 0;
+    if (entries.length > this.lobbyCount) {
+      this.chime();
+      this.openLobby(true);
+      this.announce(`${entries[entries.length - 1].name} is waiting in the lobby`);
+    }
+    this.lobbyCount = entries.length;
+  }
+
+  /** An inline form to deny with an optional message. */
+  denyForm(li, id, deny) {
+    if (li.querySelector('form')) return;
+    const form = document.createElement('form');
+    form.className = 'deny-form';
+    const label = document.createElement('label');
+    label.textContent = 'Message (optional)';
+    const input = document.createElement('input');
+    input.type = 'text';
+    input.maxLength = 500;
+    input.dataset.testid = 'deny-message';
+    label.append(input);
+    const ok = document.createElement('button');
+    ok.type = 'submit';
+    ok.className = 'danger';
+    ok.textContent = 'Deny';
+    ok.dataset.testid = 'deny-confirm';
+    form.append(label, ok);
+    form.addEventListener('submit', (ev) => { ev.preventDefault(); deny(id, input.value); });
+    li.append(form);
+    input.focus();
+  }
+
+  /** @param {boolean} open */
+  openLobby(open) {
+    const panel = byId('lobby-panel');
+    const toggle = byId('lobby-toggle');
+    if (!panel || !toggle) return;
+    panel.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+  }
+
+  /** A short two-note chime for a new arrival. */
+  chime() {
+    try {
+      this.audioCtx = this.audioCtx || new AudioContext();
+      const ctx = this.audioCtx;
+      [660, 880].forEach((f, i) => {
+        const osc = ctx.createOscillator();
+        const gain = ctx.createGain();
+        osc.frequency.value = f;
+        gain.gain.setValueAtTime(0.08, ctx.currentTime + i * 0.15);
+        gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + i * 0.15 + 0.3);
+        osc.connect(gain).connect(ctx.destination);
+        osc.start(ctx.currentTime + i * 0.15);
+        osc.stop(ctx.currentTime + i * 0.15 + 0.3);
+      });
+    } catch { /* no sound is fine */ }
+  }
+}

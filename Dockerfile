@@ -12,7 +12,8 @@ FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/classmeet /usr/local/bin/classmeet
 USER nonroot:nonroot
 ENV CLASSMEET_ADDR=0.0.0.0:8080
-EXPOSE 8080/tcp
+# HTTP, and media: one UDP port for everyone, one TCP port where UDP is blocked.
+EXPOSE 8080/tcp 7882/udp 7881/tcp
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["/usr/local/bin/classmeet", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/classmeet"]
 CMD ["serve"]

@@ -21,7 +21,9 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"classmeet/internal/auth"
 	"classmeet/internal/pgtest"
+	"classmeet/internal/store"
 )
 
 var binary string
@@ -48,11 +50,14 @@ type server struct {
 	URL      string
 	SetupURL string // printed on first start
 	Env      []string
+	DB       string // its database
 
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	output strings.Builder
 }
+
+const e2eSecret = "e2e-secret-0123456789abcdef0123456789"
 
 var setupLine = regexp.MustCompile(`(http://\S+/setup/\S+)`)
 
@@ -60,11 +65,12 @@ var setupLine = regexp.MustCompile(`(http://\S+/setup/\S+)`)
 func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	port := freePort(t)
-	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	db := pgtest.NewDatabase(t)
+	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), DB: db}
 	s.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
-		"DATABASE_URL=" + pgtest.NewDatabase(t),
-		"CLASSMEET_SECRET=e2e-secret-0123456789abcdef0123456789",
+		"DATABASE_URL=" + db,
+		"CLASSMEET_SECRET=" + e2eSecret,
 		fmt.Sprintf("CLASSMEET_ADDR=127.0.0.1:%d", port),
 		"CLASSMEET_LOG_LEVEL=debug",
 		"CLASSMEET_RTC_UDP_PORT=0",
@@ -300,4 +306,40 @@ func (p *person) schedule(title string, invitees ...string) (string, []string) {
 	}
 	links := eval[[]string](p, `[...document.querySelectorAll('[data-testid="invitee-link"]')].map(i => i.value)`)
 	return eval[string](p, `location.origin + location.pathname`), links
+}
+
+// Pid is the server process's id.
+func (s *server) Pid() int { return s.cmd.Process.Pid }
+
+// seedMeeting makes, straight in the database, a meeting of the teacher's
+// starting now with one invitee per name, and returns its id and links.
+func (s *server) seedMeeting(t *testing.T, teacherEmail string, policy store.LobbyPolicy, invitees ...string) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, s.DB, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, err := st.UserByEmail(ctx, teacherEmail)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.CreateMeeting(ctx, u.ID, store.MeetingPlan{
+		Title: "Seeded", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "UTC",
+		LobbyPolicy: policy, RecordingPolicy: store.RecordingHostMayRecord,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := auth.NewLinks([]byte(e2eSecret))
+	var paths []string
+	for _, name := range invitees {
+		inv, err := st.AddInvitee(ctx, m.ID, store.NewInvitee{Name: name, LinkNonce: auth.NewLinkNonce()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, "/j/"+links.Token(inv.ID, inv.LinkNonce))
+	}
+	return m.ID.String(), paths
 }

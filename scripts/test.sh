@@ -26,4 +26,7 @@ trap 'scripts/pg.sh stop .data/test-pg' EXIT
 echo "== go test"
 go test -count=1 -timeout 30m ./...
 
+echo "== fuzz (short runs; the corpora are committed under testdata/fuzz)"
+go test ./internal/meeting -run '^$' -fuzz '^FuzzDecodeClient$' -fuzztime 20s
+
 echo "== make test passed in $(( $(date +%s) - start ))s"

@@ -18,6 +18,12 @@ type DownTrack struct {
 	kind         webrtc.RTPCodecType
 	sub          *Subscription
 
+	// connected is whether the subscriber's PeerConnection is connected:
+	// packets written before that are silently lost, so none are sent, and
+	// a video track starts (again) at a keyframe once it is.
+	connected atomic.Bool
+	restart   atomic.Bool
+
 	mu     sync.Mutex
 	bound  bool
 	ssrc   uint32
@@ -82,8 +88,11 @@ func (d *DownTrack) run() {
 		d.mu.Lock()
 		bound, ssrc, pt, w := d.bound, d.ssrc, d.pt, d.writer
 		d.mu.Unlock()
-		if !bound {
+		if !bound || !d.connected.Load() {
 			continue
+		}
+		if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
+			needKey = true
 		}
 		if needKey && !p.Keyframe {
 			d.skipped.Add(1)
@@ -106,6 +115,16 @@ func (d *DownTrack) run() {
 			d.sent.Add(1)
 		}
 	}
+}
+
+// setConnected is told when the subscriber's PeerConnection connects or
+// loses its connection.
+func (d *DownTrack) setConnected(connected bool) {
+	if d.connected.Swap(connected) == connected || !connected {
+		return
+	}
+	d.restart.Store(true)
+	d.sub.pub.RequestKeyframe()
 }
 
 // readRTCP passes the subscriber's keyframe requests to the publisher. The

@@ -74,7 +74,16 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 	}
+	sub.OnConnectionStateChange(p.subscriberState)
 	return p, nil
+}
+
+// subscriberState starts and stops the down tracks with the connection.
+func (p *Peer) subscriberState(s webrtc.PeerConnectionState) {
+	connected := s == webrtc.PeerConnectionStateConnected
+	for _, d := range p.DownTracks() {
+		d.setConnected(connected)
+	}
 }
 
 // ID is the participant's id.
@@ -233,6 +242,7 @@ func (p *Peer) subscribe(pub *Publication) bool {
 		}
 	}
 	dt.sender = sender
+	dt.connected.Store(p.sub.ConnectionState() == webrtc.PeerConnectionStateConnected)
 	p.downs[pub.ID] = &downTrackSender{track: dt, sender: sender}
 	go dt.run()
 	go dt.readRTCP()

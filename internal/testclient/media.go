@@ -16,6 +16,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/logging"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
@@ -59,8 +60,9 @@ type media struct {
 	sent     map[sfu.Source]*atomic.Uint64
 	pubTrack map[sfu.Source]*webrtc.TrackLocalStaticRTP
 
-	audioPaused atomic.Bool
-	wg          sync.WaitGroup
+	audioPaused    atomic.Bool
+	keyframeWanted atomic.Bool
+	wg             sync.WaitGroup
 }
 
 func newMedia(c *Client) *media {
@@ -138,7 +140,7 @@ func (m *media) publish(sources []sfu.Source) error {
 		if err != nil {
 			return err
 		}
-		go drainRTCP(sender)
+		go m.readRTCP(sender)
 		m.mu.Lock()
 		m.pubTrack[s] = tr
 		if m.sent[s] == nil {
@@ -204,10 +206,18 @@ func setLocal(pc *webrtc.PeerConnection, sd webrtc.SessionDescription) error {
 	}
 }
 
-func drainRTCP(s *webrtc.RTPSender) {
+// readRTCP notes keyframe requests, as an encoder would.
+func (m *media) readRTCP(s *webrtc.RTPSender) {
 	for {
-		if _, _, err := s.ReadRTCP(); err != nil {
+		pkts, _, err := s.ReadRTCP()
+		if err != nil {
 			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				m.keyframeWanted.Store(true)
+			}
 		}
 	}
 }
@@ -337,7 +347,7 @@ func (m *media) startPacing(ctx context.Context, sources []sfu.Source) {
 			defer m.wg.Done()
 			var err error
 			if tr.Kind() == webrtc.RTPCodecTypeVideo {
-				err = paceVideo(ctx, tr, sent)
+				err = m.paceVideo(ctx, tr, sent)
 			} else {
 				err = m.paceAudio(ctx, tr, sent)
 			}
@@ -353,43 +363,62 @@ func fixture(name string) string {
 	return filepath.Join(filepath.Dir(file), "testdata", name)
 }
 
-// paceVideo sends the VP8 fixture at 30 frames a second.
-func paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64) error {
+// paceVideo sends the VP8 fixture at its frame rate, looping. Asked for a
+// keyframe, it skips ahead to the fixture's next one, as an encoder would
+// make one.
+func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64) error {
+	frames, frameDur, err := loadIVF(fixture("video.ivf"))
+	if err != nil {
+		return err
+	}
 	pz := rtp.NewPacketizer(1200, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
 	next := time.Now()
-	for {
-		f, err := os.Open(fixture("video.ivf"))
-		if err != nil {
+	for i := 0; ; i = (i + 1) % len(frames) {
+		if m.keyframeWanted.Swap(false) {
+			for !vp8Key(frames[i]) {
+				i = (i + 1) % len(frames)
+			}
+		}
+		for _, p := range pz.Packetize(frames[i], uint32(frameDur*90000/time.Second)) {
+			if tr.WriteRTP(p) == nil {
+				sent.Add(1)
+			}
+		}
+		next = next.Add(frameDur)
+		if err := sleepUntil(ctx, next); err != nil {
 			return err
 		}
-		r, hdr, err := ivfreader.NewWith(f)
-		if err != nil {
-			f.Close()
-			return err
-		}
-		frameDur := time.Second * time.Duration(hdr.TimebaseNumerator) / time.Duration(hdr.TimebaseDenominator)
-		for {
-			frame, _, err := r.ParseNextFrame()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				f.Close()
-				return err
-			}
-			for _, p := range pz.Packetize(frame, uint32(frameDur*90000/time.Second)) {
-				if tr.WriteRTP(p) == nil {
-					sent.Add(1)
-				}
-			}
-			next = next.Add(frameDur)
-			if err := sleepUntil(ctx, next); err != nil {
-				f.Close()
-				return err
-			}
-		}
-		f.Close()
 	}
+}
+
+func vp8Key(frame []byte) bool { return len(frame) > 0 && frame[0]&0x01 == 0 }
+
+// loadIVF reads every frame of an IVF file and its frame duration.
+func loadIVF(path string) ([][]byte, time.Duration, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	r, hdr, err := ivfreader.NewWith(f)
+	if err != nil {
+		return nil, 0, err
+	}
+	var frames [][]byte
+	for {
+		frame, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		frames = append(frames, append([]byte(nil), frame...)) // the reader reuses its buffer
+	}
+	if len(frames) == 0 || !vp8Key(frames[0]) {
+		return nil, 0, fmt.Errorf("testclient: %s must start with a keyframe", path)
+	}
+	return frames, time.Second * time.Duration(hdr.TimebaseNumerator) / time.Duration(hdr.TimebaseDenominator), nil
 }
 
 // paceAudio sends the Opus fixture in 20 ms packets; while paused it sends

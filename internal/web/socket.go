@@ -55,6 +55,14 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 	}
 	defer sess.Disconnected()
 	h.readLoop(ctx, c, conn, sess, seq)
+	select {
+	case <-conn.closing: // we are closing: let the writer send what is queued first
+		select {
+		case <-conn.done:
+		case <-time.After(writeWait):
+		}
+	default:
+	}
 }
 
 // openSession reads the first message and joins or resumes with it.

@@ -1,0 +1,163 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+	"classmeet/internal/testclient"
+)
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	return s[len(s)/2]
+}
+
+// host joins a meeting of the teacher's as its host, from Go.
+func goHost(t *testing.T, srv *server, meetingID string) *testclient.Client {
+	t.Helper()
+	h, err := testclient.New(srv.URL, "host", testclient.Options{Logf: t.Logf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := h.Login(ctx, "smith@school.example", teacherPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.JoinAsHost(ctx, meetingID); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// TestGoJoinToFirstFrame: parents arrive one after another at a meeting
+// whose invitees come straight in; each must receive the host's video. The
+// median time from asking to join to the first whole video frame is logged.
+func TestGoJoinToFirstFrame(t *testing.T) {
+	srv := startServer(t)
+	srv.addTeacher(t, "smith@school.example", "Ms Smith", teacherPW)
+	names := []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7"}
+	mid, links := srv.seedMeeting(t, "smith@school.example", store.LobbyInviteesAdmitted, names...)
+	host := goHost(t, srv, mid)
+	var times []time.Duration
+	for i, name := range names {
+		c, err := testclient.New(srv.URL, name, testclient.Options{Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		start := time.Now()
+		if err := c.JoinLink(ctx, links[i]); err != nil {
+			t.Fatal(err)
+		}
+		for c.Received(host.ID(), sfu.SourceCamera).Frames.Load() == 0 {
+			if ctx.Err() != nil {
+				t.Fatalf("%s got no video frame: %v", name, ctx.Err())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		times = append(times, time.Since(start))
+		cancel()
+		c.Leave()
+	}
+	t.Logf("join to first remote video frame, %d Go joins: median %v (all: %v)", len(times), median(times).Round(time.Millisecond), times)
+}
+
+// TestServerMemoryPerParticipant: ten Go participants publishing and
+// receiving in one meeting; the server's resident memory per participant is
+// logged. Every participant must receive everyone's video.
+func TestServerMemoryPerParticipant(t *testing.T) {
+	srv := startServer(t)
+	srv.addTeacher(t, "smith@school.example", "Ms Smith", teacherPW)
+	names := []string{"p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9"}
+	mid, links := srv.seedMeeting(t, "smith@school.example", store.LobbyInviteesAdmitted, names...)
+	time.Sleep(time.Second)
+	idle := rss(t, srv.Pid())
+	all := []*testclient.Client{goHost(t, srv, mid)}
+	for i, name := range names {
+		c, err := testclient.New(srv.URL, name, testclient.Options{Logf: t.Logf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if err := c.JoinLink(ctx, links[i]); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		all = append(all, c)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for _, a := range all {
+		for _, b := range all {
+			for a != b && a.Received(b.ID(), sfu.SourceCamera).Frames.Load() == 0 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s got no video from %s", a.Name, b.Name)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+		}
+	}
+	time.Sleep(5 * time.Second) // steady state
+	busy := rss(t, srv.Pid())
+	t.Logf("server RSS: %d MiB idle, %d MiB with 10 participants each sending audio+video and receiving 18 tracks: %.1f MiB per participant",
+		idle>>20, busy>>20, float64(busy-idle)/10/(1<<20))
+	for _, c := range all {
+		c.Leave()
+	}
+}
+
+// rss reads a process's resident set size in bytes.
+func rss(t *testing.T, pid int) int64 {
+	t.Helper()
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmRSS")
+	return 0
+}
+
+// TestBrowserJoinToFirstFrame: a parent in Chromium joins a meeting (its
+// invitees come straight in) five times; the median time from pressing Join
+// to the first decoded frame of the host's video is logged.
+func TestBrowserJoinToFirstFrame(t *testing.T) {
+	srv := startServer(t)
+	srv.addTeacher(t, "smith@school.example", "Ms Smith", teacherPW)
+	mid, links := srv.seedMeeting(t, "smith@school.example", store.LobbyInviteesAdmitted, "Mr Jones")
+	goHost(t, srv, mid)
+	chromium := newChromium(t)
+	parent := newPerson(t, chromium, "parent")
+	var times []time.Duration
+	for range 5 {
+		parent.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
+		parent.waitFor("the camera to start", `document.querySelector('[data-testid="preview"]').videoWidth > 0`)
+		parent.do("press Join", chromedp.Evaluate[chromedp.Void](`window.t0 = performance.now(); document.querySelector('[data-testid="join"]').click()`))
+		parent.waitFor("the host's first frame", `(() => {
+			const v = `+remoteVideo("host")+`;
+			if (v && v.videoWidth > 0 && !window.t1) window.t1 = performance.now();
+			return !!window.t1;
+		})()`)
+		ms := eval[float64](parent, `window.t1 - window.t0`)
+		times = append(times, time.Duration(ms*float64(time.Millisecond)))
+		parent.do("leave", chromedp.Click(tid("leave")), chromedp.WaitVisible(tid("finished")))
+	}
+	t.Logf("join to first remote video frame, %d browser joins: median %v (all: %v)", len(times), median(times).Round(time.Millisecond), times)
+}

@@ -5,6 +5,7 @@
 #   scripts/pg.sh stop   DIR   stop it (no error when it is not running)
 #   scripts/pg.sh status DIR   exit 0 and print the URL when running, exit 3 when not
 #   scripts/pg.sh url    DIR   print the URL (database "classmeet") without starting
+#   scripts/pg.sh destroy DIR  stop it and delete its files
 #
 # The cluster listens on a unix socket only (no TCP port to collide with), with
 # trust authentication on a socket directory only its owner can enter. PostgreSQL
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 cmd=${1:-}; dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|status|url DIR" >&2; exit 2; }
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop|status|url|destroy DIR" >&2; exit 2; }
 
 bindir=${PG_BINDIR:-}
 if [ -z "$bindir" ]; then
@@ -90,10 +91,19 @@ stop() {
   if running; then as_owner "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null; fi
 }
 
+destroy() {
+  stop
+  local data; data=$(datadir)
+  rm -rf "$data" "$data.initdb.log" "$sockdir"
+  [ -L "$abs" ] && rm -f "$abs"
+  return 0
+}
+
 case "$cmd" in
   start) start ;;
+  destroy) destroy ;;
   stop) stop ;;
   status) if running; then url; else exit 3; fi ;;
   url) url ;;
-  *) echo "usage: $0 start|stop|status|url DIR" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|status|url|destroy DIR" >&2; exit 2 ;;
 esac

@@ -23,6 +23,7 @@ type RoomView struct {
 	ICSURL      string
 	JoinURL     string // where the page asks for a join token
 	IsHost      bool
+	Locked      bool // the meeting is locked: nobody new may knock
 }
 
 func roleOf(v RoomView) string {
@@ -72,7 +73,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.ResolveAttributeValue(v.JoinURL)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 29, Col: 57}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 30, Col: 57}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -85,7 +86,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.ResolveAttributeValue(roleOf(v))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 29, Col: 81}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 30, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -98,7 +99,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 31, Col: 72}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 32, Col: 72}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 			if templ_7745c5c3_Err != nil {
@@ -111,7 +112,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.HostName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 33, Col: 22}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 34, Col: 22}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -124,7 +125,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.ResolveAttributeValue(ISO(v.Meeting.StartsAt))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 34, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 35, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 			if templ_7745c5c3_Err != nil {
@@ -137,7 +138,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(Span(v.Meeting, zone(v.Meeting.TimeZone)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 34, Col: 129}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 35, Col: 129}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 			if templ_7745c5c3_Err != nil {
@@ -150,7 +151,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Meeting.DurationMinutes))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 35, Col: 49}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 36, Col: 49}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -164,71 +165,87 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<div class=\"prejoin\"><div><div class=\"preview\"><video id=\"preview-video\" autoplay muted playsinline aria-label=\"Your camera preview\" data-testid=\"preview\"></video><div id=\"preview-placeholder\" class=\"placeholder\" role=\"status\">Starting your camera…</div></div><div class=\"field meter-field\"><span id=\"mic-level-label\">Microphone level</span><div id=\"mic-level\" class=\"meter\" role=\"meter\" aria-labelledby=\"mic-level-label\" aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"0\" data-testid=\"mic-level\"><span></span></div></div></div><form class=\"stack card\" id=\"join-form\" data-testid=\"join-form\"><div class=\"field\"><label for=\"display-name\">Your name</label> <span class=\"hint\" id=\"display-name-hint\">This is how the others will see you.</span> <input type=\"text\" id=\"display-name\" name=\"display_name\" value=\"")
+			if v.Locked {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "<p class=\"notice danger\" data-testid=\"locked\" role=\"status\">The meeting is locked: the host is not letting anyone new in just now. Try again later.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "<div class=\"prejoin\"><div><div class=\"preview\"><video id=\"preview-video\" autoplay muted playsinline aria-label=\"Your camera preview\" data-testid=\"preview\"></video><div id=\"preview-placeholder\" class=\"placeholder\" role=\"status\">Starting your camera…</div></div><div class=\"field meter-field\"><span id=\"mic-level-label\">Microphone level</span><div id=\"mic-level\" class=\"meter\" role=\"meter\" aria-labelledby=\"mic-level-label\" aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"0\" data-testid=\"mic-level\"><span></span></div></div></div><form class=\"stack card\" id=\"join-form\" data-testid=\"join-form\"><div class=\"field\"><label for=\"display-name\">Your name</label> <span class=\"hint\" id=\"display-name-hint\">This is how the others will see you.</span> <input type=\"text\" id=\"display-name\" name=\"display_name\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.ResolveAttributeValue(v.DisplayName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 53, Col: 85}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 57, Col: 85}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\" required maxlength=\"100\" autocomplete=\"name\" aria-describedby=\"display-name-hint\" data-testid=\"display-name\"></div><div class=\"field\"><label for=\"camera\">Camera</label> <select id=\"camera\" name=\"camera\" disabled></select></div><div class=\"field\"><label for=\"microphone\">Microphone</label> <select id=\"microphone\" name=\"microphone\" disabled></select></div><p id=\"join-error\" class=\"form-error\" role=\"alert\" data-testid=\"join-error\" hidden></p><div class=\"actions\"><button type=\"submit\" id=\"join-button\" data-testid=\"join\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "\" required maxlength=\"100\" autocomplete=\"name\" aria-describedby=\"display-name-hint\" data-testid=\"display-name\"></div><div class=\"field\"><label for=\"camera\">Camera</label> <select id=\"camera\" name=\"camera\" disabled></select></div><div class=\"field\"><label for=\"microphone\">Microphone</label> <select id=\"microphone\" name=\"microphone\" disabled></select></div><p id=\"join-error\" class=\"form-error\" role=\"alert\" data-testid=\"join-error\" hidden></p><div class=\"actions\"><button type=\"submit\" id=\"join-button\" data-testid=\"join\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.Locked {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, " disabled")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, ">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "Start the meeting")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "Start the meeting")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "Join")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "Join")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.ICSURL != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<a href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 templ.SafeURL
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(v.ICSURL))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 73, Col: 41}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 77, Col: 41}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\" download>Add to my calendar (.ics)</a>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" download>Add to my calendar (.ics)</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</div></form></div></section><section id=\"lobby\" class=\"lobby-wait\" aria-labelledby=\"lobby-title\" hidden data-testid=\"lobby\"><h1 id=\"lobby-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</div></form></div></section><section id=\"lobby\" class=\"lobby-wait\" aria-labelledby=\"lobby-title\" hidden data-testid=\"lobby\"><h1 id=\"lobby-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 80, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 84, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</h1><p class=\"notice\" data-testid=\"lobby-status\" role=\"status\" aria-live=\"polite\">Waiting for the host to arrive…</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</h1><p class=\"notice\" data-testid=\"lobby-status\" role=\"status\" aria-live=\"polite\">Waiting for the host to arrive…</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -236,76 +253,76 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "<div class=\"preview small\"><video id=\"lobby-video\" autoplay muted playsinline aria-label=\"Your camera preview\"></video></div><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-action=\"leave\">Leave</button></div></section><section id=\"room\" class=\"room\" aria-label=\"Meeting\" hidden data-testid=\"room\"><header class=\"room-bar\"><h1 class=\"room-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<div class=\"preview small\"><video id=\"lobby-video\" autoplay muted playsinline aria-label=\"Your camera preview\"></video></div><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-action=\"leave\">Leave</button></div></section><section id=\"room\" class=\"room\" aria-label=\"Meeting\" hidden data-testid=\"room\"><header class=\"room-bar\"><h1 class=\"room-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 90, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 94, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</h1><span class=\"muted\" data-testid=\"participant-count\" id=\"participant-count\"></span> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</h1><span class=\"muted\" data-testid=\"participant-count\" id=\"participant-count\"></span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<button type=\"button\" class=\"secondary\" id=\"lobby-toggle\" aria-controls=\"lobby-panel\" aria-expanded=\"false\" data-testid=\"lobby-toggle\">Lobby <span class=\"badge warn\" id=\"lobby-badge\" data-testid=\"lobby-badge\" hidden>0</span></button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<button type=\"button\" class=\"secondary\" id=\"lobby-toggle\" aria-controls=\"lobby-panel\" aria-expanded=\"false\" data-testid=\"lobby-toggle\">Lobby <span class=\"badge warn\" id=\"lobby-badge\" data-testid=\"lobby-badge\" hidden>0</span></button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</header><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</header><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><figcaption><span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><figcaption><span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.ResolveAttributeValue(templ.GetNonce(ctx))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 141, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 145, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var14)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "\" src=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "\" src=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.ResolveAttributeValue(static.Path("room.js"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 141, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 145, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var15)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -340,22 +357,22 @@ func recordingNotice(m store.Meeting) templ.Component {
 			templ_7745c5c3_Var16 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<p data-testid=\"recording-policy\" class=\"notice\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<p data-testid=\"recording-policy\" class=\"notice\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.RecordingPolicy == store.RecordingHostMayRecord {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "This meeting will not be recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "This meeting will not be recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

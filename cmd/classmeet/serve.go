@@ -46,8 +46,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("%w (CLASSMEET_RTC_UDP_PORT, CLASSMEET_RTC_TCP_PORT, CLASSMEET_RTC_BIND_IP)", err)
 	}
 	defer media.Close()
+	outbox := st.NewOutbox(log, 200_000)
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		outbox.Close(ctx)
+	}()
 	hub := meeting.NewHub(meeting.HubConfig{
 		Meetings: st,
+		Journal:  meeting.OutboxJournal{Outbox: outbox},
 		NewMedia: func(id string) meeting.MediaRoom {
 			return meeting.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},

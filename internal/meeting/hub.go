@@ -34,22 +34,34 @@ type MediaPeer interface {
 	HandleAnswer(sdp string) error
 	HandleCandidate(pc string, c webrtc.ICECandidateInit) error
 	RestartICE()
+	SetForwarding(source sfu.Source, on bool)
+	Quality() sfu.Quality
 	Close()
 }
 
-// Meetings finds the scheduled meeting behind a live one.
+// Meetings finds the scheduled meeting behind a live one, and its chat so far.
 type Meetings interface {
 	MeetingWithHost(ctx context.Context, id uuid.UUID) (store.MeetingWithHost, error)
+	Chat(ctx context.Context, meetingID uuid.UUID) ([]store.ChatMessage, error)
+}
+
+// Journal keeps the record of meetings (attendance, audit log, chat, lock,
+// bans). Keep must not block: the live meeting waits for nobody.
+type Journal interface {
+	Keep(meetingID uuid.UUID, e Effect)
 }
 
 // HubConfig is what a Hub needs.
 type HubConfig struct {
 	Meetings Meetings
 	NewMedia func(meetingID string) MediaRoom
+	Journal  Journal
 	// ICEServers are handed to a participant in its welcome.
 	ICEServers func(participant string) []ICEServer
 	Grace      time.Duration // how long a lost connection keeps its place
-	Log        *slog.Logger
+	// QualityEvery is how often everyone is told everyone's connection quality.
+	QualityEvery time.Duration
+	Log          *slog.Logger
 }
 
 // Hub holds the live meetings. Each runs its State under its own lock and
@@ -65,6 +77,9 @@ type Hub struct {
 func NewHub(cfg HubConfig) *Hub {
 	if cfg.ICEServers == nil {
 		cfg.ICEServers = func(string) []ICEServer { return nil }
+	}
+	if cfg.QualityEvery == 0 {
+		cfg.QualityEvery = 2 * time.Second
 	}
 	return &Hub{cfg: cfg, rooms: map[string]*room{}}
 }
@@ -188,15 +203,39 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 		ID: id.String(), Title: m.Title, HostName: m.HostName,
 		RecordingPolicy: string(m.RecordingPolicy), LobbyPolicy: string(m.LobbyPolicy),
 	}
+	log := h.cfg.Log.With("meeting_id", id.String())
+	opts := Options{
+		AutoAdmitInvitees: m.LobbyPolicy == store.LobbyInviteesAdmitted,
+		Grace:             h.cfg.Grace,
+		Policy:            Policy{Unmute: string(m.UnmutePolicy), ScreenShare: string(m.ScreenShare), Chat: true, Locked: m.LockedAt != nil},
+		History:           h.history(ctx, id, log),
+	}
 	r = &room{
-		hub: h, id: id.String(), log: h.cfg.Log.With("meeting_id", id.String()),
-		state:   NewState(info, m.LobbyPolicy == store.LobbyInviteesAdmitted, h.cfg.Grace),
-		conns:   map[string]Conn{},
-		workers: map[string]*mediaWorker{},
+		hub: h, id: id.String(), uuid: id, log: log, state: NewState(info, opts),
+		conns: map[string]Conn{}, workers: map[string]*mediaWorker{}, stop: make(chan struct{}),
 	}
 	r.media = h.cfg.NewMedia(r.id)
 	h.rooms[r.id] = r
+	go r.reportQuality(h.cfg.QualityEvery)
 	return r, nil
+}
+
+// history is the chat of the meeting's earlier sessions; without the
+// database the meeting starts with none rather than not at all.
+func (h *Hub) history(ctx context.Context, id uuid.UUID, log *slog.Logger) []ChatEntry {
+	msgs, err := h.cfg.Meetings.Chat(ctx, id)
+	if err != nil {
+		log.Warn("chat history unavailable", "err", err)
+		return nil
+	}
+	entries := make([]ChatEntry, 0, len(msgs))
+	for _, m := range msgs {
+		entries = append(entries, ChatEntry{
+			ID: m.ID.String(), From: m.SenderID.String(), FromName: m.SenderName, FromRole: Role(m.SenderRole),
+			To: m.Recipients, Text: m.Body, At: m.SentAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+		})
+	}
+	return entries
 }
 
 func (h *Hub) forget(r *room) {
@@ -205,6 +244,7 @@ func (h *Hub) forget(r *room) {
 		delete(h.rooms, r.id)
 	}
 	h.mu.Unlock()
+	close(r.stop)
 	r.media.Close()
 	r.log.Info("meeting emptied")
 }
@@ -244,6 +284,7 @@ func (h *Hub) Close() {
 			delete(r.workers, id)
 		}
 		r.mu.Unlock()
+		close(r.stop)
 		r.media.Close()
 	}
 }
@@ -252,6 +293,8 @@ func (h *Hub) Close() {
 type room struct {
 	hub     *Hub
 	id      string
+	uuid    uuid.UUID
+	stop    chan struct{} // closed when the meeting is put away
 	log     *slog.Logger
 	mu      sync.Mutex
 	state   *State
@@ -291,12 +334,20 @@ func (r *room) apply(fx []Effect) {
 			if w := r.workers[e.Who]; w != nil {
 				w.do(e.Msg)
 			}
+		case Forward:
+			if w := r.workers[e.Who]; w != nil {
+				w.forward(e.Kind, e.On)
+			}
 		case ExpireAfter:
 			who := e.Who
 			time.AfterFunc(e.After, func() { r.expire(who) })
 		case Emptied:
 			r.dead = true
 			go r.hub.forget(r)
+		default:
+			if r.hub.cfg.Journal != nil {
+				r.hub.cfg.Journal.Keep(r.uuid, e)
+			}
 		}
 	}
 }

@@ -62,6 +62,8 @@ func (p *fakePeer) HandleOffer(string, map[string]sfu.Source) error {
 func (p *fakePeer) HandleAnswer(string) error                             { return nil }
 func (p *fakePeer) HandleCandidate(string, webrtc.ICECandidateInit) error { return nil }
 func (p *fakePeer) RestartICE()                                           {}
+func (p *fakePeer) SetForwarding(sfu.Source, bool)                        {}
+func (p *fakePeer) Quality() sfu.Quality                                  { return sfu.Quality{} }
 func (p *fakePeer) Close()                                                { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
 func (p *fakePeer) isClosed() bool                                        { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
 
@@ -70,6 +72,8 @@ type oneMeeting struct{ m store.MeetingWithHost }
 func (o oneMeeting) MeetingWithHost(context.Context, uuid.UUID) (store.MeetingWithHost, error) {
 	return o.m, nil
 }
+
+func (o oneMeeting) Chat(context.Context, uuid.UUID) ([]store.ChatMessage, error) { return nil, nil }
 
 func newTestHub(media *fakeMedia) (*Hub, uuid.UUID) {
 	id := uuid.New()

@@ -2,6 +2,8 @@ package meeting
 
 import (
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -14,26 +16,66 @@ import (
 type mediaWorker struct {
 	room *room
 	who  string
-	ops  chan ClientMessage
+	ops  chan mediaOp
 	quit chan struct{}
 	once sync.Once
+	peer atomic.Pointer[MediaPeer]
+}
+
+// mediaOp is one piece of media work; seq names the message it answers, if any.
+type mediaOp struct {
+	seq uint64
+	do  func(MediaPeer) error
 }
 
 func (r *room) startWorker(who string) *mediaWorker {
-	w := &mediaWorker{room: r, who: who, ops: make(chan ClientMessage, 256), quit: make(chan struct{})}
+	w := &mediaWorker{room: r, who: who, ops: make(chan mediaOp, 256), quit: make(chan struct{})}
 	go w.run()
 	return w
 }
 
 // do queues a media message; the caller holds the room's lock.
 func (w *mediaWorker) do(m ClientMessage) {
+	w.queue(mediaOp{seq: m.header().Seq, do: func(p MediaPeer) error { return handleMedia(p, m) }})
+}
+
+// forward queues a change of what of the participant's media is forwarded.
+func (w *mediaWorker) forward(kind string, on bool) {
+	w.queue(mediaOp{do: func(p MediaPeer) error {
+		for _, src := range sourcesOf(kind) {
+			p.SetForwarding(src, on)
+		}
+		return nil
+	}})
+}
+
+func sourcesOf(kind string) []sfu.Source {
+	switch kind {
+	case KindAudio:
+		return []sfu.Source{sfu.SourceMicrophone}
+	case KindVideo:
+		return []sfu.Source{sfu.SourceCamera}
+	}
+	return []sfu.Source{sfu.SourceScreen, sfu.SourceScreenAudio}
+}
+
+func (w *mediaWorker) queue(op mediaOp) {
 	select {
-	case w.ops <- m:
+	case w.ops <- op:
 	default:
 		if c := w.room.conns[w.who]; c != nil {
-			c.Send(&Error{Code: "rate_limited", Message: "too many media messages at once", InReplyTo: m.header().Seq})
+			c.Send(&Error{Code: "rate_limited", Message: "too many media messages at once", InReplyTo: op.seq})
 		}
 	}
+}
+
+// quality is the participant's connection quality, once its peer exists.
+func (w *mediaWorker) quality() (sfu.Quality, bool) {
+	p := w.peer.Load()
+	if p == nil {
+		return sfu.Quality{}, false
+	}
+	return (*p).Quality(), true
 }
 
 func (w *mediaWorker) stop() { w.once.Do(func() { close(w.quit) }) }
@@ -56,20 +98,21 @@ func (w *mediaWorker) run() {
 		return
 	}
 	defer peer.Close()
+	w.peer.Store(&peer)
 	for {
 		select {
 		case <-w.quit:
 			return
-		case m := <-w.ops:
-			if err := w.handle(peer, m); err != nil {
+		case op := <-w.ops:
+			if err := op.do(peer); err != nil {
 				w.room.log.Debug("media message failed", "participant_id", w.who, "err", err)
-				w.room.sendTo(w.who, &Error{Code: "media_failed", Message: err.Error(), InReplyTo: m.header().Seq})
+				w.room.sendTo(w.who, &Error{Code: "media_failed", Message: err.Error(), InReplyTo: op.seq})
 			}
 		}
 	}
 }
 
-func (w *mediaWorker) handle(peer MediaPeer, m ClientMessage) error {
+func handleMedia(peer MediaPeer, m ClientMessage) error {
 	switch m := m.(type) {
 	case *Offer:
 		tracks := make(map[string]sfu.Source, len(m.Tracks))
@@ -114,4 +157,56 @@ func (r SFURoom) Join(participant string, signal func(sfu.Signal)) (MediaPeer, e
 		return nil, err
 	}
 	return p, nil
+}
+
+// reportQuality tells everyone in the room how everyone's connection is, and
+// hosts the figures, until the meeting is put away.
+func (r *room) reportQuality(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case <-t.C:
+			r.sendQuality()
+		}
+	}
+}
+
+func (r *room) sendQuality() {
+	r.mu.Lock()
+	workers := make(map[string]*mediaWorker, len(r.workers))
+	for id, w := range r.workers {
+		workers[id] = w
+	}
+	r.mu.Unlock()
+	levels, details := map[string]string{}, map[string]QualityDetail{}
+	for id, w := range workers {
+		q, ok := w.quality()
+		if !ok || !q.Known {
+			continue
+		}
+		levels[id] = q.Level()
+		details[id] = QualityDetail{
+			Level: q.Level(), Loss: q.Loss,
+			RTTMs: float64(q.RTT) / float64(time.Millisecond), JitterMs: float64(q.Jitter) / float64(time.Millisecond),
+		}
+	}
+	if len(levels) == 0 {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.state.InRoom() {
+		c := r.conns[p.ID]
+		if c == nil || p.Presence != PresenceRoom {
+			continue
+		}
+		m := &Quality{Levels: levels}
+		if p.Role.Can(ActSeeQuality) {
+			m.Details = details
+		}
+		c.Send(m)
+	}
 }

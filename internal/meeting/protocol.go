@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"classmeet/internal/sfu"
@@ -123,6 +124,113 @@ type EndMeeting struct{ Header }
 // Leave is the sender leaving for good.
 type Leave struct{ Header }
 
+// Media kinds a host can stop: a participant's microphone, camera or screen.
+const (
+	KindAudio  = "audio"
+	KindVideo  = "video"
+	KindScreen = "screen"
+)
+
+// Mute stops a participant's audio, video or screen for everyone: the server
+// stops forwarding it, whatever their client keeps sending.
+type Mute struct {
+	Header
+	Participant string `json:"participant"`
+	Kind        string `json:"kind"`
+}
+
+// MuteAll stops everyone's audio or video, hosts and co-hosts excepted.
+type MuteAll struct {
+	Header
+	Kind string `json:"kind"`
+}
+
+// AskUnmute asks a participant to turn their microphone back on; they may
+// accept or ignore it. (No one can turn another's microphone on.)
+type AskUnmute struct {
+	Header
+	Participant string `json:"participant"`
+}
+
+// Allow lets a participant who was stopped turn audio or video back on when
+// the meeting makes them ask (allowing audio lowers their hand).
+type Allow struct {
+	Header
+	Participant string `json:"participant"`
+	Kind        string `json:"kind"`
+}
+
+// SetRole makes a participant a co-host, a participant or an observer.
+type SetRole struct {
+	Header
+	Participant string `json:"participant"`
+	Role        Role   `json:"role"`
+}
+
+// Remove takes a participant out of the meeting; with Ban their link stops
+// letting them back in.
+type Remove struct {
+	Header
+	Participant string `json:"participant"`
+	Ban         bool   `json:"ban"`
+}
+
+// SendToLobby moves a participant from the room back to the lobby.
+type SendToLobby struct {
+	Header
+	Participant string `json:"participant"`
+}
+
+// Lock stops (or lets) anyone new knock.
+type Lock struct {
+	Header
+	Locked bool `json:"locked"`
+}
+
+// SetPolicy changes the meeting's rules for now; omitted fields stay.
+type SetPolicy struct {
+	Header
+	Unmute      *string `json:"unmute"`       // "self" or "ask"
+	ScreenShare *string `json:"screen_share"` // "hosts" or "everyone"
+	Chat        *bool   `json:"chat"`         // participants may write
+}
+
+// Chat writes to the room ("everyone") or privately to the hosts ("hosts").
+type Chat struct {
+	Header
+	Text string `json:"text"`
+	To   string `json:"to"`
+}
+
+// DeleteChat removes a message for everyone.
+type DeleteChat struct {
+	Header
+	ID string `json:"id"`
+}
+
+// RaiseHand and LowerHand put the sender's hand up and down; a host may
+// lower someone else's (Participant) or everyone's (LowerAllHands).
+type RaiseHand struct{ Header }
+
+type LowerHand struct {
+	Header
+	Participant string `json:"participant"` // "" for one's own
+}
+
+type LowerAllHands struct{ Header }
+
+// React shows a quick reaction on the sender's tile for a few seconds.
+type React struct {
+	Header
+	Reaction string `json:"reaction"`
+}
+
+// Reactions are the quick reactions there are.
+var Reactions = map[string]bool{"thumbs_up": true, "clap": true, "heart": true, "laugh": true, "wave": true}
+
+// MaxChatRunes is the longest chat message.
+const MaxChatRunes = 2000
+
 var clientTypes = map[string]func() ClientMessage{
 	"join":        func() ClientMessage { return &Join{} },
 	"resume":      func() ClientMessage { return &Resume{} },
@@ -136,6 +244,22 @@ var clientTypes = map[string]func() ClientMessage{
 	"admit_all":   func() ClientMessage { return &AdmitAll{} },
 	"end_meeting": func() ClientMessage { return &EndMeeting{} },
 	"leave":       func() ClientMessage { return &Leave{} },
+
+	"mute":            func() ClientMessage { return &Mute{} },
+	"mute_all":        func() ClientMessage { return &MuteAll{} },
+	"ask_unmute":      func() ClientMessage { return &AskUnmute{} },
+	"allow":           func() ClientMessage { return &Allow{} },
+	"set_role":        func() ClientMessage { return &SetRole{} },
+	"remove":          func() ClientMessage { return &Remove{} },
+	"send_to_lobby":   func() ClientMessage { return &SendToLobby{} },
+	"lock":            func() ClientMessage { return &Lock{} },
+	"set_policy":      func() ClientMessage { return &SetPolicy{} },
+	"chat":            func() ClientMessage { return &Chat{} },
+	"delete_chat":     func() ClientMessage { return &DeleteChat{} },
+	"raise_hand":      func() ClientMessage { return &RaiseHand{} },
+	"lower_hand":      func() ClientMessage { return &LowerHand{} },
+	"lower_all_hands": func() ClientMessage { return &LowerAllHands{} },
+	"react":           func() ClientMessage { return &React{} },
 }
 
 // ErrBadMessage wraps every reason a client message is refused as malformed.
@@ -256,7 +380,96 @@ func (m *Deny) validate() error {
 	return nil
 }
 
-func (m *Admit) validate() error      { return checkID(m.Participant) }
+func (m *Admit) validate() error         { return checkID(m.Participant) }
+func (m *AskUnmute) validate() error     { return checkID(m.Participant) }
+func (m *SendToLobby) validate() error   { return checkID(m.Participant) }
+func (m *Remove) validate() error        { return checkID(m.Participant) }
+func (m *Lock) validate() error          { return nil }
+func (m *RaiseHand) validate() error     { return nil }
+func (m *LowerAllHands) validate() error { return nil }
+
+func (m *Mute) validate() error {
+	if err := checkID(m.Participant); err != nil {
+		return err
+	}
+	return checkKind(m.Kind, true)
+}
+
+func (m *MuteAll) validate() error { return checkKind(m.Kind, false) }
+
+func (m *Allow) validate() error {
+	if err := checkID(m.Participant); err != nil {
+		return err
+	}
+	return checkKind(m.Kind, false)
+}
+
+func checkKind(kind string, screen bool) error {
+	if kind == KindAudio || kind == KindVideo || (screen && kind == KindScreen) {
+		return nil
+	}
+	if screen {
+		return fmt.Errorf("\"kind\" must be audio, video or screen, not %q", kind)
+	}
+	return fmt.Errorf("\"kind\" must be audio or video, not %q", kind)
+}
+
+func (m *SetRole) validate() error {
+	if err := checkID(m.Participant); err != nil {
+		return err
+	}
+	if m.Role != RoleCohost && m.Role != RoleParticipant && m.Role != RoleObserver {
+		return fmt.Errorf("\"role\" must be cohost, participant or observer, not %q", m.Role)
+	}
+	return nil
+}
+
+func (m *SetPolicy) validate() error {
+	if m.Unmute != nil && *m.Unmute != "self" && *m.Unmute != "ask" {
+		return fmt.Errorf("\"unmute\" must be self or ask, not %q", *m.Unmute)
+	}
+	if m.ScreenShare != nil && *m.ScreenShare != "hosts" && *m.ScreenShare != "everyone" {
+		return fmt.Errorf("\"screen_share\" must be hosts or everyone, not %q", *m.ScreenShare)
+	}
+	return nil
+}
+
+func (m *Chat) validate() error {
+	if m.To != "everyone" && m.To != "hosts" {
+		return fmt.Errorf("\"to\" must be everyone or hosts, not %q", m.To)
+	}
+	text := strings.TrimSpace(m.Text)
+	switch {
+	case text == "":
+		return errors.New("\"text\" is empty")
+	case utf8.RuneCountInString(text) > MaxChatRunes:
+		return fmt.Errorf("\"text\" must be at most %d characters", MaxChatRunes)
+	case strings.ContainsFunc(text, func(r rune) bool { return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f }):
+		return errors.New("\"text\" must not contain control characters")
+	}
+	return nil
+}
+
+func (m *DeleteChat) validate() error {
+	if len(m.ID) == 0 || len(m.ID) > 64 {
+		return errors.New("\"id\" is required")
+	}
+	return nil
+}
+
+func (m *LowerHand) validate() error {
+	if len(m.Participant) > 64 {
+		return errors.New("\"participant\" is too long")
+	}
+	return nil
+}
+
+func (m *React) validate() error {
+	if !Reactions[m.Reaction] {
+		return fmt.Errorf("\"reaction\" %q is not one of thumbs_up, clap, heart, laugh, wave", m.Reaction)
+	}
+	return nil
+}
 func (m *RestartICE) validate() error { return nil }
 func (m *MediaState) validate() error { return nil }
 func (m *AdmitAll) validate() error   { return nil }
@@ -311,6 +524,46 @@ type ParticipantInfo struct {
 	Audio    bool   `json:"audio"`
 	Video    bool   `json:"video"`
 	Screen   bool   `json:"screen"`
+	// Blocked: a host stopped it; the server forwards none of it.
+	AudioBlocked  bool   `json:"audio_blocked"`
+	VideoBlocked  bool   `json:"video_blocked"`
+	ScreenBlocked bool   `json:"screen_blocked"`
+	HandRaisedAt  string `json:"hand_raised_at"` // RFC 3339, or "" with the hand down
+}
+
+// Policy is the meeting's rules right now.
+type Policy struct {
+	Unmute      string `json:"unmute"`       // "self" or "ask"
+	ScreenShare string `json:"screen_share"` // "hosts" or "everyone"
+	Chat        bool   `json:"chat"`         // participants may write
+	Locked      bool   `json:"locked"`       // nobody new may knock
+}
+
+// ChatEntry is one chat message as people see it. The sender is whoever sent
+// it, as the server knows them, never what a message claims.
+type ChatEntry struct {
+	ID       string `json:"id"`
+	From     string `json:"from"`
+	FromName string `json:"from_name"`
+	FromRole Role   `json:"from_role"`
+	To       string `json:"to"` // "everyone" or "hosts"
+	Text     string `json:"text"`
+	At       string `json:"at"` // RFC 3339 with milliseconds
+}
+
+// HandEntry is one raised hand in the queue.
+type HandEntry struct {
+	Participant string `json:"participant"`
+	Name        string `json:"name"`
+	RaisedAt    string `json:"raised_at"`
+}
+
+// QualityDetail is one participant's connection figures.
+type QualityDetail struct {
+	Level    string  `json:"level"` // good, weak, bad
+	Loss     float64 `json:"loss"`  // fraction of packets lost, 0..1, the worse direction
+	RTTMs    float64 `json:"rtt_ms"`
+	JitterMs float64 `json:"jitter_ms"`
 }
 
 // LobbyEntry is what hosts see of someone waiting.
@@ -405,6 +658,80 @@ type Ended struct {
 	Reason string `json:"reason"`
 }
 
+// You tells a participant what the meeting lets them do now.
+type You struct {
+	Header
+	Role          Role   `json:"role"`
+	AudioBlocked  bool   `json:"audio_blocked"`  // a host stopped your microphone
+	VideoBlocked  bool   `json:"video_blocked"`  // a host stopped your camera
+	ScreenBlocked bool   `json:"screen_blocked"` // a host stopped your screen share
+	MayUnmute     bool   `json:"may_unmute"`     // you may turn your microphone back on
+	MayVideo      bool   `json:"may_video"`      // you may turn your camera back on
+	MayShare      bool   `json:"may_share"`      // you may share your screen
+	MayChat       bool   `json:"may_chat"`
+	HandRaised    bool   `json:"hand_raised"`
+	By            string `json:"by"` // who changed it, if a host did
+}
+
+// PolicyChanged is the meeting's rules, sent on entering and on every change.
+type PolicyChanged struct {
+	Header
+	Policy Policy `json:"policy"`
+}
+
+// AskedToUnmute is a host's request to turn the microphone back on.
+type AskedToUnmute struct {
+	Header
+	By string `json:"by"`
+}
+
+// Removed tells a participant a host removed them; the socket then closes.
+type Removed struct {
+	Header
+	Banned bool `json:"banned"`
+}
+
+// SentToLobby tells a participant a host moved them back to the lobby.
+type SentToLobby struct{ Header }
+
+// ChatMessage is one new message.
+type ChatMessage struct {
+	Header
+	Message ChatEntry `json:"message"`
+}
+
+// ChatHistory is every message the receiver may see, oldest first.
+type ChatHistory struct {
+	Header
+	Messages []ChatEntry `json:"messages"`
+}
+
+// ChatDeleted removes a message.
+type ChatDeleted struct {
+	Header
+	ID string `json:"id"`
+}
+
+// Hands is the queue of raised hands, first raised first.
+type Hands struct {
+	Header
+	Queue []HandEntry `json:"queue"`
+}
+
+// Reaction shows a participant's quick reaction.
+type Reaction struct {
+	Header
+	Participant string `json:"participant"`
+	Reaction    string `json:"reaction"`
+}
+
+// Quality is everyone's connection quality; hosts also get the figures.
+type Quality struct {
+	Header
+	Levels  map[string]string        `json:"levels"`
+	Details map[string]QualityDetail `json:"details"`
+}
+
 // Error refuses one client message (InReplyTo is its seq) or explains why
 // the connection is about to close.
 type Error struct {
@@ -427,6 +754,17 @@ var serverTypes = map[string]func() ServerMessage{
 	"answer":              func() ServerMessage { return &ServerAnswer{} },
 	"ended":               func() ServerMessage { return &Ended{} },
 	"error":               func() ServerMessage { return &Error{} },
+	"you":                 func() ServerMessage { return &You{} },
+	"policy":              func() ServerMessage { return &PolicyChanged{} },
+	"asked_to_unmute":     func() ServerMessage { return &AskedToUnmute{} },
+	"removed":             func() ServerMessage { return &Removed{} },
+	"sent_to_lobby":       func() ServerMessage { return &SentToLobby{} },
+	"chat":                func() ServerMessage { return &ChatMessage{} },
+	"chat_history":        func() ServerMessage { return &ChatHistory{} },
+	"chat_deleted":        func() ServerMessage { return &ChatDeleted{} },
+	"hands":               func() ServerMessage { return &Hands{} },
+	"reaction":            func() ServerMessage { return &Reaction{} },
+	"quality":             func() ServerMessage { return &Quality{} },
 }
 
 var serverTypeNames = func() map[string]string {

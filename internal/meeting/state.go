@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Where a participant is.
@@ -22,36 +24,58 @@ type Arrival struct {
 	Role        Role
 	InviteeID   string // the invitation of a personal link, or ""
 	InviteeName string // the name on that invitation
+	UserID      string // the staff account of a host, or ""
 	Identity    string // the same person across joins: invitee or user id
 }
 
 type participant struct {
 	Arrival
+	role      Role // the role now (promotions change it)
 	presence  string
 	admitted  bool // in the room, or away from it
 	resume    string
 	arrivedAt time.Time
 	awaySince time.Time
-	media     MediaState
+	media     MediaState      // what the client says it sends
+	sharing   bool            // its latest offer included a screen
+	blocked   map[string]bool // kinds a host stopped: the server forwards none of it
+	may       map[string]bool // kinds a host allowed back under "ask"
+	hand      time.Time       // zero: hand down
+}
+
+// Options are a meeting's settings when it starts.
+type Options struct {
+	AutoAdmitInvitees bool
+	Grace             time.Duration
+	Policy            Policy
+	History           []ChatEntry // chat of earlier sessions of the meeting
 }
 
 // State is one live meeting: who is in the lobby, who is in the room, who is
-// reconnecting. It is a state machine: each method takes a command, changes
-// the state and returns the effects for the caller to carry out in order. It
-// does no I/O and reads no clock.
+// reconnecting, what they may do, the chat and the raised hands. It is a
+// state machine: each method takes a command, changes the state and returns
+// the effects for the caller to carry out in order. It does no I/O and
+// reads no clock. Every permission is checked through Role.Can first.
 type State struct {
-	Meeting           MeetingInfo
-	AutoAdmitInvitees bool
-	Grace             time.Duration
+	Meeting MeetingInfo
+	opts    Options
+	policy  Policy
 
-	people    map[string]*participant
-	order     []string // by arrival
+	people  map[string]*participant
+	order   []string        // by arrival
+	banned  map[string]bool // identities removed with a ban
+	history []ChatEntry
+
 	newSecret func() string
+	newID     func() string
 }
 
 // NewState returns an empty meeting.
-func NewState(m MeetingInfo, autoAdmitInvitees bool, grace time.Duration) *State {
-	return &State{Meeting: m, AutoAdmitInvitees: autoAdmitInvitees, Grace: grace, people: map[string]*participant{}, newSecret: secret}
+func NewState(m MeetingInfo, opts Options) *State {
+	return &State{
+		Meeting: m, opts: opts, policy: opts.Policy, people: map[string]*participant{}, banned: map[string]bool{},
+		history: slices.Clone(opts.History), newSecret: secret, newID: uuid.NewString,
+	}
 }
 
 func secret() string {
@@ -88,6 +112,14 @@ type ToMedia struct {
 	Msg ClientMessage
 }
 
+// Forward starts or stops forwarding one kind (audio, video, screen) of a
+// participant's media to everyone.
+type Forward struct {
+	Who  string
+	Kind string
+	On   bool
+}
+
 // ExpireAfter asks for Expire(Who) to be called After from now.
 type ExpireAfter struct {
 	Who   string
@@ -102,6 +134,7 @@ func (Close) effect()       {}
 func (StartMedia) effect()  {}
 func (StopMedia) effect()   {}
 func (ToMedia) effect()     {}
+func (Forward) effect()     {}
 func (ExpireAfter) effect() {}
 func (Emptied) effect()     {}
 
@@ -123,8 +156,13 @@ func (e *effects) add(x ...Effect) { *e = append(*e, x...) }
 // the meeting admits them automatically and a host is present, anyone else
 // into the lobby.
 func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
-	if s.people[a.ID] != nil {
+	switch {
+	case s.people[a.ID] != nil:
 		return nil, refuse("already_joined", "this join token was already used; reload the page to join again")
+	case s.banned[a.Identity] && a.Identity != "":
+		return nil, refuse("removed", "you were removed from this meeting")
+	case s.policy.Locked && !a.Role.Can(ActSkipLobby):
+		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
 	}
 	var fx effects
 	// The same person joining again (a reloaded page) replaces their
@@ -132,31 +170,38 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	// the lobby: only the resume secret proves a connection is the same one.
 	for _, id := range slices.Clone(s.order) {
 		if p := s.people[id]; p.Identity == a.Identity && a.Identity != "" && p.presence == PresenceAway {
-			s.remove(&fx, p)
+			s.remove(&fx, now, p, "replaced")
 		}
 	}
-	p := &participant{Arrival: a, resume: s.newSecret(), arrivedAt: now, presence: PresenceLobby}
+	p := &participant{
+		Arrival: a, role: a.Role, resume: s.newSecret(), arrivedAt: now, presence: PresenceLobby,
+		media: MediaState{Audio: true, Video: true}, blocked: map[string]bool{}, may: map[string]bool{},
+	}
 	s.people[a.ID] = p
 	s.order = append(s.order, a.ID)
 	hostWasPresent := s.hostPresent()
+	fx.add(Arrived{Who: p.ID, Name: p.Name, Role: p.role, InviteeID: p.InviteeID, UserID: p.UserID, At: now})
+	s.audit(&fx, now, p, "joined", nil, "")
+
 	direct := a.Role.Can(ActSkipLobby) || (s.autoAdmits(p) && hostWasPresent)
 	if direct {
 		p.presence, p.admitted = PresenceRoom, true
 	}
 	fx.add(Send{To: a.ID, Msg: s.welcome(p)})
 	if direct {
-		s.entered(&fx, p)
+		s.entered(&fx, now, p)
 	} else {
 		s.lobbyChanged(&fx)
 	}
 	if !hostWasPresent && s.hostPresent() {
-		s.hostArrived(&fx)
+		s.hostArrived(&fx, now)
 	}
 	return fx, nil
 }
 
 // Resume reattaches a reconnecting participant, who returns where they were:
-// the room, or their place in the lobby.
+// the room, or their place in the lobby. Their hand and any stop a host
+// placed on them stay as they were.
 func (s *State) Resume(now time.Time, secret string, keepMedia bool) (string, []Effect, error) {
 	var p *participant
 	for _, q := range s.people {
@@ -173,18 +218,20 @@ func (s *State) Resume(now time.Time, secret string, keepMedia bool) (string, []
 		p.presence = PresenceRoom
 		if !keepMedia {
 			fx.add(StopMedia{Who: p.ID}, StartMedia{Who: p.ID})
+			s.syncForwarding(&fx, p, [3]bool{true, true, true})
 		}
 	} else {
 		p.presence = PresenceLobby
 	}
 	fx.add(Send{To: p.ID, Msg: s.welcome(p)})
 	if p.admitted {
+		s.catchUp(&fx, p)
 		s.broadcast(&fx, p.ID, func() ServerMessage { return &ParticipantUpdated{Participant: p.info()} })
 	} else {
 		s.lobbyChanged(&fx)
 	}
 	if !hostWasPresent && s.hostPresent() {
-		s.hostArrived(&fx)
+		s.hostArrived(&fx, now)
 	}
 	return p.ID, fx, nil
 }
@@ -200,7 +247,7 @@ func (s *State) Disconnected(now time.Time, id string) []Effect {
 	hostWasPresent := s.hostPresent()
 	wasLobby := p.presence == PresenceLobby
 	p.presence, p.awaySince = PresenceAway, now
-	fx.add(ExpireAfter{Who: id, After: s.Grace})
+	fx.add(ExpireAfter{Who: id, After: s.opts.Grace})
 	if wasLobby {
 		s.lobbyChanged(&fx)
 	} else {
@@ -215,11 +262,11 @@ func (s *State) Disconnected(now time.Time, id string) []Effect {
 // Expire removes a participant whose grace window has passed.
 func (s *State) Expire(now time.Time, id string) []Effect {
 	p := s.people[id]
-	if p == nil || p.presence != PresenceAway || now.Sub(p.awaySince) < s.Grace {
+	if p == nil || p.presence != PresenceAway || now.Sub(p.awaySince) < s.opts.Grace {
 		return nil
 	}
 	var fx effects
-	s.remove(&fx, p)
+	s.remove(&fx, now, p, "connection lost")
 	s.emptied(&fx)
 	return fx
 }
@@ -231,114 +278,181 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 	if p == nil || p.presence == PresenceAway {
 		return nil, refuse("not_joined", "not in this meeting")
 	}
+	switch msg.(type) {
+	case *Leave, *Join, *Resume:
+	default:
+		if p.presence != PresenceRoom {
+			return nil, refuse("not_admitted", "you are waiting in the lobby: nothing but leaving until a host admits you")
+		}
+	}
 	var fx effects
+	var err error
 	switch m := msg.(type) {
 	case *Join, *Resume:
-		return nil, refuse("already_joined", "already joined")
+		err = refuse("already_joined", "already joined")
 	case *Offer:
-		if err := s.mayMedia(p, ActPublish); err != nil {
-			return nil, err
-		}
-		fx.add(ToMedia{Who: from, Msg: m})
+		err = s.offer(&fx, p, m)
 	case *Answer, *Candidate, *RestartICE:
-		if err := s.mayMedia(p, ActSubscribe); err != nil {
-			return nil, err
+		if !p.role.Can(ActSubscribe) {
+			err = refuse("not_allowed", "your role may not receive media")
+		} else {
+			fx.add(ToMedia{Who: from, Msg: m})
 		}
-		fx.add(ToMedia{Who: from, Msg: m})
 	case *MediaState:
-		if p.presence != PresenceRoom {
-			return nil, refuse("not_admitted", "you are waiting in the lobby")
-		}
-		p.media = *m
-		s.broadcast(&fx, from, func() ServerMessage { return &ParticipantUpdated{Participant: p.info()} })
+		err = s.mediaState(&fx, p, m)
 	case *Admit:
-		t, err := s.lobbyTarget(p, m.Participant)
-		if err != nil {
-			return nil, err
-		}
-		s.admit(&fx, t)
+		err = s.admitOne(&fx, now, p, m.Participant)
 	case *Deny:
-		t, err := s.lobbyTarget(p, m.Participant)
-		if err != nil {
-			return nil, err
-		}
-		fx.add(Send{To: t.ID, Msg: &Denied{Message: m.Message}}, Close{Who: t.ID, Reason: "denied"})
-		s.forget(t)
-		s.lobbyChanged(&fx)
+		err = s.deny(&fx, now, p, m)
 	case *AdmitAll:
-		if !p.Role.Can(ActAdmit) {
-			return nil, refuse("not_allowed", "only a host can admit people")
-		}
-		for _, q := range s.inLobby() {
-			s.admit(&fx, q)
-		}
+		err = s.admitAll(&fx, now, p)
 	case *EndMeeting:
-		if !p.Role.Can(ActEnd) {
-			return nil, refuse("not_allowed", "only a host can end the meeting")
+		if err = s.may(p, ActEnd, "only the host can end the meeting"); err == nil {
+			s.end(&fx, now, p)
 		}
-		s.end(&fx)
 	case *Leave:
-		s.remove(&fx, p)
+		s.audit(&fx, now, p, "left", nil, "")
+		s.remove(&fx, now, p, "left")
 		fx.add(Close{Who: from, Reason: "left"})
 		s.emptied(&fx)
+	case *Mute:
+		err = s.mute(&fx, now, p, m.Participant, m.Kind)
+	case *MuteAll:
+		err = s.muteAll(&fx, now, p, m.Kind)
+	case *AskUnmute:
+		err = s.askUnmute(&fx, now, p, m.Participant)
+	case *Allow:
+		err = s.allow(&fx, now, p, m.Participant, m.Kind)
+	case *SetRole:
+		err = s.setRole(&fx, now, p, m.Participant, m.Role)
+	case *Remove:
+		err = s.removeOther(&fx, now, p, m.Participant, m.Ban)
+	case *SendToLobby:
+		err = s.sendToLobby(&fx, now, p, m.Participant)
+	case *Lock:
+		err = s.lock(&fx, now, p, m.Locked)
+	case *SetPolicy:
+		err = s.setPolicy(&fx, now, p, m)
+	case *Chat:
+		err = s.chat(&fx, now, p, m)
+	case *DeleteChat:
+		err = s.deleteChat(&fx, now, p, m.ID)
+	case *RaiseHand:
+		err = s.raiseHand(&fx, now, p)
+	case *LowerHand:
+		err = s.lowerHand(&fx, p, m.Participant)
+	case *LowerAllHands:
+		err = s.lowerAllHands(&fx, p)
+	case *React:
+		err = s.react(&fx, p, m.Reaction)
 	default:
-		return nil, refuse("bad_message", "unexpected message")
+		err = refuse("bad_message", "unexpected message")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return fx, nil
 }
 
-// mayMedia checks that p is in the room and its role may do a.
-func (s *State) mayMedia(p *participant, a Action) error {
-	if p.presence != PresenceRoom {
-		return refuse("not_admitted", "you are waiting in the lobby: no media until a host admits you")
-	}
-	if !p.Role.Can(a) {
-		return refuse("not_allowed", "your role may not "+string(a))
+// may refuses unless p's role may do a.
+func (s *State) may(p *participant, a Action, why string) error {
+	if !p.role.Can(a) {
+		return refuse("not_allowed", why)
 	}
 	return nil
 }
 
-// lobbyTarget checks that host may admit and that id is waiting.
-func (s *State) lobbyTarget(host *participant, id string) (*participant, error) {
-	if !host.Role.Can(ActAdmit) {
-		return nil, refuse("not_allowed", "only a host can admit or deny")
-	}
+// target finds another participant for a moderator's command.
+func (s *State) target(id string) (*participant, error) {
 	t := s.people[id]
-	if t == nil || t.presence != PresenceLobby {
-		return nil, refuse("unknown_participant", "nobody with that id is waiting in the lobby")
+	if t == nil {
+		return nil, refuse("unknown_participant", "nobody with that id is in this meeting")
 	}
 	return t, nil
 }
 
-// admit moves a participant from the lobby into the room.
-func (s *State) admit(fx *effects, p *participant) {
-	p.presence, p.admitted = PresenceRoom, true
-	fx.add(Send{To: p.ID, Msg: &Admitted{Participants: s.roomInfo(p.ID)}})
-	s.entered(fx, p)
+// offer checks a publishing offer: the role may publish, and a screen only
+// when the meeting or the role allows it.
+func (s *State) offer(fx *effects, p *participant, m *Offer) error {
+	if !p.role.Can(ActPublish) {
+		return refuse("not_allowed", "observers see and hear, and do not send media")
+	}
+	screen := false
+	for _, src := range m.Tracks {
+		screen = screen || src == "screen" || src == "screen_audio"
+	}
+	if screen && !s.mayShare(p) {
+		return refuse("not_allowed", "only hosts may share their screen in this meeting")
+	}
+	before := s.forwarding(p)
+	if screen && !p.sharing {
+		p.blocked[KindScreen] = false // a new share, after a host stopped the last
+	}
+	p.sharing = screen
+	fx.add(ToMedia{Who: p.ID, Msg: m})
+	s.syncForwarding(fx, p, before)
+	return nil
+}
+
+func (s *State) mayShare(p *participant) bool {
+	return p.role.Can(ActShareScreen) || (p.role.Can(ActPublish) && s.policy.ScreenShare == "everyone")
+}
+
+// forwarding is what of p's media reaches others: audio, video, screen.
+func (s *State) forwarding(p *participant) [3]bool {
+	publish := p.role.Can(ActPublish)
+	return [3]bool{publish && !p.blocked[KindAudio], publish && !p.blocked[KindVideo], s.mayShare(p) && !p.blocked[KindScreen]}
+}
+
+// syncForwarding tells the media what changed since before.
+func (s *State) syncForwarding(fx *effects, p *participant, before [3]bool) {
+	if !p.admitted {
+		return
+	}
+	after := s.forwarding(p)
+	for i, kind := range []string{KindAudio, KindVideo, KindScreen} {
+		if before[i] != after[i] {
+			fx.add(Forward{Who: p.ID, Kind: kind, On: after[i]})
+		}
+	}
 }
 
 // entered starts the media of someone now in the room and tells the others.
-func (s *State) entered(fx *effects, p *participant) {
+func (s *State) entered(fx *effects, now time.Time, p *participant) {
 	fx.add(StartMedia{Who: p.ID})
+	s.syncForwarding(fx, p, [3]bool{true, true, true})
+	fx.add(EnteredRoom{Who: p.ID, At: now})
+	s.catchUp(fx, p)
 	s.broadcast(fx, p.ID, func() ServerMessage { return &ParticipantJoined{Participant: p.info()} })
 	s.lobbyChanged(fx)
 }
 
+// catchUp tells someone entering (or back in) the room how things stand.
+func (s *State) catchUp(fx *effects, p *participant) {
+	fx.add(
+		Send{To: p.ID, Msg: &PolicyChanged{Policy: s.policy}},
+		Send{To: p.ID, Msg: &ChatHistory{Messages: s.historyFor(p)}},
+		Send{To: p.ID, Msg: &Hands{Queue: s.handQueue()}},
+		Send{To: p.ID, Msg: s.you(p, "")},
+	)
+}
+
 // hostArrived tells the lobby, and admits invitees if the meeting does so.
-func (s *State) hostArrived(fx *effects) {
+func (s *State) hostArrived(fx *effects, now time.Time) {
 	s.lobbyStatus(fx)
 	for _, q := range s.inLobby() {
 		if s.autoAdmits(q) {
-			s.admit(fx, q)
+			s.admit(fx, now, nil, q)
 		}
 	}
 }
 
 func (s *State) autoAdmits(p *participant) bool {
-	return s.AutoAdmitInvitees && p.InviteeID != ""
+	return s.opts.AutoAdmitInvitees && p.InviteeID != ""
 }
 
-func (s *State) end(fx *effects) {
+func (s *State) end(fx *effects, now time.Time, by *participant) {
+	s.audit(fx, now, by, "ended meeting", nil, "")
 	for _, id := range s.order {
 		p := s.people[id]
 		if p.presence != PresenceAway {
@@ -347,19 +461,25 @@ func (s *State) end(fx *effects) {
 		if p.admitted {
 			fx.add(StopMedia{Who: id})
 		}
+		fx.add(Departed{Who: id, At: now, Reason: "meeting ended"})
 	}
 	s.people, s.order = map[string]*participant{}, nil
 	fx.add(Emptied{})
 }
 
 // remove takes a participant out and tells those who could see them.
-func (s *State) remove(fx *effects, p *participant) {
+func (s *State) remove(fx *effects, now time.Time, p *participant, reason string) {
 	wasAdmitted, wasLobby := p.admitted, !p.admitted
 	hostWasPresent := s.hostPresent()
+	hadHand := !p.hand.IsZero()
 	s.forget(p)
+	fx.add(Departed{Who: p.ID, At: now, Reason: reason})
 	if wasAdmitted {
 		fx.add(StopMedia{Who: p.ID})
 		s.broadcast(fx, p.ID, func() ServerMessage { return &ParticipantLeft{ParticipantID: p.ID} })
+	}
+	if hadHand {
+		s.handsChanged(fx)
 	}
 	if wasLobby {
 		s.lobbyChanged(fx)
@@ -389,11 +509,19 @@ func (s *State) broadcast(fx *effects, except string, msg func() ServerMessage) 
 	}
 }
 
+// updated tells everyone in the room (the subject included) of p's change.
+func (s *State) updated(fx *effects, p *participant) {
+	s.broadcast(fx, p.ID, func() ServerMessage { return &ParticipantUpdated{Participant: p.info()} })
+	if p.presence == PresenceRoom {
+		fx.add(Send{To: p.ID, Msg: s.you(p, "")})
+	}
+}
+
 // lobbyChanged sends the lobby to every host in the room.
 func (s *State) lobbyChanged(fx *effects) {
 	entries := s.lobbyEntries()
 	for _, id := range s.order {
-		if p := s.people[id]; p.presence == PresenceRoom && p.Role.Can(ActSeeLobby) {
+		if p := s.people[id]; p.presence == PresenceRoom && p.role.Can(ActSeeLobby) {
 			fx.add(Send{To: id, Msg: &Lobby{Entries: entries}})
 		}
 	}
@@ -409,7 +537,7 @@ func (s *State) lobbyStatus(fx *effects) {
 
 func (s *State) hostPresent() bool {
 	for _, p := range s.people {
-		if p.presence == PresenceRoom && p.Role.Can(ActAdmit) {
+		if p.presence == PresenceRoom && p.role.Can(ActAdmit) {
 			return true
 		}
 	}
@@ -451,23 +579,37 @@ func (s *State) roomInfo(except string) []ParticipantInfo {
 
 func (s *State) welcome(p *participant) *Welcome {
 	w := &Welcome{
-		You: Self{ID: p.ID, Name: p.Name, Role: p.Role}, Presence: p.presence, Resume: p.resume,
+		You: Self{ID: p.ID, Name: p.Name, Role: p.role}, Presence: p.presence, Resume: p.resume,
 		Meeting: s.Meeting, HostPresent: s.hostPresent(), Participants: []ParticipantInfo{}, Lobby: []LobbyEntry{},
 	}
 	if p.presence == PresenceRoom {
 		w.Participants = s.roomInfo(p.ID)
-		if p.Role.Can(ActSeeLobby) {
+		if p.role.Can(ActSeeLobby) {
 			w.Lobby = s.lobbyEntries()
 		}
 	}
 	return w
 }
 
-func (p *participant) info() ParticipantInfo {
-	return ParticipantInfo{
-		ID: p.ID, Name: p.Name, Role: p.Role, Presence: p.presence,
-		Audio: p.media.Audio, Video: p.media.Video, Screen: p.media.Screen,
+// you is what p may do now.
+func (s *State) you(p *participant, by string) *You {
+	return &You{
+		Role: p.role, AudioBlocked: p.blocked[KindAudio], VideoBlocked: p.blocked[KindVideo], ScreenBlocked: p.blocked[KindScreen],
+		MayUnmute: s.mayResume(p, KindAudio), MayVideo: s.mayResume(p, KindVideo), MayShare: s.mayShare(p),
+		MayChat: s.mayChat(p), HandRaised: !p.hand.IsZero(), By: by,
 	}
+}
+
+func (p *participant) info() ParticipantInfo {
+	i := ParticipantInfo{
+		ID: p.ID, Name: p.Name, Role: p.role, Presence: p.presence,
+		Audio: p.media.Audio && !p.blocked[KindAudio], Video: p.media.Video && !p.blocked[KindVideo], Screen: p.sharing && !p.blocked[KindScreen],
+		AudioBlocked: p.blocked[KindAudio], VideoBlocked: p.blocked[KindVideo], ScreenBlocked: p.blocked[KindScreen],
+	}
+	if !p.hand.IsZero() {
+		i.HandRaisedAt = p.hand.UTC().Format(time.RFC3339Nano)
+	}
+	return i
 }
 
 // Presence of a participant, or "" if not here (for tests and the driver).
@@ -480,6 +622,9 @@ func (s *State) Presence(id string) string {
 
 // Count is how many participants the meeting holds, away ones included.
 func (s *State) Count() int { return len(s.people) }
+
+// InRoom lists who is admitted, for the driver's quality reports.
+func (s *State) InRoom() []ParticipantInfo { return s.roomInfo("") }
 
 // sameName compares a typed name with an invited one, ignoring case and
 // surrounding or repeated spaces.

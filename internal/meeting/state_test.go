@@ -12,9 +12,14 @@ import (
 var t0 = time.Date(2026, 11, 23, 16, 30, 0, 0, time.UTC)
 
 func newTestState(autoAdmit bool) *State {
-	s := NewState(MeetingInfo{ID: "m1", Title: "Parents' evening"}, autoAdmit, time.Minute)
-	n := 0
+	return newStateWith(Options{AutoAdmitInvitees: autoAdmit, Grace: time.Minute, Policy: Policy{Unmute: "self", ScreenShare: "hosts", Chat: true}})
+}
+
+func newStateWith(opts Options) *State {
+	s := NewState(MeetingInfo{ID: "m1", Title: "Parents' evening"}, opts)
+	n, m := 0, 0
 	s.newSecret = func() string { n++; return fmt.Sprintf("secret-%d", n) }
+	s.newID = func() string { m++; return fmt.Sprintf("msg-%d", m) }
 	return s
 }
 
@@ -163,38 +168,72 @@ func isRefusal(err error, code string) bool {
 }
 
 // TestRoleActionTable checks every role against every message: allowed ones
-// have effects, refused ones return a Refusal and no effects.
+// have effects, refused ones return a Refusal and no effects. The target of
+// a moderator's command is "p", an admitted participant; "waiting" is in the lobby.
 func TestRoleActionTable(t *testing.T) {
 	messages := map[string]func() ClientMessage{
-		"offer":       func() ClientMessage { return &Offer{PC: "pub", SDP: "v=0"} },
-		"answer":      func() ClientMessage { return &Answer{PC: "sub", SDP: "v=0"} },
-		"candidate":   func() ClientMessage { return &Candidate{PC: "pub"} },
-		"restart_ice": func() ClientMessage { return &RestartICE{} },
-		"media_state": func() ClientMessage { return &MediaState{Audio: true} },
-		"admit":       func() ClientMessage { return &Admit{Participant: "waiting"} },
-		"deny":        func() ClientMessage { return &Deny{Participant: "waiting"} },
-		"admit_all":   func() ClientMessage { return &AdmitAll{} },
-		"end_meeting": func() ClientMessage { return &EndMeeting{} },
-		"leave":       func() ClientMessage { return &Leave{} },
+		"offer":           func() ClientMessage { return &Offer{PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "camera"}} },
+		"offer screen":    func() ClientMessage { return &Offer{PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "screen"}} },
+		"answer":          func() ClientMessage { return &Answer{PC: "sub", SDP: "v=0"} },
+		"candidate":       func() ClientMessage { return &Candidate{PC: "pub"} },
+		"restart_ice":     func() ClientMessage { return &RestartICE{} },
+		"media_state":     func() ClientMessage { return &MediaState{Audio: true} },
+		"admit":           func() ClientMessage { return &Admit{Participant: "waiting"} },
+		"deny":            func() ClientMessage { return &Deny{Participant: "waiting"} },
+		"admit_all":       func() ClientMessage { return &AdmitAll{} },
+		"end_meeting":     func() ClientMessage { return &EndMeeting{} },
+		"leave":           func() ClientMessage { return &Leave{} },
+		"mute":            func() ClientMessage { return &Mute{Participant: "p", Kind: KindAudio} },
+		"mute_all":        func() ClientMessage { return &MuteAll{Kind: KindAudio} },
+		"ask_unmute":      func() ClientMessage { return &AskUnmute{Participant: "p"} },
+		"allow":           func() ClientMessage { return &Allow{Participant: "p", Kind: KindAudio} },
+		"set_role":        func() ClientMessage { return &SetRole{Participant: "p", Role: RoleCohost} },
+		"remove":          func() ClientMessage { return &Remove{Participant: "p"} },
+		"send_to_lobby":   func() ClientMessage { return &SendToLobby{Participant: "p"} },
+		"lock":            func() ClientMessage { return &Lock{Locked: true} },
+		"set_policy":      func() ClientMessage { return &SetPolicy{Chat: ptr(false)} },
+		"chat":            func() ClientMessage { return &Chat{Text: "hi", To: "everyone"} },
+		"delete_chat":     func() ClientMessage { return &DeleteChat{ID: "msg-1"} },
+		"raise_hand":      func() ClientMessage { return &RaiseHand{} },
+		"lower_hand":      func() ClientMessage { return &LowerHand{Participant: "p"} },
+		"lower_all_hands": func() ClientMessage { return &LowerAllHands{} },
+		"react":           func() ClientMessage { return &React{Reaction: "clap"} },
 	}
-	allowed := map[string]map[string]bool{
-		"host":        {"offer": true, "answer": true, "candidate": true, "restart_ice": true, "media_state": true, "admit": true, "deny": true, "admit_all": true, "end_meeting": true, "leave": true},
-		"participant": {"offer": true, "answer": true, "candidate": true, "restart_ice": true, "media_state": true, "leave": true},
-		"lobby":       {"leave": true},
+	everyone := []string{"answer", "candidate", "restart_ice", "leave"}
+	speaker := append([]string{"offer", "media_state", "chat", "react"}, everyone...)
+	moderator := append([]string{"offer screen", "admit", "deny", "admit_all", "mute", "mute_all", "ask_unmute", "allow",
+		"remove", "send_to_lobby", "lock", "set_policy", "delete_chat", "lower_hand", "lower_all_hands"}, speaker...)
+	allowed := map[string][]string{
+		"host":        append([]string{"end_meeting", "set_role"}, moderator...),
+		"cohost":      moderator,
+		"participant": append([]string{"raise_hand"}, speaker...),
+		"observer":    everyone,
+		"lobby":       {"leave"},
 	}
-	for who, ok := range allowed {
+	for who, list := range allowed {
+		ok := map[string]bool{}
+		for _, m := range list {
+			ok[m] = true
+		}
 		for name, mk := range messages {
 			t.Run(who+"/"+name, func(t *testing.T) {
 				s := newTestState(false)
 				mustJoin(t, s, host)
 				mustJoin(t, s, Arrival{ID: "p", Name: "P", Role: RoleParticipant, Identity: "p"})
+				mustJoin(t, s, Arrival{ID: "actor", Name: "A", Role: RoleParticipant, Identity: "a"})
 				mustJoin(t, s, Arrival{ID: "waiting", Name: "W", Role: RoleParticipant, Identity: "w"})
-				from := "p"
-				if who != "lobby" {
-					mustHandle(t, s, "host", &Admit{Participant: "p"})
-				}
-				if who == "host" {
+				mustHandle(t, s, "host", &Admit{Participant: "p"})
+				mustHandle(t, s, "p", &RaiseHand{})
+				mustHandle(t, s, "p", &Chat{Text: "first", To: "everyone"}) // msg-1
+				from := "actor"
+				switch who {
+				case "host":
 					from = "host"
+				case "cohost", "participant", "observer":
+					mustHandle(t, s, "host", &Admit{Participant: "actor"})
+					if who != "participant" {
+						mustHandle(t, s, "host", &SetRole{Participant: "actor", Role: Role(who)})
+					}
 				}
 				fx, err := s.Handle(t0, from, mk())
 				if ok[name] && (err != nil || len(fx) == 0) {
@@ -212,7 +251,7 @@ func TestLobbyGetsNoMedia(t *testing.T) {
 	s := newTestState(false)
 	mustJoin(t, s, host)
 	mustJoin(t, s, jones)
-	for _, m := range []ClientMessage{&Offer{PC: "pub", SDP: "v=0"}, &Answer{PC: "sub", SDP: "v=0"}, &Candidate{PC: "sub"}, &RestartICE{}} {
+	for _, m := range []ClientMessage{&Offer{PC: "pub", SDP: "v=0"}, &Answer{PC: "sub", SDP: "v=0"}, &Candidate{PC: "sub"}, &RestartICE{}, &Chat{Text: "hi", To: "everyone"}, &RaiseHand{}} {
 		fx, err := s.Handle(t0, "jones", m)
 		if !isRefusal(err, "not_admitted") || len(fx) != 0 {
 			t.Errorf("%T from the lobby: %v, %d effects", m, err, len(fx))

@@ -117,3 +117,53 @@ func NewStore(t testing.TB) *store.Store {
 	}
 	return st
 }
+
+// Cluster is a PostgreSQL cluster of one test's own, which it may stop and
+// start (to test outages) without disturbing other tests.
+type Cluster struct {
+	t   testing.TB
+	dir string
+	URL string // its "classmeet" database
+}
+
+// NewCluster creates and starts a private cluster, destroyed when the test ends.
+func NewCluster(t testing.TB) *Cluster {
+	t.Helper()
+	c := &Cluster{t: t, dir: t.TempDir() + "/pg"}
+	c.URL = c.pg("start")
+	t.Cleanup(func() { c.pg("destroy") })
+	return c
+}
+
+// Stop stops the cluster (fast shutdown: connections are cut).
+func (c *Cluster) Stop() { c.t.Helper(); c.pg("stop") }
+
+// Start starts it again.
+func (c *Cluster) Start() { c.t.Helper(); c.pg("start") }
+
+func (c *Cluster) pg(cmd string) string {
+	c.t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out, err := exec.Command(filepath.Join(root, "scripts", "pg.sh"), cmd, c.dir).CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("pg.sh %s: %v\n%s", cmd, err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// Store opens a migrated store on the cluster.
+func (c *Cluster) Store() *store.Store {
+	c.t.Helper()
+	st, err := store.Open(context.Background(), c.URL, 10)
+	if err != nil {
+		c.t.Fatalf("pgtest: open: %v", err)
+	}
+	c.t.Cleanup(st.Close)
+	if err := st.Migrate(context.Background(), slog.New(slog.DiscardHandler)); err != nil {
+		c.t.Fatalf("pgtest: migrate: %v", err)
+	}
+	return st
+}

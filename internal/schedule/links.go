@@ -12,6 +12,8 @@ var (
 	ErrLinkRevoked      = errors.New("this link was withdrawn by the teacher")
 	ErrLinkExpired      = errors.New("this link has expired: the meeting is over")
 	ErrMeetingCancelled = errors.New("this meeting was cancelled")
+	ErrRemoved          = errors.New("you were removed from this meeting")
+	ErrLocked           = errors.New("the meeting is locked: the host is not letting anyone new in")
 )
 
 // LinkExpiry is when an invitee's link stops working: `validity` after the
@@ -29,6 +31,21 @@ func CheckLink(inv store.Invitation, validity time.Duration, now time.Time) erro
 		return ErrMeetingCancelled
 	case !now.Before(LinkExpiry(inv.Meeting, validity)):
 		return ErrLinkExpired
+	}
+	return nil
+}
+
+// CheckJoin says whether an invitation may enter its meeting now: the link
+// works, its holder was not removed for good, and the meeting is not locked.
+func CheckJoin(inv store.Invitation, validity time.Duration, now time.Time) error {
+	if err := CheckLink(inv, validity, now); err != nil {
+		return err
+	}
+	switch {
+	case inv.Invitee.BannedAt != nil:
+		return ErrRemoved
+	case inv.Meeting.LockedAt != nil:
+		return ErrLocked
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
@@ -31,6 +32,7 @@ type DownTrack struct {
 	writer webrtc.TrackLocalWriter
 	sender *webrtc.RTPSender
 
+	out      outbound // what the subscriber reports receiving
 	sent     atomic.Uint64
 	skipped  atomic.Uint64 // video packets dropped while waiting for a keyframe
 	keyReqs  atomic.Uint64
@@ -136,10 +138,19 @@ func (d *DownTrack) readRTCP() {
 			return
 		}
 		for _, pkt := range pkts {
-			switch pkt.(type) {
+			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.keyReqs.Add(1)
 				d.sub.pub.RequestKeyframe()
+			case *rtcp.ReceiverReport:
+				d.mu.Lock()
+				ssrc := d.ssrc
+				d.mu.Unlock()
+				for _, r := range pkt.Reports {
+					if r.SSRC == ssrc {
+						d.out.report(r, d.codec.ClockRate, time.Now())
+					}
+				}
 			}
 		}
 	}

@@ -49,6 +49,7 @@ type Peer struct {
 	pubs     map[Source]*Publication
 	receiver map[Source]*webrtc.RTPReceiver
 	downs    map[string]*downTrackSender // by publication id
+	stopped  map[Source]bool             // sources a host stopped: not forwarded
 	closed   bool
 
 	// Subscriber negotiation: one offer out at a time; changes made while
@@ -73,6 +74,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 	p := &Peer{
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
+		stopped: map[Source]bool{},
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	return p, nil
@@ -205,6 +207,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		return
 	}
 	pub := newPublication(p.id, source, track, p.pub)
+	pub.SetPaused(p.stopped[source])
 	p.pubs[source], p.receiver[source] = pub, recv
 	p.mu.Unlock()
 
@@ -282,6 +285,19 @@ func preferredCodecs(c webrtc.RTPCodecParameters) []webrtc.RTPCodecParameters {
 		}
 	}
 	return nil
+}
+
+// SetForwarding starts or stops forwarding a source of this peer's to
+// everyone, now and for any later publication of it (a renegotiation, a
+// reconnect): what the client keeps sending reaches no one.
+func (p *Peer) SetForwarding(source Source, on bool) {
+	p.mu.Lock()
+	p.stopped[source] = !on
+	pub := p.pubs[source]
+	p.mu.Unlock()
+	if pub != nil {
+		pub.SetPaused(!on)
+	}
 }
 
 // RestartICE sends a new subscriber offer with fresh ICE credentials (the

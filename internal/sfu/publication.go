@@ -69,6 +69,7 @@ type Publication struct {
 	lastPLI  atomic.Int64
 	lastSR   atomic.Pointer[SenderReport]
 	received atomic.Uint64
+	stats    inbound // written by the read loop only
 	done     chan struct{}
 }
 
@@ -77,6 +78,7 @@ func newPublication(participant string, source Source, track *webrtc.TrackRemote
 		ID: participant + "/" + string(source), Participant: participant, Source: source,
 		Codec: track.Codec(), Kind: track.Kind(), track: track, pc: pc, done: make(chan struct{}),
 	}
+	p.stats.clockRate = track.Codec().ClockRate
 	p.subs.Store(&[]*Subscription{})
 	return p
 }
@@ -175,6 +177,7 @@ func (p *Publication) forward() {
 			continue // padding-only probes carry nothing to forward
 		}
 		p.received.Add(1)
+		p.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)
 		if p.paused.Load() {
 			continue
 		}

@@ -10,19 +10,30 @@ import (
 
 // Invitee is a person invited to a meeting, with their personal join link.
 type Invitee struct {
-	ID        uuid.UUID  `db:"id"`
-	MeetingID uuid.UUID  `db:"meeting_id"`
-	Name      string     `db:"name"`
-	Email     string     `db:"email"`
-	ChildName string     `db:"child_name"`
-	LinkNonce []byte     `db:"link_nonce"`
-	RevokedAt *time.Time `db:"revoked_at"`
-	CreatedAt time.Time  `db:"created_at"`
+	ID        uuid.UUID   `db:"id"`
+	MeetingID uuid.UUID   `db:"meeting_id"`
+	Name      string      `db:"name"`
+	Email     string      `db:"email"`
+	ChildName string      `db:"child_name"`
+	Role      InviteeRole `db:"role"`
+	LinkNonce []byte      `db:"link_nonce"`
+	RevokedAt *time.Time  `db:"revoked_at"`
+	BannedAt  *time.Time  `db:"banned_at"`
+	CreatedAt time.Time   `db:"created_at"`
 }
+
+// InviteeRole is how an invitee takes part.
+type InviteeRole string
+
+const (
+	InviteeParticipant InviteeRole = "participant" // speaks, is seen, chats
+	InviteeObserver    InviteeRole = "observer"    // sees and hears only
+)
 
 // NewInvitee is what inviting someone needs.
 type NewInvitee struct {
 	Name, Email, ChildName string
+	Role                   InviteeRole
 	LinkNonce              []byte
 }
 
@@ -34,19 +45,37 @@ type Invitation struct {
 	HostName string
 }
 
-const inviteeColumns = `id, meeting_id, name, email, child_name, link_nonce, revoked_at, created_at`
+const inviteeColumns = `id, meeting_id, name, email, child_name, role, link_nonce, revoked_at, banned_at, created_at`
 
 // AddInvitee invites someone to a meeting that is not cancelled.
 func (s *Store) AddInvitee(ctx context.Context, meetingID uuid.UUID, ni NewInvitee) (Invitee, error) {
 	inv, err := one[Invitee](s.pool.Query(ctx, `
-		INSERT INTO invitees (id, meeting_id, name, email, child_name, link_nonce)
-		SELECT $1, id, $3, $4, $5, $6 FROM meetings WHERE id = $2 AND cancelled_at IS NULL
+		INSERT INTO invitees (id, meeting_id, name, email, child_name, role, link_nonce)
+		SELECT $1, id, $3, $4, $5, $6, $7 FROM meetings WHERE id = $2 AND cancelled_at IS NULL
 		RETURNING `+inviteeColumns,
-		uuid.New(), meetingID, ni.Name, ni.Email, ni.ChildName, ni.LinkNonce))
+		uuid.New(), meetingID, ni.Name, ni.Email, ni.ChildName, ni.role(), ni.LinkNonce))
 	if err != nil {
 		return Invitee{}, fmt.Errorf("store: add invitee to %s: %w", meetingID, err)
 	}
 	return inv, nil
+}
+
+func (ni NewInvitee) role() InviteeRole {
+	if ni.Role == "" {
+		return InviteeParticipant
+	}
+	return ni.Role
+}
+
+// BanInvitee keeps a removed invitee out of the meeting: their link stops
+// opening it.
+func (s *Store) BanInvitee(ctx context.Context, meetingID, id uuid.UUID) error {
+	err := affected(s.pool.Exec(ctx, `
+		UPDATE invitees SET banned_at = coalesce(banned_at, now()) WHERE id = $1 AND meeting_id = $2`, id, meetingID))
+	if err != nil {
+		return fmt.Errorf("store: ban invitee %s: %w", id, err)
+	}
+	return nil
 }
 
 // Invitees lists a meeting's invitees in the order they were invited.

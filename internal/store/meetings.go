@@ -24,21 +24,40 @@ const (
 	RecordingHostMayRecord RecordingPolicy = "host_may_record"
 )
 
+// UnmutePolicy says whether someone muted by a host may unmute themselves.
+type UnmutePolicy string
+
+const (
+	UnmuteSelf UnmutePolicy = "self" // participants unmute themselves
+	UnmuteAsk  UnmutePolicy = "ask"  // they raise a hand and a host allows them
+)
+
+// ScreenSharePolicy says who may share a screen.
+type ScreenSharePolicy string
+
+const (
+	ScreenShareHosts    ScreenSharePolicy = "hosts"
+	ScreenShareEveryone ScreenSharePolicy = "everyone"
+)
+
 // Meeting is a scheduled meeting, owned by the teacher who hosts it.
 type Meeting struct {
-	ID              uuid.UUID       `db:"id"`
-	OwnerID         uuid.UUID       `db:"owner_id"`
-	Title           string          `db:"title"`
-	Description     string          `db:"description"`
-	StartsAt        time.Time       `db:"starts_at"`
-	DurationMinutes int             `db:"duration_minutes"`
-	TimeZone        string          `db:"time_zone"`
-	LobbyPolicy     LobbyPolicy     `db:"lobby_policy"`
-	RecordingPolicy RecordingPolicy `db:"recording_policy"`
-	Sequence        int             `db:"sequence"`
-	CreatedAt       time.Time       `db:"created_at"`
-	UpdatedAt       time.Time       `db:"updated_at"`
-	CancelledAt     *time.Time      `db:"cancelled_at"`
+	ID              uuid.UUID         `db:"id"`
+	OwnerID         uuid.UUID         `db:"owner_id"`
+	Title           string            `db:"title"`
+	Description     string            `db:"description"`
+	StartsAt        time.Time         `db:"starts_at"`
+	DurationMinutes int               `db:"duration_minutes"`
+	TimeZone        string            `db:"time_zone"`
+	LobbyPolicy     LobbyPolicy       `db:"lobby_policy"`
+	RecordingPolicy RecordingPolicy   `db:"recording_policy"`
+	UnmutePolicy    UnmutePolicy      `db:"unmute_policy"`
+	ScreenShare     ScreenSharePolicy `db:"screen_share_policy"`
+	Sequence        int               `db:"sequence"`
+	CreatedAt       time.Time         `db:"created_at"`
+	UpdatedAt       time.Time         `db:"updated_at"`
+	CancelledAt     *time.Time        `db:"cancelled_at"`
+	LockedAt        *time.Time        `db:"locked_at"`
 }
 
 // EndsAt is when the meeting is planned to end.
@@ -57,6 +76,22 @@ type MeetingPlan struct {
 	TimeZone           string
 	LobbyPolicy        LobbyPolicy
 	RecordingPolicy    RecordingPolicy
+	UnmutePolicy       UnmutePolicy
+	ScreenShare        ScreenSharePolicy
+}
+
+func (p MeetingPlan) unmute() UnmutePolicy {
+	if p.UnmutePolicy == "" {
+		return UnmuteSelf
+	}
+	return p.UnmutePolicy
+}
+
+func (p MeetingPlan) screenShare() ScreenSharePolicy {
+	if p.ScreenShare == "" {
+		return ScreenShareHosts
+	}
+	return p.ScreenShare
 }
 
 // MeetingSummary is a meeting as the dashboard lists it.
@@ -66,14 +101,17 @@ type MeetingSummary struct {
 }
 
 const meetingColumns = `id, owner_id, title, description, starts_at, duration_minutes, time_zone,
-	lobby_policy, recording_policy, sequence, created_at, updated_at, cancelled_at`
+	lobby_policy, recording_policy, unmute_policy, screen_share_policy, sequence, created_at, updated_at,
+	cancelled_at, locked_at`
 
 // CreateMeeting schedules a meeting owned by ownerID.
 func (s *Store) CreateMeeting(ctx context.Context, ownerID uuid.UUID, p MeetingPlan) (Meeting, error) {
 	m, err := one[Meeting](s.pool.Query(ctx, `
-		INSERT INTO meetings (id, owner_id, title, description, starts_at, duration_minutes, time_zone, lobby_policy, recording_policy)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING `+meetingColumns,
-		uuid.New(), ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy))
+		INSERT INTO meetings (id, owner_id, title, description, starts_at, duration_minutes, time_zone,
+			lobby_policy, recording_policy, unmute_policy, screen_share_policy)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+meetingColumns,
+		uuid.New(), ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone,
+		p.LobbyPolicy, p.RecordingPolicy, p.unmute(), p.screenShare()))
 	if err != nil {
 		return Meeting{}, fmt.Errorf("store: create meeting %q: %w", p.Title, err)
 	}
@@ -96,9 +134,11 @@ func (s *Store) OwnedMeeting(ctx context.Context, ownerID, id uuid.UUID) (Meetin
 func (s *Store) UpdateMeeting(ctx context.Context, ownerID, id uuid.UUID, p MeetingPlan) (Meeting, error) {
 	m, err := one[Meeting](s.pool.Query(ctx, `
 		UPDATE meetings SET title = $3, description = $4, starts_at = $5, duration_minutes = $6,
-			time_zone = $7, lobby_policy = $8, recording_policy = $9, sequence = sequence + 1, updated_at = now()
+			time_zone = $7, lobby_policy = $8, recording_policy = $9, unmute_policy = $10,
+			screen_share_policy = $11, sequence = sequence + 1, updated_at = now()
 		WHERE id = $1 AND owner_id = $2 AND cancelled_at IS NULL RETURNING `+meetingColumns,
-		id, ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy))
+		id, ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy,
+		p.unmute(), p.screenShare()))
 	if err != nil {
 		return Meeting{}, fmt.Errorf("store: update meeting %s: %w", id, err)
 	}
@@ -154,11 +194,21 @@ type MeetingWithHost struct {
 func (s *Store) MeetingWithHost(ctx context.Context, id uuid.UUID) (MeetingWithHost, error) {
 	m, err := one[MeetingWithHost](s.pool.Query(ctx, `
 		SELECT m.id, m.owner_id, m.title, m.description, m.starts_at, m.duration_minutes, m.time_zone,
-			m.lobby_policy, m.recording_policy, m.sequence, m.created_at, m.updated_at, m.cancelled_at,
-			u.name AS host_name
+			m.lobby_policy, m.recording_policy, m.unmute_policy, m.screen_share_policy, m.sequence,
+			m.created_at, m.updated_at, m.cancelled_at, m.locked_at, u.name AS host_name
 		FROM meetings m JOIN users u ON u.id = m.owner_id WHERE m.id = $1`, id))
 	if err != nil {
 		return MeetingWithHost{}, fmt.Errorf("store: meeting %s: %w", id, err)
 	}
 	return m, nil
+}
+
+// SetMeetingLocked locks (nobody new may knock) or unlocks a meeting.
+func (s *Store) SetMeetingLocked(ctx context.Context, id uuid.UUID, locked bool) error {
+	err := affected(s.pool.Exec(ctx, `
+		UPDATE meetings SET locked_at = CASE WHEN $2 THEN coalesce(locked_at, now()) END WHERE id = $1`, id, locked))
+	if err != nil {
+		return fmt.Errorf("store: lock meeting %s: %w", id, err)
+	}
+	return nil
 }

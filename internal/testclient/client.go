@@ -137,6 +137,19 @@ func (c *Client) join(ctx context.Context, path string) error {
 	return err
 }
 
+// PostForm posts a form as the signed-in user would, expecting a redirect.
+func (c *Client) PostForm(ctx context.Context, path string, form url.Values) error {
+	resp, err := c.post(ctx, path, form)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return fmt.Errorf("testclient: post %s: %s", path, resp.Status)
+	}
+	return nil
+}
+
 func (c *Client) post(ctx context.Context, path string, form url.Values) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.Base+path, strings.NewReader(form.Encode()))
 	if err != nil {

@@ -40,6 +40,7 @@ type Server struct {
 	SFU     *sfu.SFU
 	Config  config.Config
 	Teacher store.User
+	Outbox  *store.Outbox
 	Log     *slog.Logger
 
 	mu         sync.Mutex
@@ -47,10 +48,16 @@ type Server struct {
 	rooms      map[string]*sfu.Room
 }
 
-// Start runs a server until the test ends. vars override configuration.
+// Start runs a server on a new database until the test ends. vars override
+// configuration.
 func Start(t testing.TB, vars map[string]string) *Server {
 	t.Helper()
-	st := pgtest.NewStore(t)
+	return StartOn(t, pgtest.NewStore(t), vars)
+}
+
+// StartOn runs a server on the given store (a private cluster's, say).
+func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
+	t.Helper()
 	s := &Server{Store: st, mediaJoins: map[string]int{}, rooms: map[string]*sfu.Room{}}
 	s.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if os.Getenv("CLASSMEET_TEST_LOG") != "" {
@@ -75,7 +82,11 @@ func Start(t testing.TB, vars map[string]string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Hub = meeting.NewHub(meeting.HubConfig{Meetings: st, NewMedia: s.newMedia, Grace: cfg.RTC.Grace, Log: s.Log})
+	s.Outbox = st.NewOutbox(s.Log, 100_000)
+	s.Hub = meeting.NewHub(meeting.HubConfig{
+		Meetings: st, Journal: meeting.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
+		Grace: cfg.RTC.Grace, QualityEvery: time.Second, Log: s.Log,
+	})
 	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Log: s.Log})
 	handler.h.Store(&h)
 	t.Cleanup(func() {
@@ -83,6 +94,9 @@ func Start(t testing.TB, vars map[string]string) *Server {
 		srv.Close()
 		s.Hub.Close()
 		s.SFU.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s.Outbox.Close(ctx)
 	})
 	hash, err := auth.NewPasswords(1).Hash(context.Background(), TeacherPassword)
 	if err != nil {
@@ -144,24 +158,58 @@ func (s *Server) Room(meetingID string) *sfu.Room {
 // invitee per name, and returns its id and their personal link paths.
 func (s *Server) Meeting(t testing.TB, policy store.LobbyPolicy, invitees ...string) (string, []string) {
 	t.Helper()
-	ctx := context.Background()
-	m, err := s.Store.CreateMeeting(ctx, s.Teacher.ID, store.MeetingPlan{
+	var nis []store.NewInvitee
+	for _, name := range invitees {
+		nis = append(nis, store.NewInvitee{Name: name})
+	}
+	return s.MeetingWith(t, Plan(policy), nis...)
+}
+
+// Plan is a meeting starting now, for an hour, with the given lobby policy.
+func Plan(policy store.LobbyPolicy) store.MeetingPlan {
+	return store.MeetingPlan{
 		Title: "Live test", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "Europe/London",
 		LobbyPolicy: policy, RecordingPolicy: store.RecordingNotAllowed,
-	})
+	}
+}
+
+// MeetingWith schedules a meeting as planned with these invitees and
+// returns its id and their personal link paths.
+func (s *Server) MeetingWith(t testing.TB, plan store.MeetingPlan, invitees ...store.NewInvitee) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := s.Store.CreateMeeting(ctx, s.Teacher.ID, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
 	links := auth.NewLinks([]byte(Secret))
 	var paths []string
-	for _, name := range invitees {
-		inv, err := s.Store.AddInvitee(ctx, m.ID, store.NewInvitee{Name: name, LinkNonce: auth.NewLinkNonce()})
+	for _, ni := range invitees {
+		ni.LinkNonce = auth.NewLinkNonce()
+		inv, err := s.Store.AddInvitee(ctx, m.ID, ni)
 		if err != nil {
 			t.Fatal(err)
 		}
 		paths = append(paths, "/j/"+links.Token(inv.ID, inv.LinkNonce))
 	}
 	return m.ID.String(), paths
+}
+
+// LinkToken is an invitee's current personal link token.
+func (s *Server) LinkToken(inv store.Invitee) string {
+	return auth.NewLinks([]byte(Secret)).Token(inv.ID, inv.LinkNonce)
+}
+
+// Drained waits until every journal write reached the database.
+func (s *Server) Drained(t testing.TB, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for s.Outbox.Pending() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d journal writes still pending after %v", s.Outbox.Pending(), within)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // Host joins a meeting as the teacher; the client leaves when the test ends.

@@ -15,16 +15,17 @@ import (
 func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 	inv, err := h.invitation(r)
 	if err == nil {
-		err = schedule.CheckLink(inv, h.cfg.LinkValidity, h.now())
+		err = schedule.CheckJoin(inv, h.cfg.LinkValidity, h.now())
 	}
-	if err != nil {
+	locked := errors.Is(err, schedule.ErrLocked)
+	if err != nil && !locked {
 		h.fail(w, r, err)
 		return
 	}
 	link := "/j/" + r.PathValue("token")
 	v := templates.RoomView{
 		Meeting: inv.Meeting, HostName: inv.HostName, DisplayName: inv.Invitee.Name,
-		ICSURL: link + "/ics", JoinURL: link + "/join",
+		ICSURL: link + "/ics", JoinURL: link + "/join", Locked: locked,
 	}
 	h.render(w, r, http.StatusOK, templates.RoomPage(page(r, inv.Meeting.Title), v))
 }

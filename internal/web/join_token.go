@@ -11,6 +11,7 @@ import (
 	"classmeet/internal/auth"
 	"classmeet/internal/meeting"
 	"classmeet/internal/schedule"
+	"classmeet/internal/store"
 )
 
 // joinResponse is what the page needs to open the meeting's WebSocket.
@@ -24,7 +25,7 @@ type joinResponse struct {
 func (h *handler) joinAsInvitee(w http.ResponseWriter, r *http.Request) {
 	inv, err := h.invitation(r)
 	if err == nil {
-		err = schedule.CheckLink(inv, h.cfg.LinkValidity, h.now())
+		err = schedule.CheckJoin(inv, h.cfg.LinkValidity, h.now())
 	}
 	name, nerr := displayName(w, r, inv.Invitee.Name)
 	if err == nil {
@@ -34,8 +35,12 @@ func (h *handler) joinAsInvitee(w http.ResponseWriter, r *http.Request) {
 		h.failJSON(w, r, err)
 		return
 	}
+	role := meeting.RoleParticipant
+	if inv.Invitee.Role == store.InviteeObserver {
+		role = meeting.RoleObserver
+	}
 	h.issueJoin(w, r, auth.JoinClaims{
-		MeetingID: inv.Meeting.ID, ParticipantID: uuid.New(), Role: string(meeting.RoleParticipant), Name: name,
+		MeetingID: inv.Meeting.ID, ParticipantID: uuid.New(), Role: string(role), Name: name,
 		InviteeID: inv.Invitee.ID, InviteeName: inv.Invitee.Name, Identity: "invitee:" + inv.Invitee.ID.String(),
 	})
 }

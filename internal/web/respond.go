@@ -93,6 +93,10 @@ func (h *handler) classify(r *http.Request, err error) (status int, heading, tex
 		status, heading, text = http.StatusNotFound, "Not found", "There is nothing here. The address may be mistyped, or what was here has been removed."
 	case errors.Is(err, schedule.ErrLinkRevoked), errors.Is(err, schedule.ErrLinkExpired), errors.Is(err, schedule.ErrMeetingCancelled):
 		status, heading, text = http.StatusGone, "This link is no longer valid", capitalize(err.Error())+". If you think this is a mistake, contact the teacher who invited you."
+	case errors.Is(err, schedule.ErrRemoved):
+		status, heading, text = http.StatusForbidden, "You were removed from this meeting", "The host removed you from this meeting. If you think this is a mistake, contact the teacher who invited you."
+	case errors.Is(err, schedule.ErrLocked):
+		status, heading, text = http.StatusForbidden, "The meeting is locked", "The host is not letting anyone new in just now. Try again later, or contact the teacher who invited you."
 	case errors.Is(err, errForbidden):
 		status, heading, text = http.StatusForbidden, "Not allowed", "Your account may not do that."
 	case errors.Is(err, errTooLarge):

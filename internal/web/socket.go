@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -12,16 +13,17 @@ import (
 	"golang.org/x/time/rate"
 
 	"classmeet/internal/meeting"
+	"classmeet/internal/store"
 )
 
 // Limits on a participant's WebSocket.
 const (
 	firstMessageWait = 10 * time.Second
 	writeWait        = 10 * time.Second
-	outQueue         = 512
-	msgRate          = 40  // messages a second, sustained
-	msgBurst         = 120 // ICE candidates come in bursts
-	floodLimit       = 400 // messages refused for rate before the socket closes
+	outQueue         = 2048 // a burst of chat from a full class fits
+	msgRate          = 40   // messages a second, sustained
+	msgBurst         = 120  // ICE candidates come in bursts
+	floodLimit       = 400  // messages refused for rate before the socket closes
 )
 
 // closeRefused closes a socket whose join or resume was refused, or that
@@ -96,6 +98,9 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	if errors.Is(err, meeting.ErrMeetingGone) {
 		err = refusal("meeting_gone", "this meeting was cancelled")
 	}
+	if store.Unavailable(err) {
+		err = refusal("unavailable", "classmeet cannot reach its database right now: try again in a few seconds")
+	}
 	return sess, msg.Sequence(), err
 }
 
@@ -115,6 +120,9 @@ func (h *handler) arrival(token string, meetingID uuid.UUID) (meeting.Arrival, e
 	}
 	if claims.InviteeID != uuid.Nil {
 		a.InviteeID = claims.InviteeID.String()
+	}
+	if id, ok := strings.CutPrefix(claims.Identity, "user:"); ok {
+		a.UserID = id
 	}
 	return a, nil
 }

@@ -1,0 +1,57 @@
+package meeting
+
+import "time"
+
+// admitOne lets one person in from the lobby.
+func (s *State) admitOne(fx *effects, now time.Time, host *participant, id string) error {
+	t, err := s.lobbyTarget(host, id)
+	if err != nil {
+		return err
+	}
+	s.admit(fx, now, host, t)
+	return nil
+}
+
+func (s *State) admitAll(fx *effects, now time.Time, host *participant) error {
+	if err := s.may(host, ActAdmit, "only a host can admit people"); err != nil {
+		return err
+	}
+	for _, q := range s.inLobby() {
+		s.admit(fx, now, host, q)
+	}
+	return nil
+}
+
+func (s *State) deny(fx *effects, now time.Time, host *participant, m *Deny) error {
+	t, err := s.lobbyTarget(host, m.Participant)
+	if err != nil {
+		return err
+	}
+	fx.add(Send{To: t.ID, Msg: &Denied{Message: m.Message}}, Close{Who: t.ID, Reason: "denied"})
+	s.audit(fx, now, host, "denied", t, "")
+	fx.add(Departed{Who: t.ID, At: now, Reason: "denied"})
+	s.forget(t)
+	s.lobbyChanged(fx)
+	return nil
+}
+
+// lobbyTarget checks that host may admit and that id is waiting.
+func (s *State) lobbyTarget(host *participant, id string) (*participant, error) {
+	if err := s.may(host, ActAdmit, "only a host can admit or deny"); err != nil {
+		return nil, err
+	}
+	t := s.people[id]
+	if t == nil || t.presence != PresenceLobby {
+		return nil, refuse("unknown_participant", "nobody with that id is waiting in the lobby")
+	}
+	return t, nil
+}
+
+// admit moves a participant from the lobby into the room; a nil host means
+// the meeting admits invitees by itself.
+func (s *State) admit(fx *effects, now time.Time, host *participant, p *participant) {
+	p.presence, p.admitted = PresenceRoom, true
+	s.audit(fx, now, host, "admitted", p, "")
+	fx.add(Send{To: p.ID, Msg: &Admitted{Participants: s.roomInfo(p.ID)}})
+	s.entered(fx, now, p)
+}

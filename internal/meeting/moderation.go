@@ -1,0 +1,271 @@
+package meeting
+
+import (
+	"fmt"
+	"time"
+)
+
+// mediaState takes what the client says it sends. Turning back on something
+// a host stopped needs the meeting's (or a host's) permission; the server
+// forwards nothing of it until then, whatever the client sends.
+func (s *State) mediaState(fx *effects, p *participant, m *MediaState) error {
+	if !p.role.Can(ActPublish) && (m.Audio || m.Video || m.Screen) {
+		return refuse("not_allowed", "observers do not send media")
+	}
+	before := s.forwarding(p)
+	for kind, on := range map[string]bool{KindAudio: m.Audio, KindVideo: m.Video} {
+		if on && p.blocked[kind] {
+			if !s.mayResume(p, kind) {
+				return refuse("not_allowed", "a host stopped your "+word(kind)+": raise your hand and wait to be allowed")
+			}
+		}
+	}
+	for kind, on := range map[string]bool{KindAudio: m.Audio, KindVideo: m.Video} {
+		if on && p.blocked[kind] {
+			p.blocked[kind], p.may[kind] = false, false
+		}
+	}
+	p.media = *m
+	s.syncForwarding(fx, p, before)
+	s.updated(fx, p)
+	return nil
+}
+
+// mayResume reports whether p may turn kind back on after a host stopped it.
+func (s *State) mayResume(p *participant, kind string) bool {
+	if !p.role.Can(ActPublish) {
+		return false
+	}
+	return !p.blocked[kind] || p.role.Can(ActSelfUnmute) || s.policy.Unmute == "self" || p.may[kind]
+}
+
+func word(kind string) string {
+	return map[string]string{KindAudio: "microphone", KindVideo: "camera", KindScreen: "screen share"}[kind]
+}
+
+// mute stops one participant's audio, video or screen.
+func (s *State) mute(fx *effects, now time.Time, host *participant, id, kind string) error {
+	if err := s.may(host, ActMute, "only hosts can mute others"); err != nil {
+		return err
+	}
+	t, err := s.target(id)
+	if err != nil {
+		return err
+	}
+	if t.role.moderator() && t.ID != host.ID {
+		return refuse("not_allowed", "hosts and co-hosts cannot be muted by others")
+	}
+	s.block(fx, now, host, t, kind)
+	return nil
+}
+
+// muteAll stops everyone's audio or video, hosts and co-hosts excepted.
+func (s *State) muteAll(fx *effects, now time.Time, host *participant, kind string) error {
+	if err := s.may(host, ActMute, "only hosts can mute others"); err != nil {
+		return err
+	}
+	for _, id := range s.order {
+		if t := s.people[id]; t.admitted && !t.role.moderator() {
+			s.block(fx, now, host, t, kind)
+		}
+	}
+	return nil
+}
+
+func (s *State) block(fx *effects, now time.Time, host, t *participant, kind string) {
+	before := s.forwarding(t)
+	t.blocked[kind], t.may[kind] = true, false
+	s.syncForwarding(fx, t, before)
+	s.audit(fx, now, host, "stopped "+word(kind), t, "")
+	s.broadcast(fx, t.ID, func() ServerMessage { return &ParticipantUpdated{Participant: t.info()} })
+	if t.presence == PresenceRoom {
+		fx.add(Send{To: t.ID, Msg: s.you(t, host.Name)})
+	}
+}
+
+// askUnmute asks a participant to turn their microphone back on; it also
+// allows them to, as the host asked.
+func (s *State) askUnmute(fx *effects, now time.Time, host *participant, id string) error {
+	if err := s.may(host, ActMute, "only hosts can ask someone to unmute"); err != nil {
+		return err
+	}
+	t, err := s.target(id)
+	if err != nil || !t.admitted {
+		return refuse("unknown_participant", "nobody with that id is in the room")
+	}
+	t.may[KindAudio] = true
+	s.audit(fx, now, host, "asked to unmute", t, "")
+	fx.add(Send{To: t.ID, Msg: &AskedToUnmute{By: host.Name}}, Send{To: t.ID, Msg: s.you(t, host.Name)})
+	return nil
+}
+
+// allow lets a participant turn audio or video back on; allowing someone to
+// speak also lowers their hand.
+func (s *State) allow(fx *effects, now time.Time, host *participant, id, kind string) error {
+	if err := s.may(host, ActMute, "only hosts can allow someone to speak"); err != nil {
+		return err
+	}
+	t, err := s.target(id)
+	if err != nil || !t.admitted {
+		return refuse("unknown_participant", "nobody with that id is in the room")
+	}
+	t.may[kind] = true
+	s.audit(fx, now, host, "allowed "+word(kind), t, "")
+	if kind == KindAudio && !t.hand.IsZero() {
+		t.hand = time.Time{}
+		s.handsChanged(fx)
+	}
+	s.updated(fx, t)
+	return nil
+}
+
+// setRole promotes or demotes; the host's own role cannot change.
+func (s *State) setRole(fx *effects, now time.Time, host *participant, id string, role Role) error {
+	if err := s.may(host, ActSetRole, "only the host can change roles"); err != nil {
+		return err
+	}
+	t, err := s.target(id)
+	if err != nil || !t.admitted {
+		return refuse("unknown_participant", "nobody with that id is in the room")
+	}
+	if t.role == RoleHost {
+		return refuse("not_allowed", "the host's role cannot change")
+	}
+	before := s.forwarding(t)
+	t.role = role
+	if !role.Can(ActRaiseHand) && !t.hand.IsZero() {
+		t.hand = time.Time{}
+		s.handsChanged(fx)
+	}
+	s.syncForwarding(fx, t, before)
+	fx.add(RoleChanged{Who: t.ID, Role: role})
+	s.audit(fx, now, host, "made "+string(role), t, "")
+	s.updated(fx, t)
+	if role.Can(ActSeeLobby) && t.presence == PresenceRoom {
+		fx.add(Send{To: t.ID, Msg: &Lobby{Entries: s.lobbyEntries()}})
+	}
+	return nil
+}
+
+// removeOther takes someone out; with ban they cannot come back to this meeting.
+func (s *State) removeOther(fx *effects, now time.Time, host *participant, id string, ban bool) error {
+	if err := s.may(host, ActRemove, "only hosts can remove people"); err != nil {
+		return err
+	}
+	t, err := s.target(id)
+	if err != nil {
+		return err
+	}
+	if err := s.outranks(host, t); err != nil {
+		return err
+	}
+	action := "removed"
+	if ban {
+		action = "removed and banned"
+		s.banned[t.Identity] = true
+		if t.InviteeID != "" {
+			fx.add(Banned{InviteeID: t.InviteeID})
+		}
+	}
+	s.audit(fx, now, host, action, t, "")
+	if t.presence != PresenceAway {
+		fx.add(Send{To: t.ID, Msg: &Removed{Banned: ban}}, Close{Who: t.ID, Reason: "removed"})
+	}
+	s.remove(fx, now, t, action)
+	return nil
+}
+
+// outranks checks that host may remove or move t: nobody touches the host,
+// and only the host touches co-hosts.
+func (s *State) outranks(host, t *participant) error {
+	switch {
+	case t.ID == host.ID:
+		return refuse("not_allowed", "use leave to leave")
+	case t.role == RoleHost:
+		return refuse("not_allowed", "the host cannot be removed")
+	case t.role == RoleCohost && host.role != RoleHost:
+		return refuse("not_allowed", "only the host can remove a co-host")
+	}
+	return nil
+}
+
+// sendToLobby moves someone from the room back to the lobby: the gentle removal.
+func (s *State) sendToLobby(fx *effects, now time.Time, host *participant, id string) error {
+	if err := s.may(host, ActRemove, "only hosts can send people to the lobby"); err != nil {
+		return err
+	}
+	t, err := s.target(id)
+	if err != nil || !t.admitted {
+		return refuse("unknown_participant", "nobody with that id is in the room")
+	}
+	if err := s.outranks(host, t); err != nil {
+		return err
+	}
+	s.audit(fx, now, host, "sent to lobby", t, "")
+	t.admitted, t.hand, t.sharing = false, time.Time{}, false
+	if t.role == RoleCohost {
+		t.role = RoleParticipant
+		fx.add(RoleChanged{Who: t.ID, Role: t.role})
+	}
+	if t.presence == PresenceRoom {
+		t.presence = PresenceLobby
+		fx.add(Send{To: t.ID, Msg: &SentToLobby{}}, Send{To: t.ID, Msg: &LobbyStatus{HostPresent: s.hostPresent()}})
+	}
+	fx.add(StopMedia{Who: t.ID})
+	s.broadcast(fx, t.ID, func() ServerMessage { return &ParticipantLeft{ParticipantID: t.ID} })
+	s.handsChanged(fx)
+	s.lobbyChanged(fx)
+	return nil
+}
+
+func (s *State) lock(fx *effects, now time.Time, host *participant, locked bool) error {
+	if err := s.may(host, ActLock, "only hosts can lock the meeting"); err != nil {
+		return err
+	}
+	if s.policy.Locked == locked {
+		return nil
+	}
+	s.policy.Locked = locked
+	action := "unlocked meeting"
+	if locked {
+		action = "locked meeting"
+	}
+	fx.add(LockSaved{Locked: locked})
+	s.audit(fx, now, host, action, nil, "")
+	s.policyChanged(fx)
+	return nil
+}
+
+func (s *State) setPolicy(fx *effects, now time.Time, host *participant, m *SetPolicy) error {
+	if err := s.may(host, ActSetPolicy, "only hosts can change the meeting's rules"); err != nil {
+		return err
+	}
+	before := map[string][3]bool{}
+	for id, p := range s.people {
+		before[id] = s.forwarding(p)
+	}
+	if m.Unmute != nil {
+		s.policy.Unmute = *m.Unmute
+	}
+	if m.ScreenShare != nil {
+		s.policy.ScreenShare = *m.ScreenShare
+	}
+	if m.Chat != nil {
+		s.policy.Chat = *m.Chat
+	}
+	s.audit(fx, now, host, "changed rules", nil, fmt.Sprintf("unmute=%s screen_share=%s chat=%v", s.policy.Unmute, s.policy.ScreenShare, s.policy.Chat))
+	for _, id := range s.order {
+		s.syncForwarding(fx, s.people[id], before[id])
+	}
+	s.policyChanged(fx)
+	return nil
+}
+
+// policyChanged tells everyone in the room the rules, and what they may do.
+func (s *State) policyChanged(fx *effects) {
+	for _, id := range s.order {
+		if p := s.people[id]; p.presence == PresenceRoom {
+			fx.add(Send{To: id, Msg: &PolicyChanged{Policy: s.policy}}, Send{To: id, Msg: s.you(p, "")})
+		}
+	}
+}

@@ -230,12 +230,13 @@ func (p *person) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
-// eval evaluates a JavaScript expression on the person's page.
+// eval evaluates a JavaScript expression on the person's page, awaiting
+// it if it is a promise.
 func eval[T any](p *person, js string) T {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js))
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 	if err != nil {
 		p.t.Fatalf("%s: evaluate %s: %v", p.name, js, err)
 	}
@@ -315,6 +316,15 @@ func (s *server) Pid() int { return s.cmd.Process.Pid }
 // starting now with one invitee per name, and returns its id and links.
 func (s *server) seedMeeting(t *testing.T, teacherEmail string, policy store.LobbyPolicy, invitees ...string) (string, []string) {
 	t.Helper()
+	return s.seedMeetingPlan(t, teacherEmail, store.MeetingPlan{
+		Title: "Seeded", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "UTC",
+		LobbyPolicy: policy, RecordingPolicy: store.RecordingHostMayRecord,
+	}, invitees...)
+}
+
+// seedMeetingPlan is seedMeeting with the whole plan given.
+func (s *server) seedMeetingPlan(t *testing.T, teacherEmail string, plan store.MeetingPlan, invitees ...string) (string, []string) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, s.DB, 2)
 	if err != nil {
@@ -325,10 +335,7 @@ func (s *server) seedMeeting(t *testing.T, teacherEmail string, policy store.Lob
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := st.CreateMeeting(ctx, u.ID, store.MeetingPlan{
-		Title: "Seeded", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "UTC",
-		LobbyPolicy: policy, RecordingPolicy: store.RecordingHostMayRecord,
-	})
+	m, err := st.CreateMeeting(ctx, u.ID, plan)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,4 +349,18 @@ func (s *server) seedMeeting(t *testing.T, teacherEmail string, policy store.Lob
 		paths = append(paths, "/j/"+links.Token(inv.ID, inv.LinkNonce))
 	}
 	return m.ID.String(), paths
+}
+
+// joinRoom takes a person from a personal link (or the host's room page)
+// through the pre-join page.
+func (p *person) joinRoom(url string) {
+	p.t.Helper()
+	p.do("join", chromedp.Navigate(url), chromedp.WaitVisible(tid("join")), chromedp.Click(tid("join")))
+}
+
+// click clicks the first element a JavaScript expression yields.
+func (p *person) click(what, expr string) {
+	p.t.Helper()
+	p.waitFor(what, `!!(`+expr+`)`)
+	p.do(what, chromedp.Evaluate[chromedp.Void](`(`+expr+`).click()`))
 }

@@ -151,6 +151,14 @@ export class Peers {
     }
   }
 
+  /** Stop sending anything (an observer sends nothing). */
+  unpublish() {
+    if (this.pub) this.pub.close();
+    this.pub = null;
+    this.sources.clear();
+    this.resetNegotiation();
+  }
+
   close() {
     if (this.pub) this.pub.close();
     if (this.sub) this.sub.close();

@@ -1,19 +1,22 @@
 // room.js: a meeting, from the pre-join check to the end. One page moves
 // through four screens — pre-join, lobby, room, finished — so the camera
-// stays on and a reconnect never reloads anything.
+// stays on and a reconnect never reloads anything. What a host decides
+// (mute, stop video, remove) is enforced by the server; this page only
+// reflects it.
 
 import { Preview } from './preview.js';
 import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
 import { UI } from './ui.js';
+import { Panels } from './panels.js';
 
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const app = byId('app');
 const joinURL = app.dataset.joinUrl || '';
-const isHost = app.dataset.role === 'host';
 const ui = new UI();
+const panels = new Panels((m) => signaling?.send(m));
 const preview = new Preview({
   video: /** @type {HTMLVideoElement} */ (byId('preview-video')),
   placeholder: byId('preview-placeholder'),
@@ -26,8 +29,11 @@ const preview = new Preview({
 let signaling = null;
 /** @type {Peers|null} */
 let peers = null;
-let me = { id: '', name: '' };
+let me = { id: '', name: '', role: '' };
 let micOn = true, cameraOn = true, screenOn = false;
+/** What the meeting lets us do now (the latest "you"). */
+let may = { audio_blocked: false, video_blocked: false, may_unmute: true, may_video: true, may_share: false, may_chat: true, hand_raised: false };
+let policy = { unmute: 'self', screen_share: 'hosts', chat: true, locked: false };
 
 /** Ask the server for a join token for the name typed. */
 async function joinToken() {
@@ -64,43 +70,67 @@ async function join(/** @type {SubmitEvent} */ ev) {
   await signaling.start();
 }
 
+/** @param {string} title @param {string} text */
+function finish(title, text) {
+  signaling?.finish();
+  ui.finish(title, text);
+  stopMedia();
+}
+
 /** @param {Signaling} s */
 function wire(s) {
   s.onstate = (state, detail) => {
     document.body.classList.toggle('reconnecting', state === 'reconnecting');
     if (state === 'reconnecting') ui.announce('Connection lost. Reconnecting…');
     if (state === 'closed' && byId('finished').hidden) {
-      ui.finish('You were disconnected', detail === 'lost'
+      finish('You were disconnected', detail === 'lost'
         ? 'The connection to the meeting was lost. Reload the page to join again.'
         : 'The connection to the meeting was closed. Reload the page to join again.');
-      stopMedia();
     }
   };
   s.on('welcome', welcome);
   s.on('lobby_status', (m) => ui.lobbyStatus(m.host_present));
-  s.on('admitted', (m) => enterRoom(m.participants, s.iceServers || []));
-  s.on('denied', (m) => {
-    s.finish();
-    ui.finish('The host did not let you in', m.message || 'You can close this page.');
-    stopMedia();
+  s.on('admitted', (m) => enterRoom(m.participants));
+  s.on('denied', (m) => finish('The host did not let you in', m.message || 'You can close this page.'));
+  s.on('ended', () => finish('The meeting has ended', 'The host ended the meeting for everyone. Thank you for coming.'));
+  s.on('removed', (m) => finish('You were removed from this meeting', m.banned
+    ? 'The host removed you, and your link will not let you back into this meeting.'
+    : 'The host removed you from the meeting.'));
+  s.on('sent_to_lobby', () => {
+    closePeers();
+    ui.show('lobby');
+    ui.announce('The host moved you back to the lobby.');
   });
-  s.on('ended', () => {
-    s.finish();
-    ui.finish('The meeting has ended', 'The host ended the meeting for everyone. Thank you for coming.');
-    stopMedia();
-  });
-  s.on('lobby', (m) => ui.lobby(m.entries, admit, deny));
-  s.on('participant_joined', (m) => ui.upsert(m.participant));
-  s.on('participant_updated', (m) => ui.upsert(m.participant));
-  s.on('participant_left', (m) => ui.removeTile(m.participant_id));
+  s.on('lobby', (m) => { if (ui.lobby(m.entries, admit, deny)) panels.open('lobby-panel'); });
+  s.on('participant_joined', (m) => { ui.upsert(m.participant); panels.upsert(m.participant); });
+  s.on('participant_updated', (m) => { ui.upsert(m.participant); panels.upsert(m.participant); });
+  s.on('participant_left', (m) => { ui.removeTile(m.participant_id); panels.remove(m.participant_id); });
   s.on('offer', (m) => peers && peers.handleOffer(m).catch(report));
   s.on('answer', (m) => peers && peers.handleAnswer(m).catch(report));
+  s.on('you', you);
+  s.on('policy', (m) => setPolicy(m.policy));
+  s.on('asked_to_unmute', (m) => {
+    byId('ask-unmute-text').textContent = `${m.by} asks you to turn your microphone on.`;
+    byId('ask-unmute').hidden = false;
+  });
+  s.on('chat', (m) => panels.chat(m.message));
+  s.on('chat_history', (m) => panels.history(m.messages));
+  s.on('chat_deleted', (m) => panels.chatDeleted(m.id));
+  s.on('hands', (m) => {
+    const raised = panels.hands(m.queue);
+    if (raised && panels.moderator) {
+      ui.chime();
+      ui.announce(`${raised.name} raised a hand`);
+    }
+  });
+  s.on('reaction', (m) => ui.react(m.participant, m.reaction));
+  s.on('quality', (m) => { ui.quality(m.levels || {}); panels.quality(m.details || {}); });
   s.on('error', (m) => {
     console.warn('classmeet:', m.code, m.message);
-    if (m.code === 'bad_token' || m.code === 'meeting_gone') {
-      s.finish();
-      ui.finish('You could not join', m.message);
-      stopMedia();
+    if (m.code === 'bad_token' || m.code === 'meeting_gone' || m.code === 'removed' || m.code === 'locked') {
+      finish('You could not join', m.message);
+    } else if (m.code === 'not_allowed') {
+      ui.announce(m.message);
     }
   });
 }
@@ -110,6 +140,7 @@ function welcome(m) {
   if (!signaling) return;
   const resumed = me.id === m.you.id;
   me = m.you;
+  panels.setMe(me.id, me.role);
   signaling.iceServers = m.ice_servers || [];
   if (m.presence === 'lobby') {
     ui.lobbyStatus(m.host_present);
@@ -120,39 +151,93 @@ function welcome(m) {
   }
   if (resumed && peers) {
     // Back after a network drop: same PeerConnections, fresh ICE.
-    for (const p of m.participants) ui.upsert(p);
+    for (const p of m.participants) { ui.upsert(p); panels.upsert(p); }
     peers.resetNegotiation();
     peers.restartIce().catch(report);
     sendMediaState();
     ui.announce('Reconnected.');
     return;
   }
-  enterRoom(m.participants, signaling.iceServers);
-  if (isHost) ui.lobby(m.lobby || [], admit, deny);
+  enterRoom(m.participants);
+  if (me.role === 'host') ui.lobby(m.lobby || [], admit, deny);
 }
 
-/** @param {any[]} participants @param {RTCIceServer[]} iceServers */
-function enterRoom(participants, iceServers) {
+/** @param {any[]} participants */
+function enterRoom(participants) {
   if (!signaling) return;
   ui.show('room');
-  ui.upsert({ id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: false }, true);
-  for (const p of participants) ui.upsert(p);
-  if (peers) peers.close();
-  peers = new Peers(signaling, iceServers, {
+  const self = { id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: false };
+  ui.upsert(self, true);
+  panels.upsert(self);
+  for (const p of participants) { ui.upsert(p); panels.upsert(p); }
+  closePeers();
+  peers = new Peers(signaling, signaling.iceServers || [], {
     ontrack: (info, track, mid) => ui.attach(mid, info, track),
     ongone: (mid) => ui.dropTrack(mid),
   });
-  const p = peers;
-  previewReady.then((stream) => {
-    if (!stream || peers !== p) return; // no camera, or already left
-    ui.selfView(me.id, stream);
-    return p.publish(stream);
-  }).catch(report);
+  if (me.role !== 'observer') publish();
   sendMediaState();
 }
 
+/** Start sending the camera and microphone, once the preview has them. */
+function publish() {
+  const p = peers;
+  previewReady.then((stream) => {
+    if (!stream || peers !== p || !p) return; // no camera, or already left
+    ui.selfView(me.id, stream);
+    return p.publish(stream);
+  }).catch(report);
+}
+
+/** What the meeting lets us do changed. @param {any} m */
+function you(m) {
+  const wasObserver = me.role === 'observer';
+  me.role = m.role;
+  may = m;
+  panels.setMe(me.id, me.role);
+  panels.chatAllowed(m.may_chat);
+  if (m.role === 'observer' && !wasObserver && peers) {
+    peers.unpublish();
+    micOn = cameraOn = false;
+  } else if (wasObserver && m.role !== 'observer' && peers) {
+    micOn = cameraOn = true;
+    publish();
+  }
+  if (m.audio_blocked && micOn) applyMic(false);
+  if (m.video_blocked && cameraOn) applyCamera(false);
+  if (m.screen_blocked && screenOn) toggleScreen().catch(report);
+  const notice = byId('moderation-notice');
+  const stopped = [m.audio_blocked && 'microphone', m.video_blocked && 'camera'].filter(Boolean);
+  notice.hidden = stopped.length === 0;
+  if (stopped.length) {
+    const by = m.by ? `${m.by} stopped` : 'A host stopped';
+    const ask = (m.audio_blocked && !m.may_unmute) || (m.video_blocked && !m.may_video)
+      ? ' Raise your hand to ask to be let back on.' : ' You may turn it back on.';
+    notice.textContent = `${by} your ${stopped.join(' and ')}.${ask}`;
+  }
+  const hand = byId('toggle-hand');
+  hand.textContent = m.hand_raised ? 'Lower hand' : 'Raise hand';
+  hand.setAttribute('aria-pressed', String(m.hand_raised));
+  byId('toggle-screen').hidden = !m.may_share;
+  const observing = m.role === 'observer';
+  byId('toggle-mic').hidden = observing;
+  byId('toggle-camera').hidden = observing;
+  renderButtons();
+}
+
+/** @param {any} p */
+function setPolicy(p) {
+  policy = p;
+  byId('locked-badge').hidden = !p.locked;
+  const lock = /** @type {HTMLElement} */ (document.querySelector('[data-meeting="lock"]'));
+  lock.textContent = p.locked ? 'Unlock meeting' : 'Lock meeting';
+  /** @type {HTMLInputElement} */ (byId('policy-self-unmute')).checked = p.unmute === 'self';
+  /** @type {HTMLInputElement} */ (byId('policy-screen')).checked = p.screen_share === 'everyone';
+  /** @type {HTMLInputElement} */ (byId('policy-chat')).checked = p.chat;
+}
+
 function sendMediaState() {
-  if (signaling) signaling.send({ type: 'media_state', audio: micOn, video: cameraOn, screen: screenOn });
+  if (signaling && me.role !== 'observer') signaling.send({ type: 'media_state', audio: micOn, video: cameraOn, screen: screenOn });
 }
 
 /** @param {string} id */
@@ -160,9 +245,14 @@ function admit(id) { signaling?.send({ type: 'admit', participant: id }); }
 /** @param {string} id @param {string} message */
 function deny(id, message) { signaling?.send({ type: 'deny', participant: id, message }); }
 
-function stopMedia() {
+function closePeers() {
   if (peers) peers.close();
   peers = null;
+  screenOn = false;
+}
+
+function stopMedia() {
+  closePeers();
   preview.stop();
 }
 
@@ -171,23 +261,42 @@ function report(err) {
   console.error('classmeet:', err);
 }
 
-function setMic(/** @type {boolean} */ on) {
+function renderButtons() {
+  const mic = /** @type {HTMLButtonElement} */ (byId('toggle-mic'));
+  mic.textContent = micOn ? 'Mute' : 'Unmute';
+  mic.setAttribute('aria-pressed', String(micOn));
+  mic.disabled = !micOn && may.audio_blocked && !may.may_unmute;
+  const cam = /** @type {HTMLButtonElement} */ (byId('toggle-camera'));
+  cam.textContent = cameraOn ? 'Stop video' : 'Start video';
+  cam.setAttribute('aria-pressed', String(cameraOn));
+  cam.disabled = !cameraOn && may.video_blocked && !may.may_video;
+  ui.upsert({ id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: screenOn, audio_blocked: may.audio_blocked, video_blocked: may.video_blocked, hand_raised_at: may.hand_raised ? 'yes' : '' }, true);
+}
+
+/** @param {boolean} on */
+function applyMic(on) {
   micOn = on;
   for (const t of preview.stream?.getAudioTracks() || []) t.enabled = on;
-  const b = byId('toggle-mic');
-  b.textContent = on ? 'Mute' : 'Unmute';
-  b.setAttribute('aria-pressed', String(on));
-  ui.upsert({ id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: screenOn }, true);
+  renderButtons();
+}
+
+/** @param {boolean} on */
+function applyCamera(on) {
+  cameraOn = on;
+  for (const t of preview.stream?.getVideoTracks() || []) t.enabled = on;
+  renderButtons();
+}
+
+function setMic(/** @type {boolean} */ on) {
+  if (on && may.audio_blocked && !may.may_unmute) return;
+  applyMic(on);
+  byId('ask-unmute').hidden = true;
   sendMediaState();
 }
 
 function setCamera(/** @type {boolean} */ on) {
-  cameraOn = on;
-  for (const t of preview.stream?.getVideoTracks() || []) t.enabled = on;
-  const b = byId('toggle-camera');
-  b.textContent = on ? 'Stop video' : 'Start video';
-  b.setAttribute('aria-pressed', String(on));
-  ui.upsert({ id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: screenOn }, true);
+  if (on && may.video_blocked && !may.may_video) return;
+  applyCamera(on);
   sendMediaState();
 }
 
@@ -195,10 +304,10 @@ async function toggleScreen() {
   if (!peers) return;
   const b = byId('toggle-screen');
   if (screenOn) {
-    await peers.stopScreen();
     screenOn = false;
+    await peers.stopScreen();
   } else {
-    const stream = await peers.shareScreen(() => { if (screenOn) toggleScreen(); });
+    const stream = await peers.shareScreen(() => { if (screenOn) toggleScreen().catch(report); });
     if (!stream) return;
     screenOn = true;
   }
@@ -210,22 +319,60 @@ async function toggleScreen() {
 function leave() {
   if (!signaling) return;
   signaling.send({ type: 'leave' });
-  signaling.finish();
-  ui.finish('You left the meeting', 'Reload the page to join again.');
-  stopMedia();
+  finish('You left the meeting', 'Reload the page to join again.');
+}
+
+/** A host's meeting-wide action. @param {string} act */
+function meetingAction(act) {
+  if (!signaling) return;
+  switch (act) {
+    case 'mute_all': signaling.send({ type: 'mute_all', kind: 'audio' }); break;
+    case 'stop_all_video': signaling.send({ type: 'mute_all', kind: 'video' }); break;
+    case 'lower_all_hands': signaling.send({ type: 'lower_all_hands' }); break;
+    case 'lock': signaling.send({ type: 'lock', locked: !policy.locked }); break;
+  }
+}
+
+function sendChat(/** @type {SubmitEvent} */ ev) {
+  ev.preventDefault();
+  const text = /** @type {HTMLTextAreaElement} */ (byId('chat-text'));
+  const to = /** @type {HTMLSelectElement} */ (byId('chat-to'));
+  if (text.value.trim() === '' || !signaling) return;
+  signaling.send({ type: 'chat', text: text.value, to: to.value });
+  text.value = '';
+  text.focus();
 }
 
 byId('join-form').addEventListener('submit', join);
 byId('toggle-mic').addEventListener('click', () => setMic(!micOn));
 byId('toggle-camera').addEventListener('click', () => setCamera(!cameraOn));
 byId('toggle-screen').addEventListener('click', () => toggleScreen().catch(report));
+byId('toggle-hand').addEventListener('click', () => signaling?.send({ type: may.hand_raised ? 'lower_hand' : 'raise_hand', ...(may.hand_raised ? { participant: '' } : {}) }));
+for (const b of document.querySelectorAll('[data-reaction]')) {
+  b.addEventListener('click', () => signaling?.send({ type: 'react', reaction: /** @type {HTMLElement} */ (b).dataset.reaction }));
+}
+for (const b of document.querySelectorAll('[data-panel]')) {
+  b.addEventListener('click', () => panels.toggle(b.getAttribute('data-panel') || ''));
+}
+for (const b of document.querySelectorAll('[data-meeting]')) {
+  b.addEventListener('click', () => meetingAction(/** @type {HTMLElement} */ (b).dataset.meeting || ''));
+}
+byId('policy-self-unmute').addEventListener('change', (ev) => signaling?.send({ type: 'set_policy', unmute: /** @type {HTMLInputElement} */ (ev.target).checked ? 'self' : 'ask' }));
+byId('policy-screen').addEventListener('change', (ev) => signaling?.send({ type: 'set_policy', screen_share: /** @type {HTMLInputElement} */ (ev.target).checked ? 'everyone' : 'hosts' }));
+byId('policy-chat').addEventListener('change', (ev) => signaling?.send({ type: 'set_policy', chat: /** @type {HTMLInputElement} */ (ev.target).checked }));
+byId('chat-form').addEventListener('submit', sendChat);
+byId('chat-text').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); byId('chat-form').requestSubmit(); }
+});
+byId('ask-unmute-yes').addEventListener('click', () => setMic(true));
+byId('ask-unmute-no').addEventListener('click', () => { byId('ask-unmute').hidden = true; });
 for (const b of document.querySelectorAll('[data-action="leave"]')) b.addEventListener('click', leave);
-if (isHost) {
-  byId('end-meeting').addEventListener('click', () => {
+const end = document.getElementById('end-meeting');
+if (end) {
+  end.addEventListener('click', () => {
     if (window.confirm('End the meeting for everyone?')) signaling?.send({ type: 'end_meeting' });
   });
   byId('admit-all').addEventListener('click', () => signaling?.send({ type: 'admit_all' }));
-  byId('lobby-toggle').addEventListener('click', () => ui.openLobby(byId('lobby-panel').hidden));
 }
 preview.onchange = (stream) => {
   if (peers) peers.replaceTracks(stream).catch(report);

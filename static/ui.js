@@ -6,7 +6,9 @@ import { audioLevel } from './preview.js';
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** @typedef {{id: string, name: string, role: string, presence: string, audio: boolean, video: boolean, screen: boolean}} Participant */
+/** @typedef {{id: string, name: string, role: string, presence: string, audio: boolean, video: boolean, screen: boolean, audio_blocked?: boolean, video_blocked?: boolean, hand_raised_at?: string}} Participant */
+
+const REACTIONS = /** @type {Record<string, string>} */ ({ thumbs_up: '👍', clap: '👏', heart: '❤️', laugh: '😂', wave: '👋' });
 
 export class UI {
   constructor() {
@@ -68,12 +70,40 @@ export class UI {
     t.name.textContent = self ? `${p.name} (you)` : p.name;
     const notes = [];
     if (t.p.presence === 'away') notes.push('reconnecting…');
-    if (!t.p.audio) notes.push('muted');
-    if (!t.p.video) notes.push('camera off');
+    if (t.p.audio_blocked) notes.push('muted by host');
+    else if (!t.p.audio && t.p.role !== 'observer') notes.push('muted');
+    if (!t.p.video && t.p.role !== 'observer') notes.push('camera off');
+    if (t.p.role === 'observer') notes.push('observer');
     t.state.textContent = notes.join(' · ');
     t.el.classList.toggle('away', t.p.presence === 'away');
     t.el.classList.toggle('no-video', !t.p.video);
+    t.el.classList.toggle('muted', !t.p.audio);
+    /** @type {HTMLElement} */ (t.el.querySelector('.tile-hand')).hidden = !t.p.hand_raised_at;
     this.count();
+  }
+
+  /** Show a reaction on someone's tile for a few seconds. @param {string} id @param {string} reaction */
+  react(id, reaction) {
+    const t = this.tiles.get(id);
+    if (!t || !REACTIONS[reaction]) return;
+    const el = /** @type {HTMLElement} */ (t.el.querySelector('.tile-reaction'));
+    el.textContent = REACTIONS[reaction];
+    el.classList.remove('show');
+    void el.offsetWidth; // restart the fade
+    el.classList.add('show');
+    clearTimeout(Number(el.dataset.timer || 0));
+    el.dataset.timer = String(setTimeout(() => { el.textContent = ''; el.classList.remove('show'); }, 4000));
+  }
+
+  /** Colour each tile's connection dot. @param {Record<string, string>} levels */
+  quality(levels) {
+    for (const [id, t] of this.tiles) {
+      const level = levels[id] || '';
+      const dot = /** @type {HTMLElement} */ (t.el.querySelector('.tile-quality'));
+      dot.dataset.level = level;
+      dot.setAttribute('aria-label', level ? `connection ${level}` : 'connection unknown');
+      dot.title = level ? `connection ${level}` : '';
+    }
   }
 
   /** @param {string} id */
@@ -203,12 +233,13 @@ export class UI {
     const badge = byId('lobby-badge');
     badge.textContent = String(entries.length);
     badge.hidden = entries.length === 0;
-    if (entries.length > this.lobbyCount) {
+    const arrived = entries.length > this.lobbyCount;
+    if (arrived) {
       this.chime();
-      this.openLobby(true);
       this.announce(`${entries[entries.length - 1].name} is waiting in the lobby`);
     }
     this.lobbyCount = entries.length;
+    return arrived;
   }
 
   /** An inline form to deny with an optional message. */
@@ -232,15 +263,6 @@ export class UI {
     form.addEventListener('submit', (ev) => { ev.preventDefault(); deny(id, input.value); });
     li.append(form);
     input.focus();
-  }
-
-  /** @param {boolean} open */
-  openLobby(open) {
-    const panel = byId('lobby-panel');
-    const toggle = byId('lobby-toggle');
-    if (!panel || !toggle) return;
-    panel.hidden = !open;
-    toggle.setAttribute('aria-expanded', String(open));
   }
 
   /** A short two-note chime for a new arrival. */

@@ -44,6 +44,8 @@ type PlanInput struct {
 	TimeZone           string // IANA
 	LobbyPolicy        string
 	RecordingPolicy    string
+	UnmutePolicy       string // "self" or "ask"
+	ScreenShare        string // "hosts" or "everyone"
 }
 
 // ParsePlan validates a meeting. The date and time are wall-clock time in
@@ -56,6 +58,8 @@ func ParsePlan(in PlanInput, now time.Time) (store.MeetingPlan, error) {
 		TimeZone:        strings.TrimSpace(in.TimeZone),
 		LobbyPolicy:     store.LobbyPolicy(in.LobbyPolicy),
 		RecordingPolicy: store.RecordingPolicy(in.RecordingPolicy),
+		UnmutePolicy:    store.UnmutePolicy(in.UnmutePolicy),
+		ScreenShare:     store.ScreenSharePolicy(in.ScreenShare),
 	}
 	checkLine(fe, "title", p.Title, MaxTitleLen, true)
 	checkText(fe, "description", p.Description, MaxDescriptionLen, false)
@@ -86,6 +90,12 @@ func ParsePlan(in PlanInput, now time.Time) (store.MeetingPlan, error) {
 	}
 	if p.RecordingPolicy != store.RecordingNotAllowed && p.RecordingPolicy != store.RecordingHostMayRecord {
 		fe["recording_policy"] = "choose whether the meeting may be recorded"
+	}
+	if p.UnmutePolicy != store.UnmuteSelf && p.UnmutePolicy != store.UnmuteAsk {
+		fe["unmute_policy"] = "choose whether people you mute may unmute themselves"
+	}
+	if p.ScreenShare != store.ScreenShareHosts && p.ScreenShare != store.ScreenShareEveryone {
+		fe["screen_share_policy"] = "choose who may share their screen"
 	}
 	if len(fe) > 0 {
 		return store.MeetingPlan{}, fe
@@ -132,6 +142,7 @@ func LocalTime(date, clock string, loc *time.Location) (time.Time, error) {
 // InviteeInput is an invitee as typed into the form.
 type InviteeInput struct {
 	Name, Email, ChildName string
+	Role                   string // "participant" or "observer"
 }
 
 // ParseInvitee validates an invitee; only the name is required.
@@ -141,6 +152,13 @@ func ParseInvitee(in InviteeInput) (store.NewInvitee, error) {
 		Name:      strings.TrimSpace(in.Name),
 		Email:     strings.TrimSpace(in.Email),
 		ChildName: strings.TrimSpace(in.ChildName),
+		Role:      store.InviteeRole(in.Role),
+	}
+	if ni.Role == "" {
+		ni.Role = store.InviteeParticipant
+	}
+	if ni.Role != store.InviteeParticipant && ni.Role != store.InviteeObserver {
+		fe["role"] = "must be participant or observer"
 	}
 	checkLine(fe, "name", ni.Name, MaxNameLen, true)
 	checkLine(fe, "child_name", ni.ChildName, MaxNameLen, false)
@@ -168,9 +186,20 @@ func CheckEmail(email string) error {
 // control characters.
 func checkLine(fe FieldErrors, field, v string, max int, required bool) {
 	checkText(fe, field, v, max, required)
-	if fe[field] == "" && strings.ContainsAny(v, "\n\r\t") {
+	switch {
+	case fe[field] != "":
+	case strings.ContainsAny(v, "\n\r\t"):
 		fe[field] = "must be one line"
+	case HasBidiControl(v):
+		fe[field] = "must not contain text-direction control characters"
 	}
+}
+
+// HasBidiControl reports whether s holds Unicode direction embeddings,
+// overrides or isolates (U+202A–U+202E, U+2066–U+2069): a name or a title
+// never needs them, and they make text display as something it is not.
+func HasBidiControl(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) })
 }
 
 // checkText is checkLine for text that may span lines.

@@ -19,6 +19,7 @@ func input() PlanInput {
 	return PlanInput{
 		Title: " Year 7 parents' evening ", Date: "2026-03-20", Time: "16:30", Duration: "15",
 		TimeZone: "Europe/London", LobbyPolicy: "everyone_waits", RecordingPolicy: "not_allowed",
+		UnmutePolicy: "ask", ScreenShare: "everyone",
 	}
 }
 
@@ -28,7 +29,7 @@ func TestParsePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := time.Date(2026, 3, 20, 16, 30, 0, 0, time.UTC) // London is on GMT in March before the 29th
-	if p.Title != "Year 7 parents' evening" || !p.StartsAt.Equal(want) || p.DurationMinutes != 15 {
+	if p.Title != "Year 7 parents' evening" || !p.StartsAt.Equal(want) || p.DurationMinutes != 15 || p.UnmutePolicy != store.UnmuteAsk || p.ScreenShare != store.ScreenShareEveryone {
 		t.Errorf("plan = %+v", p)
 	}
 }
@@ -42,6 +43,7 @@ func TestParsePlanRefuses(t *testing.T) {
 		{"no title", func(in *PlanInput) { in.Title = "  " }, "title"},
 		{"long title", func(in *PlanInput) { in.Title = strings.Repeat("x", MaxTitleLen+1) }, "title"},
 		{"newline in title", func(in *PlanInput) { in.Title = "a\nb" }, "title"},
+		{"bidi override in title", func(in *PlanInput) { in.Title = "Reading \u202egnp.exe" }, "title"},
 		{"invalid utf8", func(in *PlanInput) { in.Title = "\xff" }, "title"},
 		{"long description", func(in *PlanInput) { in.Description = strings.Repeat("x", MaxDescriptionLen+1) }, "description"},
 		{"bad date", func(in *PlanInput) { in.Date = "20/03/2026" }, "start"},
@@ -54,6 +56,8 @@ func TestParsePlanRefuses(t *testing.T) {
 		{"Local zone", func(in *PlanInput) { in.TimeZone = "Local" }, "time_zone"},
 		{"lobby", func(in *PlanInput) { in.LobbyPolicy = "nobody" }, "lobby_policy"},
 		{"recording", func(in *PlanInput) { in.RecordingPolicy = "always" }, "recording_policy"},
+		{"unmute", func(in *PlanInput) { in.UnmutePolicy = "never" }, "unmute_policy"},
+		{"screen share", func(in *PlanInput) { in.ScreenShare = "nobody" }, "screen_share_policy"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -302,6 +306,8 @@ func TestParseInvitee(t *testing.T) {
 		{Name: "x", Email: "Jones <jones@home.example>"},
 		{Name: strings.Repeat("x", MaxNameLen+1)},
 		{Name: "x", ChildName: "a\tb"},
+		{Name: "x", Role: "host"},
+		{Name: "Mr \u202eJones"},
 	} {
 		if _, err := ParseInvitee(in); err == nil {
 			t.Errorf("accepted %+v", in)

@@ -247,3 +247,22 @@ func TestProfileTimeZoneChangesTheDashboard(t *testing.T) {
 		t.Errorf("dashboard time in New York: %q", when)
 	}
 }
+
+func TestAuditLogForAdminsOnly(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.login("admin@school.example")
+	a.post("/admin/users", url.Values{"name": {"Ms Teacher"}, "email": {"teacher@school.example"}, "role": {"teacher"}, "time_zone": {"UTC"}, "password": {password}})
+	teacher, _ := e.store.UserByEmail(t.Context(), "teacher@school.example")
+	a.post("/admin/users/"+teacher.ID.String()+"/disable", nil)
+	p := a.get("/admin/audit")
+	rows := p.doc.Find(tid("audit-row"))
+	if p.status != http.StatusOK || rows.Length() != 2 || !strings.Contains(rows.First().Text(), "disabled account") {
+		t.Fatalf("audit page: %d, %d rows: %q", p.status, rows.Length(), rows.Text())
+	}
+	a.post("/admin/users/"+teacher.ID.String()+"/enable", nil)
+	tb := e.login("teacher@school.example")
+	if p := tb.get("/admin/audit"); p.status != http.StatusForbidden {
+		t.Errorf("a teacher reads the audit log: %d", p.status)
+	}
+}

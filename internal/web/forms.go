@@ -55,7 +55,7 @@ func checkName(f templates.Form, field string) string {
 	switch {
 	case name == "":
 		f.Errors[field] = "is required"
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) || schedule.HasBidiControl(name):
 		f.Errors[field] = "must be one line of text"
 	case utf8.RuneCountInString(name) > schedule.MaxNameLen:
 		f.Errors[field] = "must be at most 100 characters"

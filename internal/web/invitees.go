@@ -17,12 +17,12 @@ func (h *handler) addInvitee(w http.ResponseWriter, r *http.Request, me auth.Ide
 		h.fail(w, r, err)
 		return
 	}
-	f, err := readForm(w, r, "name", "email", "child_name")
+	f, err := readForm(w, r, "name", "email", "child_name", "role")
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	ni, err := schedule.ParseInvitee(schedule.InviteeInput{Name: f.Value("name"), Email: f.Value("email"), ChildName: f.Value("child_name")})
+	ni, err := schedule.ParseInvitee(schedule.InviteeInput{Name: f.Value("name"), Email: f.Value("email"), ChildName: f.Value("child_name"), Role: f.Value("role")})
 	if err != nil {
 		h.renderMeeting(w, r, me, m, http.StatusUnprocessableEntity, withErrors(f, err))
 		return

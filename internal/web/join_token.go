@@ -89,7 +89,7 @@ func displayName(w http.ResponseWriter, r *http.Request, def string) (string, er
 		return "", fmt.Errorf("%w: please type your name", errInvalidInput)
 	case utf8.RuneCountInString(name) > schedule.MaxNameLen:
 		return "", fmt.Errorf("%w: your name must be at most %d characters", errInvalidInput, schedule.MaxNameLen)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }):
+	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) || schedule.HasBidiControl(name):
 		return "", fmt.Errorf("%w: your name must be plain text", errInvalidInput)
 	}
 	return name, nil

@@ -44,7 +44,7 @@ func TestScheduleEditCancel(t *testing.T) {
 	}
 	start := e.clock().Add(72 * time.Hour).In(mustZone("Asia/Tokyo"))
 	upd := url.Values{"title": {"Moved"}, "date": {start.Format("2006-01-02")}, "time": {"09:00"}, "duration": {"45"},
-		"time_zone": {"Asia/Tokyo"}, "lobby_policy": {"invitees_admitted"}, "recording_policy": {"host_may_record"}}
+		"time_zone": {"Asia/Tokyo"}, "lobby_policy": {"invitees_admitted"}, "recording_policy": {"host_may_record"}, "unmute_policy": {"ask"}, "screen_share_policy": {"everyone"}}
 	if p := b.post(path, upd); p.status != http.StatusSeeOther {
 		t.Fatalf("update: %d", p.status)
 	}
@@ -71,7 +71,7 @@ func TestMeetingFormRefusesBadInputAndKeepsIt(t *testing.T) {
 	b := e.login("t@school.example")
 	p := b.post("/meetings", url.Values{
 		"title": {""}, "description": {"kept"}, "date": {"2020-01-01"}, "time": {"16:30"}, "duration": {"1000"},
-		"time_zone": {"Europe/Nowhere"}, "lobby_policy": {"x"}, "recording_policy": {"not_allowed"},
+		"time_zone": {"Europe/Nowhere"}, "lobby_policy": {"x"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"},
 	})
 	if p.status != http.StatusUnprocessableEntity {
 		t.Fatalf("status %d", p.status)
@@ -90,7 +90,7 @@ func TestMeetingFormRefusesBadInputAndKeepsIt(t *testing.T) {
 	// A time that does not exist: clocks go forward in London on 29 March 2026.
 	e.now = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	p = b.post("/meetings", url.Values{"title": {"x"}, "date": {"2026-03-29"}, "time": {"01:30"}, "duration": {"30"},
-		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}})
+		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"}})
 	if !strings.Contains(p.text(tid("start-error")), "does not exist") {
 		t.Errorf("skipped hour: %d %q", p.status, p.text(tid("start-error")))
 	}
@@ -238,7 +238,8 @@ func TestTeacherBCannotReachTeacherAsMeeting(t *testing.T) {
 	inviteeForm, _ := a.get(path).doc.Find(`form[action$="/revoke"]`).First().Attr("action")
 	invitee := strings.TrimSuffix(inviteeForm, "/revoke")
 
-	gets := []string{path, path + "/edit", path + "/ics", invitee + "/ics",
+	gets := []string{path, path + "/edit", path + "/ics", invitee + "/ics", path + "/attendance", path + "/attendance.csv",
+		path + "/chat.txt", path + "/room",
 		"/meetings/" + uuid.NewString(), "/meetings/not-a-uuid", "/meetings/" + strings.ToUpper(strings.TrimPrefix(path, "/meetings/"))}
 	for _, g := range gets {
 		if p := b.get(g); p.status != http.StatusNotFound || strings.Contains(p.body, "Parent of A") || strings.Contains(p.body, "private meeting") {
@@ -246,7 +247,7 @@ func TestTeacherBCannotReachTeacherAsMeeting(t *testing.T) {
 		}
 	}
 	posts := map[string]url.Values{
-		path:                {"title": {"hijacked"}, "date": {"2030-01-01"}, "time": {"10:00"}, "duration": {"30"}, "time_zone": {"UTC"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}},
+		path:                {"title": {"hijacked"}, "date": {"2030-01-01"}, "time": {"10:00"}, "duration": {"30"}, "time_zone": {"UTC"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"}},
 		path + "/cancel":    nil,
 		path + "/invitees":  {"name": {"intruder"}},
 		invitee + "/revoke": nil,

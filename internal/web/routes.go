@@ -29,6 +29,7 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users", h.admin(h.createUser))
 	mux.HandleFunc("POST /admin/users/{id}/disable", h.admin(h.disableUser))
 	mux.HandleFunc("POST /admin/users/{id}/enable", h.admin(h.enableUser))
+	mux.HandleFunc("GET /admin/audit", h.admin(h.auditLog))
 
 	mux.HandleFunc("GET /meetings/new", h.staff(h.newMeeting))
 	mux.HandleFunc("POST /meetings", h.staff(h.createMeeting))
@@ -43,6 +44,9 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /meetings/{id}/invitees/{invitee}/renew", h.staff(h.renewInvitee))
 	mux.HandleFunc("GET /meetings/{id}/invitees/{invitee}/ics", h.staff(h.inviteeICSForHost))
 	mux.HandleFunc("GET /meetings/{id}/room", h.staff(h.hostRoom))
+	mux.HandleFunc("GET /meetings/{id}/attendance", h.staff(h.attendance))
+	mux.HandleFunc("GET /meetings/{id}/attendance.csv", h.staff(h.attendanceCSV))
+	mux.HandleFunc("GET /meetings/{id}/chat.txt", h.staff(h.chatText))
 	mux.HandleFunc("POST /meetings/{id}/join", h.staff(h.joinAsHost))
 
 	mux.HandleFunc("GET /j/{token}", h.prejoin)

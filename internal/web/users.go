@@ -47,8 +47,12 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request, me auth.Ide
 	pw := checkNewPassword(f, "password", "")
 	if finish(&f) {
 		nu.PasswordHash, err = h.passwords.Hash(r.Context(), pw)
+		var u store.User
 		if err == nil {
-			_, err = h.store.CreateUser(r.Context(), nu)
+			u, err = h.store.CreateUser(r.Context(), nu)
+		}
+		if err == nil {
+			h.audit(r.Context(), me, "added "+string(u.Role)+" account", u)
 		}
 		if errors.Is(err, store.ErrEmailTaken) {
 			f.Errors["email"] = "is already used by another account"
@@ -83,9 +87,18 @@ func (h *handler) setDisabled(w http.ResponseWriter, r *http.Request, me auth.Id
 	if err == nil {
 		err = h.store.SetUserDisabled(r.Context(), id, disabled)
 	}
+	var u store.User
+	if err == nil {
+		u, err = h.store.UserByID(r.Context(), id)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	action := "enabled account"
+	if disabled {
+		action = "disabled account"
+	}
+	h.audit(r.Context(), me, action, u)
 	redirect(w, r, "/admin/users")
 }

@@ -176,7 +176,7 @@ func (b *browser) meeting(title string) string {
 	start := b.e.clock().Add(48 * time.Hour).In(mustZone("Europe/London"))
 	p := b.post("/meetings", url.Values{
 		"title": {title}, "date": {start.Format("2006-01-02")}, "time": {"16:30"}, "duration": {"30"},
-		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"},
+		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"},
 	})
 	if p.status != http.StatusSeeOther {
 		b.e.t.Fatalf("create meeting: %d %v", p.status, p.doc.Find(".error").Text())

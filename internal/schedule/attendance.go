@@ -1,0 +1,134 @@
+package schedule
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/store"
+)
+
+// AttendanceLine is one person's attendance of a meeting: every visit of
+// theirs (reconnecting after the grace window, joining twice) added up.
+type AttendanceLine struct {
+	Name      string // as they called themselves (the last visit's name)
+	InvitedAs string // the name on their invitation, or ""
+	Role      string
+	Joined    *time.Time // first arrival
+	Left      *time.Time // last departure; nil while still there
+	InRoom    time.Duration
+	Visits    int
+	Came      bool // false for an invitee who never arrived
+}
+
+// Attendance adds up a meeting's visits per person (an invitee's link, a
+// teacher's account) and lists invitees who did not come, in order of
+// first arrival, then of invitation.
+func Attendance(invitees []store.Invitee, visits []store.Attendance, now time.Time) []AttendanceLine {
+	byKey := map[string]*AttendanceLine{}
+	var order []string
+	invitedAs := map[uuid.UUID]string{}
+	for _, inv := range invitees {
+		invitedAs[inv.ID] = inv.Name
+	}
+	for _, v := range visits {
+		key := "p:" + v.ParticipantID.String()
+		switch {
+		case v.InviteeID != nil:
+			key = "i:" + v.InviteeID.String()
+		case v.UserID != nil:
+			key = "u:" + v.UserID.String()
+		}
+		l := byKey[key]
+		if l == nil {
+			l = &AttendanceLine{Came: true, Joined: &v.JoinedAt}
+			if v.InviteeID != nil {
+				l.InvitedAs = invitedAs[*v.InviteeID]
+			}
+			byKey[key] = l
+			order = append(order, key)
+		}
+		l.Name, l.Role, l.Visits = v.Name, v.Role, l.Visits+1
+		l.InRoom += v.InRoom(now)
+		switch {
+		case v.LeftAt == nil:
+			l.Left = nil
+		case l.Visits == 1 || (l.Left != nil && v.LeftAt.After(*l.Left)):
+			l.Left = v.LeftAt
+		}
+	}
+	lines := make([]AttendanceLine, 0, len(order)+len(invitees))
+	for _, k := range order {
+		lines = append(lines, *byKey[k])
+	}
+	for _, inv := range invitees {
+		if byKey["i:"+inv.ID.String()] == nil {
+			lines = append(lines, AttendanceLine{Name: inv.Name, InvitedAs: inv.Name, Role: string(inv.Role)})
+		}
+	}
+	return lines
+}
+
+// WriteAttendanceCSV writes the lines as CSV, times in loc. Cells a
+// spreadsheet would take for a formula are neutralised.
+func WriteAttendanceCSV(w io.Writer, lines []AttendanceLine, loc *time.Location) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"Name", "Invited as", "Role", "Came", "Joined", "Left", "Minutes in the room", "Visits"})
+	for _, l := range lines {
+		came := "no"
+		if l.Came {
+			came = "yes"
+		}
+		rec := []string{l.Name, l.InvitedAs, l.Role, came, csvTime(l.Joined, loc), csvTime(l.Left, loc),
+			strconv.Itoa(int(l.InRoom.Round(time.Minute) / time.Minute)), strconv.Itoa(l.Visits)}
+		if l.Came && l.Left == nil {
+			rec[5] = "still there"
+		}
+		for i := range rec {
+			rec[i] = NeutraliseCell(rec[i])
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvTime(t *time.Time, loc *time.Location) string {
+	if t == nil {
+		return ""
+	}
+	return t.In(loc).Format("2006-01-02 15:04")
+}
+
+// NeutraliseCell stops a spreadsheet from reading text as a formula (CSV
+// injection): a cell starting with = + - @, a tab or a carriage return is
+// prefixed with an apostrophe.
+func NeutraliseCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// WriteChat writes a meeting's chat as plain text, one message a line block:
+// "[2026-03-20 16:31] Mr Jones (to the hosts): text". Times in loc.
+func WriteChat(w io.Writer, title string, msgs []store.ChatMessage, loc *time.Location) error {
+	var b strings.Builder
+	b.WriteString("Chat of " + title + "\n\n")
+	for _, m := range msgs {
+		to := ""
+		if m.Recipients == "hosts" {
+			to = " (to the hosts)"
+		}
+		b.WriteString("[" + m.SentAt.In(loc).Format("2006-01-02 15:04") + "] " + m.SenderName + to + ": ")
+		b.WriteString(strings.ReplaceAll(m.Body, "\n", "\n    ") + "\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

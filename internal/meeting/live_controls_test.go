@@ -368,3 +368,21 @@ func TestDatabaseOutageMidMeeting(t *testing.T) {
 		t.Errorf("joining after the outage: %v", err)
 	}
 }
+
+// TestConnectionQuality: everyone is told everyone's connection level from
+// the SFU's RTCP figures; only hosts get the figures themselves.
+func TestConnectionQuality(t *testing.T) {
+	s := testserver.Start(t, nil)
+	host, ps := room(t, s, []string{"P"}, nil)
+	p := ps[0]
+	everyoneHearsEveryone(t, []*testclient.Client{host, p})
+	q := msg(t, host, func(q *meeting.Quality) bool { _, ok := q.Details[p.ID()]; return ok && q.Details[p.ID()].RTTMs > 0 })
+	d := q.Details[p.ID()]
+	if d.Level != "good" || d.Loss > 0.01 || d.RTTMs > 100 || q.Levels[p.ID()] != "good" {
+		t.Errorf("on loopback P's connection is %+v", d)
+	}
+	pq := msg(t, p, func(q *meeting.Quality) bool { return q.Levels[host.ID()] != "" })
+	if pq.Details != nil {
+		t.Errorf("a participant got the figures: %+v", pq.Details)
+	}
+}

@@ -292,6 +292,15 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	if m.c.opts.StopReading {
 		return // misbehave: never read, let buffers overflow
 	}
+	// Reading RTCP is what lets pion's interceptors see the sender reports
+	// (and answer with round-trip figures), as a browser does.
+	go func() {
+		for {
+			if _, _, err := recv.ReadRTCP(); err != nil {
+				return
+			}
+		}
+	}()
 	m.wg.Add(1)
 	defer m.wg.Done()
 	var sb *samplebuilder.SampleBuilder

@@ -26,3 +26,13 @@ if [ ${#need[@]} -gt 0 ]; then
     pg_lsclusters -h 2>/dev/null | while read -r ver name _; do $sudo pg_ctlcluster "$ver" "$name" stop || true; done
   fi
 fi
+
+# The S3 server the recording tests store into: versitygw, built from source.
+if [ "$what" = test ]; then
+  gobin=$(go env GOBIN)
+  [ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+  if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$gobin/versitygw" ]; then
+    echo "deps: installing versitygw v1.8.0 (go install, about a minute)" >&2
+    go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+  fi
+fi

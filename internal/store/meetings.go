@@ -24,6 +24,14 @@ const (
 	RecordingHostMayRecord RecordingPolicy = "host_may_record"
 )
 
+// RecordingAccess says who may download a meeting's recordings.
+type RecordingAccess string
+
+const (
+	RecordingAccessHost     RecordingAccess = "host"     // the teacher (and administrators)
+	RecordingAccessInvitees RecordingAccess = "invitees" // the invitees too, from their links
+)
+
 // UnmutePolicy says whether someone muted by a host may unmute themselves.
 type UnmutePolicy string
 
@@ -53,6 +61,7 @@ type Meeting struct {
 	RecordingPolicy RecordingPolicy   `db:"recording_policy"`
 	UnmutePolicy    UnmutePolicy      `db:"unmute_policy"`
 	ScreenShare     ScreenSharePolicy `db:"screen_share_policy"`
+	RecordingAccess RecordingAccess   `db:"recording_access"`
 	Sequence        int               `db:"sequence"`
 	CreatedAt       time.Time         `db:"created_at"`
 	UpdatedAt       time.Time         `db:"updated_at"`
@@ -78,6 +87,7 @@ type MeetingPlan struct {
 	RecordingPolicy    RecordingPolicy
 	UnmutePolicy       UnmutePolicy
 	ScreenShare        ScreenSharePolicy
+	RecordingAccess    RecordingAccess
 }
 
 func (p MeetingPlan) unmute() UnmutePolicy {
@@ -85,6 +95,13 @@ func (p MeetingPlan) unmute() UnmutePolicy {
 		return UnmuteSelf
 	}
 	return p.UnmutePolicy
+}
+
+func (p MeetingPlan) access() RecordingAccess {
+	if p.RecordingAccess == "" {
+		return RecordingAccessHost
+	}
+	return p.RecordingAccess
 }
 
 func (p MeetingPlan) screenShare() ScreenSharePolicy {
@@ -101,17 +118,17 @@ type MeetingSummary struct {
 }
 
 const meetingColumns = `id, owner_id, title, description, starts_at, duration_minutes, time_zone,
-	lobby_policy, recording_policy, unmute_policy, screen_share_policy, sequence, created_at, updated_at,
-	cancelled_at, locked_at`
+	lobby_policy, recording_policy, unmute_policy, screen_share_policy, recording_access, sequence, created_at,
+	updated_at, cancelled_at, locked_at`
 
 // CreateMeeting schedules a meeting owned by ownerID.
 func (s *Store) CreateMeeting(ctx context.Context, ownerID uuid.UUID, p MeetingPlan) (Meeting, error) {
 	m, err := one[Meeting](s.pool.Query(ctx, `
 		INSERT INTO meetings (id, owner_id, title, description, starts_at, duration_minutes, time_zone,
-			lobby_policy, recording_policy, unmute_policy, screen_share_policy)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING `+meetingColumns,
+			lobby_policy, recording_policy, unmute_policy, screen_share_policy, recording_access)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING `+meetingColumns,
 		uuid.New(), ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone,
-		p.LobbyPolicy, p.RecordingPolicy, p.unmute(), p.screenShare()))
+		p.LobbyPolicy, p.RecordingPolicy, p.unmute(), p.screenShare(), p.access()))
 	if err != nil {
 		return Meeting{}, fmt.Errorf("store: create meeting %q: %w", p.Title, err)
 	}
@@ -135,10 +152,10 @@ func (s *Store) UpdateMeeting(ctx context.Context, ownerID, id uuid.UUID, p Meet
 	m, err := one[Meeting](s.pool.Query(ctx, `
 		UPDATE meetings SET title = $3, description = $4, starts_at = $5, duration_minutes = $6,
 			time_zone = $7, lobby_policy = $8, recording_policy = $9, unmute_policy = $10,
-			screen_share_policy = $11, sequence = sequence + 1, updated_at = now()
+			screen_share_policy = $11, recording_access = $12, sequence = sequence + 1, updated_at = now()
 		WHERE id = $1 AND owner_id = $2 AND cancelled_at IS NULL RETURNING `+meetingColumns,
 		id, ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy,
-		p.unmute(), p.screenShare()))
+		p.unmute(), p.screenShare(), p.access()))
 	if err != nil {
 		return Meeting{}, fmt.Errorf("store: update meeting %s: %w", id, err)
 	}
@@ -194,8 +211,8 @@ type MeetingWithHost struct {
 func (s *Store) MeetingWithHost(ctx context.Context, id uuid.UUID) (MeetingWithHost, error) {
 	m, err := one[MeetingWithHost](s.pool.Query(ctx, `
 		SELECT m.id, m.owner_id, m.title, m.description, m.starts_at, m.duration_minutes, m.time_zone,
-			m.lobby_policy, m.recording_policy, m.unmute_policy, m.screen_share_policy, m.sequence,
-			m.created_at, m.updated_at, m.cancelled_at, m.locked_at, u.name AS host_name
+			m.lobby_policy, m.recording_policy, m.unmute_policy, m.screen_share_policy, m.recording_access,
+			m.sequence, m.created_at, m.updated_at, m.cancelled_at, m.locked_at, u.name AS host_name
 		FROM meetings m JOIN users u ON u.id = m.owner_id WHERE m.id = $1`, id))
 	if err != nil {
 		return MeetingWithHost{}, fmt.Errorf("store: meeting %s: %w", id, err)

@@ -1,0 +1,255 @@
+package recorder
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
+	"github.com/pion/webrtc/v4/pkg/media/oggreader"
+)
+
+func fixture(name string) string { return filepath.Join("..", "testclient", "testdata", name) }
+
+// ffprobe returns what ffprobe prints of a file's streams, failing the test
+// on any error it reports.
+func ffprobe(t *testing.T, path string, entries string) string {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", entries, "-of", "default=nw=1", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v\n%s", path, err, out)
+	}
+	return string(out)
+}
+
+// decodesCleanly decodes every frame with ffmpeg; any error message fails.
+func decodesCleanly(t *testing.T, path string) {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-v", "error", "-i", path, "-f", "null", "-").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Errorf("%s does not decode cleanly: %v\n%s", filepath.Base(path), err, out)
+	}
+}
+
+// countFrames is how many video frames ffprobe decodes.
+func countFrames(t *testing.T, path string) int {
+	t.Helper()
+	out, err := exec.Command("ffprobe", "-v", "error", "-count_frames", "-select_streams", "v:0",
+		"-show_entries", "stream=nb_read_frames", "-of", "default=nw=1:nk=1", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ffprobe %s: %v\n%s", path, err, out)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("frames %q", out)
+	}
+	return n
+}
+
+func field(t *testing.T, out, key string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s=%q", key, v)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in %q", key, out)
+	return 0
+}
+
+func writeFixtureIVF(t *testing.T, path string) int {
+	t.Helper()
+	in, err := os.Open(fixture("video.ivf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, _, err := ivfreader.NewWith(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newIVF(f, "VP80", 320, 240)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for {
+		frame, _, err := r.ParseNextFrame()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.write(frame, uint64(n*3000)); err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if n%30 == 0 {
+			_ = w.sync()
+		}
+	}
+	if err := w.close(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestIVFWriterAndRepair(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v.ivf")
+	n := writeFixtureIVF(t, path)
+	out := ffprobe(t, path, "stream=codec_name,width,height")
+	if !strings.Contains(out, "codec_name=vp8") || !strings.Contains(out, "width=320") || countFrames(t, path) != n {
+		t.Errorf("ffprobe: %s, %d frames of %d", out, countFrames(t, path), n)
+	}
+	decodesCleanly(t, path)
+
+	// Cut it mid-frame, as a crash would, and repair it.
+	st, _ := os.Stat(path)
+	if err := os.Truncate(path, st.Size()*2/3); err != nil {
+		t.Fatal(err)
+	}
+	frames, last, err := RepairIVF(path)
+	if err != nil || frames == 0 || frames >= uint32(n) || last != uint64(frames-1)*3000 {
+		t.Fatalf("repair: %d frames, last pts %d, %v", frames, last, err)
+	}
+	if got := countFrames(t, path); got != int(frames) {
+		t.Errorf("after repair ffmpeg decodes %d frames, the header says %d", got, frames)
+	}
+	decodesCleanly(t, path)
+}
+
+// writeFixtureOgg writes the Opus fixture's packets, leaving out those whose
+// time falls in [gapFrom, gapTo) seconds, as a sender that sent nothing then.
+func writeFixtureOgg(t *testing.T, path string, gapFrom, gapTo float64) (sentSeconds float64) {
+	t.Helper()
+	in, err := os.Open(fixture("audio.ogg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, _, err := oggreader.NewWith(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newOgg(f, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pos uint64 // samples since the start
+	for {
+		page, _, err := r.ParseNextPage()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(string(page), "Opus") {
+			continue
+		}
+		d := uint64(opusSamples(page))
+		if s := float64(pos) / 48000; s < gapFrom || s >= gapTo {
+			if err := w.write(page, opusPreSkip+pos+d); err != nil {
+				t.Fatal(err)
+			}
+		}
+		pos += d
+	}
+	if err := w.close(); err != nil {
+		t.Fatal(err)
+	}
+	return float64(pos) / 48000
+}
+
+func TestOggWriterKeepsGaps(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.ogg")
+	sent := writeFixtureOgg(t, whole, -1, -1)
+	out := ffprobe(t, whole, "format=duration:stream=codec_name,channels")
+	if d := field(t, out, "duration"); d < sent-0.04 || d > sent+0.04 || !strings.Contains(out, "codec_name=opus") {
+		t.Errorf("duration %.3f, sent %.3f: %s", d, sent, out)
+	}
+	decodesCleanly(t, whole)
+
+	gappy := filepath.Join(dir, "gappy.ogg")
+	writeFixtureOgg(t, gappy, 1, 3) // two seconds of nothing
+	if d := field(t, ffprobe(t, gappy, "format=duration"), "duration"); d < sent-0.04 || d > sent+0.04 {
+		t.Errorf("with a 2 s gap the duration is %.3f, want %.3f", d, sent)
+	}
+	decodesCleanly(t, gappy)
+}
+
+func TestRepairOgg(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a.ogg")
+	writeFixtureOgg(t, path, -1, -1)
+	st, _ := os.Stat(path)
+	if err := os.Truncate(path, st.Size()/2+7); err != nil { // mid-page
+		t.Fatal(err)
+	}
+	last, err := RepairOgg(path)
+	if err != nil || last == 0 {
+		t.Fatalf("repair: %d %v", last, err)
+	}
+	d := field(t, ffprobe(t, path, "format=duration"), "duration")
+	if want := float64(last-opusPreSkip) / 48000; d < want-0.04 || d > want+0.04 {
+		t.Errorf("repaired duration %.3f, last granule says %.3f", d, want)
+	}
+	decodesCleanly(t, path)
+}
+
+func TestOpusSamples(t *testing.T) {
+	for _, tt := range []struct {
+		packet []byte
+		want   int
+	}{
+		{[]byte{0xfc}, 960},        // CELT FB 20 ms, one frame
+		{[]byte{0x78}, 960},        // SILK WB 20 ms
+		{[]byte{0xf8 | 1}, 1920},   // two CELT 20 ms frames
+		{[]byte{0xfb, 0x03}, 2880}, // three frames, code 3
+		{[]byte{0xe0}, 120},        // CELT NB 2.5 ms
+		{[]byte{0x18}, 2880},       // SILK NB 60 ms
+		{nil, 0},
+	} {
+		if got := opusSamples(tt.packet); got != tt.want {
+			t.Errorf("%x: %d, want %d", tt.packet, got, tt.want)
+		}
+	}
+}
+
+func TestVideoKeyframe(t *testing.T) {
+	for _, tt := range []struct {
+		vp9   bool
+		frame []byte
+		want  bool
+	}{
+		{false, []byte{0x50, 0x42}, true},
+		{false, []byte{0x51}, false},
+		{true, []byte{0x82, 0x49}, true}, // profile 0, not show-existing, key
+		{true, []byte{0x86}, false},      // profile 0, inter
+		{true, []byte{0x8a}, false},      // show existing frame
+		{true, []byte{0x42}, false},      // bad frame marker
+		{true, []byte{0xb0}, true},       // profile 3, key
+	} {
+		if got := videoKeyframe(tt.vp9, tt.frame); got != tt.want {
+			t.Errorf("vp9=%v %x: %v", tt.vp9, tt.frame, got)
+		}
+	}
+}

@@ -1,0 +1,173 @@
+package recorder
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+const (
+	ivfHeaderLen      = 32
+	ivfFrameHeaderLen = 12
+	ivfTimebase       = 90000 // frame timestamps are RTP video clock ticks
+)
+
+// ivfWriter writes whole video frames to an IVF file. Each sync patches the
+// frame count in the header, so the file is valid up to its last sync.
+type ivfWriter struct {
+	f      *os.File
+	w      *bufio.Writer
+	frames uint32
+}
+
+func newIVF(f *os.File, fourcc string, width, height uint16) (*ivfWriter, error) {
+	h := make([]byte, ivfHeaderLen)
+	copy(h[0:], "DKIF")
+	binary.LittleEndian.PutUint16(h[6:], ivfHeaderLen)
+	copy(h[8:], fourcc)
+	binary.LittleEndian.PutUint16(h[12:], width)
+	binary.LittleEndian.PutUint16(h[14:], height)
+	binary.LittleEndian.PutUint32(h[16:], ivfTimebase)
+	binary.LittleEndian.PutUint32(h[20:], 1)
+	w := &ivfWriter{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	_, err := w.w.Write(h)
+	return w, err
+}
+
+// write appends a frame at pts (90 kHz ticks from the track's start).
+func (v *ivfWriter) write(frame []byte, pts uint64) error {
+	var h [ivfFrameHeaderLen]byte
+	binary.LittleEndian.PutUint32(h[0:], uint32(len(frame)))
+	binary.LittleEndian.PutUint64(h[4:], pts)
+	if _, err := v.w.Write(h[:]); err != nil {
+		return err
+	}
+	_, err := v.w.Write(frame)
+	v.frames++
+	return err
+}
+
+// sync makes everything written so far durable.
+func (v *ivfWriter) sync() error {
+	if err := v.w.Flush(); err != nil {
+		return err
+	}
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], v.frames)
+	if _, err := v.f.WriteAt(n[:], 24); err != nil {
+		return err
+	}
+	return v.f.Sync()
+}
+
+func (v *ivfWriter) close() error {
+	err := v.sync()
+	return errors.Join(err, v.f.Close())
+}
+
+// RepairIVF makes an IVF file cut short (a crash) valid: it truncates a torn
+// last frame and sets the frame count. It returns the frames kept and the
+// last frame's timestamp (90 kHz ticks).
+func RepairIVF(path string) (frames uint32, lastPTS uint64, err error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	h := make([]byte, ivfHeaderLen)
+	if _, err := io.ReadFull(f, h); err != nil || string(h[:4]) != "DKIF" {
+		return 0, 0, fmt.Errorf("recorder: %s is not an IVF file", path)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return 0, 0, err
+	}
+	off := int64(ivfHeaderLen)
+	var fh [ivfFrameHeaderLen]byte
+	for {
+		if _, err := f.ReadAt(fh[:], off); err != nil {
+			break
+		}
+		size := int64(binary.LittleEndian.Uint32(fh[0:]))
+		if off+ivfFrameHeaderLen+size > st.Size() {
+			break
+		}
+		lastPTS = binary.LittleEndian.Uint64(fh[4:])
+		frames++
+		off += ivfFrameHeaderLen + size
+	}
+	if err := f.Truncate(off); err != nil {
+		return 0, 0, err
+	}
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], frames)
+	if _, err := f.WriteAt(n[:], 24); err != nil {
+		return 0, 0, err
+	}
+	return frames, lastPTS, f.Sync()
+}
+
+// readIVF calls fn with every frame of an IVF file and its timestamp.
+func readIVF(path string, fn func(frame []byte, pts uint64) error) (width, height uint16, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	h := make([]byte, ivfHeaderLen)
+	if _, err := io.ReadFull(r, h); err != nil || string(h[:4]) != "DKIF" {
+		return 0, 0, fmt.Errorf("recorder: %s is not an IVF file", path)
+	}
+	width, height = binary.LittleEndian.Uint16(h[12:]), binary.LittleEndian.Uint16(h[14:])
+	var fh [ivfFrameHeaderLen]byte
+	for {
+		if _, err := io.ReadFull(r, fh[:]); err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return width, height, nil
+			}
+			return width, height, err
+		}
+		frame := make([]byte, binary.LittleEndian.Uint32(fh[0:]))
+		if _, err := io.ReadFull(r, frame); err != nil {
+			return width, height, nil // a torn last frame: stop there
+		}
+		if err := fn(frame, binary.LittleEndian.Uint64(fh[4:])); err != nil {
+			return width, height, err
+		}
+	}
+}
+
+// vp8Size reads a VP8 keyframe's width and height (RFC 6386 §9.1).
+func vp8Size(frame []byte) (uint16, uint16, bool) {
+	if len(frame) < 10 || frame[0]&1 != 0 || frame[3] != 0x9d || frame[4] != 0x01 || frame[5] != 0x2a {
+		return 0, 0, false
+	}
+	return binary.LittleEndian.Uint16(frame[6:]) & 0x3fff, binary.LittleEndian.Uint16(frame[8:]) & 0x3fff, true
+}
+
+// videoKeyframe reports whether a whole VP8 or VP9 frame is a keyframe.
+func videoKeyframe(vp9 bool, frame []byte) bool {
+	if len(frame) == 0 {
+		return false
+	}
+	if !vp9 {
+		return frame[0]&0x01 == 0
+	}
+	// VP9 uncompressed header: frame_marker(2) profile_low(1) profile_high(1)
+	// [reserved(1) if profile 3] show_existing_frame(1) frame_type(1).
+	b := frame[0]
+	if b>>6 != 2 {
+		return false
+	}
+	profile := (b>>5)&1 | (b>>4)&1<<1
+	shift := uint(3)
+	if profile == 3 {
+		shift = 2
+	}
+	showExisting := b>>shift&1 == 1
+	return !showExisting && b>>(shift-1)&1 == 0
+}

@@ -37,6 +37,8 @@ CREATE TABLE recording_files (
     started_at       timestamptz,
     duration_ms      bigint NOT NULL DEFAULT 0,
     frames           integer NOT NULL DEFAULT 0,
+    -- what the recorder counted: packets, losses, drops, keyframe requests.
+    stats            jsonb NOT NULL DEFAULT '{}',
     created_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX recording_files_recording_idx ON recording_files (recording_id);

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/blob"
 	"classmeet/internal/config"
 	"classmeet/internal/meeting"
+	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/web"
@@ -46,6 +48,16 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("%w (CLASSMEET_RTC_UDP_PORT, CLASSMEET_RTC_TCP_PORT, CLASSMEET_RTC_BIND_IP)", err)
 	}
 	defer media.Close()
+	rec, err := newRecorder(ctx, cfg.Recording, st, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		// Recordings still uploading get 10 s; what is left is finished at the next start.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		rec.Close(ctx)
+	}()
 	outbox := st.NewOutbox(log, 200_000)
 	defer func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -60,6 +72,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		},
 		ICEServers: iceServers(cfg.RTC),
 		Grace:      cfg.RTC.Grace,
+		Recorder:   rec,
 		Log:        log,
 	})
 	defer hub.Close()
@@ -69,7 +82,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("listen on %s (CLASSMEET_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Log: log, SetupToken: setupToken}),
+		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -85,6 +98,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 
 	go sweepSessions(ctx, st, log)
+	go func() {
+		if err := rec.Recover(ctx); err != nil {
+			log.Error("recovering recordings failed", "err", err)
+		}
+	}()
+	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -147,6 +166,55 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 			} else if n > 0 {
 				log.Debug("sessions swept", "deleted", n)
 			}
+		}
+	}
+}
+
+// newRecorder opens the recording store (the S3 bucket, or a directory)
+// and the spool.
+func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log *slog.Logger) (*recorder.Recorder, error) {
+	var b blob.Store
+	if cfg.S3 != nil {
+		s3, err := blob.OpenS3(ctx, *cfg.S3)
+		if err != nil {
+			return nil, fmt.Errorf("%w (CLASSMEET_S3_*)", err)
+		}
+		b = s3
+	} else {
+		dir, err := blob.OpenDir(cfg.LocalDir())
+		if err != nil {
+			return nil, fmt.Errorf("%w (CLASSMEET_DATA_DIR)", err)
+		}
+		b = dir
+	}
+	if err := b.Ready(ctx); err != nil {
+		log.Warn("recording storage is not ready; recordings wait in the spool until it is", "storage", b.String(), "err", err)
+	}
+	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("%w (CLASSMEET_DATA_DIR)", err)
+	}
+	log.Info("recordings", "storage", b.String(), "spool", cfg.SpoolDir(), "retention_days", int(cfg.Retention/(24*time.Hour)))
+	return rec, nil
+}
+
+// sweepRecordings deletes recordings past the retention period, hourly.
+func sweepRecordings(ctx context.Context, rec *recorder.Recorder, retention time.Duration, log *slog.Logger) {
+	if retention <= 0 {
+		return
+	}
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := rec.Sweep(ctx, time.Now().Add(-retention)); err != nil {
+			log.Warn("recording retention sweep failed", "err", err)
+		} else if n > 0 {
+			log.Info("recordings past their retention deleted", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
 		}
 	}
 }

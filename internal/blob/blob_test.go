@@ -93,3 +93,23 @@ func TestS3DownIsNotReady(t *testing.T) {
 		t.Errorf("not ready after restart: %v", err)
 	}
 }
+
+func TestS3StartsWhileStorageIsDown(t *testing.T) {
+	srv := blobtest.StartS3(t)
+	srv.Stop()
+	st, err := blob.OpenS3(ctx, srv.Config) // classmeet starting while S3 is down
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(t.TempDir(), "src")
+	if err := os.WriteFile(src, []byte("hello"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Put(ctx, "recordings/r/x", src, "text/plain"); err == nil {
+		t.Fatal("put with the server down")
+	}
+	srv.Start() // an empty server: the bucket is made on the next put
+	if _, err := st.Put(ctx, "recordings/r/x", src, "text/plain"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -24,14 +25,18 @@ type S3Config struct {
 
 // S3 stores objects in an S3-compatible bucket.
 type S3 struct {
-	c   *minio.Client
-	cfg S3Config
+	c        *minio.Client
+	cfg      S3Config
+	bucketOK atomic.Bool
 }
 
 // partSize is the multipart part size: large files go in 16 MiB parts.
 const partSize = 16 << 20
 
-// OpenS3 connects to the bucket and creates it if it is missing.
+// OpenS3 makes a client of the bucket and tries to create the bucket if it
+// is missing. A server that cannot be reached is not an error here: the
+// bucket is checked again before each upload and by Ready, so classmeet
+// starts, and meetings run, while storage is down.
 func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	lookup := minio.BucketLookupAuto
 	if cfg.PathStyle {
@@ -45,18 +50,29 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		return nil, fmt.Errorf("blob: s3 %s: %w", cfg.Endpoint, err)
 	}
 	s := &S3{c: c, cfg: cfg}
+	_ = s.ensureBucket(ctx)
+	return s, nil
+}
+
+// ensureBucket creates the bucket if it is missing, once.
+func (s *S3) ensureBucket(ctx context.Context) error {
+	if s.bucketOK.Load() {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	ok, err := c.BucketExists(ctx, cfg.Bucket)
+	ok, err := s.c.BucketExists(ctx, s.cfg.Bucket)
 	if err != nil {
-		return nil, fmt.Errorf("blob: s3 bucket %s at %s: %w", cfg.Bucket, cfg.Endpoint, err)
+		return fmt.Errorf("blob: s3 bucket %s at %s: %w", s.cfg.Bucket, s.cfg.Endpoint, err)
 	}
 	if !ok {
-		if err := c.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
-			return nil, fmt.Errorf("blob: create bucket %s: %w", cfg.Bucket, err)
+		err := s.c.MakeBucket(ctx, s.cfg.Bucket, minio.MakeBucketOptions{Region: s.cfg.Region})
+		if err != nil && minio.ToErrorResponse(err).Code != "BucketAlreadyOwnedByYou" {
+			return fmt.Errorf("blob: create bucket %s: %w", s.cfg.Bucket, err)
 		}
 	}
-	return s, nil
+	s.bucketOK.Store(true)
+	return nil
 }
 
 func (s *S3) String() string { return fmt.Sprintf("s3 bucket %s at %s", s.cfg.Bucket, s.cfg.Endpoint) }
@@ -70,6 +86,9 @@ func (s *S3) Put(ctx context.Context, key, path, contentType string) (Info, erro
 	want, err := fileSum(path)
 	if err != nil {
 		return Info{}, fmt.Errorf("blob: put %s: %w", key, err)
+	}
+	if err := s.ensureBucket(ctx); err != nil {
+		return Info{}, err
 	}
 	_, err = s.c.FPutObject(ctx, s.cfg.Bucket, key, path, minio.PutObjectOptions{
 		ContentType: contentType, PartSize: partSize, UserMetadata: map[string]string{"sha256": want.SHA256},
@@ -132,10 +151,13 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// Ready checks the bucket answers.
+// Ready checks the bucket answers (creating it if it is missing).
 func (s *S3) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
+	if err := s.ensureBucket(ctx); err != nil {
+		return err
+	}
 	ok, err := s.c.BucketExists(ctx, s.cfg.Bucket)
 	if err == nil && !ok {
 		err = errors.New("bucket missing")

@@ -9,9 +9,12 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"classmeet/internal/blob"
 )
 
 // Config is read once at start and never changed afterwards.
@@ -32,8 +35,27 @@ type Config struct {
 	LogLevel  slog.Level // CLASSMEET_LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // CLASSMEET_LOG_FORMAT: text or json
 
-	RTC RTC
+	RTC       RTC
+	Recording Recording
 }
+
+// Recording is where recordings go and how long they stay.
+type Recording struct {
+	// DataDir (CLASSMEET_DATA_DIR) holds the spool, where recordings are
+	// written before upload, and the recordings themselves unless S3 is set.
+	DataDir string
+	// S3 is the bucket recordings are uploaded to; nil: DataDir/recordings.
+	S3 *blob.S3Config
+	// Retention (CLASSMEET_RECORDING_RETENTION_DAYS) is how long a recording
+	// is kept after it stopped; 0 keeps recordings until someone deletes them.
+	Retention time.Duration
+}
+
+// SpoolDir is where recordings are written before they are uploaded.
+func (r Recording) SpoolDir() string { return filepath.Join(r.DataDir, "spool") }
+
+// LocalDir is where recordings are stored when no S3 bucket is set.
+func (r Recording) LocalDir() string { return filepath.Join(r.DataDir, "recordings") }
 
 // RTC is how media reaches the server.
 type RTC struct {
@@ -85,7 +107,72 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Secret = l.secret()
 	c.PublicURL = l.publicURL(c.Addr, c.TLSCert != "")
 	c.RTC = l.rtc(c.Addr)
+	c.Recording = l.recording()
 	return c, errors.Join(l.errs...)
+}
+
+func (l *loader) recording() Recording {
+	r := Recording{
+		DataDir:   l.str("CLASSMEET_DATA_DIR", "data"),
+		Retention: time.Duration(l.integer("CLASSMEET_RECORDING_RETENTION_DAYS", 0, 0, 36500)) * 24 * time.Hour,
+	}
+	endpoint := l.str("CLASSMEET_S3_ENDPOINT", "")
+	if endpoint == "" {
+		for _, name := range []string{"CLASSMEET_S3_BUCKET", "CLASSMEET_S3_ACCESS_KEY", "CLASSMEET_S3_SECRET_KEY", "CLASSMEET_S3_SECRET_KEY_FILE"} {
+			if l.getenv(name) != "" {
+				l.fail(name, "is set but CLASSMEET_S3_ENDPOINT is not; set the endpoint (host:port) too, or unset it to keep recordings in CLASSMEET_DATA_DIR")
+			}
+		}
+		return r
+	}
+	s3 := blob.S3Config{
+		Region: l.str("CLASSMEET_S3_REGION", "us-east-1"), Bucket: l.str("CLASSMEET_S3_BUCKET", ""),
+		AccessKey: l.str("CLASSMEET_S3_ACCESS_KEY", ""), PathStyle: l.boolean("CLASSMEET_S3_PATH_STYLE", false),
+		TLS: l.boolean("CLASSMEET_S3_TLS", true),
+	}
+	// An endpoint may be given as a URL; its scheme then says whether TLS is used.
+	if u, err := url.Parse(endpoint); err == nil && (u.Scheme == "http" || u.Scheme == "https") {
+		if u.Path != "" && u.Path != "/" {
+			l.fail("CLASSMEET_S3_ENDPOINT", "must be host:port (or a URL without a path), not %q", endpoint)
+		}
+		if l.getenv("CLASSMEET_S3_TLS") == "" {
+			s3.TLS = u.Scheme == "https"
+		}
+		endpoint = u.Host
+	}
+	if _, _, err := net.SplitHostPort(endpoint); err != nil && strings.Contains(endpoint, "/") {
+		l.fail("CLASSMEET_S3_ENDPOINT", "must be host:port such as s3.school.example:9000, not %q", endpoint)
+	}
+	s3.Endpoint = endpoint
+	if s3.Bucket == "" {
+		l.fail("CLASSMEET_S3_BUCKET", "is required with CLASSMEET_S3_ENDPOINT")
+	}
+	if s3.AccessKey == "" {
+		l.fail("CLASSMEET_S3_ACCESS_KEY", "is required with CLASSMEET_S3_ENDPOINT")
+	}
+	s3.SecretKey = l.fileOrValue("CLASSMEET_S3_SECRET_KEY")
+	if s3.SecretKey == "" {
+		l.fail("CLASSMEET_S3_SECRET_KEY", "(or CLASSMEET_S3_SECRET_KEY_FILE) is required with CLASSMEET_S3_ENDPOINT")
+	}
+	r.S3 = &s3
+	return r
+}
+
+// fileOrValue reads NAME, or the file NAME_FILE names; setting both is an error.
+func (l *loader) fileOrValue(name string) string {
+	v, file := strings.TrimSpace(l.getenv(name)), l.getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		l.fail(name, "and %s_FILE are both set; set one", name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			l.fail(name+"_FILE", "cannot be read: %v", err)
+			return ""
+		}
+		return strings.TrimSpace(string(b))
+	}
+	return v
 }
 
 func (l *loader) rtc(addr string) RTC {

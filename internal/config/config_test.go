@@ -127,3 +127,54 @@ func TestRTCBindFollowsTheHTTPAddress(t *testing.T) {
 		t.Errorf("rtc: %+v", c.RTC)
 	}
 }
+
+func TestRecordingStorage(t *testing.T) {
+	c, err := Load(env(base()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Recording.S3 != nil || c.Recording.LocalDir() != filepath.Join("data", "recordings") || c.Recording.Retention != 0 {
+		t.Errorf("default storage: %+v", c.Recording)
+	}
+
+	secret := filepath.Join(t.TempDir(), "s3secret")
+	if err := os.WriteFile(secret, []byte("s3-secret-value\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := base()
+	v["CLASSMEET_S3_ENDPOINT"] = "https://s3.school.example:9000"
+	v["CLASSMEET_S3_BUCKET"] = "recordings"
+	v["CLASSMEET_S3_ACCESS_KEY"] = "classmeet"
+	v["CLASSMEET_S3_SECRET_KEY_FILE"] = secret
+	v["CLASSMEET_S3_PATH_STYLE"] = "true"
+	v["CLASSMEET_RECORDING_RETENTION_DAYS"] = "30"
+	c, err = Load(env(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3 := c.Recording.S3
+	if s3 == nil || s3.Endpoint != "s3.school.example:9000" || !s3.TLS || !s3.PathStyle || s3.SecretKey != "s3-secret-value" ||
+		s3.Region != "us-east-1" || c.Recording.Retention != 30*24*time.Hour {
+		t.Errorf("s3: %+v %+v", s3, c.Recording)
+	}
+
+	v["CLASSMEET_S3_ENDPOINT"] = "http://127.0.0.1:7070"
+	if c, err = Load(env(v)); err != nil || c.Recording.S3.TLS {
+		t.Errorf("http endpoint: %v %+v", err, c.Recording.S3)
+	}
+
+	for name, vars := range map[string]map[string]string{
+		"CLASSMEET_S3_BUCKET":                {"CLASSMEET_S3_ENDPOINT": "s3:9000", "CLASSMEET_S3_ACCESS_KEY": "a", "CLASSMEET_S3_SECRET_KEY": "b"},
+		"CLASSMEET_S3_SECRET_KEY":            {"CLASSMEET_S3_ENDPOINT": "s3:9000", "CLASSMEET_S3_ACCESS_KEY": "a", "CLASSMEET_S3_BUCKET": "b"},
+		"CLASSMEET_S3_ENDPOINT":              {"CLASSMEET_S3_BUCKET": "b"},
+		"CLASSMEET_RECORDING_RETENTION_DAYS": {"CLASSMEET_RECORDING_RETENTION_DAYS": "-1"},
+	} {
+		v := base()
+		for k, x := range vars {
+			v[k] = x
+		}
+		if _, err := Load(env(v)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%v: %v, want an error naming %s", vars, err, name)
+		}
+	}
+}

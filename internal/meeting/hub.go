@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
+	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 )
@@ -25,6 +26,9 @@ type Conn interface {
 // MediaRoom is a meeting's media in the SFU.
 type MediaRoom interface {
 	Join(participant string, signal func(sfu.Signal)) (MediaPeer, error)
+	// Watch calls fn with every current and future published track until
+	// stop is called: the recorder subscribes to them.
+	Watch(fn func(recorder.Track)) (stop func())
 	Close()
 }
 
@@ -61,7 +65,9 @@ type HubConfig struct {
 	Grace      time.Duration // how long a lost connection keeps its place
 	// QualityEvery is how often everyone is told everyone's connection quality.
 	QualityEvery time.Duration
-	Log          *slog.Logger
+	// Recorder records meetings; nil: recording is not available.
+	Recorder *recorder.Recorder
+	Log      *slog.Logger
 }
 
 // Hub holds the live meetings. Each runs its State under its own lock and
@@ -209,6 +215,7 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 		Grace:             h.cfg.Grace,
 		Policy:            Policy{Unmute: string(m.UnmutePolicy), ScreenShare: string(m.ScreenShare), Chat: true, Locked: m.LockedAt != nil},
 		History:           h.history(ctx, id, log),
+		Recording:         h.cfg.Recorder != nil,
 	}
 	r = &room{
 		hub: h, id: id.String(), uuid: id, log: log, state: NewState(info, opts),
@@ -283,7 +290,15 @@ func (h *Hub) Close() {
 			w.stop()
 			delete(r.workers, id)
 		}
+		rec := r.rec
+		if rec != nil {
+			rec.stop(time.Now())
+			r.rec = nil
+		}
 		r.mu.Unlock()
+		if rec != nil {
+			<-rec.done // the files are closed before the media goes
+		}
 		close(r.stop)
 		r.media.Close()
 	}
@@ -301,6 +316,7 @@ type room struct {
 	conns   map[string]Conn
 	workers map[string]*mediaWorker
 	media   MediaRoom
+	rec     *recWorker // the recording, while one is on
 	dead    bool
 }
 
@@ -341,14 +357,29 @@ func (r *room) apply(fx []Effect) {
 		case ExpireAfter:
 			who := e.Who
 			time.AfterFunc(e.After, func() { r.expire(who) })
+		case RecordingStarted:
+			r.rec = r.startRecording(e)
+		case ConsentGiven:
+			if r.rec != nil && r.rec.id.String() == e.RecordingID {
+				r.rec.consent(e)
+			}
+		case RecordingStopped:
+			if r.rec != nil && r.rec.id.String() == e.ID {
+				r.rec.stop(e.At)
+				r.rec = nil
+			}
 		case Emptied:
 			r.dead = true
 			go r.hub.forget(r)
 		default:
-			if r.hub.cfg.Journal != nil {
-				r.hub.cfg.Journal.Keep(r.uuid, e)
-			}
+			r.journal(e)
 		}
+	}
+}
+
+func (r *room) journal(e Effect) {
+	if r.hub.cfg.Journal != nil {
+		r.hub.cfg.Journal.Keep(r.uuid, e)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
+	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 )
@@ -46,7 +47,8 @@ func (m *fakeMedia) Join(id string, _ func(sfu.Signal)) (MediaPeer, error) {
 	m.peers[id] = p
 	return p, nil
 }
-func (m *fakeMedia) Close() {}
+func (m *fakeMedia) Close()                            {}
+func (m *fakeMedia) Watch(func(recorder.Track)) func() { return func() {} }
 func (m *fakeMedia) peer(id string) *fakePeer {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -141,6 +141,10 @@ func (s *State) setRole(fx *effects, now time.Time, host *participant, id string
 	fx.add(RoleChanged{Who: t.ID, Role: role})
 	s.audit(fx, now, host, "made "+string(role), t, "")
 	s.updated(fx, t)
+	s.askConsent(fx, t)
+	if role.Can(ActRecord) && t.presence == PresenceRoom && s.recording != nil {
+		fx.add(Send{To: t.ID, Msg: &Consents{Entries: s.consentEntries()}})
+	}
 	if role.Can(ActSeeLobby) && t.presence == PresenceRoom {
 		fx.add(Send{To: t.ID, Msg: &Lobby{Entries: s.lobbyEntries()}})
 	}

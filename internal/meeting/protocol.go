@@ -225,6 +225,20 @@ type React struct {
 	Reaction string `json:"reaction"`
 }
 
+// StartRecording starts recording the meeting (hosts, where the meeting's
+// recording policy allows it).
+type StartRecording struct{ Header }
+
+// StopRecording stops the recording.
+type StopRecording struct{ Header }
+
+// Consent is the sender's answer to being recorded. It may be changed:
+// declining later stops the recording of the sender's media.
+type Consent struct {
+	Header
+	Accept bool `json:"accept"`
+}
+
 // Reactions are the quick reactions there are.
 var Reactions = map[string]bool{"thumbs_up": true, "clap": true, "heart": true, "laugh": true, "wave": true}
 
@@ -260,6 +274,9 @@ var clientTypes = map[string]func() ClientMessage{
 	"lower_hand":      func() ClientMessage { return &LowerHand{} },
 	"lower_all_hands": func() ClientMessage { return &LowerAllHands{} },
 	"react":           func() ClientMessage { return &React{} },
+	"start_recording": func() ClientMessage { return &StartRecording{} },
+	"stop_recording":  func() ClientMessage { return &StopRecording{} },
+	"consent":         func() ClientMessage { return &Consent{} },
 }
 
 // ErrBadMessage wraps every reason a client message is refused as malformed.
@@ -470,11 +487,14 @@ func (m *React) validate() error {
 	}
 	return nil
 }
-func (m *RestartICE) validate() error { return nil }
-func (m *MediaState) validate() error { return nil }
-func (m *AdmitAll) validate() error   { return nil }
-func (m *EndMeeting) validate() error { return nil }
-func (m *Leave) validate() error      { return nil }
+func (m *RestartICE) validate() error     { return nil }
+func (m *StartRecording) validate() error { return nil }
+func (m *StopRecording) validate() error  { return nil }
+func (m *Consent) validate() error        { return nil }
+func (m *MediaState) validate() error     { return nil }
+func (m *AdmitAll) validate() error       { return nil }
+func (m *EndMeeting) validate() error     { return nil }
+func (m *Leave) validate() error          { return nil }
 
 func checkSDP(sdp string) error {
 	if len(sdp) == 0 || len(sdp) > maxSDPBytes {
@@ -593,6 +613,39 @@ type Welcome struct {
 	Participants []ParticipantInfo `json:"participants"`
 	Lobby        []LobbyEntry      `json:"lobby"`
 	ICEServers   []ICEServer       `json:"ice_servers"`
+	Recording    RecordingStatus   `json:"recording"`
+}
+
+// RecordingStatus says whether the meeting is being recorded, and what the
+// receiver answered: "pending" (asked, no answer yet), "accepted",
+// "declined", or "" (not asked: in the lobby, or not sending media).
+type RecordingStatus struct {
+	Active    bool   `json:"active"`
+	StartedAt string `json:"started_at,omitempty"` // RFC 3339
+	By        string `json:"by,omitempty"`         // who started it
+	Consent   string `json:"consent"`
+}
+
+// Recording tells everyone, in the room and in the lobby, that recording
+// started or stopped, and asks for consent where it is needed.
+type Recording struct {
+	Header
+	RecordingStatus
+}
+
+// ConsentEntry is one participant's answer, for hosts.
+type ConsentEntry struct {
+	Participant string `json:"participant"`
+	Name        string `json:"name"`
+	Answer      string `json:"answer"` // pending, accepted or declined
+	At          string `json:"at"`     // RFC 3339, "" while pending
+}
+
+// Consents is everyone's answer to being recorded, sent to hosts whenever
+// it changes while recording is on.
+type Consents struct {
+	Header
+	Entries []ConsentEntry `json:"entries"`
 }
 
 // LobbyStatus tells someone waiting whether a host has arrived.
@@ -765,6 +818,8 @@ var serverTypes = map[string]func() ServerMessage{
 	"hands":               func() ServerMessage { return &Hands{} },
 	"reaction":            func() ServerMessage { return &Reaction{} },
 	"quality":             func() ServerMessage { return &Quality{} },
+	"recording":           func() ServerMessage { return &Recording{} },
+	"consents":            func() ServerMessage { return &Consents{} },
 }
 
 var serverTypeNames = func() map[string]string {

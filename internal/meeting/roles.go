@@ -34,6 +34,7 @@ const (
 	ActReact        Action = "react"
 	ActSeeQuality   Action = "see connection details"
 	ActSelfUnmute   Action = "unmute without asking" // whatever the meeting's policy
+	ActRecord       Action = "record"                // start and stop recording; see who consented
 )
 
 // permissions is the one table of what each role may do. Every check in the
@@ -43,13 +44,13 @@ var permissions = map[Role]map[Action]bool{
 		ActPublish: true, ActShareScreen: true, ActSubscribe: true, ActSkipLobby: true, ActSeeLobby: true,
 		ActAdmit: true, ActEnd: true, ActMute: true, ActRemove: true, ActLock: true, ActSetRole: true,
 		ActSetPolicy: true, ActChat: true, ActChatAlways: true, ActModerateChat: true, ActLowerHands: true,
-		ActReact: true, ActSeeQuality: true, ActSelfUnmute: true,
+		ActReact: true, ActSeeQuality: true, ActSelfUnmute: true, ActRecord: true,
 	},
 	RoleCohost: {
 		ActPublish: true, ActShareScreen: true, ActSubscribe: true, ActSeeLobby: true,
 		ActAdmit: true, ActMute: true, ActRemove: true, ActLock: true,
 		ActSetPolicy: true, ActChat: true, ActChatAlways: true, ActModerateChat: true, ActLowerHands: true,
-		ActReact: true, ActSeeQuality: true, ActSelfUnmute: true,
+		ActReact: true, ActSeeQuality: true, ActSelfUnmute: true, ActRecord: true,
 	},
 	RoleParticipant: {
 		ActPublish: true, ActSubscribe: true, ActChat: true, ActRaiseHand: true, ActReact: true,

@@ -41,6 +41,8 @@ type participant struct {
 	blocked   map[string]bool // kinds a host stopped: the server forwards none of it
 	may       map[string]bool // kinds a host allowed back under "ask"
 	hand      time.Time       // zero: hand down
+	consent   string          // the answer to the recording on now: "", pending, accepted, declined
+	consentAt time.Time
 }
 
 // Options are a meeting's settings when it starts.
@@ -49,6 +51,7 @@ type Options struct {
 	Grace             time.Duration
 	Policy            Policy
 	History           []ChatEntry // chat of earlier sessions of the meeting
+	Recording         bool        // the server can record
 }
 
 // State is one live meeting: who is in the lobby, who is in the room, who is
@@ -65,6 +68,8 @@ type State struct {
 	order   []string        // by arrival
 	banned  map[string]bool // identities removed with a ban
 	history []ChatEntry
+	// recording is the recording in progress, or nil.
+	recording *recordingState
 
 	newSecret func() string
 	newID     func() string
@@ -267,7 +272,7 @@ func (s *State) Expire(now time.Time, id string) []Effect {
 	}
 	var fx effects
 	s.remove(&fx, now, p, "connection lost")
-	s.emptied(&fx)
+	s.emptied(&fx, now)
 	return fx
 }
 
@@ -314,7 +319,7 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		s.audit(&fx, now, p, "left", nil, "")
 		s.remove(&fx, now, p, "left")
 		fx.add(Close{Who: from, Reason: "left"})
-		s.emptied(&fx)
+		s.emptied(&fx, now)
 	case *Mute:
 		err = s.mute(&fx, now, p, m.Participant, m.Kind)
 	case *MuteAll:
@@ -345,6 +350,12 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		err = s.lowerAllHands(&fx, p)
 	case *React:
 		err = s.react(&fx, p, m.Reaction)
+	case *StartRecording:
+		err = s.startRecording(&fx, now, p)
+	case *StopRecording:
+		err = s.stopRecording(&fx, now, p)
+	case *Consent:
+		err = s.consentTo(&fx, now, p, m.Accept)
 	default:
 		err = refuse("bad_message", "unexpected message")
 	}
@@ -422,6 +433,7 @@ func (s *State) entered(fx *effects, now time.Time, p *participant) {
 	fx.add(StartMedia{Who: p.ID})
 	s.syncForwarding(fx, p, [3]bool{true, true, true})
 	fx.add(EnteredRoom{Who: p.ID, At: now})
+	s.askConsent(fx, p)
 	s.catchUp(fx, p)
 	s.broadcast(fx, p.ID, func() ServerMessage { return &ParticipantJoined{Participant: p.info()} })
 	s.lobbyChanged(fx)
@@ -435,6 +447,12 @@ func (s *State) catchUp(fx *effects, p *participant) {
 		Send{To: p.ID, Msg: &Hands{Queue: s.handQueue()}},
 		Send{To: p.ID, Msg: s.you(p, "")},
 	)
+	if s.recording != nil {
+		fx.add(Send{To: p.ID, Msg: &Recording{RecordingStatus: s.recordingStatus(p)}})
+		if p.role.Can(ActRecord) {
+			fx.add(Send{To: p.ID, Msg: &Consents{Entries: s.consentEntries()}})
+		}
+	}
 }
 
 // hostArrived tells the lobby, and admits invitees if the meeting does so.
@@ -453,6 +471,7 @@ func (s *State) autoAdmits(p *participant) bool {
 
 func (s *State) end(fx *effects, now time.Time, by *participant) {
 	s.audit(fx, now, by, "ended meeting", nil, "")
+	s.endRecording(fx, now)
 	for _, id := range s.order {
 		p := s.people[id]
 		if p.presence != PresenceAway {
@@ -481,6 +500,9 @@ func (s *State) remove(fx *effects, now time.Time, p *participant, reason string
 	if hadHand {
 		s.handsChanged(fx)
 	}
+	if p.consent != "" {
+		s.consentsChanged(fx)
+	}
 	if wasLobby {
 		s.lobbyChanged(fx)
 	}
@@ -494,8 +516,10 @@ func (s *State) forget(p *participant) {
 	s.order = slices.DeleteFunc(s.order, func(id string) bool { return id == p.ID })
 }
 
-func (s *State) emptied(fx *effects) {
+// emptied puts the meeting away when nobody is left; a recording stops.
+func (s *State) emptied(fx *effects, now time.Time) {
 	if len(s.people) == 0 {
+		s.endRecording(fx, now)
 		fx.add(Emptied{})
 	}
 }
@@ -581,6 +605,7 @@ func (s *State) welcome(p *participant) *Welcome {
 	w := &Welcome{
 		You: Self{ID: p.ID, Name: p.Name, Role: p.role}, Presence: p.presence, Resume: p.resume,
 		Meeting: s.Meeting, HostPresent: s.hostPresent(), Participants: []ParticipantInfo{}, Lobby: []LobbyEntry{},
+		Recording: s.recordingStatus(p),
 	}
 	if p.presence == PresenceRoom {
 		w.Participants = s.roomInfo(p.ID)

@@ -122,7 +122,7 @@ func TestIVFWriterAndRepair(t *testing.T) {
 	if err := os.Truncate(path, st.Size()*2/3); err != nil {
 		t.Fatal(err)
 	}
-	frames, last, err := RepairIVF(path)
+	frames, last, err := repairFile(t, path, repairIVF)
 	if err != nil || frames == 0 || frames >= uint32(n) || last != uint64(frames-1)*3000 {
 		t.Fatalf("repair: %d frames, last pts %d, %v", frames, last, err)
 	}
@@ -204,7 +204,7 @@ func TestRepairOgg(t *testing.T) {
 	if err := os.Truncate(path, st.Size()/2+7); err != nil { // mid-page
 		t.Fatal(err)
 	}
-	last, err := RepairOgg(path)
+	last, _, err := repairFile(t, path, repairOgg)
 	if err != nil || last == 0 {
 		t.Fatalf("repair: %d %v", last, err)
 	}
@@ -252,4 +252,15 @@ func TestVideoKeyframe(t *testing.T) {
 			t.Errorf("vp9=%v %x: %v", tt.vp9, tt.frame, got)
 		}
 	}
+}
+
+// repairFile opens path and runs a repair on it.
+func repairFile[A, B any](t *testing.T, path string, repair func(*os.File) (A, B, error)) (A, B, error) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return repair(f)
 }

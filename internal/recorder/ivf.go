@@ -68,18 +68,13 @@ func (v *ivfWriter) close() error {
 	return errors.Join(err, v.f.Close())
 }
 
-// RepairIVF makes an IVF file cut short (a crash) valid: it truncates a torn
+// repairIVF makes an IVF file cut short (a crash) valid: it truncates a torn
 // last frame and sets the frame count. It returns the frames kept and the
-// last frame's timestamp (90 kHz ticks).
-func RepairIVF(path string) (frames uint32, lastPTS uint64, err error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
+// last frame's timestamp (90 kHz ticks). f is open for reading and writing.
+func repairIVF(f *os.File) (frames uint32, lastPTS uint64, err error) {
 	h := make([]byte, ivfHeaderLen)
-	if _, err := io.ReadFull(f, h); err != nil || string(h[:4]) != "DKIF" {
-		return 0, 0, fmt.Errorf("recorder: %s is not an IVF file", path)
+	if _, err := f.ReadAt(h, 0); err != nil || string(h[:4]) != "DKIF" {
+		return 0, 0, fmt.Errorf("recorder: %s is not an IVF file", f.Name())
 	}
 	st, err := f.Stat()
 	if err != nil {
@@ -111,16 +106,11 @@ func RepairIVF(path string) (frames uint32, lastPTS uint64, err error) {
 }
 
 // readIVF calls fn with every frame of an IVF file and its timestamp.
-func readIVF(path string, fn func(frame []byte, pts uint64) error) (width, height uint16, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer f.Close()
+func readIVF(f io.Reader, fn func(frame []byte, pts uint64) error) (width, height uint16, err error) {
 	r := bufio.NewReaderSize(f, 64<<10)
 	h := make([]byte, ivfHeaderLen)
 	if _, err := io.ReadFull(r, h); err != nil || string(h[:4]) != "DKIF" {
-		return 0, 0, fmt.Errorf("recorder: %s is not an IVF file", path)
+		return 0, 0, errors.New("recorder: not an IVF file")
 	}
 	width, height = binary.LittleEndian.Uint16(h[12:]), binary.LittleEndian.Uint16(h[14:])
 	var fh [ivfFrameHeaderLen]byte
@@ -157,17 +147,78 @@ func videoKeyframe(vp9 bool, frame []byte) bool {
 	if !vp9 {
 		return frame[0]&0x01 == 0
 	}
-	// VP9 uncompressed header: frame_marker(2) profile_low(1) profile_high(1)
-	// [reserved(1) if profile 3] show_existing_frame(1) frame_type(1).
-	b := frame[0]
-	if b>>6 != 2 {
+	r := bitReader{b: frame}
+	if r.bits(2) != 2 { // frame_marker
 		return false
 	}
-	profile := (b>>5)&1 | (b>>4)&1<<1
-	shift := uint(3)
-	if profile == 3 {
-		shift = 2
+	if r.bits(1)|r.bits(1)<<1 == 3 { // profile 3 has a reserved bit
+		r.bits(1)
 	}
-	showExisting := b>>shift&1 == 1
-	return !showExisting && b>>(shift-1)&1 == 0
+	return r.bits(1) == 0 && r.bits(1) == 0 && !r.short // not show_existing_frame; frame_type KEY_FRAME
+}
+
+// vp9Size reads a VP9 keyframe's picture size.
+func vp9Size(frame []byte) (uint16, uint16, bool) {
+	key, w, h, ok := vp9Header(frame)
+	return w, h, ok && key
+}
+
+// vp9Header reads a VP9 frame's uncompressed header (VP9 bitstream
+// specification §6.2) as far as a keyframe's size.
+func vp9Header(frame []byte) (key bool, width, height uint16, ok bool) {
+	r := bitReader{b: frame}
+	if r.bits(2) != 2 { // frame_marker
+		return false, 0, 0, false
+	}
+	profile := r.bits(1) | r.bits(1)<<1
+	if profile == 3 {
+		r.bits(1)
+	}
+	if r.bits(1) == 1 { // show_existing_frame
+		return false, 0, 0, !r.short
+	}
+	key = r.bits(1) == 0 // frame_type
+	r.bits(2)            // show_frame, error_resilient_mode
+	if !key {
+		return false, 0, 0, !r.short
+	}
+	if r.bits(24) != 0x498342 { // frame_sync_code
+		return true, 0, 0, false
+	}
+	if profile >= 2 {
+		r.bits(1) // ten_or_twelve_bit
+	}
+	if r.bits(3) != 7 { // color_space other than RGB
+		r.bits(1) // color_range
+		if profile == 1 || profile == 3 {
+			r.bits(3) // subsampling_x, subsampling_y, reserved_zero
+		}
+	} else if profile == 1 || profile == 3 {
+		r.bits(1)
+	}
+	width, height = uint16(r.bits(16)+1), uint16(r.bits(16)+1)
+	return true, width, height, !r.short
+}
+
+// bitReader reads bits most significant first; reading past the end
+// yields zeros and sets short.
+type bitReader struct {
+	b     []byte
+	pos   int
+	short bool
+}
+
+func (r *bitReader) bits(n int) uint32 {
+	var v uint32
+	for range n {
+		bit := uint32(0)
+		if r.pos/8 < len(r.b) {
+			bit = uint32(r.b[r.pos/8]>>(7-r.pos%8)) & 1
+		} else {
+			r.short = true
+		}
+		v = v<<1 | bit
+		r.pos++
+	}
+	return v
 }

@@ -168,30 +168,25 @@ func readOgg(r io.ReaderAt, size int64, fn func(oggPage) error) (int64, error) {
 	}
 }
 
-// RepairOgg makes an Ogg file cut short valid: it trims a torn last page.
-// It returns the last granule position kept.
-func RepairOgg(path string) (uint64, error) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
+// repairOgg makes an Ogg file cut short valid: it trims a torn last page.
+// It returns the last granule position kept and the pages kept. f is open
+// for reading and writing.
+func repairOgg(f *os.File) (last uint64, pages int, err error) {
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var last uint64
-	good, err := readOgg(f, st.Size(), func(p oggPage) error { last = p.granule; return nil })
+	good, err := readOgg(f, st.Size(), func(p oggPage) error { last = p.granule; pages++; return nil })
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if good < 27 {
-		return 0, fmt.Errorf("recorder: %s holds no Ogg page", path)
+		return 0, 0, fmt.Errorf("recorder: %s holds no Ogg page", f.Name())
 	}
 	if err := f.Truncate(good); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return last, f.Sync()
+	return last, pages, f.Sync()
 }
 
 // opusSamples is the duration of an Opus packet in 48 kHz samples, from its

@@ -251,6 +251,10 @@ func (s *Subscription) Recv() (*Packet, bool) {
 	}
 }
 
+// Packets is the queue itself, for a subscriber that waits on other things
+// too. It is closed when the publication ends (not on Close).
+func (s *Subscription) Packets() <-chan *Packet { return s.ch }
+
 // Dropped counts packets dropped because the queue was full.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
 

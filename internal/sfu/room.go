@@ -11,20 +11,21 @@ var ErrClosed = errors.New("sfu: closed")
 
 // Room routes media among the peers of one meeting: every publication of
 // one peer is sent to every other peer, and offered to watchers (the
-// recorder) through OnPublication.
+// recorder) through Watch.
 type Room struct {
 	sfu *SFU
 	log *slog.Logger
 
 	mu       sync.Mutex
 	peers    map[string]*Peer
-	watchers []func(*Publication)
+	watchers map[int]func(*Publication)
+	nextW    int
 	closed   bool
 }
 
 // NewRoom makes an empty room.
 func (s *SFU) NewRoom(log *slog.Logger) *Room {
-	return &Room{sfu: s, log: log, peers: make(map[string]*Peer)}
+	return &Room{sfu: s, log: log, peers: make(map[string]*Peer), watchers: map[int]func(*Publication){}}
 }
 
 // Join adds a participant's peer; it receives every current publication.
@@ -63,16 +64,24 @@ func (r *Room) Peer(participant string) *Peer {
 	return r.peers[participant]
 }
 
-// OnPublication calls fn with every current and future publication.
-func (r *Room) OnPublication(fn func(*Publication)) {
+// Watch calls fn with every current and future publication until the
+// returned function is called. fn must not block.
+func (r *Room) Watch(fn func(*Publication)) (stop func()) {
 	r.mu.Lock()
-	r.watchers = append(r.watchers, fn)
+	id := r.nextW
+	r.nextW++
+	r.watchers[id] = fn
 	peers := r.otherPeers("")
 	r.mu.Unlock()
 	for _, p := range peers {
 		for _, pub := range p.Publications() {
 			fn(pub)
 		}
+	}
+	return func() {
+		r.mu.Lock()
+		delete(r.watchers, id)
+		r.mu.Unlock()
 	}
 }
 
@@ -114,7 +123,10 @@ func (r *Room) otherPeers(except string) []*Peer {
 func (r *Room) published(pub *Publication) {
 	r.mu.Lock()
 	others := r.otherPeers(pub.Participant)
-	watchers := append([]func(*Publication){}, r.watchers...)
+	watchers := make([]func(*Publication), 0, len(r.watchers))
+	for _, w := range r.watchers {
+		watchers = append(watchers, w)
+	}
 	r.mu.Unlock()
 	for _, o := range others {
 		if o.subscribe(pub) {

@@ -69,6 +69,7 @@ type RecordingFile struct {
 	StartedAt       *time.Time `db:"started_at"`
 	DurationMS      int64      `db:"duration_ms"`
 	Frames          int        `db:"frames"`
+	Stats           []byte     `db:"stats"`
 	CreatedAt       time.Time  `db:"created_at"`
 }
 
@@ -84,7 +85,7 @@ type Consent struct {
 const recordingColumns = `id, meeting_id, started_by, started_at, stopped_at, state, recovered, manifest`
 
 const fileColumns = `id, recording_id, participant_id, participant_name, kind, source, codec, segment, object_key,
-	spool_name, state, size_bytes, sha256, started_at, duration_ms, frames, created_at`
+	spool_name, state, size_bytes, sha256, started_at, duration_ms, frames, stats, created_at`
 
 // CreateRecording records that a recording started.
 func (s *Store) CreateRecording(ctx context.Context, r Recording) error {
@@ -193,8 +194,9 @@ func (s *Store) AddRecordingFile(ctx context.Context, f RecordingFile) error {
 // UpdateRecordingFile stores what is known of a file now.
 func (s *Store) UpdateRecordingFile(ctx context.Context, f RecordingFile) error {
 	err := affected(s.pool.Exec(ctx, `
-		UPDATE recording_files SET state = $2, size_bytes = $3, sha256 = $4, started_at = $5, duration_ms = $6, frames = $7
-		WHERE id = $1`, f.ID, f.State, f.SizeBytes, f.SHA256, f.StartedAt, f.DurationMS, f.Frames))
+		UPDATE recording_files SET state = $2, size_bytes = $3, sha256 = $4, started_at = $5, duration_ms = $6, frames = $7,
+			stats = coalesce($8, stats)
+		WHERE id = $1`, f.ID, f.State, f.SizeBytes, f.SHA256, f.StartedAt, f.DurationMS, f.Frames, nullJSON(f.Stats)))
 	if err != nil {
 		return fmt.Errorf("store: update recording file %s: %w", f.ID, err)
 	}
@@ -243,4 +245,20 @@ func (s *Store) Consents(ctx context.Context, recordingID uuid.UUID) ([]Consent,
 		return nil, fmt.Errorf("store: consents of %s: %w", recordingID, err)
 	}
 	return cs, nil
+}
+
+// nullJSON passes empty JSON as NULL, so an update keeps what is there.
+func nullJSON(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
+// DeleteRecordingFile removes one file's row.
+func (s *Store) DeleteRecordingFile(ctx context.Context, id uuid.UUID) error {
+	if _, err := s.pool.Exec(ctx, `DELETE FROM recording_files WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("store: delete recording file %s: %w", id, err)
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"classmeet/internal/auth"
 	"classmeet/internal/config"
 	"classmeet/internal/meeting"
+	"classmeet/internal/recorder"
 	"classmeet/internal/store"
 )
 
@@ -18,7 +19,8 @@ type Deps struct {
 	Config     config.Config
 	Store      *store.Store
 	Log        *slog.Logger
-	Hub        *meeting.Hub     // the live meetings
+	Hub        *meeting.Hub // the live meetings
+	Recorder   *recorder.Recorder
 	SetupToken string           // the one-time setup link's token; "" once set up
 	Now        func() time.Time // defaults to time.Now
 }
@@ -31,6 +33,7 @@ type handler struct {
 	now        func() time.Time
 
 	hub        *meeting.Hub
+	rec        *recorder.Recorder
 	auth       *auth.Authenticator
 	passwords  *auth.Passwords
 	links      *auth.Links
@@ -56,6 +59,7 @@ func New(d Deps) http.Handler {
 		links:      auth.NewLinks(d.Config.Secret),
 		joinTokens: auth.NewJoinTokens(d.Config.Secret),
 		hub:        d.Hub,
+		rec:        d.Recorder,
 		// An IP may try 20 logins at once, then one every 6 s; an account 5,
 		// then one a minute: enough for typos, far too few for guessing.
 		loginByIP:      auth.NewLimiter(6*time.Second, 20),

@@ -1,0 +1,289 @@
+// Package recorder records meetings: each consenting participant's tracks
+// into files of their own (VP8/VP9 in IVF, Opus in Ogg) in a local spool,
+// then a playable WebM per participant and a manifest that puts every file
+// on one timeline, all uploaded to the blob store and checked. A crash
+// loses at most the last second: at start, what was left in the spool is
+// repaired, uploaded and marked partial.
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/blob"
+	"classmeet/internal/store"
+)
+
+// Config is what a Recorder needs.
+type Config struct {
+	Store    *store.Store
+	Blob     blob.Store
+	SpoolDir string // where files are written before upload
+	Log      *slog.Logger
+}
+
+// Recorder starts recording sessions and sees every recording through to
+// storage: after a stop, after a crash, after an outage of the store.
+type Recorder struct {
+	store    *store.Store
+	blob     blob.Store
+	spool    *os.Root
+	spoolDir string
+	log      *slog.Logger
+	booted   time.Time
+
+	ctx    context.Context // ends when the recorder closes: retries give up
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu        sync.Mutex
+	live      map[uuid.UUID]*Session
+	finishing map[uuid.UUID]bool
+	closed    bool
+}
+
+// ErrBusy means a recording is still being recorded or saved.
+var ErrBusy = errors.New("recorder: the recording is still being saved")
+
+// ErrClosed means the recorder is shutting down.
+var ErrClosed = errors.New("recorder: shutting down")
+
+// New opens (creating) the spool directory.
+func New(cfg Config) (*Recorder, error) {
+	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {
+		return nil, fmt.Errorf("recorder: spool %s: %w", cfg.SpoolDir, err)
+	}
+	root, err := os.OpenRoot(cfg.SpoolDir)
+	if err != nil {
+		return nil, fmt.Errorf("recorder: spool %s: %w", cfg.SpoolDir, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Recorder{
+		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, log: cfg.Log, booted: time.Now(),
+		ctx: ctx, cancel: cancel, live: map[uuid.UUID]*Session{}, finishing: map[uuid.UUID]bool{},
+	}, nil
+}
+
+// Start begins recording id of a meeting. It is the one call that waits
+// for the database: a recording that cannot be stored is refused at once.
+func (r *Recorder) Start(ctx context.Context, id, meetingID uuid.UUID, by string, at time.Time) (*Session, error) {
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return nil, ErrClosed
+	}
+	err := r.store.CreateRecording(ctx, store.Recording{ID: id, MeetingID: meetingID, StartedBy: by, StartedAt: at, State: store.RecordingActive})
+	if err != nil {
+		return nil, err
+	}
+	if err := r.spool.MkdirAll(id.String(), 0o750); err != nil {
+		stopped := time.Now()
+		_ = r.store.SetRecordingState(ctx, id, store.RecordingFailed, &stopped, false)
+		return nil, fmt.Errorf("recorder: spool: %w", err)
+	}
+	s := newSession(r, id, meetingID, at)
+	r.mu.Lock()
+	r.live[id] = s
+	r.mu.Unlock()
+	s.log.Info("recording started", "by", by)
+	return s, nil
+}
+
+// ended hands a stopped session's files on to be finished.
+func (r *Recorder) ended(s *Session) {
+	r.mu.Lock()
+	delete(r.live, s.ID)
+	r.mu.Unlock()
+	r.finish(s.ID)
+}
+
+// finish makes a stopped recording's playable files and manifest and
+// uploads everything, in the background, once per recording.
+func (r *Recorder) finish(id uuid.UUID) {
+	r.mu.Lock()
+	if r.finishing[id] || r.closed && r.ctx.Err() != nil {
+		r.mu.Unlock()
+		return
+	}
+	r.finishing[id] = true
+	r.wg.Add(1)
+	r.mu.Unlock()
+	go func() {
+		defer r.wg.Done()
+		defer func() {
+			r.mu.Lock()
+			delete(r.finishing, id)
+			r.mu.Unlock()
+		}()
+		if err := r.complete(id); err != nil {
+			if r.ctx.Err() != nil {
+				r.log.Info("recording left to finish at the next start", "recording_id", id, "err", err)
+				return
+			}
+			r.log.Error("finishing a recording failed", "recording_id", id, "err", err)
+		}
+	}()
+}
+
+// Busy reports whether a recording is live or being finished.
+func (r *Recorder) Busy(id uuid.UUID) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.live[id] != nil || r.finishing[id]
+}
+
+// persist runs a database or storage operation until it succeeds, backing
+// off between attempts: an outage delays a recording, it does not lose it.
+// It gives up when the recorder closes, or on an error no retry can mend.
+func (r *Recorder) persist(what string, fn func(context.Context) error) error {
+	return r.persistFor(what, 30*time.Second, fn)
+}
+
+func (r *Recorder) persistFor(what string, timeout time.Duration, fn func(context.Context) error) error {
+	delay := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(r.ctx, timeout)
+		err := fn(ctx)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if permanent(err) || r.ctx.Err() != nil {
+			return err
+		}
+		if attempt == 1 || attempt%10 == 0 {
+			r.log.Warn(what+" failed; retrying", "attempt", attempt, "err", err)
+		}
+		select {
+		case <-r.ctx.Done():
+			return err
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 15*time.Second)
+	}
+}
+
+// permanent reports errors a retry cannot mend: something is gone.
+func permanent(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, store.ErrNotFound) || errors.Is(err, blob.ErrNotFound)
+}
+
+// objectKey is where a file is stored: made of ids the server generated.
+func objectKey(meetingID, recordingID, fileID uuid.UUID, ext string) string {
+	return "recordings/" + meetingID.String() + "/" + recordingID.String() + "/" + fileID.String() + ext
+}
+
+// spoolPath is a spool file's path on disk, for the uploader. Names are
+// made by the recorder ("<uuid>/<uuid>.ext"); anything else is refused.
+func (r *Recorder) spoolPath(name string) (string, error) {
+	if !filepath.IsLocal(name) {
+		return "", fmt.Errorf("recorder: refusing spool name %q", name)
+	}
+	return filepath.Join(r.spoolDir, filepath.FromSlash(name)), nil
+}
+
+// Open opens a stored file for download.
+func (r *Recorder) Open(ctx context.Context, f store.RecordingFile) (blob.Object, error) {
+	if f.State != store.FileUploaded {
+		return nil, ErrBusy
+	}
+	return r.blob.Open(ctx, f.ObjectKey)
+}
+
+// Ready reports whether recordings can be stored now.
+func (r *Recorder) Ready(ctx context.Context) error { return r.blob.Ready(ctx) }
+
+// Storage names the blob store, for logs and the health check.
+func (r *Recorder) Storage() string { return r.blob.String() }
+
+// Delete removes a finished recording: its stored objects, anything left
+// in the spool, and its rows. A live or unfinished one is ErrBusy.
+func (r *Recorder) Delete(ctx context.Context, id uuid.UUID) error {
+	if r.Busy(id) {
+		return ErrBusy
+	}
+	rec, err := r.store.RecordingByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if rec.State == store.RecordingActive || rec.State == store.RecordingUploading {
+		return ErrBusy
+	}
+	files, err := r.store.RecordingFiles(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		if err := r.blob.Delete(ctx, f.ObjectKey); err != nil {
+			return err
+		}
+	}
+	if err := r.spool.RemoveAll(id.String()); err != nil {
+		return fmt.Errorf("recorder: spool: %w", err)
+	}
+	if err := r.store.DeleteRecording(ctx, id); err != nil {
+		return err
+	}
+	r.log.Info("recording deleted", "recording_id", id, "meeting_id", rec.MeetingID, "files", len(files))
+	return nil
+}
+
+// Sweep deletes the recordings that stopped before cutoff, and writes
+// each deletion to the audit log.
+func (r *Recorder) Sweep(ctx context.Context, cutoff time.Time) (int, error) {
+	recs, err := r.store.ExpiredRecordings(ctx, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, rec := range recs {
+		if err := r.Delete(ctx, rec.ID); err != nil {
+			return n, err
+		}
+		n++
+		meetingID := rec.MeetingID
+		_ = r.store.Audit(ctx, store.AuditEntry{
+			At: time.Now(), MeetingID: &meetingID, ActorName: "retention", Action: "recording deleted",
+			TargetID: rec.ID.String(), Detail: "recorded " + rec.StartedAt.UTC().Format(time.RFC3339) + ", past the retention period",
+		})
+	}
+	return n, nil
+}
+
+// Close stops every live recording and waits, until ctx ends, for the
+// recordings being finished; what is left is finished at the next start.
+func (r *Recorder) Close(ctx context.Context) {
+	r.mu.Lock()
+	r.closed = true
+	live := make([]*Session, 0, len(r.live))
+	for _, s := range r.live {
+		live = append(live, s)
+	}
+	r.mu.Unlock()
+	for _, s := range live {
+		s.Stop(time.Now())
+	}
+	done := make(chan struct{})
+	go func() {
+		r.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		r.cancel()
+		<-done
+	}
+	r.cancel()
+	_ = r.spool.Close()
+}

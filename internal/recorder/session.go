@@ -1,0 +1,296 @@
+package recorder
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/store"
+)
+
+// Session is one recording of a meeting, from start to stop. The meeting
+// offers it every published track and tells it every participant's answer
+// to being recorded; it records the tracks of those who accepted, each into
+// a file of its own. Its methods never block on I/O, except Stop.
+type Session struct {
+	r         *Recorder
+	ID        uuid.UUID
+	MeetingID uuid.UUID
+	StartedAt time.Time
+	log       *slog.Logger
+
+	q queue
+
+	// Owned by the session's goroutine.
+	tracks   map[Track]*recTrack
+	people   map[string]consent
+	segments map[string]int // participant/source: segments so far
+	stopped  bool
+}
+
+// consent is a participant's answer.
+type consent struct {
+	name     string
+	accepted bool
+}
+
+// recTrack is a track offered to the session, and its writer while one
+// records it.
+type recTrack struct {
+	t      Track
+	w      *writer
+	row    store.RecordingFile
+	result chan result // the writer's, read exactly once
+}
+
+func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
+	s := &Session{
+		r: r, ID: id, MeetingID: meetingID, StartedAt: at,
+		log:    r.log.With("recording_id", id.String(), "meeting_id", meetingID.String()),
+		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{},
+	}
+	s.q.init()
+	go s.q.run()
+	return s
+}
+
+// Offer tells the session of a published track. It is recorded while its
+// participant has accepted; offering the same track again does nothing.
+func (s *Session) Offer(t Track) {
+	s.q.do(func() { s.offer(t) })
+}
+
+// Consent records a participant's answer, given at at. Accepting starts
+// the recording of their tracks; declining (or withdrawing) stops it.
+func (s *Session) Consent(participant, name string, accepted bool, at time.Time) {
+	s.q.do(func() { s.consent(participant, name, accepted, at) })
+}
+
+// Stop ends the recording: every file is closed with what arrived before
+// the call, and nothing is written after it returns. The files are then
+// made playable and uploaded in the background.
+func (s *Session) Stop(at time.Time) {
+	done := make(chan struct{})
+	s.q.do(func() {
+		s.stop(at)
+		close(done)
+	})
+	<-done
+}
+
+func (s *Session) offer(t Track) {
+	if s.stopped {
+		return
+	}
+	for old := range s.tracks {
+		if old != t && s.tracks[old].w == nil && ended(old) {
+			delete(s.tracks, old)
+		}
+	}
+	if s.tracks[t] != nil {
+		return
+	}
+	rt := &recTrack{t: t}
+	s.tracks[t] = rt
+	if c := s.people[t.Participant()]; c.accepted {
+		s.record(rt)
+	}
+}
+
+// ended reports whether a track has ended, if it can tell.
+func ended(t Track) bool {
+	if d, ok := t.(interface{ Done() <-chan struct{} }); ok {
+		select {
+		case <-d.Done():
+			return true
+		default:
+		}
+	}
+	return false
+}
+
+func (s *Session) consent(participant, name string, accepted bool, at time.Time) {
+	if s.stopped {
+		return
+	}
+	s.people[participant] = consent{name: name, accepted: accepted}
+	pid, err := uuid.Parse(participant)
+	if err != nil {
+		s.log.Warn("consent from a participant without a uuid", "participant_id", participant)
+		return
+	}
+	_ = s.r.persist("store consent", func(ctx context.Context) error {
+		return s.r.store.SetConsent(ctx, store.Consent{
+			RecordingID: s.ID, ParticipantID: pid, ParticipantName: name, Accepted: accepted, AnsweredAt: at,
+		})
+	})
+	for _, rt := range s.tracks {
+		if rt.t.Participant() != participant {
+			continue
+		}
+		switch {
+		case accepted && rt.w == nil:
+			s.record(rt)
+		case !accepted && rt.w != nil:
+			s.finishTrack(rt, true)
+		}
+	}
+}
+
+// record starts a writer for the track: a new file, a new segment.
+func (s *Session) record(rt *recTrack) {
+	c, err := codecOf(rt.t.Codec())
+	if err != nil {
+		s.log.Warn("track not recorded", "participant_id", rt.t.Participant(), "source", rt.t.Source(), "err", err)
+		return
+	}
+	pid, err := uuid.Parse(rt.t.Participant())
+	if err != nil {
+		return
+	}
+	key := rt.t.Participant() + "/" + rt.t.Source()
+	s.segments[key]++
+	fileID := uuid.New()
+	name := s.ID.String() + "/" + fileID.String() + c.ext()
+	now := time.Now()
+	rt.row = store.RecordingFile{
+		ID: fileID, RecordingID: s.ID, ParticipantID: &pid, ParticipantName: s.people[rt.t.Participant()].name,
+		Kind: rt.t.Kind(), Source: rt.t.Source(), Codec: c.String(), Segment: s.segments[key],
+		ObjectKey: objectKey(s.MeetingID, s.ID, fileID, c.ext()), SpoolName: name, State: store.FileWriting, StartedAt: &now,
+	}
+	if err := s.r.persist("add recording file", func(ctx context.Context) error { return s.r.store.AddRecordingFile(ctx, rt.row) }); err != nil {
+		return
+	}
+	f, err := s.r.spool.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o640)
+	if err != nil {
+		s.log.Error("cannot create a spool file", "err", err)
+		return
+	}
+	rt.w = newWriter(rt.t, c, f)
+	rt.result = make(chan result, 1)
+	s.log.Info("recording track", "participant_id", rt.t.Participant(), "source", rt.t.Source(), "segment", rt.row.Segment, "file_id", fileID)
+	go func() {
+		rt.result <- rt.w.run()
+		s.q.do(func() {
+			if s.tracks[rt.t] == rt && rt.w != nil {
+				s.finishTrack(rt, false)
+			}
+		})
+	}()
+}
+
+// finishTrack stops a track's writer (if stop) and stores what it wrote.
+func (s *Session) finishTrack(rt *recTrack, stop bool) {
+	if stop {
+		rt.w.halt()
+	}
+	rt.w = nil
+	res := <-rt.result
+	row := rt.row
+	if res.err != nil {
+		s.log.Error("recording a track failed", "file_id", row.ID, "err", res.err)
+	}
+	if res.empty {
+		// Nothing came (no keyframe, or the track ended at once): no file.
+		_ = s.r.spool.Remove(row.SpoolName)
+		_ = s.r.persist("remove empty recording file", func(ctx context.Context) error { return s.r.store.DeleteRecordingFile(ctx, row.ID) })
+		return
+	}
+	if st, err := s.r.spool.Stat(row.SpoolName); err == nil {
+		row.SizeBytes = st.Size()
+	}
+	start := res.start
+	row.StartedAt, row.DurationMS, row.Frames = &start, res.duration.Milliseconds(), res.stats.Frames
+	row.Stats, _ = json.Marshal(res.stats)
+	row.State = store.FileSpooled
+	_ = s.r.persist("update recording file", func(ctx context.Context) error { return s.r.store.UpdateRecordingFile(ctx, row) })
+	s.log.Info("track recorded", "file_id", row.ID, "duration", res.duration, "frames", res.stats.Frames,
+		"lost", res.stats.Lost, "dropped", res.stats.Dropped)
+}
+
+func (s *Session) stop(at time.Time) {
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	// Stop every writer at once, then collect them.
+	var active []*recTrack
+	for _, rt := range s.tracks {
+		if rt.w != nil {
+			rt.w.halt()
+			active = append(active, rt)
+		}
+	}
+	for _, rt := range active {
+		s.finishTrack(rt, false)
+	}
+	s.tracks = nil
+	_ = s.r.persist("stop recording", func(ctx context.Context) error {
+		return s.r.store.SetRecordingState(ctx, s.ID, store.RecordingUploading, &at, false)
+	})
+	s.log.Info("recording stopped")
+	s.r.ended(s)
+	s.q.close()
+}
+
+// queue runs functions one at a time, in order, on one goroutine; do never
+// blocks, so a caller on the media path is never held up.
+type queue struct {
+	mu     sync.Mutex
+	fns    []func()
+	wake   chan struct{}
+	closed bool
+}
+
+func (q *queue) init() { q.wake = make(chan struct{}, 1) }
+
+func (q *queue) do(fn func()) {
+	q.mu.Lock()
+	if q.closed {
+		q.mu.Unlock()
+		return
+	}
+	q.fns = append(q.fns, fn)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close drops what is queued and anything queued later; called from a
+// queued function, it ends run.
+func (q *queue) close() {
+	q.mu.Lock()
+	q.closed, q.fns = true, nil
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *queue) run() {
+	for range q.wake {
+		for {
+			q.mu.Lock()
+			if len(q.fns) == 0 {
+				closed := q.closed
+				q.mu.Unlock()
+				if closed {
+					return
+				}
+				break
+			}
+			fn := q.fns[0]
+			q.fns = q.fns[1:]
+			q.mu.Unlock()
+			fn()
+		}
+	}
+}

@@ -1,0 +1,423 @@
+package recorder
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/rtp/codecs"
+
+	"classmeet/internal/blob"
+	"classmeet/internal/blobtest"
+	"classmeet/internal/pgtest"
+	"classmeet/internal/store"
+)
+
+var bg = context.Background()
+
+func quietLog() *slog.Logger {
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// rig is a recorder on a real database and a real S3 server.
+type rig struct {
+	st      *store.Store
+	s3      *blobtest.S3Server
+	blob    blob.Store
+	spool   string
+	rec     *Recorder
+	meeting uuid.UUID
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	st := pgtest.NewStore(t)
+	u, err := st.CreateUser(bg, store.NewUser{Email: "t@school.example", Name: "Ms T", PasswordHash: "h", TimeZone: "UTC", Role: store.RoleTeacher})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.CreateMeeting(bg, u.ID, store.MeetingPlan{
+		Title: "Parents", StartsAt: time.Now(), DurationMinutes: 30, TimeZone: "UTC",
+		LobbyPolicy: store.LobbyEveryoneWaits, RecordingPolicy: store.RecordingHostMayRecord,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s3 := blobtest.StartS3(t)
+	g := &rig{st: st, s3: s3, blob: s3.Store(), spool: t.TempDir(), meeting: m.ID}
+	g.rec = g.newRecorder(t)
+	return g
+}
+
+func (g *rig) newRecorder(t *testing.T) *Recorder {
+	t.Helper()
+	rec, err := New(Config{Store: g.st, Blob: g.blob, SpoolDir: g.spool, Log: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(bg, 5*time.Second)
+		defer cancel()
+		rec.Close(ctx)
+	})
+	return rec
+}
+
+// waitState waits for a recording to reach a final state.
+func (g *rig) waitState(t *testing.T, id uuid.UUID, within time.Duration) store.Recording {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		rec, err := g.st.RecordingByID(bg, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch rec.State {
+		case store.RecordingAvailable, store.RecordingPartial, store.RecordingFailed:
+			return rec
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("recording still %s after %v", rec.State, within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// download fetches a stored file into dir.
+func (g *rig) download(t *testing.T, f store.RecordingFile, dir string) string {
+	t.Helper()
+	obj, err := g.rec.Open(bg, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer obj.Close()
+	path := filepath.Join(dir, f.ID.String()+filepath.Ext(f.ObjectKey))
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	if _, err := io.Copy(out, obj); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func spoolFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	_ = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}
+
+// TestSessionRecordsWhoConsented records two participants, one of whom
+// declines, and follows the files to S3: the decliner has no file, the
+// other has audio, video and a playable WebM, all checked.
+func TestSessionRecordsWhoConsented(t *testing.T) {
+	g := newRig(t)
+	frames := videoFrames(t, fixture("video.ivf"))
+	anna, ben := uuid.NewString(), uuid.NewString()
+	id := uuid.New()
+	start := time.Now()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annaCam, annaMic := newTestTrack(anna, "camera", "video/VP8"), newTestTrack(anna, "microphone", "audio/opus")
+	benCam := newTestTrack(ben, "camera", "video/VP8")
+	s.Consent(anna, "Anna Parent", true, start)
+	s.Consent(ben, "Ben Parent", false, start)
+	for _, tr := range []*testTrack{annaCam, annaMic, benCam} {
+		s.Offer(tr)
+	}
+	<-annaCam.subscribed
+	<-annaMic.subscribed
+	annaCam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), start)
+	annaMic.feed(audioPackets(t, 3, -1, -1), start)
+	benCam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), start)
+	time.Sleep(200 * time.Millisecond) // let the writers take what was fed
+	s.Stop(time.Now())
+	rec := g.waitState(t, id, 30*time.Second)
+	if rec.State != store.RecordingAvailable || rec.Recovered || rec.StoppedAt == nil {
+		t.Fatalf("recording %+v", rec)
+	}
+	select {
+	case <-benCam.subscribed:
+		t.Error("the recorder subscribed to a track of someone who declined")
+	default:
+	}
+	files, err := g.st.RecordingFiles(bg, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	dir := t.TempDir()
+	for _, f := range files {
+		if f.ParticipantID != nil && f.ParticipantID.String() == ben {
+			t.Errorf("a file of the participant who declined: %+v", f)
+		}
+		if f.State != store.FileUploaded || f.SHA256 == "" || f.SizeBytes == 0 {
+			t.Errorf("file %s %s: %s, %d bytes", f.Kind, f.Source, f.State, f.SizeBytes)
+		}
+		kinds[f.Kind]++
+		path := g.download(t, f, dir)
+		if f.Kind != store.FileManifest {
+			decodesCleanly(t, path)
+		}
+		if f.Kind == store.FileVideo && f.Frames != 90 {
+			t.Errorf("video frames %d, want 90", f.Frames)
+		}
+	}
+	if kinds[store.FileAudio] != 1 || kinds[store.FileVideo] != 1 || kinds[store.FileWebM] != 1 || kinds[store.FileManifest] != 1 {
+		t.Errorf("files: %v", kinds)
+	}
+	var m Manifest
+	if err := json.Unmarshal(rec.Manifest, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Participants) != 1 || m.Participants[0].Name != "Anna Parent" || len(m.Participants[0].Tracks) != 2 ||
+		len(m.Participants[0].Playable) != 1 || len(m.Declined) != 1 || m.Declined[0].Name != "Ben Parent" {
+		t.Errorf("manifest: %+v", m)
+	}
+	for _, tr := range m.Participants[0].Tracks {
+		if tr.StartMS < -50 || tr.StartMS > 50 || tr.SHA256 == "" {
+			t.Errorf("track %s starts at %d ms, sha %q", tr.Source, tr.StartMS, tr.SHA256)
+		}
+	}
+	consents, _ := g.st.Consents(bg, id)
+	if len(consents) != 2 {
+		t.Errorf("consents stored: %+v", consents)
+	}
+	if left := spoolFiles(t, g.spool); len(left) != 0 {
+		t.Errorf("spool not emptied: %v", left)
+	}
+
+	// Deleting removes objects, spool and rows.
+	if err := g.rec.Delete(bg, id); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if _, err := g.blob.Open(bg, f.ObjectKey); err != blob.ErrNotFound {
+			t.Errorf("object %s after delete: %v", f.ObjectKey, err)
+		}
+	}
+	if _, err := g.st.RecordingByID(bg, id); err == nil {
+		t.Error("recording row after delete")
+	}
+}
+
+// TestConsentLaterAndWithdrawn: a participant who accepts late is recorded
+// from then; one who withdraws stops being recorded, in a new segment if
+// they accept again.
+func TestConsentLaterAndWithdrawn(t *testing.T) {
+	g := newRig(t)
+	anna := uuid.NewString()
+	id := uuid.New()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic := newTestTrack(anna, "microphone", "audio/opus")
+	s.Offer(mic)
+	s.Offer(mic) // offered twice: still one track
+	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-mic.subscribed:
+		t.Fatal("recorded before any answer")
+	default:
+	}
+	s.Consent(anna, "Anna", true, time.Now())
+	<-mic.subscribed
+	mic.feed(audioPackets(t, 1, -1, -1), time.Now())
+	time.Sleep(100 * time.Millisecond)
+	s.Consent(anna, "Anna", false, time.Now())
+	s.Stop(time.Now())
+	g.waitState(t, id, 30*time.Second)
+	files, _ := g.st.RecordingFiles(bg, id)
+	audio := 0
+	for _, f := range files {
+		if f.Kind == store.FileAudio {
+			audio++
+			if f.Frames != 50 {
+				t.Errorf("audio packets %d, want 50", f.Frames)
+			}
+		}
+	}
+	if audio != 1 {
+		t.Errorf("audio files %d", audio)
+	}
+	consents, _ := g.st.Consents(bg, id)
+	if len(consents) != 1 || consents[0].Accepted {
+		t.Errorf("the latest answer counts: %+v", consents)
+	}
+}
+
+// TestNothingWrittenWithoutRecording: a recorder that records nothing
+// writes nothing, and a stopped session takes no more media.
+func TestNothingWrittenAfterStop(t *testing.T) {
+	g := newRig(t)
+	if files := spoolFiles(t, g.spool); len(files) != 0 {
+		t.Errorf("spool before any recording: %v", files)
+	}
+	anna := uuid.NewString()
+	id := uuid.New()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic := newTestTrack(anna, "microphone", "audio/opus")
+	s.Consent(anna, "Anna", true, time.Now())
+	s.Offer(mic)
+	<-mic.subscribed
+	sent := audioPackets(t, 2, -1, -1)
+	mic.feed(sent[:50], time.Now())
+	time.Sleep(100 * time.Millisecond)
+	s.Stop(time.Now())
+	mic.feed(sent[50:], time.Now()) // after the stop
+	s.Offer(newTestTrack(anna, "camera", "video/VP8"))
+	g.waitState(t, id, 30*time.Second)
+	files, _ := g.st.RecordingFiles(bg, id)
+	for _, f := range files {
+		if f.Kind == store.FileAudio && f.Frames != 50 {
+			t.Errorf("audio packets %d: written after the stop", f.Frames)
+		}
+		if f.Kind == store.FileVideo {
+			t.Error("a track offered after the stop was recorded")
+		}
+	}
+}
+
+// TestRecoverAfterCrash: the server dies mid-recording (nothing more
+// reaches the database; the spool holds what was synced, a frame torn).
+// The next start repairs, uploads and marks the recording partial.
+func TestRecoverAfterCrash(t *testing.T) {
+	g := newRig(t)
+	frames := videoFrames(t, fixture("video.ivf"))
+	anna := uuid.NewString()
+	id := uuid.New()
+	start := time.Now()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cam, mic := newTestTrack(anna, "camera", "video/VP8"), newTestTrack(anna, "microphone", "audio/opus")
+	s.Consent(anna, "Anna", true, start)
+	s.Offer(cam)
+	s.Offer(mic)
+	<-cam.subscribed
+	<-mic.subscribed
+	cam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), start)
+	mic.feed(audioPackets(t, 3, -1, -1), start)
+	time.Sleep(1300 * time.Millisecond) // a sync has happened
+
+	// The crash: the spool as it is on disk now, and no more database.
+	snapshot := t.TempDir()
+	if err := os.CopyFS(snapshot, os.DirFS(g.spool)); err != nil {
+		t.Fatal(err)
+	}
+	g.rec.cancel()
+	s.Stop(time.Now())
+	for _, p := range spoolFiles(t, snapshot) {
+		if filepath.Ext(p) == ".ivf" {
+			st, _ := os.Stat(p)
+			if err := os.Truncate(p, st.Size()-100); err != nil { // a torn last frame
+				t.Fatal(err)
+			}
+		}
+	}
+	if rec, _ := g.st.RecordingByID(bg, id); rec.State != store.RecordingActive {
+		t.Fatalf("state after the crash: %s", rec.State)
+	}
+
+	g.spool = snapshot
+	g.rec = g.newRecorder(t)
+	if err := g.rec.Recover(bg); err != nil {
+		t.Fatal(err)
+	}
+	rec := g.waitState(t, id, 30*time.Second)
+	if rec.State != store.RecordingPartial || !rec.Recovered || rec.StoppedAt == nil {
+		t.Fatalf("recovered recording: %+v", rec)
+	}
+	files, _ := g.st.RecordingFiles(bg, id)
+	dir := t.TempDir()
+	kinds := map[string]int{}
+	for _, f := range files {
+		kinds[f.Kind]++
+		if f.State != store.FileUploaded {
+			t.Errorf("%s: %s", f.Kind, f.State)
+			continue
+		}
+		path := g.download(t, f, dir)
+		if f.Kind == store.FileManifest {
+			continue
+		}
+		decodesCleanly(t, path)
+		if (f.Kind == store.FileAudio || f.Kind == store.FileVideo) && f.DurationMS < 2000 {
+			t.Errorf("%s holds %d ms", f.Kind, f.DurationMS)
+		}
+	}
+	if kinds[store.FileAudio] != 1 || kinds[store.FileVideo] != 1 || kinds[store.FileWebM] != 1 || kinds[store.FileManifest] != 1 {
+		t.Errorf("files: %v", kinds)
+	}
+	var m Manifest
+	if err := json.Unmarshal(rec.Manifest, &m); err != nil || !m.Recovered {
+		t.Errorf("manifest: %v %+v", err, m)
+	}
+}
+
+// TestUploadWaitsForStorage: S3 is down when the recording stops; the
+// files wait in the spool and are uploaded, and checked, once it is back.
+func TestUploadWaitsForStorage(t *testing.T) {
+	g := newRig(t)
+	anna := uuid.NewString()
+	id := uuid.New()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic := newTestTrack(anna, "microphone", "audio/opus")
+	s.Consent(anna, "Anna", true, time.Now())
+	s.Offer(mic)
+	<-mic.subscribed
+	mic.feed(audioPackets(t, 2, -1, -1), time.Now())
+	time.Sleep(100 * time.Millisecond)
+	g.s3.Stop()
+	s.Stop(time.Now())
+	time.Sleep(3 * time.Second)
+	if rec, _ := g.st.RecordingByID(bg, id); rec.State != store.RecordingUploading {
+		t.Fatalf("with S3 down the recording is %s", rec.State)
+	}
+	if len(spoolFiles(t, g.spool)) == 0 {
+		t.Fatal("the spool is empty while S3 is down")
+	}
+	g.s3.Start()
+	if rec := g.waitState(t, id, 60*time.Second); rec.State != store.RecordingAvailable {
+		t.Fatalf("after S3 came back: %s", rec.State)
+	}
+	files, _ := g.st.RecordingFiles(bg, id)
+	dir := t.TempDir()
+	for _, f := range files {
+		path := g.download(t, f, dir)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != f.SHA256 || int64(len(b)) != f.SizeBytes {
+			t.Errorf("%s: stored copy does not match its checksum", f.Kind)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
 import { UI } from './ui.js';
 import { Panels } from './panels.js';
+import { Recording } from './recording.js';
 
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
@@ -17,6 +18,7 @@ const app = byId('app');
 const joinURL = app.dataset.joinUrl || '';
 const ui = new UI();
 const panels = new Panels((m) => signaling?.send(m));
+const recording = new Recording((m) => signaling?.send(m), (text) => ui.announce(text));
 const preview = new Preview({
   video: /** @type {HTMLVideoElement} */ (byId('preview-video')),
   placeholder: byId('preview-placeholder'),
@@ -125,12 +127,18 @@ function wire(s) {
   });
   s.on('reaction', (m) => ui.react(m.participant, m.reaction));
   s.on('quality', (m) => { ui.quality(m.levels || {}); panels.quality(m.details || {}); });
+  s.on('recording', (m) => recording.update(m));
+  s.on('consents', (m) => recording.consents(m.entries || []));
   s.on('error', (m) => {
     console.warn('classmeet:', m.code, m.message);
     if (m.code === 'bad_token' || m.code === 'meeting_gone' || m.code === 'removed' || m.code === 'locked') {
       finish('You could not join', m.message);
+    } else if (m.code === 'recording_failed' || (m.in_reply_to && ['already_recording', 'not_recording', 'unavailable'].includes(m.code))) {
+      recording.failed(m.message);
     } else if (m.code === 'not_allowed') {
       ui.announce(m.message);
+      recording.busy = false;
+      recording.render();
     }
   });
 }
@@ -141,6 +149,8 @@ function welcome(m) {
   const resumed = me.id === m.you.id;
   me = m.you;
   panels.setMe(me.id, me.role);
+  recording.setRole(me.role);
+  recording.update(m.recording || { active: false, consent: '' });
   signaling.iceServers = m.ice_servers || [];
   if (m.presence === 'lobby') {
     ui.lobbyStatus(m.host_present);
@@ -195,6 +205,7 @@ function you(m) {
   me.role = m.role;
   may = m;
   panels.setMe(me.id, me.role);
+  recording.setRole(me.role);
   panels.chatAllowed(m.may_chat);
   if (m.role === 'observer' && !wasObserver && peers) {
     peers.unpublish();

@@ -8,11 +8,13 @@ type Action string
 const (
 	ManageAccounts   Action = "manage accounts"
 	ScheduleMeetings Action = "schedule meetings"
+	// ManageRecordings: see, download and delete any meeting's recordings.
+	ManageRecordings Action = "manage recordings"
 )
 
 // permissions is the one table of what each account role may do.
 var permissions = map[store.Role][]Action{
-	store.RoleAdmin:   {ManageAccounts, ScheduleMeetings},
+	store.RoleAdmin:   {ManageAccounts, ScheduleMeetings, ManageRecordings},
 	store.RoleTeacher: {ScheduleMeetings},
 }
 

@@ -256,6 +256,23 @@ func (h *Hub) forget(r *room) {
 	r.log.Info("meeting emptied")
 }
 
+// Recording reports whether a live meeting is being recorded, and since
+// when: the pre-join page says so before anyone joins.
+func (h *Hub) Recording(meetingID uuid.UUID) (bool, time.Time) {
+	if h == nil {
+		return false, time.Time{}
+	}
+	h.mu.Lock()
+	r := h.rooms[meetingID.String()]
+	h.mu.Unlock()
+	if r == nil {
+		return false, time.Time{}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state.Recording()
+}
+
 // Live reports how many meetings and participants are live (for tests and metrics).
 func (h *Hub) Live() (meetings, participants int) {
 	h.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,6 +26,7 @@ type testTrack struct {
 	clock                           uint32
 	ch                              chan *sfu.Packet
 	subscribed                      chan struct{}
+	once                            sync.Once
 	keyframes                       atomic.Int32
 	srRTP                           atomic.Uint32
 	srAt                            atomic.Pointer[time.Time]
@@ -53,7 +55,7 @@ func (t *testTrack) Done() <-chan struct{} {
 }
 
 func (t *testTrack) Subscribe(int) Subscription {
-	close(t.subscribed)
+	t.once.Do(func() { close(t.subscribed) })
 	return testSub{t}
 }
 

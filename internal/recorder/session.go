@@ -26,6 +26,10 @@ type Session struct {
 
 	q queue
 
+	// accepted is who agreed to be recorded, for Offer to subscribe at once.
+	mu       sync.Mutex
+	accepted map[string]bool
+
 	// Owned by the session's goroutine.
 	tracks   map[Track]*recTrack
 	people   map[string]consent
@@ -43,6 +47,7 @@ type consent struct {
 // records it.
 type recTrack struct {
 	t      Track
+	sub    Subscription // made as the track was offered, if it is recorded from its start
 	w      *writer
 	row    store.RecordingFile
 	result chan result // the writer's, read exactly once
@@ -52,7 +57,7 @@ func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
 	s := &Session{
 		r: r, ID: id, MeetingID: meetingID, StartedAt: at,
 		log:    r.log.With("recording_id", id.String(), "meeting_id", meetingID.String()),
-		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{},
+		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{}, accepted: map[string]bool{},
 	}
 	s.q.init()
 	go s.q.run()
@@ -61,13 +66,27 @@ func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
 
 // Offer tells the session of a published track. It is recorded while its
 // participant has accepted; offering the same track again does nothing.
+// Offered as the track is published, before its first packet, the
+// recording of someone who agreed starts with that packet.
 func (s *Session) Offer(t Track) {
-	s.q.do(func() { s.offer(t) })
+	s.mu.Lock()
+	accepted := s.accepted[t.Participant()]
+	s.mu.Unlock()
+	var sub Subscription
+	if accepted {
+		if _, err := codecOf(t.Codec()); err == nil {
+			sub = t.Subscribe(queuePackets)
+		}
+	}
+	s.q.do(func() { s.offer(t, sub) })
 }
 
 // Consent records a participant's answer, given at at. Accepting starts
 // the recording of their tracks; declining (or withdrawing) stops it.
 func (s *Session) Consent(participant, name string, accepted bool, at time.Time) {
+	s.mu.Lock()
+	s.accepted[participant] = accepted
+	s.mu.Unlock()
 	s.q.do(func() { s.consent(participant, name, accepted, at) })
 }
 
@@ -83,22 +102,25 @@ func (s *Session) Stop(at time.Time) {
 	<-done
 }
 
-func (s *Session) offer(t Track) {
-	if s.stopped {
+func (s *Session) offer(t Track, sub Subscription) {
+	if s.stopped || s.tracks[t] != nil {
+		if sub != nil {
+			sub.Close()
+		}
 		return
 	}
 	for old := range s.tracks {
-		if old != t && s.tracks[old].w == nil && ended(old) {
+		if s.tracks[old].w == nil && ended(old) {
 			delete(s.tracks, old)
 		}
 	}
-	if s.tracks[t] != nil {
-		return
-	}
-	rt := &recTrack{t: t}
+	rt := &recTrack{t: t, sub: sub}
 	s.tracks[t] = rt
 	if c := s.people[t.Participant()]; c.accepted {
 		s.record(rt)
+	} else if sub != nil {
+		sub.Close()
+		rt.sub = nil
 	}
 }
 
@@ -144,13 +166,22 @@ func (s *Session) consent(participant, name string, accepted bool, at time.Time)
 
 // record starts a writer for the track: a new file, a new segment.
 func (s *Session) record(rt *recTrack) {
+	sub := rt.sub
+	rt.sub = nil
+	fail := func() {
+		if sub != nil {
+			sub.Close()
+		}
+	}
 	c, err := codecOf(rt.t.Codec())
 	if err != nil {
 		s.log.Warn("track not recorded", "participant_id", rt.t.Participant(), "source", rt.t.Source(), "err", err)
+		fail()
 		return
 	}
 	pid, err := uuid.Parse(rt.t.Participant())
 	if err != nil {
+		fail()
 		return
 	}
 	key := rt.t.Participant() + "/" + rt.t.Source()
@@ -164,14 +195,17 @@ func (s *Session) record(rt *recTrack) {
 		ObjectKey: objectKey(s.MeetingID, s.ID, fileID, c.ext()), SpoolName: name, State: store.FileWriting, StartedAt: &now,
 	}
 	if err := s.r.persist("add recording file", func(ctx context.Context) error { return s.r.store.AddRecordingFile(ctx, rt.row) }); err != nil {
+		fail()
 		return
 	}
 	f, err := s.r.spool.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o640)
 	if err != nil {
 		s.log.Error("cannot create a spool file", "err", err)
+		fail()
 		return
 	}
 	rt.w = newWriter(rt.t, c, f)
+	rt.w.sub = sub
 	rt.result = make(chan result, 1)
 	s.log.Info("recording track", "participant_id", rt.t.Participant(), "source", rt.t.Source(), "segment", rt.row.Segment, "file_id", fileID)
 	go func() {

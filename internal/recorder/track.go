@@ -180,7 +180,9 @@ func (w *writer) halt() { w.once.Do(func() { close(w.stop) }) }
 // run records until the track ends or stop is closed, then closes the file.
 func (w *writer) run() result {
 	defer close(w.done)
-	w.sub = w.t.Subscribe(queuePackets)
+	if w.sub == nil {
+		w.sub = w.t.Subscribe(queuePackets)
+	}
 	defer w.sub.Close()
 	if w.codec != codecOpus {
 		w.requestKeyframe(time.Now())

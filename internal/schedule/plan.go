@@ -44,6 +44,7 @@ type PlanInput struct {
 	TimeZone           string // IANA
 	LobbyPolicy        string
 	RecordingPolicy    string
+	RecordingAccess    string // "host" or "invitees": who may download recordings
 	UnmutePolicy       string // "self" or "ask"
 	ScreenShare        string // "hosts" or "everyone"
 }
@@ -58,6 +59,7 @@ func ParsePlan(in PlanInput, now time.Time) (store.MeetingPlan, error) {
 		TimeZone:        strings.TrimSpace(in.TimeZone),
 		LobbyPolicy:     store.LobbyPolicy(in.LobbyPolicy),
 		RecordingPolicy: store.RecordingPolicy(in.RecordingPolicy),
+		RecordingAccess: store.RecordingAccess(in.RecordingAccess),
 		UnmutePolicy:    store.UnmutePolicy(in.UnmutePolicy),
 		ScreenShare:     store.ScreenSharePolicy(in.ScreenShare),
 	}
@@ -90,6 +92,12 @@ func ParsePlan(in PlanInput, now time.Time) (store.MeetingPlan, error) {
 	}
 	if p.RecordingPolicy != store.RecordingNotAllowed && p.RecordingPolicy != store.RecordingHostMayRecord {
 		fe["recording_policy"] = "choose whether the meeting may be recorded"
+	}
+	if p.RecordingAccess == "" {
+		p.RecordingAccess = store.RecordingAccessHost
+	}
+	if p.RecordingAccess != store.RecordingAccessHost && p.RecordingAccess != store.RecordingAccessInvitees {
+		fe["recording_access"] = "choose who may download the recordings"
 	}
 	if p.UnmutePolicy != store.UnmuteSelf && p.UnmutePolicy != store.UnmuteAsk {
 		fe["unmute_policy"] = "choose whether people you mute may unmute themselves"

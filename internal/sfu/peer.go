@@ -213,6 +213,9 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 
 	p.log.Debug("publishing", "source", source, "codec", pub.Codec.MimeType)
 	go pub.readReports(recv)
+	// Subscribers (and the recorder) attach before the first packet is
+	// forwarded, so none of them misses the start of the track.
+	p.room.published(pub)
 	go func() {
 		pub.forward()
 		p.mu.Lock()
@@ -222,7 +225,6 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		p.mu.Unlock()
 		p.room.unpublished(pub)
 	}()
-	p.room.published(pub)
 }
 
 // subscribe adds a down track for pub; false if there was nothing to do.

@@ -128,14 +128,22 @@ func (r *Room) published(pub *Publication) {
 		watchers = append(watchers, w)
 	}
 	r.mu.Unlock()
+	var changed []*Peer
 	for _, o := range others {
 		if o.subscribe(pub) {
-			o.negotiate()
+			changed = append(changed, o)
 		}
 	}
 	for _, w := range watchers {
 		w(pub)
 	}
+	// Offering the new track to the others takes a few milliseconds each;
+	// the publication's packets need not wait for it.
+	go func() {
+		for _, o := range changed {
+			o.negotiate()
+		}
+	}()
 }
 
 // unpublished takes an ended publication away from every peer.

@@ -34,6 +34,14 @@ type Options struct {
 	StopReading bool
 	// RecordDir, if set, keeps every received video track as IVF there.
 	RecordDir string
+	// HoldMedia: do not publish on entering the room; StartMedia does.
+	HoldMedia bool
+	// AutoConsent answers "accept" or "decline" whenever the meeting asks
+	// whether the client agrees to be recorded ("": no answer).
+	AutoConsent string
+	// SendLoss drops this fraction of the publishing connection's outgoing
+	// UDP packets at random: a lossy uplink, which NACKs must repair.
+	SendLoss float64
 	// Logf, if set, receives the client's notes.
 	Logf func(format string, args ...any)
 }
@@ -238,11 +246,16 @@ func (c *Client) handle(m meeting.ServerMessage) {
 		c.mu.Lock()
 		c.welcome = m
 		c.mu.Unlock()
-		if m.Presence == meeting.PresenceRoom && c.media.pub == nil {
+		if m.Presence == meeting.PresenceRoom && c.media.pub == nil && !c.opts.HoldMedia {
 			err = c.media.publish(c.opts.Publish)
 		}
+		c.consent(m.Recording)
 	case *meeting.Admitted:
-		err = c.media.publish(c.opts.Publish)
+		if !c.opts.HoldMedia {
+			err = c.media.publish(c.opts.Publish)
+		}
+	case *meeting.Recording:
+		c.consent(m.RecordingStatus)
 	case *meeting.ServerOffer:
 		err = c.media.handleOffer(m)
 	case *meeting.ServerAnswer:
@@ -254,6 +267,23 @@ func (c *Client) handle(m meeting.ServerMessage) {
 		c.logf("handling %T: %v", m, err)
 	}
 }
+
+// consent answers a pending question about being recorded, if the client
+// is set to.
+func (c *Client) consent(st meeting.RecordingStatus) {
+	if !st.Active || st.Consent != meeting.ConsentPending || c.opts.AutoConsent == "" {
+		return
+	}
+	go func() { // not from the read loop: Send may wait
+		if err := c.Send(&meeting.Consent{Accept: c.opts.AutoConsent == "accept"}); err != nil {
+			c.logf("consent: %v", err)
+		}
+	}()
+}
+
+// StartMedia publishes what Options.Publish lists, for a client that held
+// its media back.
+func (c *Client) StartMedia() error { return c.media.publish(c.opts.Publish) }
 
 func (c *Client) record(m meeting.ServerMessage, err error) {
 	c.mu.Lock()
@@ -352,6 +382,35 @@ func (c *Client) Sent(source sfu.Source) uint64 {
 		return s.Load()
 	}
 	return 0
+}
+
+// SentMedia is what a source sent: RTP timestamps and times of the first
+// and last packets, and for video the frames.
+type SentMedia struct {
+	Frames          int
+	FirstTS, LastTS uint32
+	FirstAt, LastAt time.Time
+}
+
+// Sent describes what a source has sent so far.
+func (c *Client) SentMedia(source sfu.Source) SentMedia {
+	c.media.mu.Lock()
+	defer c.media.mu.Unlock()
+	if s := c.media.sentLog[source]; s != nil {
+		return *s
+	}
+	return SentMedia{}
+}
+
+// LostSent counts the packets SendLoss dropped.
+func (c *Client) LostSent() uint64 {
+	c.media.mu.Lock()
+	defer c.media.mu.Unlock()
+	var n uint64
+	for _, b := range c.media.udp {
+		n += b.lost.Load()
+	}
+	return n
 }
 
 // PauseAudio stops (true) or resumes sending microphone packets.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -58,6 +59,7 @@ type media struct {
 	tracks   map[string]sfu.TrackInfo // mid -> whose, from the latest server offer
 	received map[Key]*Received
 	sent     map[sfu.Source]*atomic.Uint64
+	sentLog  map[sfu.Source]*SentMedia
 	pubTrack map[sfu.Source]*webrtc.TrackLocalStaticRTP
 
 	audioPaused    atomic.Bool
@@ -66,11 +68,12 @@ type media struct {
 }
 
 func newMedia(c *Client) *media {
-	return &media{c: c, tracks: map[string]sfu.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}}
+	return &media{c: c, tracks: map[string]sfu.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, sentLog: map[sfu.Source]*SentMedia{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}}
 }
 
-// newPC makes a PeerConnection on loopback only, with its own UDP socket.
-func (m *media) newPC() (*webrtc.PeerConnection, error) {
+// newPC makes a PeerConnection on loopback only, with its own UDP socket,
+// which drops loss of what it sends.
+func (m *media) newPC(loss float64) (*webrtc.PeerConnection, error) {
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	se := webrtc.SettingEngine{LoggerFactory: quiet}
@@ -84,7 +87,7 @@ func (m *media) newPC() (*webrtc.PeerConnection, error) {
 			if err != nil {
 				return nil, err
 			}
-			b := &blockableConn{PacketConn: conn}
+			b := &blockableConn{PacketConn: conn, loss: loss}
 			m.mu.Lock()
 			m.udp = append(m.udp, b)
 			m.mu.Unlock()
@@ -115,7 +118,7 @@ func (m *media) blockUDP(blocked bool) {
 // publish offers the client's microphone and camera from the fixtures and,
 // once connected, sends them at real pace.
 func (m *media) publish(sources []sfu.Source) error {
-	pc, err := m.newPC()
+	pc, err := m.newPC(m.c.opts.SendLoss)
 	if err != nil {
 		return err
 	}
@@ -243,7 +246,7 @@ func (m *media) handleOffer(o *meeting.ServerOffer) error {
 	m.mu.Unlock()
 	if pc == nil {
 		var err error
-		if pc, err = m.newPC(); err != nil {
+		if pc, err = m.newPC(0); err != nil {
 			return err
 		}
 		pc.OnTrack(m.onTrack)
@@ -388,11 +391,13 @@ func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 				i = (i + 1) % len(frames)
 			}
 		}
-		for _, p := range pz.Packetize(frames[i], uint32(frameDur*90000/time.Second)) {
+		pkts := pz.Packetize(frames[i], uint32(frameDur*90000/time.Second))
+		for _, p := range pkts {
 			if tr.WriteRTP(p) == nil {
 				sent.Add(1)
 			}
 		}
+		m.logSent(sfu.Source(tr.ID()), pkts[0].Timestamp, true)
 		next = next.Add(frameDur)
 		if err := sleepUntil(ctx, next); err != nil {
 			return err
@@ -464,6 +469,7 @@ func (m *media) paceAudio(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 						sent.Add(1)
 					}
 				}
+				m.logSent(sfu.Source(tr.ID()), pkts[0].Timestamp, false)
 			}
 			next = next.Add(20 * time.Millisecond)
 			if err := sleepUntil(ctx, next); err != nil {
@@ -472,6 +478,22 @@ func (m *media) paceAudio(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 			}
 		}
 		f.Close()
+	}
+}
+
+// logSent notes a frame or packet sent from a source.
+func (m *media) logSent(source sfu.Source, ts uint32, frame bool) {
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.sentLog[source]
+	if s == nil {
+		s = &SentMedia{FirstTS: ts, FirstAt: now}
+		m.sentLog[source] = s
+	}
+	s.LastTS, s.LastAt = ts, now
+	if frame {
+		s.Frames++
 	}
 }
 
@@ -509,10 +531,13 @@ func (m *media) close() {
 	}
 }
 
-// blockableConn is a UDP socket that can pretend the network is gone.
+// blockableConn is a UDP socket that can pretend the network is gone, or
+// lose some of what it sends.
 type blockableConn struct {
 	net.PacketConn
 	blocked atomic.Bool
+	loss    float64
+	lost    atomic.Uint64 // packets dropped by loss
 }
 
 func (b *blockableConn) ReadFrom(p []byte) (int, net.Addr, error) {
@@ -527,6 +552,10 @@ func (b *blockableConn) ReadFrom(p []byte) (int, net.Addr, error) {
 func (b *blockableConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if b.blocked.Load() {
 		return len(p), nil // lost in the network
+	}
+	if b.loss > 0 && rand.Float64() < b.loss {
+		b.lost.Add(1)
+		return len(p), nil
 	}
 	return b.PacketConn.WriteTo(p, addr)
 }

@@ -17,9 +17,11 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/blob"
 	"classmeet/internal/config"
 	"classmeet/internal/meeting"
 	"classmeet/internal/pgtest"
+	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
@@ -42,6 +44,9 @@ type Server struct {
 	Teacher store.User
 	Outbox  *store.Outbox
 	Log     *slog.Logger
+	// Recorder records to CLASSMEET_DATA_DIR (a temporary directory unless
+	// set), or to the S3 bucket the CLASSMEET_S3_* variables name.
+	Recorder *recorder.Recorder
 
 	mu         sync.Mutex
 	mediaJoins map[string]int // participant id -> media peers made
@@ -69,6 +74,7 @@ func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 	env := map[string]string{
 		"DATABASE_URL": "unused", "CLASSMEET_SECRET": Secret, "CLASSMEET_PUBLIC_URL": srv.URL,
 		"CLASSMEET_ADDR": srv.Listener.Addr().String(), "CLASSMEET_RTC_UDP_PORT": "0", "CLASSMEET_RTC_TCP_PORT": "0",
+		"CLASSMEET_DATA_DIR": t.TempDir(),
 	}
 	for k, v := range vars {
 		env[k] = v
@@ -83,11 +89,24 @@ func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 		t.Fatal(err)
 	}
 	s.Outbox = st.NewOutbox(s.Log, 100_000)
+	var b blob.Store
+	if cfg.Recording.S3 != nil {
+		b, err = blob.OpenS3(context.Background(), *cfg.Recording.S3)
+	} else {
+		b, err = blob.OpenDir(cfg.Recording.LocalDir())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Recorder, err = recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), Log: s.Log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s.Hub = meeting.NewHub(meeting.HubConfig{
 		Meetings: st, Journal: meeting.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
-		Grace: cfg.RTC.Grace, QualityEvery: time.Second, Log: s.Log,
+		Grace: cfg.RTC.Grace, QualityEvery: time.Second, Recorder: s.Recorder, Log: s.Log,
 	})
-	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Log: s.Log})
+	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log})
 	handler.h.Store(&h)
 	t.Cleanup(func() {
 		srv.CloseClientConnections()
@@ -96,6 +115,7 @@ func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 		s.SFU.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
+		s.Recorder.Close(ctx)
 		s.Outbox.Close(ctx)
 	})
 	hash, err := auth.NewPasswords(1).Hash(context.Background(), TeacherPassword)

@@ -31,6 +31,22 @@ func (h *handler) staff(next staffHandler) http.HandlerFunc {
 	}
 }
 
+// staffFile is staff for downloads: someone not signed in gets "not
+// found", as for a guessed address, rather than a login page.
+func (h *handler) staffFile(next staffHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok, err := h.auth.Identify(r)
+		switch {
+		case err != nil:
+			h.fail(w, r, err)
+		case !ok:
+			h.fail(w, r, store.ErrNotFound)
+		default:
+			next(w, r.WithContext(auth.WithIdentity(r.Context(), id)), id)
+		}
+	}
+}
+
 // admin is staff for administrators only.
 func (h *handler) admin(next staffHandler) http.HandlerFunc {
 	return h.staff(func(w http.ResponseWriter, r *http.Request, id auth.Identity) {

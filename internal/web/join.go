@@ -26,6 +26,17 @@ func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 	v := templates.RoomView{
 		Meeting: inv.Meeting, HostName: inv.HostName, DisplayName: inv.Invitee.Name,
 		ICSURL: link + "/ics", JoinURL: link + "/join", Locked: locked,
+		CanRecord: h.rec != nil && inv.Meeting.RecordingPolicy == store.RecordingHostMayRecord,
+	}
+	v.RecordingNow, _ = h.hub.Recording(inv.Meeting.ID)
+	if inv.Meeting.RecordingAccess == store.RecordingAccessInvitees {
+		if recs, err := h.store.MeetingRecordings(r.Context(), inv.Meeting.ID); err == nil {
+			for _, rec := range recs {
+				if rec.State == store.RecordingAvailable || rec.State == store.RecordingPartial {
+					v.RecordingsURL = link + "/recordings"
+				}
+			}
+		}
 	}
 	h.render(w, r, http.StatusOK, templates.RoomPage(page(r, inv.Meeting.Title), v))
 }

@@ -11,7 +11,7 @@ import (
 	"classmeet/templates"
 )
 
-var planFields = []string{"title", "description", "date", "time", "duration", "time_zone", "lobby_policy", "recording_policy", "unmute_policy", "screen_share_policy"}
+var planFields = []string{"title", "description", "date", "time", "duration", "time_zone", "lobby_policy", "recording_policy", "recording_access", "unmute_policy", "screen_share_policy"}
 
 // newMeeting shows an empty meeting form: tomorrow at 16:00 for 30 minutes,
 // in the teacher's time zone.
@@ -20,7 +20,8 @@ func (h *handler) newMeeting(w http.ResponseWriter, r *http.Request, me auth.Ide
 	f := templates.Form{Values: map[string]string{
 		"date": tomorrow.Format("2006-01-02"), "time": "16:00", "duration": "30", "time_zone": me.User.TimeZone,
 		"lobby_policy": string(store.LobbyEveryoneWaits), "recording_policy": string(store.RecordingNotAllowed),
-		"unmute_policy": string(store.UnmuteSelf), "screen_share_policy": string(store.ScreenShareHosts),
+		"recording_access": string(store.RecordingAccessHost),
+		"unmute_policy":    string(store.UnmuteSelf), "screen_share_policy": string(store.ScreenShareHosts),
 	}}
 	h.render(w, r, http.StatusOK, templates.MeetingFormPage(page(r, "Schedule a meeting"), templates.MeetingFormView{Form: f, Action: "/meetings"}))
 }
@@ -55,7 +56,7 @@ func (h *handler) editMeeting(w http.ResponseWriter, r *http.Request, me auth.Id
 		"title": m.Title, "description": m.Description, "date": start.Format("2006-01-02"), "time": start.Format("15:04"),
 		"duration": strconv.Itoa(m.DurationMinutes), "time_zone": m.TimeZone,
 		"lobby_policy": string(m.LobbyPolicy), "recording_policy": string(m.RecordingPolicy),
-		"unmute_policy": string(m.UnmutePolicy), "screen_share_policy": string(m.ScreenShare),
+		"recording_access": string(m.RecordingAccess), "unmute_policy": string(m.UnmutePolicy), "screen_share_policy": string(m.ScreenShare),
 	}}
 	v := templates.MeetingFormView{Form: f, Action: "/meetings/" + m.ID.String(), Edit: true}
 	h.render(w, r, http.StatusOK, templates.MeetingFormPage(page(r, "Edit meeting"), v))
@@ -90,7 +91,7 @@ func (h *handler) readPlan(w http.ResponseWriter, r *http.Request, action string
 		Title: f.Value("title"), Description: f.Value("description"), Date: f.Value("date"), Time: f.Value("time"),
 		Duration: f.Value("duration"), TimeZone: f.Value("time_zone"),
 		LobbyPolicy: f.Value("lobby_policy"), RecordingPolicy: f.Value("recording_policy"),
-		UnmutePolicy: f.Value("unmute_policy"), ScreenShare: f.Value("screen_share_policy"),
+		RecordingAccess: f.Value("recording_access"), UnmutePolicy: f.Value("unmute_policy"), ScreenShare: f.Value("screen_share_policy"),
 	}, h.now())
 	if err != nil {
 		v := templates.MeetingFormView{Form: withErrors(f, err), Action: action, Edit: edit}

@@ -26,7 +26,12 @@ func (h *handler) renderMeeting(w http.ResponseWriter, r *http.Request, me auth.
 		h.fail(w, r, err)
 		return
 	}
-	v := templates.MeetingView{Meeting: m, Zone: userZone(me), Form: f, LinkExpiry: schedule.LinkExpiry(m, h.cfg.LinkValidity)}
+	recs, err := h.store.MeetingRecordings(r.Context(), m.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := templates.MeetingView{Meeting: m, Zone: userZone(me), Form: f, LinkExpiry: schedule.LinkExpiry(m, h.cfg.LinkValidity), Recordings: len(recs)}
 	for _, inv := range invs {
 		v.Invitees = append(v.Invitees, templates.InviteeRow{Invitee: inv, Link: h.joinURL(h.links.Token(inv.ID, inv.LinkNonce))})
 	}

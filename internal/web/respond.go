@@ -11,6 +11,7 @@ import (
 	"github.com/a-h/templ"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/recorder"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 	"classmeet/templates"
@@ -97,6 +98,11 @@ func (h *handler) classify(r *http.Request, err error) (status int, heading, tex
 		status, heading, text = http.StatusForbidden, "You were removed from this meeting", "The host removed you from this meeting. If you think this is a mistake, contact the teacher who invited you."
 	case errors.Is(err, schedule.ErrLocked):
 		status, heading, text = http.StatusForbidden, "The meeting is locked", "The host is not letting anyone new in just now. Try again later, or contact the teacher who invited you."
+	case errors.Is(err, recorder.ErrBusy):
+		status, heading, text = http.StatusConflict, "The recording is still being saved", "A recording can be played, downloaded or deleted once it is saved, usually within a minute of stopping. Please try again shortly."
+	case errors.Is(err, errStorage):
+		status, heading, text = http.StatusServiceUnavailable, "Recordings are unavailable just now", "classmeet cannot reach the storage that holds recordings. Nothing is lost; please try again in a few minutes."
+		h.log.Warn("recording storage unavailable", "path", r.Pattern, "err", err)
 	case errors.Is(err, errForbidden):
 		status, heading, text = http.StatusForbidden, "Not allowed", "Your account may not do that."
 	case errors.Is(err, errTooLarge):

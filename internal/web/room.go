@@ -5,6 +5,7 @@ import (
 
 	"classmeet/internal/auth"
 	"classmeet/internal/schedule"
+	"classmeet/internal/store"
 	"classmeet/templates"
 )
 
@@ -22,7 +23,9 @@ func (h *handler) hostRoom(w http.ResponseWriter, r *http.Request, me auth.Ident
 	v := templates.RoomView{
 		Meeting: m, HostName: me.User.Name, DisplayName: me.User.Name, IsHost: true,
 		ICSURL: "/meetings/" + m.ID.String() + "/ics", JoinURL: "/meetings/" + m.ID.String() + "/join",
+		CanRecord: h.rec != nil && m.RecordingPolicy == store.RecordingHostMayRecord,
 	}
+	v.RecordingNow, _ = h.hub.Recording(m.ID)
 	p := page(r, m.Title)
 	p.Wide = true
 	h.render(w, r, http.StatusOK, templates.RoomPage(p, v))

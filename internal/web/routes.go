@@ -48,10 +48,19 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /meetings/{id}/attendance.csv", h.staff(h.attendanceCSV))
 	mux.HandleFunc("GET /meetings/{id}/chat.txt", h.staff(h.chatText))
 	mux.HandleFunc("POST /meetings/{id}/join", h.staff(h.joinAsHost))
+	mux.HandleFunc("GET /meetings/{id}/recordings", h.staff(h.staffRecordings))
+	mux.HandleFunc("GET /meetings/{id}/recordings/{rec}", h.staff(h.staffPlayback))
+	mux.HandleFunc("GET /meetings/{id}/recordings/{rec}/files/{file}", h.staffFile(h.staffRecordingFile))
+	mux.HandleFunc("GET /meetings/{id}/recordings/{rec}/download", h.staffFile(h.staffRecordingZip))
+	mux.HandleFunc("POST /meetings/{id}/recordings/{rec}/delete", h.staff(h.deleteRecording))
 
 	mux.HandleFunc("GET /j/{token}", h.prejoin)
 	mux.HandleFunc("GET /j/{token}/ics", h.inviteeICS)
 	mux.HandleFunc("POST /j/{token}/join", h.joinAsInvitee)
+	mux.HandleFunc("GET /j/{token}/recordings", h.inviteeRecordings)
+	mux.HandleFunc("GET /j/{token}/recordings/{rec}", h.inviteePlayback)
+	mux.HandleFunc("GET /j/{token}/recordings/{rec}/files/{file}", h.inviteeRecordingFile)
+	mux.HandleFunc("GET /j/{token}/recordings/{rec}/download", h.inviteeRecordingZip)
 
 	// The live meeting: authenticated by the join token in the first message.
 	mux.HandleFunc("GET /meetings/{id}/ws", h.socket)
@@ -61,5 +70,5 @@ func (h *handler) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	_ = cop.AddTrustedOrigin(h.cfg.PublicURL.Scheme + "://" + h.cfg.PublicURL.Host)
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
-	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(recordRoute(mux)))))
+	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(h.refuseTraversal(recordRoute(mux))))))
 }

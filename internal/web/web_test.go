@@ -16,8 +16,10 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/blob"
 	"classmeet/internal/config"
 	"classmeet/internal/pgtest"
+	"classmeet/internal/recorder"
 	"classmeet/internal/store"
 	"classmeet/internal/web"
 )
@@ -28,6 +30,8 @@ type env struct {
 	srv   *httptest.Server
 	store *store.Store
 	cfg   config.Config
+	blob  *blob.Dir
+	rec   *recorder.Recorder
 
 	mu  sync.Mutex
 	now time.Time
@@ -60,7 +64,15 @@ func newEnvWith(t *testing.T, vars map[string]string) *env {
 		t.Fatal(err)
 	}
 	e.cfg = cfg
-	h = web.New(web.Deps{Config: cfg, Store: e.store, Log: slog.New(slog.DiscardHandler), SetupToken: setupToken, Now: e.clock})
+	if e.blob, err = blob.OpenDir(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	e.rec, err = recorder.New(recorder.Config{Store: e.store, Blob: e.blob, SpoolDir: t.TempDir(), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.rec.Close(context.Background()) })
+	h = web.New(web.Deps{Config: cfg, Store: e.store, Recorder: e.rec, Log: slog.New(slog.DiscardHandler), SetupToken: setupToken, Now: e.clock})
 	return e
 }
 

@@ -1,0 +1,388 @@
+package web
+
+import (
+	"archive/zip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/blob"
+	"classmeet/internal/recorder"
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
+	"classmeet/templates"
+)
+
+// Recordings are seen and downloaded by the meeting's teacher and the
+// school's administrators, and, where the meeting allows it, by invitees
+// from their personal links. Anyone else gets "not found", whatever they
+// guess. Every file goes through here: object keys never leave the server.
+
+// errStorage means the recording storage could not be reached.
+var errStorage = errors.New("recording storage unavailable")
+
+// viewer is who is looking at a meeting's recordings, and from where.
+type viewer struct {
+	meeting   store.Meeting
+	base      string // URL of the recordings list
+	actorID   string
+	actorName string
+	canDelete bool
+	zone      *time.Location
+}
+
+// staffViewer is the meeting's teacher, or an administrator.
+func (h *handler) staffViewer(r *http.Request, me auth.Identity) (viewer, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return viewer{}, err
+	}
+	var m store.Meeting
+	if auth.Can(me.User.Role, auth.ManageRecordings) {
+		mh, err := h.store.MeetingWithHost(r.Context(), id)
+		if err != nil {
+			return viewer{}, err
+		}
+		m = mh.Meeting
+	} else if m, err = h.store.OwnedMeeting(r.Context(), me.User.ID, id); err != nil {
+		return viewer{}, err
+	}
+	return viewer{
+		meeting: m, base: "/meetings/" + m.ID.String() + "/recordings", actorID: me.User.ID.String(),
+		actorName: me.User.Name, canDelete: true, zone: userZone(me),
+	}, nil
+}
+
+// inviteeViewer is an invitee with a working link to a meeting whose
+// recordings invitees may download. Any other link is "not found".
+func (h *handler) inviteeViewer(r *http.Request) (viewer, error) {
+	inv, err := h.invitation(r)
+	if err != nil {
+		return viewer{}, store.ErrNotFound
+	}
+	if err := schedule.CheckLink(inv, h.cfg.LinkValidity, h.now()); err != nil || inv.Meeting.RecordingAccess != store.RecordingAccessInvitees {
+		return viewer{}, store.ErrNotFound
+	}
+	return viewer{
+		meeting: inv.Meeting, base: "/j/" + r.PathValue("token") + "/recordings", actorID: inv.Invitee.ID.String(),
+		actorName: inv.Invitee.Name, zone: zoneNamed(inv.Meeting.TimeZone),
+	}, nil
+}
+
+func zoneNamed(name string) *time.Location {
+	if loc, err := time.LoadLocation(name); err == nil {
+		return loc
+	}
+	return time.UTC
+}
+
+// recording finds the {rec} recording of the viewer's meeting.
+func (h *handler) recording(r *http.Request, v viewer) (store.Recording, error) {
+	id, err := pathID(r, "rec")
+	if err != nil {
+		return store.Recording{}, err
+	}
+	return h.store.MeetingRecording(r.Context(), v.meeting.ID, id)
+}
+
+func (h *handler) staffRecordings(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	v, err := h.staffViewer(r, me)
+	h.recordingsPage(w, r, v, err)
+}
+
+func (h *handler) inviteeRecordings(w http.ResponseWriter, r *http.Request) {
+	v, err := h.inviteeViewer(r)
+	h.recordingsPage(w, r, v, err)
+}
+
+// recordingsPage lists a meeting's recordings with their files.
+func (h *handler) recordingsPage(w http.ResponseWriter, r *http.Request, v viewer, err error) {
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	recs, err := h.store.MeetingRecordings(r.Context(), v.meeting.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	view := templates.RecordingsView{Meeting: v.meeting, Zone: v.zone, Base: v.base, CanDelete: v.canDelete, Staff: v.canDelete}
+	for _, rec := range recs {
+		if !v.canDelete && rec.State != store.RecordingAvailable && rec.State != store.RecordingPartial {
+			continue // invitees see finished recordings only
+		}
+		files, err := h.store.RecordingFiles(r.Context(), rec.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		consents, err := h.store.Consents(r.Context(), rec.ID)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		view.Recordings = append(view.Recordings, templates.RecordingEntry(rec.Recording, files, consents))
+	}
+	h.render(w, r, http.StatusOK, templates.RecordingsPage(page(r, "Recordings: "+v.meeting.Title), view))
+}
+
+func (h *handler) staffPlayback(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	v, err := h.staffViewer(r, me)
+	h.playback(w, r, v, err)
+}
+
+func (h *handler) inviteePlayback(w http.ResponseWriter, r *http.Request) {
+	v, err := h.inviteeViewer(r)
+	h.playback(w, r, v, err)
+}
+
+// playback is a page that plays a recording: every participant's video
+// side by side, on one timeline from the manifest.
+func (h *handler) playback(w http.ResponseWriter, r *http.Request, v viewer, err error) {
+	var rec store.Recording
+	if err == nil {
+		rec, err = h.recording(r, v)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	var m recorder.Manifest
+	if rec.State != store.RecordingAvailable && rec.State != store.RecordingPartial || len(rec.Manifest) == 0 {
+		h.fail(w, r, recorder.ErrBusy)
+		return
+	}
+	if err := json.Unmarshal(rec.Manifest, &m); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	view := templates.PlaybackView{Meeting: v.meeting, Recording: rec, Zone: v.zone, Base: v.base}
+	for _, p := range m.Participants {
+		for _, f := range p.Playable {
+			view.Tiles = append(view.Tiles, templates.PlaybackTile{
+				Name: p.Name, Screen: f.Source == "screen", StartMS: f.StartMS, DurationMS: f.DurationMS,
+				URL: v.base + "/" + rec.ID.String() + "/files/" + f.FileID,
+			})
+		}
+	}
+	view.DurationMS = m.DurationMS
+	h.render(w, r, http.StatusOK, templates.PlaybackPage(page(r, "Recording: "+v.meeting.Title), view))
+}
+
+func (h *handler) staffRecordingFile(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	v, err := h.staffViewer(r, me)
+	h.recordingFile(w, r, v, err)
+}
+
+func (h *handler) inviteeRecordingFile(w http.ResponseWriter, r *http.Request) {
+	v, err := h.inviteeViewer(r)
+	h.recordingFile(w, r, v, err)
+}
+
+// recordingFile streams one file, with ranges (for seeking in a player).
+// Each download is written to the audit log; the further ranges a player
+// asks for while playing are not.
+func (h *handler) recordingFile(w http.ResponseWriter, r *http.Request, v viewer, err error) {
+	var rec store.Recording
+	var f store.RecordingFile
+	if err == nil {
+		rec, err = h.recording(r, v)
+	}
+	if err == nil {
+		var fileID uuid.UUID
+		if fileID, err = pathID(r, "file"); err == nil {
+			f, err = h.store.RecordingFile(r.Context(), rec.ID, fileID)
+		}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	obj, err := h.openFile(r, f)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer obj.Close()
+	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
+		h.auditRecording(r, v, rec, "downloaded recording file", recorder.FileName(f))
+	}
+	name := recorder.FileName(f)
+	w.Header().Set("Content-Type", mimeOf(f))
+	w.Header().Set("Content-Disposition", disposition(name))
+	w.Header().Set("Cache-Control", "private, no-store")
+	http.ServeContent(w, r, name, obj.ModTime(), obj)
+}
+
+func (h *handler) openFile(r *http.Request, f store.RecordingFile) (blob.Object, error) {
+	if h.rec == nil {
+		return nil, store.ErrNotFound
+	}
+	obj, err := h.rec.Open(r.Context(), f)
+	switch {
+	case errors.Is(err, blob.ErrNotFound):
+		return nil, fmt.Errorf("recording file %s: %w", f.ID, store.ErrNotFound)
+	case errors.Is(err, recorder.ErrBusy):
+		return nil, err
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", errStorage, err)
+	}
+	return obj, nil
+}
+
+func (h *handler) staffRecordingZip(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	v, err := h.staffViewer(r, me)
+	h.recordingZip(w, r, v, err)
+}
+
+func (h *handler) inviteeRecordingZip(w http.ResponseWriter, r *http.Request) {
+	v, err := h.inviteeViewer(r)
+	h.recordingZip(w, r, v, err)
+}
+
+// recordingZip streams every file of a recording as one zip, file by
+// file from storage: nothing is staged in memory or on disk. Media is
+// already compressed, so entries are stored as they are.
+func (h *handler) recordingZip(w http.ResponseWriter, r *http.Request, v viewer, err error) {
+	var rec store.Recording
+	var files []store.RecordingFile
+	if err == nil {
+		rec, err = h.recording(r, v)
+	}
+	if err == nil && rec.State != store.RecordingAvailable && rec.State != store.RecordingPartial {
+		err = recorder.ErrBusy
+	}
+	if err == nil {
+		files, err = h.store.RecordingFiles(r.Context(), rec.ID)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	// Open the first file before answering, so a storage outage is a
+	// proper error page rather than a broken download.
+	var first blob.Object
+	for i, f := range files {
+		if f.State == store.FileUploaded {
+			if first, err = h.openFile(r, f); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			files = files[i:]
+			break
+		}
+	}
+	h.auditRecording(r, v, rec, "downloaded recording", "all files")
+	folder := safeFileName(v.meeting.Title) + " " + rec.StartedAt.In(v.zone).Format("2006-01-02 15.04")
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", disposition(folder+".zip"))
+	w.Header().Set("Cache-Control", "private, no-store")
+	zw := zip.NewWriter(w)
+	used := map[string]bool{}
+	for _, f := range files {
+		if f.State != store.FileUploaded {
+			continue
+		}
+		obj := first
+		first = nil
+		if obj == nil {
+			if obj, err = h.openFile(r, f); err != nil {
+				h.log.Warn("zip of a recording cut short", "recording_id", rec.ID, "err", err)
+				return // the client sees a truncated zip, which every unzip reports
+			}
+		}
+		name := recorder.FileName(f)
+		for n := 2; used[name]; n++ {
+			name = fmt.Sprintf("%d %s", n, recorder.FileName(f))
+		}
+		used[name] = true
+		entry, err := zw.CreateHeader(&zip.FileHeader{Name: folder + "/" + name, Method: zip.Store, Modified: obj.ModTime()})
+		if err == nil {
+			_, err = io.Copy(entry, obj)
+		}
+		obj.Close()
+		if err != nil {
+			h.log.Warn("zip of a recording cut short", "recording_id", rec.ID, "err", err)
+			return
+		}
+	}
+	_ = zw.Close()
+}
+
+// deleteRecording removes a recording for good (staff only).
+func (h *handler) deleteRecording(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+	v, err := h.staffViewer(r, me)
+	var rec store.Recording
+	if err == nil {
+		rec, err = h.recording(r, v)
+	}
+	if err == nil && h.rec == nil {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		err = h.rec.Delete(r.Context(), rec.ID)
+		if err != nil && !errors.Is(err, recorder.ErrBusy) && !errors.Is(err, store.ErrNotFound) && !store.Unavailable(err) {
+			err = fmt.Errorf("%w: %v", errStorage, err)
+		}
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.auditRecording(r, v, rec, "deleted recording", "recorded "+rec.StartedAt.In(v.zone).Format("2 Jan 2006 15:04"))
+	redirect(w, r, v.base)
+}
+
+func (h *handler) auditRecording(r *http.Request, v viewer, rec store.Recording, action, detail string) {
+	meetingID := v.meeting.ID
+	err := h.store.Audit(r.Context(), store.AuditEntry{
+		At: h.now(), MeetingID: &meetingID, ActorID: v.actorID, ActorName: v.actorName,
+		Action: action, TargetID: rec.ID.String(), Detail: detail,
+	})
+	if err != nil {
+		h.log.Warn("audit of a recording download failed", "err", err)
+	}
+}
+
+func mimeOf(f store.RecordingFile) string {
+	switch f.Kind {
+	case store.FileAudio:
+		return "audio/ogg"
+	case store.FileVideo:
+		return "video/x-ivf"
+	case store.FileWebM:
+		return "video/webm"
+	}
+	return "application/json"
+}
+
+// disposition names a download; non-ASCII names are encoded (RFC 6266).
+func disposition(name string) string {
+	if d := mime.FormatMediaType("attachment", map[string]string{"filename": name}); d != "" {
+		return d
+	}
+	return `attachment; filename="recording"`
+}
+
+// safeFileName keeps a title fit to name a folder.
+func safeFileName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if s == "" || schedule.HasBidiControl(s) {
+		return "recording"
+	}
+	return s
+}

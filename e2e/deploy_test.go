@@ -27,6 +27,12 @@ func TestComposeFileIsValid(t *testing.T) {
 	if !strings.Contains(cfg, "versity/versitygw") {
 		t.Error("the S3 server is not versitygw")
 	}
+	// classmeet keeps its recordings in that S3 server, with its keys.
+	for _, want := range []string{"CLASSMEET_S3_ENDPOINT: http://s3:7070", "CLASSMEET_S3_ACCESS_KEY: classmeet", "CLASSMEET_S3_PATH_STYLE: \"true\"", "CLASSMEET_DATA_DIR: /data"} {
+		if !strings.Contains(cfg, want) {
+			t.Errorf("the classmeet service lacks %s", want)
+		}
+	}
 	compose, _ := filepath.Abs("../docker-compose.yml")
 	bare := exec.Command("docker-compose", "-f", compose, "config", "-q")
 	bare.Dir = t.TempDir() // no .env here

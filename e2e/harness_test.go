@@ -51,6 +51,7 @@ type server struct {
 	SetupURL string // printed on first start
 	Env      []string
 	DB       string // its database
+	DataDir  string // its spool, and its recordings unless S3 is set
 
 	cmd    *exec.Cmd
 	mu     sync.Mutex
@@ -66,7 +67,7 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
 	port := freePort(t)
 	db := pgtest.NewDatabase(t)
-	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), DB: db}
+	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), DB: db, DataDir: t.TempDir()}
 	s.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"DATABASE_URL=" + db,
@@ -75,6 +76,7 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 		"CLASSMEET_LOG_LEVEL=debug",
 		"CLASSMEET_RTC_UDP_PORT=0",
 		"CLASSMEET_RTC_TCP_PORT=0",
+		"CLASSMEET_DATA_DIR=" + s.DataDir,
 	}, extraEnv...)
 	s.start(t)
 	return s

@@ -21,7 +21,7 @@ function now() {
 
 /** @param {number} ms */
 function fmt(ms) {
-  const s = Math.floor(ms / 1000);
+  const s = Math.round(ms / 1000);
   const m = Math.floor(s / 60);
   return s >= 3600
     ? `${Math.floor(s / 3600)}:${String(m % 60).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`

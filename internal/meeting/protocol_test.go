@@ -15,6 +15,8 @@ func TestDecodeClientAccepts(t *testing.T) {
 		`{"type":"candidate","seq":4,"pc":"sub","candidate":{"candidate":"c","sdpMid":"0"}}`: &Candidate{Header{"candidate", 4}, "sub", CandidateInit{Candidate: "c", SDPMid: ptr("0")}},
 		`{"type":"deny","seq":5,"participant":"p","message":"sorry"}`:                        &Deny{Header{"deny", 5}, "p", "sorry"},
 		`{"type":"leave","seq":6}`:                                                           &Leave{Header{"leave", 6}},
+		`{"type":"start_recording","seq":7}`:                                                 &StartRecording{Header{"start_recording", 7}},
+		`{"type":"consent","seq":8,"accept":false}`:                                          &Consent{Header{"consent", 8}, false},
 	}
 	for in, want := range tests {
 		got, err := DecodeClient([]byte(in))
@@ -60,6 +62,8 @@ func TestDecodeClientRefuses(t *testing.T) {
 		{`{"type":"candidate","seq":1,"pc":"both","candidate":{"candidate":""}}`, `"pc" must be`},
 		{`{"type":"deny","seq":1,"participant":"p","message":"` + strings.Repeat("x", 501) + `"}`, "at most 500"},
 		{"{\"type\":\"join\",\"seq\":1,\"token\":\"\xff\"}", "not UTF-8"},
+		{`{"type":"consent","seq":1,"accept":"yes"}`, `field "accept" must be a boolean`},
+		{`{"type":"stop_recording","seq":1,"recording":"x"}`, `unknown key "recording"`},
 		{`{"type":"join","seq":1,"token":"` + strings.Repeat("x", MaxMessageBytes) + `"}`, "larger than"},
 	}
 	for _, tt := range tests {
@@ -80,6 +84,8 @@ func TestServerMessagesRoundTrip(t *testing.T) {
 		&Lobby{Entries: []LobbyEntry{{ID: "b", Name: "<img src=x>", NameMatches: true}}},
 		&Denied{Message: "no"},
 		&Error{Code: "not_allowed", Message: "m", InReplyTo: 4},
+		&Recording{RecordingStatus: RecordingStatus{Active: true, StartedAt: "2026-11-23T16:30:00Z", By: "Ms Smith", Consent: ConsentPending}},
+		&Consents{Entries: []ConsentEntry{{Participant: "p", Name: "Mr Jones", Answer: ConsentDeclined, At: "2026-11-23T16:31:00Z"}}},
 	}
 	for i, m := range msgs {
 		b, err := EncodeServer(m, uint64(i+1))
@@ -109,6 +115,7 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"deny","seq":5,"participant":"p","message":"sorry"}`,
 		`{"type":"leave","seq":1,"Seq":2}`,
 		`{"type":"media_state","seq":9,"audio":true,"video":false,"screen":true}`,
+		`{"type":"consent","seq":10,"accept":true}`,
 	} {
 		f.Add([]byte(seed))
 	}

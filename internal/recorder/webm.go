@@ -99,7 +99,8 @@ func writeWebM(root *os.Root, out string, in muxInput) (time.Duration, error) {
 		}
 		audio = append(audio, bs...)
 	}
-	blocks = append(blocks, fillSilence(audio)...)
+	blocks = monotonic(blocks)
+	blocks = append(blocks, monotonic(fillSilence(audio))...)
 	if len(blocks) == 0 {
 		return 0, errors.New("recorder: nothing to put in a webm")
 	}
@@ -210,6 +211,19 @@ func indexOgg(f *os.File, src int, offset time.Duration) ([]block, error) {
 		return nil
 	})
 	return out, err
+}
+
+// monotonic orders one track's blocks by time and makes their times
+// strictly increasing: two frames less than a millisecond apart (a sender's
+// quick keyframe, say) must not share a timestamp in Matroska.
+func monotonic(bs []block) []block {
+	slices.SortStableFunc(bs, func(a, b block) int { return int(a.ms - b.ms) })
+	for i := 1; i < len(bs); i++ {
+		if bs[i].ms <= bs[i-1].ms {
+			bs[i].ms = bs[i-1].ms + 1
+		}
+	}
+	return bs
 }
 
 // fillSilence returns silent packets for the gaps between audio packets.

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -143,6 +144,25 @@ func (c *Client) join(ctx context.Context, path string) error {
 	}
 	_, err = c.WaitFor(ctx, func(m meeting.ServerMessage) bool { _, ok := m.(*meeting.Welcome); return ok })
 	return err
+}
+
+// Get fetches a page with the client's cookies and returns its body; a
+// status other than 200 is an error.
+func (c *Client) Get(ctx context.Context, path string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.Base+path, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil && resp.StatusCode != http.StatusOK {
+		err = fmt.Errorf("testclient: GET %s: %s", path, resp.Status)
+	}
+	return string(body), err
 }
 
 // PostForm posts a form as the signed-in user would, expecting a redirect.

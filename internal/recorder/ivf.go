@@ -32,7 +32,7 @@ func newIVF(f *os.File, fourcc string, width, height uint16) (*ivfWriter, error)
 	binary.LittleEndian.PutUint16(h[14:], height)
 	binary.LittleEndian.PutUint32(h[16:], ivfTimebase)
 	binary.LittleEndian.PutUint32(h[20:], 1)
-	w := &ivfWriter{f: f, w: bufio.NewWriterSize(f, 64<<10)}
+	w := &ivfWriter{f: f, w: bufio.NewWriterSize(f, 16<<10)}
 	_, err := w.w.Write(h)
 	return w, err
 }

@@ -28,7 +28,7 @@ type oggWriter struct {
 }
 
 func newOgg(f *os.File, channels uint8) (*oggWriter, error) {
-	o := &oggWriter{f: f, w: bufio.NewWriterSize(f, 32<<10), serial: rand.Uint32()}
+	o := &oggWriter{f: f, w: bufio.NewWriterSize(f, 8<<10), serial: rand.Uint32()}
 	head := make([]byte, 19)
 	copy(head, "OpusHead")
 	head[8], head[9] = 1, channels

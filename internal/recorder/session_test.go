@@ -421,3 +421,62 @@ func TestUploadWaitsForStorage(t *testing.T) {
 		}
 	}
 }
+
+// TestRetention: recordings that stopped before the cutoff are deleted,
+// objects and rows, and the audit log says so; newer ones stay; a live one
+// cannot be deleted.
+func TestRetention(t *testing.T) {
+	g := newRig(t)
+	record := func(at time.Time) uuid.UUID {
+		id := uuid.New()
+		s, err := g.rec.Start(bg, id, g.meeting, "Ms T", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		anna := uuid.NewString()
+		mic := newTestTrack(anna, "microphone", "audio/opus")
+		s.Consent(anna, "Anna", true, at)
+		s.Offer(mic)
+		mic.feed(audioPackets(t, 1, -1, -1), time.Now())
+		time.Sleep(50 * time.Millisecond)
+		s.Stop(at.Add(time.Minute))
+		g.waitState(t, id, 30*time.Second)
+		return id
+	}
+	old := record(time.Now().Add(-40 * 24 * time.Hour))
+	recent := record(time.Now().Add(-time.Hour))
+	oldFiles, _ := g.st.RecordingFiles(bg, old)
+
+	live := uuid.New()
+	s, err := g.rec.Start(bg, live, g.meeting, "Ms T", time.Now().Add(-50*24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.rec.Delete(bg, live); err != ErrBusy {
+		t.Errorf("deleting a live recording: %v", err)
+	}
+
+	n, err := g.rec.Sweep(bg, time.Now().Add(-30*24*time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	if _, err := g.st.RecordingByID(bg, old); err == nil {
+		t.Error("the expired recording is still there")
+	}
+	for _, f := range oldFiles {
+		if _, err := g.blob.Open(bg, f.ObjectKey); err != blob.ErrNotFound {
+			t.Errorf("object %s survived: %v", f.ObjectKey, err)
+		}
+	}
+	if _, err := g.st.RecordingByID(bg, recent); err != nil {
+		t.Errorf("a recent recording went: %v", err)
+	}
+	if _, err := g.st.RecordingByID(bg, live); err != nil {
+		t.Errorf("the live recording went: %v", err)
+	}
+	events, _ := g.st.MeetingAudit(bg, g.meeting)
+	if len(events) != 1 || events[0].Action != "recording deleted" || events[0].ActorName != "retention" || events[0].TargetID != old.String() {
+		t.Errorf("audit: %+v", events)
+	}
+	s.Stop(time.Now())
+}

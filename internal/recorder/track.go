@@ -301,7 +301,7 @@ func (w *writer) audio(p *sfu.Packet) {
 	}
 	end := ext + uint64(samples)
 	granule := end - w.firstExt + opusPreSkip
-	w.err = w.ogg.write(append([]byte(nil), p.Payload...), granule)
+	w.err = w.ogg.write(p.Payload, granule) // packets are never reused or changed: no copy
 	w.endExt = end
 	w.stats.Frames++
 }

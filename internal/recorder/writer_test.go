@@ -281,3 +281,48 @@ func TestWebM(t *testing.T) {
 		t.Errorf("seek: %v %s", err, out)
 	}
 }
+
+// TestWebMFramesCloseTogether: two frames less than a millisecond apart
+// (a sender's quick keyframe) get distinct, increasing WebM timestamps.
+func TestWebMFramesCloseTogether(t *testing.T) {
+	frames := videoFrames(t, fixture("video.ivf"))
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "v.ivf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := newIVF(f, "VP80", 320, 240)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pts := []uint64{0, 3000, 3045, 6000}
+	for i := range 60 {
+		p := uint64(i) * 3000
+		if i < len(pts) {
+			p = pts[i]
+		}
+		if err := w.write(frames[i], p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.close(); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if _, err := writeWebM(root, "o.webm", muxInput{video: []muxSegment{{name: "v.ivf"}}, videoCodec: codecVP8}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("ffprobe", "-v", "error", "-show_entries", "packet=pts", "-of", "csv=p=0", filepath.Join(dir, "o.webm")).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Fields(string(out))
+	if len(got) != 60 || got[1] != "33" || got[2] != "34" {
+		t.Errorf("webm timestamps %v", got[:min(5, len(got))])
+	}
+	decodesCleanly(t, filepath.Join(dir, "o.webm"))
+}

@@ -480,3 +480,74 @@ func TestRetention(t *testing.T) {
 	}
 	s.Stop(time.Now())
 }
+
+// TestSegmentsAndScreenShare: a participant whose tracks end and come back
+// (a reconnect with new connections) gets a second segment; their camera
+// and microphone segments make one WebM, their screen share another.
+func TestSegmentsAndScreenShare(t *testing.T) {
+	g := newRig(t)
+	frames := videoFrames(t, fixture("video.ivf"))
+	anna := uuid.NewString()
+	id := uuid.New()
+	start := time.Now()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Consent(anna, "Anna", true, start)
+	// Each connection's media arrives as it would in real time: the second
+	// after the first has gone.
+	session := func(base time.Time, sources ...string) {
+		var tracks []*testTrack
+		for _, src := range sources {
+			mime := "video/VP8"
+			if src == "microphone" || src == "screen_audio" {
+				mime = "audio/opus"
+			}
+			tr := newTestTrack(anna, src, mime)
+			s.Offer(tr)
+			<-tr.subscribed
+			if mime == "audio/opus" {
+				tr.feed(audioPackets(t, 1, -1, -1), base)
+			} else {
+				tr.feed(videoPackets(frames, 30, &codecs.VP8Payloader{}, 96), base)
+			}
+			tracks = append(tracks, tr)
+		}
+		time.Sleep(100 * time.Millisecond)
+		for _, tr := range tracks {
+			tr.end() // the connection went
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	session(start, "microphone", "camera", "screen")
+	session(start.Add(1500*time.Millisecond), "microphone", "camera") // reconnected
+	s.Stop(time.Now())
+	rec := g.waitState(t, id, 30*time.Second)
+	if rec.State != store.RecordingAvailable {
+		t.Fatalf("recording %s", rec.State)
+	}
+	files, _ := g.st.RecordingFiles(bg, id)
+	segments := map[string][]int{}
+	webms := map[string]int{}
+	dir := t.TempDir()
+	for _, f := range files {
+		switch f.Kind {
+		case store.FileAudio, store.FileVideo:
+			segments[f.Source] = append(segments[f.Source], f.Segment)
+		case store.FileWebM:
+			webms[f.Source]++
+			path := g.download(t, f, dir)
+			decodesCleanly(t, path)
+			if f.Source == "camera" && (f.DurationMS < 2400 || f.DurationMS > 2600) {
+				t.Errorf("the camera WebM lasts %d ms; the segments span 2.5 s", f.DurationMS)
+			}
+		}
+	}
+	if len(segments["microphone"]) != 2 || len(segments["camera"]) != 2 || len(segments["screen"]) != 1 {
+		t.Errorf("segments: %v", segments)
+	}
+	if webms["camera"] != 1 || webms["screen"] != 1 {
+		t.Errorf("webms: %v", webms)
+	}
+}

@@ -35,6 +35,7 @@ type muxInput struct {
 // file's layout is known in advance.
 type block struct {
 	ms    int64 // on the WebM timeline
+	dur   int64 // audio: the packet's duration in ms
 	track uint8 // 1 video, 2 audio
 	key   bool
 	src   int   // index into the opened sources; -1 for generated silence
@@ -100,7 +101,7 @@ func writeWebM(root *os.Root, out string, in muxInput) (time.Duration, error) {
 		audio = append(audio, bs...)
 	}
 	blocks = monotonic(blocks)
-	blocks = append(blocks, monotonic(fillSilence(audio))...)
+	blocks = append(blocks, fillSilence(withoutOverlap(audio))...)
 	if len(blocks) == 0 {
 		return 0, errors.New("recorder: nothing to put in a webm")
 	}
@@ -205,7 +206,7 @@ func indexOgg(f *os.File, src int, offset time.Duration) ([]block, error) {
 		}
 		start := p.granule - opusPreSkip - uint64(samples)
 		out = append(out, block{
-			ms: offset.Milliseconds() + int64(start)/48, track: trackAudio, key: true, src: src,
+			ms: offset.Milliseconds() + int64(start)/48, dur: int64(samples) / 48, track: trackAudio, key: true, src: src,
 			off: p.end - int64(len(p.body)), size: uint32(len(p.body)),
 		})
 		return nil
@@ -226,13 +227,28 @@ func monotonic(bs []block) []block {
 	return bs
 }
 
-// fillSilence returns silent packets for the gaps between audio packets.
-func fillSilence(audio []block) []block {
+// withoutOverlap orders audio packets by time and drops any that starts
+// before the one before it ends: where two segments of a track overlap by
+// a few milliseconds (each placed on the clock by its own estimate), the
+// earlier segment's sound is kept.
+func withoutOverlap(audio []block) []block {
 	slices.SortStableFunc(audio, func(a, b block) int { return int(a.ms - b.ms) })
+	out := audio[:0]
+	for _, b := range audio {
+		if n := len(out); n > 0 && b.ms < out[n-1].ms+out[n-1].dur {
+			continue
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// fillSilence returns audio packets in order with silent ones in the gaps.
+func fillSilence(audio []block) []block {
 	var fill []block
 	for i := 1; i < len(audio); i++ {
-		for t := audio[i-1].ms + 20; t+20 <= audio[i].ms; t += 20 {
-			fill = append(fill, block{ms: t, track: trackAudio, key: true, src: -1, size: uint32(len(opusSilence))})
+		for t := audio[i-1].ms + audio[i-1].dur; t+20 <= audio[i].ms; t += 20 {
+			fill = append(fill, block{ms: t, dur: 20, track: trackAudio, key: true, src: -1, size: uint32(len(opusSilence))})
 		}
 	}
 	return append(audio, fill...)

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pion/webrtc/v4/pkg/media/ivfreader"
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 )
 
@@ -72,15 +71,6 @@ func field(t *testing.T, out, key string) float64 {
 
 func writeFixtureIVF(t *testing.T, path string) int {
 	t.Helper()
-	in, err := os.Open(fixture("video.ivf"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	r, _, err := ivfreader.NewWith(in)
-	if err != nil {
-		t.Fatal(err)
-	}
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -89,27 +79,19 @@ func writeFixtureIVF(t *testing.T, path string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	for {
-		frame, _, err := r.ParseNextFrame()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	frames := videoFrames(t, fixture("video.ivf"))
+	for n, frame := range frames {
 		if err := w.write(frame, uint64(n*3000)); err != nil {
 			t.Fatal(err)
 		}
-		n++
-		if n%30 == 0 {
+		if n%30 == 29 {
 			_ = w.sync()
 		}
 	}
 	if err := w.close(); err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return len(frames)
 }
 
 func TestIVFWriterAndRepair(t *testing.T) {

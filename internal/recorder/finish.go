@@ -210,7 +210,7 @@ func (r *Recorder) upload(f *store.RecordingFile) error {
 	var size int64
 	var sum string
 	err = r.persistFor("upload "+f.ObjectKey, 10*time.Minute, func(ctx context.Context) error {
-		info, err := r.blob.Put(ctx, f.ObjectKey, path, contentType(f.Kind))
+		info, err := r.blob.Put(ctx, f.ObjectKey, path, ContentType(f.Kind))
 		size, sum = info.Size, info.SHA256
 		return err
 	})
@@ -232,7 +232,8 @@ func (r *Recorder) upload(f *store.RecordingFile) error {
 	return nil
 }
 
-func contentType(kind string) string {
+// ContentType is the media type of a kind of recording file.
+func ContentType(kind string) string {
 	switch kind {
 	case store.FileAudio:
 		return "audio/ogg"

@@ -76,6 +76,22 @@ func (j *jitter) push(p *sfu.Packet, out []released) []released {
 // release lets out packets in order, skipping a missing one once the
 // packet after it has waited long enough.
 func (j *jitter) release(now time.Time, out []released) []released {
+	return j.letOut(out, func(waiting *sfu.Packet) bool { return now.Sub(waiting.Arrival) >= j.wait })
+}
+
+// expire releases what has waited long enough, when no packet comes to do it.
+func (j *jitter) expire(now time.Time, out []released) []released {
+	return j.release(now, out)
+}
+
+// drain lets out everything held, in order, counting what is missing.
+func (j *jitter) drain(out []released) []released {
+	return j.letOut(out, func(*sfu.Packet) bool { return true })
+}
+
+// letOut releases held packets in order; at a gap, giveUp says whether to
+// stop waiting for the missing packets, given the first one held after it.
+func (j *jitter) letOut(out []released, giveUp func(waiting *sfu.Packet) bool) []released {
 	lost := 0
 	for j.held > 0 {
 		i := j.next & j.mask
@@ -88,41 +104,14 @@ func (j *jitter) release(now time.Time, out []released) []released {
 			lost = 0
 			continue
 		}
-		// A gap: give up on it only when the oldest packet behind it has
-		// waited long enough.
 		waiting := j.oldestHeld()
-		if waiting == nil || now.Sub(waiting.Arrival) < j.wait {
+		if waiting == nil || !giveUp(waiting) {
 			break
 		}
 		n := int(waiting.Header.SequenceNumber - j.next)
 		j.next = waiting.Header.SequenceNumber
 		j.lost += uint64(n)
 		lost += n
-	}
-	return out
-}
-
-// expire releases what has waited long enough, when no packet comes to do it.
-func (j *jitter) expire(now time.Time, out []released) []released {
-	return j.release(now, out)
-}
-
-// drain lets out everything held, in order, counting what is missing.
-func (j *jitter) drain(out []released) []released {
-	lost := 0
-	for j.held > 0 {
-		i := j.next & j.mask
-		if p := j.slots[i]; p != nil {
-			j.slots[i] = nil
-			j.out[i] = int32(j.next)
-			j.held--
-			out = append(out, released{pkt: p, lost: lost})
-			lost = 0
-		} else {
-			lost++
-			j.lost++
-		}
-		j.next++
 	}
 	return out
 }

@@ -124,6 +124,23 @@ func spoolFiles(t *testing.T, dir string) []string {
 	return files
 }
 
+// micSession starts a recording at at in which Anna, who agreed, sends her
+// microphone: the packets fed to the returned track are recorded.
+func (g *rig) micSession(t *testing.T, at time.Time) (uuid.UUID, *Session, *testTrack) {
+	t.Helper()
+	id := uuid.New()
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	anna := uuid.NewString()
+	mic := newTestTrack(anna, "microphone", "audio/opus")
+	s.Consent(anna, "Anna", true, at)
+	s.Offer(mic)
+	<-mic.subscribed
+	return id, s, mic
+}
+
 // TestSessionRecordsWhoConsented records two participants, one of whom
 // declines, and follows the files to S3: the decliner has no file, the
 // other has audio, video and a playable WebM, all checked.
@@ -266,29 +283,20 @@ func TestConsentLaterAndWithdrawn(t *testing.T) {
 	}
 }
 
-// TestNothingWrittenWithoutRecording: a recorder that records nothing
+// TestNothingWrittenAfterStop: a recorder that records nothing
 // writes nothing, and a stopped session takes no more media.
 func TestNothingWrittenAfterStop(t *testing.T) {
 	g := newRig(t)
 	if files := spoolFiles(t, g.spool); len(files) != 0 {
 		t.Errorf("spool before any recording: %v", files)
 	}
-	anna := uuid.NewString()
-	id := uuid.New()
-	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mic := newTestTrack(anna, "microphone", "audio/opus")
-	s.Consent(anna, "Anna", true, time.Now())
-	s.Offer(mic)
-	<-mic.subscribed
+	id, s, mic := g.micSession(t, time.Now())
 	sent := audioPackets(t, 2, -1, -1)
 	mic.feed(sent[:50], time.Now())
 	time.Sleep(100 * time.Millisecond)
 	s.Stop(time.Now())
 	mic.feed(sent[50:], time.Now()) // after the stop
-	s.Offer(newTestTrack(anna, "camera", "video/VP8"))
+	s.Offer(newTestTrack(mic.participant, "camera", "video/VP8"))
 	g.waitState(t, id, 30*time.Second)
 	files, _ := g.st.RecordingFiles(bg, id)
 	for _, f := range files {
@@ -383,16 +391,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 // files wait in the spool and are uploaded, and checked, once it is back.
 func TestUploadWaitsForStorage(t *testing.T) {
 	g := newRig(t)
-	anna := uuid.NewString()
-	id := uuid.New()
-	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	mic := newTestTrack(anna, "microphone", "audio/opus")
-	s.Consent(anna, "Anna", true, time.Now())
-	s.Offer(mic)
-	<-mic.subscribed
+	id, s, mic := g.micSession(t, time.Now())
 	mic.feed(audioPackets(t, 2, -1, -1), time.Now())
 	time.Sleep(100 * time.Millisecond)
 	g.s3.Stop()
@@ -428,15 +427,7 @@ func TestUploadWaitsForStorage(t *testing.T) {
 func TestRetention(t *testing.T) {
 	g := newRig(t)
 	record := func(at time.Time) uuid.UUID {
-		id := uuid.New()
-		s, err := g.rec.Start(bg, id, g.meeting, "Ms T", at)
-		if err != nil {
-			t.Fatal(err)
-		}
-		anna := uuid.NewString()
-		mic := newTestTrack(anna, "microphone", "audio/opus")
-		s.Consent(anna, "Anna", true, at)
-		s.Offer(mic)
+		id, s, mic := g.micSession(t, at)
 		mic.feed(audioPackets(t, 1, -1, -1), time.Now())
 		time.Sleep(50 * time.Millisecond)
 		s.Stop(at.Add(time.Minute))

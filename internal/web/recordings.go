@@ -84,6 +84,25 @@ func zoneNamed(name string) *time.Location {
 	return time.UTC
 }
 
+// viewerHandler answers for a viewer, or with the error finding one.
+type viewerHandler func(w http.ResponseWriter, r *http.Request, v viewer, err error)
+
+// asStaff serves a recordings page to the meeting's teacher or an administrator.
+func (h *handler) asStaff(next viewerHandler) staffHandler {
+	return func(w http.ResponseWriter, r *http.Request, me auth.Identity) {
+		v, err := h.staffViewer(r, me)
+		next(w, r, v, err)
+	}
+}
+
+// asInvitee serves a recordings page to an invitee with a working link.
+func (h *handler) asInvitee(next viewerHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h.inviteeViewer(r)
+		next(w, r, v, err)
+	}
+}
+
 // recording finds the {rec} recording of the viewer's meeting.
 func (h *handler) recording(r *http.Request, v viewer) (store.Recording, error) {
 	id, err := pathID(r, "rec")
@@ -91,16 +110,6 @@ func (h *handler) recording(r *http.Request, v viewer) (store.Recording, error) 
 		return store.Recording{}, err
 	}
 	return h.store.MeetingRecording(r.Context(), v.meeting.ID, id)
-}
-
-func (h *handler) staffRecordings(w http.ResponseWriter, r *http.Request, me auth.Identity) {
-	v, err := h.staffViewer(r, me)
-	h.recordingsPage(w, r, v, err)
-}
-
-func (h *handler) inviteeRecordings(w http.ResponseWriter, r *http.Request) {
-	v, err := h.inviteeViewer(r)
-	h.recordingsPage(w, r, v, err)
 }
 
 // recordingsPage lists a meeting's recordings with their files.
@@ -132,16 +141,6 @@ func (h *handler) recordingsPage(w http.ResponseWriter, r *http.Request, v viewe
 		view.Recordings = append(view.Recordings, templates.RecordingEntry(rec.Recording, files, consents))
 	}
 	h.render(w, r, http.StatusOK, templates.RecordingsPage(page(r, "Recordings: "+v.meeting.Title), view))
-}
-
-func (h *handler) staffPlayback(w http.ResponseWriter, r *http.Request, me auth.Identity) {
-	v, err := h.staffViewer(r, me)
-	h.playback(w, r, v, err)
-}
-
-func (h *handler) inviteePlayback(w http.ResponseWriter, r *http.Request) {
-	v, err := h.inviteeViewer(r)
-	h.playback(w, r, v, err)
 }
 
 // playback is a page that plays a recording: every participant's video
@@ -177,16 +176,6 @@ func (h *handler) playback(w http.ResponseWriter, r *http.Request, v viewer, err
 	h.render(w, r, http.StatusOK, templates.PlaybackPage(page(r, "Recording: "+v.meeting.Title), view))
 }
 
-func (h *handler) staffRecordingFile(w http.ResponseWriter, r *http.Request, me auth.Identity) {
-	v, err := h.staffViewer(r, me)
-	h.recordingFile(w, r, v, err)
-}
-
-func (h *handler) inviteeRecordingFile(w http.ResponseWriter, r *http.Request) {
-	v, err := h.inviteeViewer(r)
-	h.recordingFile(w, r, v, err)
-}
-
 // recordingFile streams one file, with ranges (for seeking in a player).
 // Each download is written to the audit log; the further ranges a player
 // asks for while playing are not.
@@ -216,7 +205,7 @@ func (h *handler) recordingFile(w http.ResponseWriter, r *http.Request, v viewer
 		h.auditRecording(r, v, rec, "downloaded recording file", recorder.FileName(f))
 	}
 	name := recorder.FileName(f)
-	w.Header().Set("Content-Type", mimeOf(f))
+	w.Header().Set("Content-Type", recorder.ContentType(f.Kind))
 	w.Header().Set("Content-Disposition", disposition(name))
 	w.Header().Set("Cache-Control", "private, no-store")
 	http.ServeContent(w, r, name, obj.ModTime(), obj)
@@ -236,16 +225,6 @@ func (h *handler) openFile(r *http.Request, f store.RecordingFile) (blob.Object,
 		return nil, fmt.Errorf("%w: %v", errStorage, err)
 	}
 	return obj, nil
-}
-
-func (h *handler) staffRecordingZip(w http.ResponseWriter, r *http.Request, me auth.Identity) {
-	v, err := h.staffViewer(r, me)
-	h.recordingZip(w, r, v, err)
-}
-
-func (h *handler) inviteeRecordingZip(w http.ResponseWriter, r *http.Request) {
-	v, err := h.inviteeViewer(r)
-	h.recordingZip(w, r, v, err)
 }
 
 // recordingZip streams every file of a recording as one zip, file by
@@ -350,18 +329,6 @@ func (h *handler) auditRecording(r *http.Request, v viewer, rec store.Recording,
 	if err != nil {
 		h.log.Warn("audit of a recording download failed", "err", err)
 	}
-}
-
-func mimeOf(f store.RecordingFile) string {
-	switch f.Kind {
-	case store.FileAudio:
-		return "audio/ogg"
-	case store.FileVideo:
-		return "video/x-ivf"
-	case store.FileWebM:
-		return "video/webm"
-	}
-	return "application/json"
 }
 
 // disposition names a download; non-ASCII names are encoded (RFC 6266).

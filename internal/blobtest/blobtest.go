@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,19 +25,33 @@ type S3Server struct {
 	cmd    *exec.Cmd
 }
 
-// Binary finds versitygw: on PATH, or where `go install` puts it.
+// Binary finds versitygw: on PATH, or where `go install` puts it ($GOBIN,
+// else $GOPATH/bin).
 func Binary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if err == nil {
-		p := filepath.Join(string(out[:len(out)-1]), "bin", "versitygw")
+	for _, dir := range []string{goEnv("GOBIN"), goEnv("GOPATH")} {
+		if dir == "" {
+			continue
+		}
+		if dir == goEnv("GOPATH") {
+			dir = filepath.Join(dir, "bin")
+		}
+		p := filepath.Join(dir, "versitygw")
 		if _, err := os.Stat(p); err == nil {
 			return p, nil
 		}
 	}
 	return "", fmt.Errorf("versitygw not found: go install github.com/versity/versitygw/cmd/versitygw@v1.8.0 (make test does)")
+}
+
+func goEnv(name string) string {
+	out, err := exec.Command("go", "env", name).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // StartS3 runs versitygw on a free loopback port until the test ends.

@@ -31,12 +31,13 @@ func Binary() (string, error) {
 	if p, err := exec.LookPath("versitygw"); err == nil {
 		return p, nil
 	}
-	for _, dir := range []string{goEnv("GOBIN"), goEnv("GOPATH")} {
+	dirs := []string{goEnv("GOBIN")}
+	if gopath := goEnv("GOPATH"); gopath != "" {
+		dirs = append(dirs, filepath.Join(gopath, "bin"))
+	}
+	for _, dir := range dirs {
 		if dir == "" {
 			continue
-		}
-		if dir == goEnv("GOPATH") {
-			dir = filepath.Join(dir, "bin")
 		}
 		p := filepath.Join(dir, "versitygw")
 		if _, err := os.Stat(p); err == nil {

@@ -13,8 +13,7 @@ type RecordingsView struct {
 	Meeting    store.Meeting
 	Zone       *time.Location
 	Base       string // the list's URL; files are under it
-	CanDelete  bool
-	Staff      bool
+	Staff      bool   // the teacher or an administrator: may delete
 	Recordings []RecordingItem
 }
 
@@ -77,11 +76,6 @@ func RecordingEntry(rec store.Recording, files []store.RecordingFile, consents [
 		item.People = append(item.People, *byID[id])
 	}
 	return item
-}
-
-// Finished reports whether the recording can be played and downloaded.
-func (r RecordingItem) Finished() bool {
-	return r.State == store.RecordingAvailable || r.State == store.RecordingPartial
 }
 
 // Length is how long the recording ran.

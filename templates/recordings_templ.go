@@ -511,7 +511,7 @@ func RecordingsPage(p Page, v RecordingsView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				if v.CanDelete && r.State != "recording" && r.State != "uploading" {
+				if v.Staff && r.State != "recording" && r.State != "uploading" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<form method=\"post\" action=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

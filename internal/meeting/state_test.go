@@ -261,12 +261,12 @@ func TestLobbyGetsNoMedia(t *testing.T) {
 
 func TestAutoAdmitInviteesOnceAHostIsHere(t *testing.T) {
 	s := newTestState(true)
-	fx := mustJoin(t, s, jones)
+	mustJoin(t, s, jones)
 	if s.Presence("jones") != PresenceLobby {
 		t.Fatal("an invitee entered before the host")
 	}
 	mustJoin(t, s, outsid)
-	fx = mustJoin(t, s, host)
+	fx := mustJoin(t, s, host)
 	if !has(fx, StartMedia{Who: "jones"}) || s.Presence("jones") != PresenceRoom {
 		t.Error("the waiting invitee was not admitted when the host arrived")
 	}
@@ -354,7 +354,7 @@ func TestGraceExpiry(t *testing.T) {
 		t.Errorf("resume after expiry: %v", err)
 	}
 	// Joining again after the grace window goes through the lobby.
-	fx = mustJoin(t, s, Arrival{ID: "jones-2", Name: "Mr Jones", Role: RoleParticipant, InviteeID: "inv-1", Identity: "inv-1"})
+	mustJoin(t, s, Arrival{ID: "jones-2", Name: "Mr Jones", Role: RoleParticipant, InviteeID: "inv-1", Identity: "inv-1"})
 	if s.Presence("jones-2") != PresenceLobby {
 		t.Error("a rejoin after the grace window skipped the lobby")
 	}

@@ -129,12 +129,9 @@ func videoPackets(frames [][]byte, n int, payloader rtp.Payloader, payloadType u
 	return out
 }
 
-// audioPackets packetizes seconds of the Opus fixture, 20 ms a packet,
-// leaving out those in [gapFrom, gapTo) seconds (timestamps run on, as a
-// muted microphone's do).
-func audioPackets(t *testing.T, seconds, gapFrom, gapTo float64) []timed {
+// opusPackets reads the Opus fixture's packets (one a page, 20 ms each).
+func opusPackets(t *testing.T) [][]byte {
 	t.Helper()
-	var pages [][]byte
 	f, err := os.Open(fixture("audio.ogg"))
 	if err != nil {
 		t.Fatal(err)
@@ -144,18 +141,27 @@ func audioPackets(t *testing.T, seconds, gapFrom, gapTo float64) []timed {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var packets [][]byte
 	for {
 		page, _, err := r.ParseNextPage()
 		if errors.Is(err, io.EOF) {
-			break
+			return packets
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.HasPrefix(string(page), "Opus") {
-			pages = append(pages, page)
+		if !strings.HasPrefix(string(page), "Opus") { // OpusHead, OpusTags
+			packets = append(packets, page)
 		}
 	}
+}
+
+// audioPackets packetizes seconds of the Opus fixture, 20 ms a packet,
+// leaving out those in [gapFrom, gapTo) seconds (timestamps run on, as a
+// muted microphone's do).
+func audioPackets(t *testing.T, seconds, gapFrom, gapTo float64) []timed {
+	t.Helper()
+	pages := opusPackets(t)
 	pz := rtp.NewPacketizer(1200, 111, 5678, &codecs.OpusPayloader{}, rtp.NewFixedSequencer(65500), 48000)
 	var out []timed
 	for i := 0; float64(i)*0.02 < seconds; i++ {

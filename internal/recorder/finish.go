@@ -83,93 +83,87 @@ func (r *Recorder) files(id uuid.UUID) ([]store.RecordingFile, error) {
 	return files, err
 }
 
+// playable names one WebM: a participant's camera and microphone, or
+// their screen share.
+type playable struct {
+	participant uuid.UUID
+	source      string // camera or screen
+}
+
+func playableSource(trackSource string) string {
+	if trackSource == "screen" || trackSource == "screen_audio" {
+		return "screen"
+	}
+	return "camera"
+}
+
 // playables makes a WebM per participant (camera and microphone) and one
-// per screen share, from the spooled tracks, unless already made.
+// per screen share, from the spooled tracks, unless already made. One cut
+// short by a crash is made again.
 func (r *Recorder) playables(rec store.Recording, files *[]store.RecordingFile) error {
-	type group struct {
-		participant uuid.UUID
-		name        string
-		source      string // camera or screen
-	}
-	made := map[group]bool{}
-	var redo []store.RecordingFile
+	made := map[playable]bool{}
 	for _, f := range *files {
-		if f.Kind == store.FileWebM && f.ParticipantID != nil {
-			g := group{participant: *f.ParticipantID, source: f.Source}
-			if f.State == store.FileWriting {
-				redo = append(redo, f) // cut short by a crash: made again
-				continue
+		if f.Kind != store.FileWebM || f.ParticipantID == nil {
+			continue
+		}
+		if f.State == store.FileWriting {
+			_ = r.spool.Remove(f.SpoolName)
+			if err := r.persist("remove unfinished webm", func(ctx context.Context) error {
+				return r.store.DeleteRecordingFile(ctx, f.ID)
+			}); err != nil {
+				return err
 			}
-			made[g] = true
+			continue
 		}
-	}
-	for _, f := range redo {
-		_ = r.spool.Remove(f.SpoolName)
-		if err := r.persist("remove unfinished webm", func(ctx context.Context) error {
-			return r.store.DeleteRecordingFile(ctx, f.ID)
-		}); err != nil {
-			return err
-		}
+		made[playable{*f.ParticipantID, f.Source}] = true
 	}
 	*files = slices.DeleteFunc(*files, func(f store.RecordingFile) bool { return f.Kind == store.FileWebM && f.State == store.FileWriting })
 
-	inputs := map[group]*muxInput{}
-	var order []group
-	starts := map[group]time.Time{}
+	groups := map[playable][]store.RecordingFile{}
+	var order []playable
 	for _, f := range *files {
 		if f.ParticipantID == nil || f.State != store.FileSpooled || f.StartedAt == nil || (f.Kind != store.FileAudio && f.Kind != store.FileVideo) {
 			continue
 		}
-		g := group{participant: *f.ParticipantID, name: f.ParticipantName, source: "camera"}
-		if f.Source == "screen" || f.Source == "screen_audio" {
-			g.source = "screen"
-		}
-		key := group{participant: g.participant, source: g.source}
-		if made[key] {
+		k := playable{*f.ParticipantID, playableSource(f.Source)}
+		if made[k] {
 			continue
 		}
-		in := inputs[key]
-		if in == nil {
-			in = &muxInput{}
-			inputs[key] = in
-			order = append(order, g)
+		if groups[k] == nil {
+			order = append(order, k)
 		}
-		if s, ok := starts[key]; !ok || f.StartedAt.Before(s) {
-			starts[key] = *f.StartedAt
-		}
+		groups[k] = append(groups[k], f)
 	}
-	for _, g := range order {
-		key := group{participant: g.participant, source: g.source}
-		origin := starts[key]
-		in := inputs[key]
-		var videoCodec string
-		for _, f := range *files {
-			if f.ParticipantID == nil || *f.ParticipantID != g.participant || f.State != store.FileSpooled || f.StartedAt == nil {
+	for _, k := range order {
+		tracks := groups[k]
+		origin := *tracks[0].StartedAt
+		for _, f := range tracks {
+			origin = minTime(origin, *f.StartedAt)
+		}
+		in := muxInput{videoCodec: codecVP8}
+		videoCodec := ""
+		for _, f := range tracks {
+			seg := muxSegment{name: f.SpoolName, offset: f.StartedAt.Sub(origin)}
+			if f.Kind == store.FileAudio {
+				in.audio = append(in.audio, seg)
 				continue
 			}
-			seg := muxSegment{name: f.SpoolName, offset: f.StartedAt.Sub(origin)}
-			switch {
-			case f.Kind == store.FileAudio && (f.Source == "screen_audio") == (g.source == "screen"):
-				in.audio = append(in.audio, seg)
-			case f.Kind == store.FileVideo && (f.Source == "screen") == (g.source == "screen"):
-				if videoCodec == "" {
-					videoCodec = f.Codec
-				}
-				if f.Codec == videoCodec { // one codec a WebM track
-					in.video = append(in.video, seg)
-				}
+			if videoCodec == "" {
+				videoCodec = f.Codec
+			}
+			if f.Codec == videoCodec { // one codec a WebM track
+				in.video = append(in.video, seg)
 			}
 		}
-		in.videoCodec = codecVP8
 		if videoCodec == "vp9" {
 			in.videoCodec = codecVP9
 		}
-		f, err := r.makePlayable(rec, g.participant, g.name, g.source, origin, *in)
+		f, err := r.makePlayable(rec, k.participant, tracks[0].ParticipantName, k.source, origin, in)
 		if err != nil {
 			if r.ctx.Err() != nil {
 				return err
 			}
-			r.log.Error("making a playable webm failed", "recording_id", rec.ID, "participant_id", g.participant, "err", err)
+			r.log.Error("making a playable webm failed", "recording_id", rec.ID, "participant_id", k.participant, "err", err)
 			continue
 		}
 		*files = append(*files, f)

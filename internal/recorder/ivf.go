@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -103,32 +102,6 @@ func repairIVF(f *os.File) (frames uint32, lastPTS uint64, err error) {
 		return 0, 0, err
 	}
 	return frames, lastPTS, f.Sync()
-}
-
-// readIVF calls fn with every frame of an IVF file and its timestamp.
-func readIVF(f io.Reader, fn func(frame []byte, pts uint64) error) (width, height uint16, err error) {
-	r := bufio.NewReaderSize(f, 64<<10)
-	h := make([]byte, ivfHeaderLen)
-	if _, err := io.ReadFull(r, h); err != nil || string(h[:4]) != "DKIF" {
-		return 0, 0, errors.New("recorder: not an IVF file")
-	}
-	width, height = binary.LittleEndian.Uint16(h[12:]), binary.LittleEndian.Uint16(h[14:])
-	var fh [ivfFrameHeaderLen]byte
-	for {
-		if _, err := io.ReadFull(r, fh[:]); err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return width, height, nil
-			}
-			return width, height, err
-		}
-		frame := make([]byte, binary.LittleEndian.Uint32(fh[0:]))
-		if _, err := io.ReadFull(r, frame); err != nil {
-			return width, height, nil // a torn last frame: stop there
-		}
-		if err := fn(frame, binary.LittleEndian.Uint64(fh[4:])); err != nil {
-			return width, height, err
-		}
-	}
 }
 
 // vp8Size reads a VP8 keyframe's width and height (RFC 6386 §9.1).

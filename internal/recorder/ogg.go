@@ -25,6 +25,7 @@ type oggWriter struct {
 	seq     uint32
 	pending []byte // the last packet, written on the next (or with EOS at close)
 	granule uint64
+	hdr     []byte // scratch for page headers
 }
 
 func newOgg(f *os.File, channels uint8) (*oggWriter, error) {
@@ -78,7 +79,11 @@ func (o *oggWriter) page(packet []byte, granule uint64, flags byte) error {
 	if segs > 255 {
 		return fmt.Errorf("recorder: opus packet of %d bytes is too large", len(packet))
 	}
-	h := make([]byte, 27+segs)
+	if o.hdr == nil {
+		o.hdr = make([]byte, 27+255) // the largest page header
+	}
+	h := o.hdr[:27+segs]
+	clear(h)
 	copy(h, "OggS")
 	h[5] = flags
 	binary.LittleEndian.PutUint64(h[6:], granule)

@@ -111,7 +111,7 @@ func (r *Recorder) ended(s *Session) {
 // uploads everything, in the background, once per recording.
 func (r *Recorder) finish(id uuid.UUID) {
 	r.mu.Lock()
-	if r.finishing[id] || r.closed && r.ctx.Err() != nil {
+	if r.finishing[id] || (r.closed && r.ctx.Err() != nil) {
 		r.mu.Unlock()
 		return
 	}

@@ -26,13 +26,12 @@ type Session struct {
 
 	q queue
 
-	// accepted is who agreed to be recorded, for Offer to subscribe at once.
-	mu       sync.Mutex
-	accepted map[string]bool
+	// people is everyone's latest answer: Offer reads it to subscribe at once.
+	mu     sync.Mutex
+	people map[string]consent
 
 	// Owned by the session's goroutine.
 	tracks   map[Track]*recTrack
-	people   map[string]consent
 	segments map[string]int // participant/source: segments so far
 	stopped  bool
 }
@@ -57,7 +56,7 @@ func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
 	s := &Session{
 		r: r, ID: id, MeetingID: meetingID, StartedAt: at,
 		log:    r.log.With("recording_id", id.String(), "meeting_id", meetingID.String()),
-		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{}, accepted: map[string]bool{},
+		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{},
 	}
 	s.q.init()
 	go s.q.run()
@@ -69,11 +68,8 @@ func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
 // Offered as the track is published, before its first packet, the
 // recording of someone who agreed starts with that packet.
 func (s *Session) Offer(t Track) {
-	s.mu.Lock()
-	accepted := s.accepted[t.Participant()]
-	s.mu.Unlock()
 	var sub Subscription
-	if accepted {
+	if s.answer(t.Participant()).accepted {
 		if _, err := codecOf(t.Codec()); err == nil {
 			sub = t.Subscribe(queuePackets)
 		}
@@ -85,9 +81,16 @@ func (s *Session) Offer(t Track) {
 // the recording of their tracks; declining (or withdrawing) stops it.
 func (s *Session) Consent(participant, name string, accepted bool, at time.Time) {
 	s.mu.Lock()
-	s.accepted[participant] = accepted
+	s.people[participant] = consent{name: name, accepted: accepted}
 	s.mu.Unlock()
 	s.q.do(func() { s.consent(participant, name, accepted, at) })
+}
+
+// answer is a participant's latest answer.
+func (s *Session) answer(participant string) consent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.people[participant]
 }
 
 // Stop ends the recording: every file is closed with what arrived before
@@ -116,7 +119,7 @@ func (s *Session) offer(t Track, sub Subscription) {
 	}
 	rt := &recTrack{t: t, sub: sub}
 	s.tracks[t] = rt
-	if c := s.people[t.Participant()]; c.accepted {
+	if s.answer(t.Participant()).accepted {
 		s.record(rt)
 	} else if sub != nil {
 		sub.Close()
@@ -124,23 +127,20 @@ func (s *Session) offer(t Track, sub Subscription) {
 	}
 }
 
-// ended reports whether a track has ended, if it can tell.
+// ended reports whether a track has ended.
 func ended(t Track) bool {
-	if d, ok := t.(interface{ Done() <-chan struct{} }); ok {
-		select {
-		case <-d.Done():
-			return true
-		default:
-		}
+	select {
+	case <-t.Done():
+		return true
+	default:
+		return false
 	}
-	return false
 }
 
 func (s *Session) consent(participant, name string, accepted bool, at time.Time) {
 	if s.stopped {
 		return
 	}
-	s.people[participant] = consent{name: name, accepted: accepted}
 	pid, err := uuid.Parse(participant)
 	if err != nil {
 		s.log.Warn("consent from a participant without a uuid", "participant_id", participant)
@@ -190,7 +190,7 @@ func (s *Session) record(rt *recTrack) {
 	name := s.ID.String() + "/" + fileID.String() + c.ext()
 	now := time.Now()
 	rt.row = store.RecordingFile{
-		ID: fileID, RecordingID: s.ID, ParticipantID: &pid, ParticipantName: s.people[rt.t.Participant()].name,
+		ID: fileID, RecordingID: s.ID, ParticipantID: &pid, ParticipantName: s.answer(rt.t.Participant()).name,
 		Kind: rt.t.Kind(), Source: rt.t.Source(), Codec: c.String(), Segment: s.segments[key],
 		ObjectKey: objectKey(s.MeetingID, s.ID, fileID, c.ext()), SpoolName: name, State: store.FileWriting, StartedAt: &now,
 	}

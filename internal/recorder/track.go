@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
 	"classmeet/internal/sfu"
@@ -30,6 +29,8 @@ type Track interface {
 	// SenderReport is the sender's latest RTCP sender report: the RTP time
 	// it carried and when it arrived here. ok is false before the first.
 	SenderReport() (rtpTime uint32, at time.Time, ok bool)
+	// Done is closed when the track ends.
+	Done() <-chan struct{}
 }
 
 // Subscription is the recorder's queue of a track's packets. Packets is
@@ -133,7 +134,6 @@ type writer struct {
 	lastRaw      uint32
 	endExt       uint64 // where the last written sample ends
 	firstArrival time.Time
-	firstRaw     uint32
 
 	// Video frame assembly.
 	frame          []byte
@@ -205,17 +205,13 @@ func (w *writer) run() result {
 			w.sync()
 		case <-w.stop:
 			// What arrived before the stop is recorded; nothing after.
-			for {
-				select {
-				case p, ok := <-pkts:
-					if ok {
-						out = w.jb.push(p, out[:0])
-						w.take(out)
-						continue
-					}
-				default:
+			for len(pkts) > 0 {
+				p, ok := <-pkts
+				if !ok {
+					break
 				}
-				break
+				out = w.jb.push(p, out[:0])
+				w.take(out)
 			}
 			return w.finish()
 		}
@@ -254,11 +250,9 @@ func (w *writer) take(out []released) {
 	}
 }
 
-// extend turns an RTP timestamp into one that does not wrap.
+// extend turns an RTP timestamp into one that does not wrap; the
+// timeline has begun.
 func (w *writer) extend(ts uint32) uint64 {
-	if !w.started {
-		return uint64(ts)
-	}
 	ext := int64(w.lastExt) + int64(int32(ts-w.lastRaw))
 	if ext < 0 {
 		ext = 0
@@ -269,14 +263,14 @@ func (w *writer) extend(ts uint32) uint64 {
 	return uint64(ext)
 }
 
-// begin anchors the timeline at the first sample written.
-func (w *writer) begin(p *sfu.Packet) {
-	w.started = true
-	w.firstRaw, w.firstArrival = p.Header.Timestamp, p.Arrival
+// begin anchors the timeline at the first sample written: its RTP
+// timestamp, and when it arrived.
+func (w *writer) begin(ts uint32, arrival time.Time) {
+	w.started, w.firstArrival = true, arrival
 	// Start the extended clock far from zero, so a sample a little older
 	// than the first never goes negative.
 	w.firstExt = 1 << 32
-	w.lastExt, w.lastRaw = w.firstExt, p.Header.Timestamp
+	w.lastExt, w.lastRaw = w.firstExt, ts
 }
 
 // audio writes one Opus packet; its granule position comes from its RTP
@@ -293,7 +287,7 @@ func (w *writer) audio(p *sfu.Packet) {
 			return
 		}
 		w.ogg = f
-		w.begin(p)
+		w.begin(p.Header.Timestamp, p.Arrival)
 	}
 	ext := w.extend(p.Header.Timestamp)
 	if ext < w.firstExt || ext < w.endExt {
@@ -370,7 +364,7 @@ func (w *writer) complete(p *sfu.Packet) {
 			return
 		}
 		w.ivf = f
-		w.begin(&sfu.Packet{Header: rtpHeader(w.frameTS), Arrival: w.frameAt})
+		w.begin(w.frameTS, w.frameAt)
 	}
 	ext := w.extend(w.frameTS)
 	if ext < w.firstExt || (w.stats.Frames > 0 && ext <= w.lastFrame) {
@@ -395,16 +389,25 @@ func frameSize(c codec, frame []byte) (uint16, uint16) {
 	return wd, ht
 }
 
-func (w *writer) sync() {
-	var err error
+// container is the file being written, once the first sample came.
+func (w *writer) container() interface {
+	sync() error
+	close() error
+} {
 	switch {
 	case w.ivf != nil:
-		err = w.ivf.sync()
+		return w.ivf
 	case w.ogg != nil:
-		err = w.ogg.sync()
+		return w.ogg
 	}
-	if err != nil && w.err == nil {
-		w.err = err
+	return nil
+}
+
+func (w *writer) sync() {
+	if c := w.container(); c != nil {
+		if err := c.sync(); err != nil && w.err == nil {
+			w.err = err
+		}
 	}
 }
 
@@ -415,12 +418,9 @@ func (w *writer) finish() result {
 	w.stats.Dropped = w.sub.Dropped()
 	res := result{stats: w.stats, err: w.err}
 	var cerr error
-	switch {
-	case w.ivf != nil:
-		cerr = w.ivf.close()
-	case w.ogg != nil:
-		cerr = w.ogg.close()
-	default:
+	if c := w.container(); c != nil {
+		cerr = c.close()
+	} else {
 		cerr = w.file.Close()
 		res.empty = true
 	}
@@ -461,8 +461,6 @@ func (w *writer) wallStart() (time.Time, string) {
 func samplesToDuration(n uint64, rate uint32) time.Duration {
 	return time.Duration(n) * time.Second / time.Duration(rate)
 }
-
-func rtpHeader(ts uint32) rtp.Header { return rtp.Header{Timestamp: ts} }
 
 // errNotRecordable marks a track whose codec the recorder cannot write.
 var errNotRecordable = errors.New("recorder: codec not recordable")

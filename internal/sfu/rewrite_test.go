@@ -50,7 +50,7 @@ func TestRewriterContinuousStream(t *testing.T) {
 	}
 	// Across the incoming wraparound, and a late packet within the mapping.
 	for i, in := range []uint16{65535, 0, 2, 1} {
-		seq, ts, ok = r.rewrite(in, 1_000_000+uint32(i+1)*3000, t0, false)
+		seq, _, ok = r.rewrite(in, 1_000_000+uint32(i+1)*3000, t0, false)
 		want := uint16(1000 + uint16(in-65534))
 		if !ok || seq != want {
 			t.Errorf("in %d -> %d, want %d", in, seq, want)

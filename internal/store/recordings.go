@@ -30,6 +30,12 @@ type Recording struct {
 	Manifest  json.RawMessage `db:"manifest"`
 }
 
+// Finished reports whether the recording can be played and downloaded:
+// available, or partial.
+func (r Recording) Finished() bool {
+	return r.State == RecordingAvailable || r.State == RecordingPartial
+}
+
 // RecordingSummary is a recording with its files' totals.
 type RecordingSummary struct {
 	Recording

@@ -16,31 +16,31 @@ type staffHandler func(http.ResponseWriter, *http.Request, auth.Identity)
 
 // staff lets signed-in staff through and sends anyone else to the login page.
 func (h *handler) staff(next staffHandler) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		id, ok, err := h.auth.Identify(r)
-		switch {
-		case err != nil:
-			h.fail(w, r, err)
-		case !ok && r.Method == http.MethodGet:
+	return h.signedIn(next, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
 			redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()))
-		case !ok:
-			redirect(w, r, "/login")
-		default:
-			next(w, r.WithContext(auth.WithIdentity(r.Context(), id)), id)
+			return
 		}
-	}
+		redirect(w, r, "/login")
+	})
 }
 
 // staffFile is staff for downloads: someone not signed in gets "not
 // found", as for a guessed address, rather than a login page.
 func (h *handler) staffFile(next staffHandler) http.HandlerFunc {
+	return h.signedIn(next, func(w http.ResponseWriter, r *http.Request) { h.fail(w, r, store.ErrNotFound) })
+}
+
+// signedIn lets signed-in staff through to next, and answers anyone else
+// with anonymous.
+func (h *handler) signedIn(next staffHandler, anonymous http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok, err := h.auth.Identify(r)
 		switch {
 		case err != nil:
 			h.fail(w, r, err)
 		case !ok:
-			h.fail(w, r, store.ErrNotFound)
+			anonymous(w, r)
 		default:
 			next(w, r.WithContext(auth.WithIdentity(r.Context(), id)), id)
 		}

@@ -32,7 +32,7 @@ func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 	if inv.Meeting.RecordingAccess == store.RecordingAccessInvitees {
 		if recs, err := h.store.MeetingRecordings(r.Context(), inv.Meeting.ID); err == nil {
 			for _, rec := range recs {
-				if rec.State == store.RecordingAvailable || rec.State == store.RecordingPartial {
+				if rec.Finished() {
 					v.RecordingsURL = link + "/recordings"
 				}
 			}

@@ -35,7 +35,7 @@ type viewer struct {
 	base      string // URL of the recordings list
 	actorID   string
 	actorName string
-	canDelete bool
+	staff     bool // the teacher or an administrator, not an invitee
 	zone      *time.Location
 }
 
@@ -57,7 +57,7 @@ func (h *handler) staffViewer(r *http.Request, me auth.Identity) (viewer, error)
 	}
 	return viewer{
 		meeting: m, base: "/meetings/" + m.ID.String() + "/recordings", actorID: me.User.ID.String(),
-		actorName: me.User.Name, canDelete: true, zone: userZone(me),
+		actorName: me.User.Name, staff: true, zone: userZone(me),
 	}, nil
 }
 
@@ -123,9 +123,9 @@ func (h *handler) recordingsPage(w http.ResponseWriter, r *http.Request, v viewe
 		h.fail(w, r, err)
 		return
 	}
-	view := templates.RecordingsView{Meeting: v.meeting, Zone: v.zone, Base: v.base, CanDelete: v.canDelete, Staff: v.canDelete}
+	view := templates.RecordingsView{Meeting: v.meeting, Zone: v.zone, Base: v.base, Staff: v.staff}
 	for _, rec := range recs {
-		if !v.canDelete && rec.State != store.RecordingAvailable && rec.State != store.RecordingPartial {
+		if !v.staff && !rec.Finished() {
 			continue // invitees see finished recordings only
 		}
 		files, err := h.store.RecordingFiles(r.Context(), rec.ID)
@@ -155,7 +155,7 @@ func (h *handler) playback(w http.ResponseWriter, r *http.Request, v viewer, err
 		return
 	}
 	var m recorder.Manifest
-	if rec.State != store.RecordingAvailable && rec.State != store.RecordingPartial || len(rec.Manifest) == 0 {
+	if !rec.Finished() || len(rec.Manifest) == 0 {
 		h.fail(w, r, recorder.ErrBusy)
 		return
 	}
@@ -236,28 +236,20 @@ func (h *handler) recordingZip(w http.ResponseWriter, r *http.Request, v viewer,
 	if err == nil {
 		rec, err = h.recording(r, v)
 	}
-	if err == nil && rec.State != store.RecordingAvailable && rec.State != store.RecordingPartial {
+	if err == nil && !rec.Finished() {
 		err = recorder.ErrBusy
 	}
 	if err == nil {
 		files, err = h.store.RecordingFiles(r.Context(), rec.ID)
 	}
+	// Storage is checked before answering, so an outage is a proper error
+	// page rather than a broken download.
+	if err == nil && (h.rec == nil || h.rec.Ready(r.Context()) != nil) {
+		err = errStorage
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
-	}
-	// Open the first file before answering, so a storage outage is a
-	// proper error page rather than a broken download.
-	var first blob.Object
-	for i, f := range files {
-		if f.State == store.FileUploaded {
-			if first, err = h.openFile(r, f); err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			files = files[i:]
-			break
-		}
 	}
 	h.auditRecording(r, v, rec, "downloaded recording", "all files")
 	folder := safeFileName(v.meeting.Title) + " " + rec.StartedAt.In(v.zone).Format("2006-01-02 15.04")
@@ -270,13 +262,10 @@ func (h *handler) recordingZip(w http.ResponseWriter, r *http.Request, v viewer,
 		if f.State != store.FileUploaded {
 			continue
 		}
-		obj := first
-		first = nil
-		if obj == nil {
-			if obj, err = h.openFile(r, f); err != nil {
-				h.log.Warn("zip of a recording cut short", "recording_id", rec.ID, "err", err)
-				return // the client sees a truncated zip, which every unzip reports
-			}
+		obj, err := h.openFile(r, f)
+		if err != nil {
+			h.log.Warn("zip of a recording cut short", "recording_id", rec.ID, "err", err)
+			return // the client sees a truncated zip, which every unzip reports
 		}
 		name := recorder.FileName(f)
 		for n := 2; used[name]; n++ {

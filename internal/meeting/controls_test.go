@@ -115,15 +115,26 @@ func TestScreenSharePolicy(t *testing.T) {
 	if !has(fx, Forward{Who: "jones", Kind: KindScreen, On: false}) {
 		t.Error("stopped screen still forwarded")
 	}
-	// The same share renegotiated stays stopped; a new share is seen.
+	// The same share renegotiated stays stopped, and so does a new share
+	// (the sharer is told why) until a host allows one.
 	fx = mustHandle(t, s, "jones", screen)
 	if has(fx, Forward{Who: "jones", Kind: KindScreen, On: true}) {
 		t.Error("renegotiating undid the host's stop")
 	}
-	mustHandle(t, s, "jones", &Offer{PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}})
+	unshare := &Offer{PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}}
+	mustHandle(t, s, "jones", unshare)
+	fx = mustHandle(t, s, "jones", screen)
+	if has(fx, Forward{Who: "jones", Kind: KindScreen, On: true}) {
+		t.Error("removing and adding the screen again undid the host's stop")
+	}
+	if e := first[*Error](t, sent(fx, "jones")); e.Code != "not_allowed" {
+		t.Errorf("the sharer is told %+v", e)
+	}
+	mustHandle(t, s, "jones", unshare)
+	mustHandle(t, s, "host", &Allow{Participant: "jones", Kind: KindScreen})
 	fx = mustHandle(t, s, "jones", screen)
 	if !has(fx, Forward{Who: "jones", Kind: KindScreen, On: true}) {
-		t.Error("a new share after the stop is not forwarded")
+		t.Error("a new share the host allowed is not forwarded")
 	}
 	fx = mustHandle(t, s, "host", &SetPolicy{ScreenShare: ptr("hosts")})
 	if !has(fx, Forward{Who: "jones", Kind: KindScreen, On: false}) {

@@ -20,6 +20,7 @@ type mediaWorker struct {
 	quit chan struct{}
 	once sync.Once
 	peer atomic.Pointer[MediaPeer]
+	off  map[string]bool // kinds not forwarded; the worker's goroutine only
 }
 
 // mediaOp is one piece of media work; seq names the message it answers, if any.
@@ -29,7 +30,7 @@ type mediaOp struct {
 }
 
 func (r *room) startWorker(who string) *mediaWorker {
-	w := &mediaWorker{room: r, who: who, ops: make(chan mediaOp, 256), quit: make(chan struct{})}
+	w := &mediaWorker{room: r, who: who, ops: make(chan mediaOp, 256), quit: make(chan struct{}), off: map[string]bool{}}
 	go w.run()
 	return w
 }
@@ -40,23 +41,43 @@ func (w *mediaWorker) do(m ClientMessage) {
 }
 
 // forward queues a change of what of the participant's media is forwarded.
+// The worker keeps which kinds are stopped and applies them to every source
+// that carries them, so a stopped kind stays stopped under any label.
 func (w *mediaWorker) forward(kind string, on bool) {
 	w.queue(mediaOp{do: func(p MediaPeer) error {
-		for _, src := range sourcesOf(kind) {
-			p.SetForwarding(src, on)
+		w.off[kind] = !on
+		for _, src := range allSources {
+			p.SetForwarding(src, !w.stopsAny(kindsOf(src)))
 		}
 		return nil
 	}})
 }
 
-func sourcesOf(kind string) []sfu.Source {
-	switch kind {
-	case KindAudio:
-		return []sfu.Source{sfu.SourceMicrophone}
-	case KindVideo:
-		return []sfu.Source{sfu.SourceCamera}
+var allSources = []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen, sfu.SourceScreenAudio}
+
+// kindsOf names the stops that cover a source: muting stops every sound a
+// participant sends, their screen's included; stopping video stops every
+// picture, their screen's included; stopping a screen share stops the
+// screen and its sound.
+func kindsOf(src sfu.Source) []string {
+	switch src {
+	case sfu.SourceMicrophone:
+		return []string{KindAudio}
+	case sfu.SourceCamera:
+		return []string{KindVideo}
+	case sfu.SourceScreen:
+		return []string{KindScreen, KindVideo}
 	}
-	return []sfu.Source{sfu.SourceScreen, sfu.SourceScreenAudio}
+	return []string{KindScreen, KindAudio}
+}
+
+func (w *mediaWorker) stopsAny(kinds []string) bool {
+	for _, k := range kinds {
+		if w.off[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *mediaWorker) queue(op mediaOp) {

@@ -12,31 +12,32 @@ func (s *State) mediaState(fx *effects, p *participant, m *MediaState) error {
 	if !p.role.Can(ActPublish) && (m.Audio || m.Video || m.Screen) {
 		return refuse("not_allowed", "observers do not send media")
 	}
+	wanted := map[string]bool{KindAudio: m.Audio, KindVideo: m.Video}
+	for kind, on := range wanted {
+		if on && p.blocked[kind] && !s.mayResume(p, kind) {
+			return refuse("not_allowed", "a host stopped your "+word(kind)+": raise your hand and wait to be allowed")
+		}
+	}
+	for kind, on := range wanted {
+		if on && p.blocked[kind] {
+			s.restrict(fx, p, "", func(pr *person) { pr.blocked[kind], pr.may[kind] = false, false })
+		}
+	}
 	before := s.forwarding(p)
-	for kind, on := range map[string]bool{KindAudio: m.Audio, KindVideo: m.Video} {
-		if on && p.blocked[kind] {
-			if !s.mayResume(p, kind) {
-				return refuse("not_allowed", "a host stopped your "+word(kind)+": raise your hand and wait to be allowed")
-			}
-		}
-	}
-	for kind, on := range map[string]bool{KindAudio: m.Audio, KindVideo: m.Video} {
-		if on && p.blocked[kind] {
-			p.blocked[kind], p.may[kind] = false, false
-		}
-	}
 	p.media = *m
 	s.syncForwarding(fx, p, before)
 	s.updated(fx, p)
 	return nil
 }
 
-// mayResume reports whether p may turn kind back on after a host stopped it.
+// mayResume reports whether p may turn kind back on after a host stopped
+// it. A screen share a host stopped comes back only when a host allows it.
 func (s *State) mayResume(p *participant, kind string) bool {
 	if !p.role.Can(ActPublish) {
 		return false
 	}
-	return !p.blocked[kind] || p.role.Can(ActSelfUnmute) || s.policy.Unmute == "self" || p.may[kind]
+	selfUnmute := s.policy.Unmute == "self" && kind != KindScreen
+	return !p.blocked[kind] || p.role.Can(ActSelfUnmute) || selfUnmute || p.may[kind]
 }
 
 func word(kind string) string {
@@ -72,15 +73,11 @@ func (s *State) muteAll(fx *effects, now time.Time, host *participant, kind stri
 	return nil
 }
 
+// block stops kind for t's person, on every device of theirs, until a
+// host allows it back.
 func (s *State) block(fx *effects, now time.Time, host, t *participant, kind string) {
-	before := s.forwarding(t)
-	t.blocked[kind], t.may[kind] = true, false
-	s.syncForwarding(fx, t, before)
+	s.restrict(fx, t, host.Name, func(pr *person) { pr.blocked[kind], pr.may[kind] = true, false })
 	s.audit(fx, now, host, "stopped "+word(kind), t, "")
-	s.broadcast(fx, t.ID, func() ServerMessage { return &ParticipantUpdated{Participant: t.info()} })
-	if t.presence == PresenceRoom {
-		fx.add(Send{To: t.ID, Msg: s.you(t, host.Name)})
-	}
 }
 
 // askUnmute asks a participant to turn their microphone back on; it also
@@ -93,9 +90,9 @@ func (s *State) askUnmute(fx *effects, now time.Time, host *participant, id stri
 	if err != nil || !t.admitted {
 		return refuse("unknown_participant", "nobody with that id is in the room")
 	}
-	t.may[KindAudio] = true
+	s.restrict(fx, t, host.Name, func(pr *person) { pr.may[KindAudio] = true })
 	s.audit(fx, now, host, "asked to unmute", t, "")
-	fx.add(Send{To: t.ID, Msg: &AskedToUnmute{By: host.Name}}, Send{To: t.ID, Msg: s.you(t, host.Name)})
+	fx.add(Send{To: t.ID, Msg: &AskedToUnmute{By: host.Name}})
 	return nil
 }
 
@@ -109,13 +106,12 @@ func (s *State) allow(fx *effects, now time.Time, host *participant, id, kind st
 	if err != nil || !t.admitted {
 		return refuse("unknown_participant", "nobody with that id is in the room")
 	}
-	t.may[kind] = true
-	s.audit(fx, now, host, "allowed "+word(kind), t, "")
 	if kind == KindAudio && !t.hand.IsZero() {
 		t.hand = time.Time{}
 		s.handsChanged(fx)
 	}
-	s.updated(fx, t)
+	s.restrict(fx, t, host.Name, func(pr *person) { pr.may[kind] = true })
+	s.audit(fx, now, host, "allowed "+word(kind), t, "")
 	return nil
 }
 
@@ -131,6 +127,17 @@ func (s *State) setRole(fx *effects, now time.Time, host *participant, id string
 	if t.role == RoleHost {
 		return refuse("not_allowed", "the host's role cannot change")
 	}
+	t.person.role = role
+	for _, d := range s.devices(t) {
+		if d.admitted && d.role != RoleHost {
+			s.changeRole(fx, now, host, d, role)
+		}
+	}
+	return nil
+}
+
+// changeRole gives one connection of a person its new role.
+func (s *State) changeRole(fx *effects, now time.Time, host, t *participant, role Role) {
 	before := s.forwarding(t)
 	t.role = role
 	if !role.Can(ActRaiseHand) && !t.hand.IsZero() {
@@ -148,7 +155,6 @@ func (s *State) setRole(fx *effects, now time.Time, host *participant, id string
 	if role.Can(ActSeeLobby) && t.presence == PresenceRoom {
 		fx.add(Send{To: t.ID, Msg: &Lobby{Entries: s.lobbyEntries()}})
 	}
-	return nil
 }
 
 // removeOther takes someone out; with ban they cannot come back to this meeting.
@@ -172,10 +178,16 @@ func (s *State) removeOther(fx *effects, now time.Time, host *participant, id st
 		}
 	}
 	s.audit(fx, now, host, action, t, "")
-	if t.presence != PresenceAway {
-		fx.add(Send{To: t.ID, Msg: &Removed{Banned: ban}}, Close{Who: t.ID, Reason: "removed"})
+	gone := []*participant{t}
+	if ban {
+		gone = s.devices(t) // a ban holds for every device of theirs
 	}
-	s.remove(fx, now, t, action)
+	for _, d := range gone {
+		if d.presence != PresenceAway {
+			fx.add(Send{To: d.ID, Msg: &Removed{Banned: ban}}, Close{Who: d.ID, Reason: "removed"})
+		}
+		s.remove(fx, now, d, action)
+	}
 	return nil
 }
 
@@ -208,7 +220,7 @@ func (s *State) sendToLobby(fx *effects, now time.Time, host *participant, id st
 	s.audit(fx, now, host, "sent to lobby", t, "")
 	t.admitted, t.hand, t.sharing = false, time.Time{}, false
 	if t.role == RoleCohost {
-		t.role = RoleParticipant
+		t.role, t.person.role = RoleParticipant, RoleParticipant
 		fx.add(RoleChanged{Who: t.ID, Role: t.role})
 	}
 	if t.presence == PresenceRoom {

@@ -418,7 +418,7 @@ func (m *Allow) validate() error {
 	if err := checkID(m.Participant); err != nil {
 		return err
 	}
-	return checkKind(m.Kind, false)
+	return checkKind(m.Kind, true)
 }
 
 func checkKind(kind string, screen bool) error {

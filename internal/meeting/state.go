@@ -36,11 +36,10 @@ type participant struct {
 	resume    string
 	arrivedAt time.Time
 	awaySince time.Time
-	media     MediaState      // what the client says it sends
-	sharing   bool            // its latest offer included a screen
-	blocked   map[string]bool // kinds a host stopped: the server forwards none of it
-	may       map[string]bool // kinds a host allowed back under "ask"
-	hand      time.Time       // zero: hand down
+	*person             // what hosts decided about them, shared by their devices
+	media     MediaState // what the client says it sends
+	sharing   bool       // its latest offer included a screen
+	hand      time.Time  // zero: hand down
 	consent   string          // the answer to the recording on now: "", pending, accepted, declined
 	consentAt time.Time
 }
@@ -66,7 +65,8 @@ type State struct {
 
 	people  map[string]*participant
 	order   []string        // by arrival
-	banned  map[string]bool // identities removed with a ban
+	banned  map[string]bool    // identities removed with a ban
+	persons map[string]*person // by identity: what hosts decided, for good
 	history []ChatEntry
 	// recording is the recording in progress, or nil.
 	recording *recordingState
@@ -78,7 +78,7 @@ type State struct {
 // NewState returns an empty meeting.
 func NewState(m MeetingInfo, opts Options) *State {
 	return &State{
-		Meeting: m, opts: opts, policy: opts.Policy, people: map[string]*participant{}, banned: map[string]bool{},
+		Meeting: m, opts: opts, policy: opts.Policy, people: map[string]*participant{}, banned: map[string]bool{}, persons: map[string]*person{},
 		history: slices.Clone(opts.History), newSecret: secret, newID: uuid.NewString,
 	}
 }
@@ -180,8 +180,12 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	}
 	p := &participant{
 		Arrival: a, role: a.Role, resume: s.newSecret(), arrivedAt: now, presence: PresenceLobby,
-		media: MediaState{Audio: true, Video: true}, blocked: map[string]bool{}, may: map[string]bool{},
+		media: MediaState{Audio: true, Video: true}, person: s.personOf(a),
 	}
+	if p.person.role != "" && a.Role != RoleHost {
+		p.role = p.person.role // a host's promotion or demotion outlasts the join
+	}
+	p.hand, p.person.hand = p.person.hand, time.Time{}
 	s.people[a.ID] = p
 	s.order = append(s.order, a.ID)
 	hostWasPresent := s.hostPresent()
@@ -395,13 +399,17 @@ func (s *State) offer(fx *effects, p *participant, m *Offer) error {
 	if screen && !s.mayShare(p) {
 		return refuse("not_allowed", "only hosts may share their screen in this meeting")
 	}
-	before := s.forwarding(p)
-	if screen && !p.sharing {
-		p.blocked[KindScreen] = false // a new share, after a host stopped the last
+	if screen && !p.sharing && p.blocked[KindScreen] && s.mayResume(p, KindScreen) {
+		// A new share, after a host stopped the last and allowed another.
+		s.restrict(fx, p, "", func(pr *person) { pr.blocked[KindScreen], pr.may[KindScreen] = false, false })
 	}
+	before := s.forwarding(p)
 	p.sharing = screen
 	fx.add(ToMedia{Who: p.ID, Msg: m})
 	s.syncForwarding(fx, p, before)
+	if screen && p.blocked[KindScreen] {
+		fx.add(Send{To: p.ID, Msg: &Error{Code: "not_allowed", Message: "a host stopped your screen share: ask a host to let you share again"}})
+	}
 	return nil
 }
 
@@ -430,6 +438,9 @@ func (s *State) syncForwarding(fx *effects, p *participant, before [3]bool) {
 
 // entered starts the media of someone now in the room and tells the others.
 func (s *State) entered(fx *effects, now time.Time, p *participant) {
+	if !p.hand.IsZero() {
+		defer s.handsChanged(fx) // a hand they left with, back in the queue
+	}
 	fx.add(StartMedia{Who: p.ID})
 	s.syncForwarding(fx, p, [3]bool{true, true, true})
 	fx.add(EnteredRoom{Who: p.ID, At: now})
@@ -491,6 +502,9 @@ func (s *State) remove(fx *effects, now time.Time, p *participant, reason string
 	wasAdmitted, wasLobby := p.admitted, !p.admitted
 	hostWasPresent := s.hostPresent()
 	hadHand := !p.hand.IsZero()
+	if hadHand {
+		p.person.hand = p.hand // raised again if they come back
+	}
 	s.forget(p)
 	fx.add(Departed{Who: p.ID, At: now, Reason: reason})
 	if wasAdmitted {
@@ -620,7 +634,7 @@ func (s *State) welcome(p *participant) *Welcome {
 func (s *State) you(p *participant, by string) *You {
 	return &You{
 		Role: p.role, AudioBlocked: p.blocked[KindAudio], VideoBlocked: p.blocked[KindVideo], ScreenBlocked: p.blocked[KindScreen],
-		MayUnmute: s.mayResume(p, KindAudio), MayVideo: s.mayResume(p, KindVideo), MayShare: s.mayShare(p),
+		MayUnmute: s.mayResume(p, KindAudio), MayVideo: s.mayResume(p, KindVideo), MayShare: s.mayShare(p) && s.mayResume(p, KindScreen),
 		MayChat: s.mayChat(p), HandRaised: !p.hand.IsZero(), By: by,
 	}
 }

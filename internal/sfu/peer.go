@@ -124,6 +124,9 @@ func (p *Peer) DownTracks() []*DownTrack {
 // tracks maps the mid of each offered track to the source it carries; a
 // source missing from a renegotiation has stopped.
 func (p *Peer) HandleOffer(sdp string, tracks map[string]Source) error {
+	if err := checkLabels(sdp, tracks); err != nil {
+		return err
+	}
 	pc, removed, err := p.publishPC(tracks)
 	if err != nil {
 		return err
@@ -204,6 +207,11 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	if !ok || !source.Valid() || p.closed || p.receiver[source] != nil && p.receiver[source] != recv {
 		p.mu.Unlock()
 		p.log.Warn("ignoring a track the client did not describe", "kind", track.Kind().String(), "mid", mid)
+		return
+	}
+	if !fitsSource(source, track.Kind(), track.Codec()) {
+		p.mu.Unlock()
+		p.log.Warn("ignoring a track that does not carry its label's media", "source", source, "kind", track.Kind().String(), "codec", track.Codec().MimeType)
 		return
 	}
 	pub := newPublication(p.id, source, track, p.pub)

@@ -29,6 +29,19 @@ func (s Source) Valid() bool {
 	return false
 }
 
+// Kind is the media a source carries: a microphone or a screen's sound is
+// audio, a camera or a screen is video. A track labelled with a source must
+// carry that kind, whatever its client claims.
+func (s Source) Kind() webrtc.RTPCodecType {
+	switch s {
+	case SourceMicrophone, SourceScreenAudio:
+		return webrtc.RTPCodecTypeAudio
+	case SourceCamera, SourceScreen:
+		return webrtc.RTPCodecTypeVideo
+	}
+	return 0
+}
+
 // Packet is one RTP packet as it arrived from a publisher. Subscribers share
 // it and must not modify it.
 type Packet struct {
@@ -69,6 +82,7 @@ type Publication struct {
 	lastPLI  atomic.Int64
 	lastSR   atomic.Pointer[SenderReport]
 	received atomic.Uint64
+	foreign  atomic.Uint64 // packets of another payload type, never forwarded
 	stats    inbound // written by the read loop only
 	done     chan struct{}
 }
@@ -152,7 +166,7 @@ func (p *Publication) Done() <-chan struct{} { return p.done }
 // forward is the publication's read loop; it returns when the track ends.
 func (p *Publication) forward() {
 	defer p.end()
-	mime := p.Codec.MimeType
+	mime, pt := p.Codec.MimeType, uint8(p.Codec.PayloadType)
 	for {
 		buf := make([]byte, 1500)
 		n, _, err := p.track.Read(buf)
@@ -175,6 +189,10 @@ func (p *Publication) forward() {
 		}
 		if len(pkt.Payload) == 0 {
 			continue // padding-only probes carry nothing to forward
+		}
+		if pkt.Header.PayloadType != pt {
+			p.foreign.Add(1) // another codec than the track's: perhaps another kind of media
+			continue
 		}
 		p.received.Add(1)
 		p.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)

@@ -1,13 +1,9 @@
 package sfu
 
 import (
-	"errors"
 	"log/slog"
 	"sync"
 )
-
-// ErrClosed is returned by a room or peer that has been closed.
-var ErrClosed = errors.New("sfu: closed")
 
 // Room routes media among the peers of one meeting: every publication of
 // one peer is sent to every other peer, and offered to watchers (the

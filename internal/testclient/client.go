@@ -305,6 +305,32 @@ func (c *Client) consent(st meeting.RecordingStatus) {
 // its media back.
 func (c *Client) StartMedia() error { return c.media.publish(c.opts.Publish) }
 
+// Republish renegotiates the publishing connection to send exactly these
+// sources (under the client's Labels): removing a screen, adding it again.
+func (c *Client) Republish(sources []sfu.Source) error { return c.media.renegotiate(sources) }
+
+// Relabel lies in every later offer about what the client sends: the track
+// of each key is labelled as its value (a microphone offered as a "camera").
+func (c *Client) Relabel(labels map[sfu.Source]sfu.Source) {
+	c.media.mu.Lock()
+	defer c.media.mu.Unlock()
+	c.media.labels = labels
+}
+
+// ReceivedOfKind adds up what arrived from a participant in media of one
+// kind, whatever the server labelled the tracks.
+func (c *Client) ReceivedOfKind(participant string, kind webrtc.RTPCodecType) uint64 {
+	c.media.mu.Lock()
+	defer c.media.mu.Unlock()
+	var n uint64
+	for k, r := range c.media.received {
+		if k.Participant == participant && r.kind.Load() == uint32(kind) {
+			n += r.Packets.Load()
+		}
+	}
+	return n
+}
+
 func (c *Client) record(m meeting.ServerMessage, err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

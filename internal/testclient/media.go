@@ -44,6 +44,7 @@ type Received struct {
 	// FirstFrameKey is set when the first complete video frame was a keyframe.
 	FirstFrameKey atomic.Bool
 	Frames        atomic.Uint64
+	kind          atomic.Uint32 // the media that really arrived (webrtc.RTPCodecType)
 }
 
 // media is the client's two PeerConnections, each on a UDP socket of its
@@ -54,6 +55,7 @@ type media struct {
 	pub  *webrtc.PeerConnection
 	sub  *webrtc.PeerConnection
 	stop context.CancelFunc
+	ctx  context.Context // the publishing connection's life
 
 	mu       sync.Mutex
 	tracks   map[string]sfu.TrackInfo // mid -> whose, from the latest server offer
@@ -61,6 +63,8 @@ type media struct {
 	sent     map[sfu.Source]*atomic.Uint64
 	sentLog  map[sfu.Source]*SentMedia
 	pubTrack map[sfu.Source]*webrtc.TrackLocalStaticRTP
+	pacers   map[sfu.Source]context.CancelFunc
+	labels   map[sfu.Source]sfu.Source // a liar's labels for its tracks
 
 	audioPaused    atomic.Bool
 	keyframeWanted atomic.Bool
@@ -68,7 +72,7 @@ type media struct {
 }
 
 func newMedia(c *Client) *media {
-	return &media{c: c, tracks: map[string]sfu.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, sentLog: map[sfu.Source]*SentMedia{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}}
+	return &media{c: c, tracks: map[string]sfu.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, sentLog: map[sfu.Source]*SentMedia{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}, pacers: map[sfu.Source]context.CancelFunc{}}
 }
 
 // newPC makes a PeerConnection on loopback only, with its own UDP socket,
@@ -129,27 +133,11 @@ func (m *media) publish(sources []sfu.Source) error {
 	m.pub = pc
 	m.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	m.stop = cancel
+	m.stop, m.ctx = cancel, ctx
 	for _, s := range sources {
-		codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
-		if s == sfu.SourceMicrophone || s == sfu.SourceScreenAudio {
-			codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
-		}
-		tr, err := webrtc.NewTrackLocalStaticRTP(codec, string(s), "classmeet-testclient")
-		if err != nil {
+		if err := m.addTrack(pc, s); err != nil {
 			return err
 		}
-		sender, err := pc.AddTrack(tr)
-		if err != nil {
-			return err
-		}
-		go m.readRTCP(sender)
-		m.mu.Lock()
-		m.pubTrack[s] = tr
-		if m.sent[s] == nil {
-			m.sent[s] = &atomic.Uint64{}
-		}
-		m.mu.Unlock()
 	}
 	var once sync.Once
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
@@ -157,7 +145,44 @@ func (m *media) publish(sources []sfu.Source) error {
 			once.Do(func() { m.startPacing(ctx, sources) })
 		}
 	})
-	offer, err := pc.CreateOffer(nil)
+	return m.offer(pc, nil)
+}
+
+// addTrack adds a track of the source's media to the publishing connection.
+func (m *media) addTrack(pc *webrtc.PeerConnection, s sfu.Source) error {
+	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+	if s == sfu.SourceMicrophone || s == sfu.SourceScreenAudio {
+		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
+	}
+	tr, err := webrtc.NewTrackLocalStaticRTP(codec, string(s), "classmeet-testclient")
+	if err != nil {
+		return err
+	}
+	sender, err := pc.AddTrack(tr)
+	if err != nil {
+		return err
+	}
+	go m.readRTCP(sender)
+	m.mu.Lock()
+	m.pubTrack[s] = tr
+	if m.sent[s] == nil {
+		m.sent[s] = &atomic.Uint64{}
+	}
+	m.mu.Unlock()
+	return nil
+}
+
+// offer sends an offer of the publishing connection, with its tracks
+// labelled as Options.Labels says (a liar's labels) or by their source.
+func (m *media) offer(pc *webrtc.PeerConnection, opts *webrtc.OfferOptions) error {
+	if last := pc.CurrentRemoteDescription(); last != nil && pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		// The server refused the last offer. A browser would roll it back;
+		// pion cannot, so the previous answer closes it instead.
+		if err := pc.SetRemoteDescription(*last); err != nil {
+			return err
+		}
+	}
+	offer, err := pc.CreateOffer(opts)
 	if err != nil {
 		return err
 	}
@@ -169,13 +194,63 @@ func (m *media) publish(sources []sfu.Source) error {
 
 // sources maps each sending m-line's mid to its source, as the server wants.
 func (m *media) sources(pc *webrtc.PeerConnection) map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	tracks := map[string]string{}
 	for _, t := range pc.GetTransceivers() {
-		if tr := t.Sender().Track(); tr != nil && t.Mid() != "" {
-			tracks[t.Mid()] = tr.ID()
+		if t.Sender() == nil || t.Mid() == "" {
+			continue
+		}
+		if tr := t.Sender().Track(); tr != nil {
+			label := sfu.Source(tr.ID())
+			if lie, ok := m.labels[label]; ok {
+				label = lie
+			}
+			tracks[t.Mid()] = string(label)
 		}
 	}
 	return tracks
+}
+
+// renegotiate offers again on the same publishing connection with exactly
+// these sources: a track no longer listed is removed, a new one is added
+// and sent at real pace.
+func (m *media) renegotiate(sources []sfu.Source) error {
+	m.mu.Lock()
+	pc := m.pub
+	m.mu.Unlock()
+	if pc == nil || m.ctx == nil {
+		return errors.New("testclient: nothing published to renegotiate")
+	}
+	want := map[sfu.Source]bool{}
+	for _, s := range sources {
+		want[s] = true
+	}
+	for _, t := range pc.GetTransceivers() {
+		if t.Sender() == nil || t.Sender().Track() == nil {
+			continue
+		}
+		src := sfu.Source(t.Sender().Track().ID())
+		if want[src] {
+			delete(want, src) // already sent
+			continue
+		}
+		if err := pc.RemoveTrack(t.Sender()); err != nil {
+			return err
+		}
+		m.stopPacing(src)
+	}
+	var added []sfu.Source
+	for _, s := range sources {
+		if want[s] {
+			if err := m.addTrack(pc, s); err != nil {
+				return err
+			}
+			added = append(added, s)
+		}
+	}
+	m.startPacing(m.ctx, added)
+	return m.offer(pc, nil)
 }
 
 // restartPublishing sends a new offer with fresh ICE credentials.
@@ -186,14 +261,7 @@ func (m *media) restartPublishing() error {
 	if pc == nil {
 		return nil
 	}
-	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err != nil {
-		return err
-	}
-	if err := setLocal(pc, offer); err != nil {
-		return err
-	}
-	return m.c.Send(&meeting.Offer{PC: sfu.PCPublish, SDP: pc.LocalDescription().SDP, Tracks: m.sources(pc)})
+	return m.offer(pc, &webrtc.OfferOptions{ICERestart: true})
 }
 
 func setLocal(pc *webrtc.PeerConnection, sd webrtc.SessionDescription) error {
@@ -291,6 +359,7 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		r = &Received{}
 		m.received[k] = r
 	}
+	r.kind.Store(uint32(track.Kind()))
 	m.mu.Unlock()
 	if m.c.opts.StopReading {
 		return // misbehave: never read, let buffers overflow
@@ -351,8 +420,10 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 // startPacing sends the fixtures at real pace, looping, until stopped.
 func (m *media) startPacing(ctx context.Context, sources []sfu.Source) {
 	for _, s := range sources {
+		ctx, cancel := context.WithCancel(ctx)
 		m.mu.Lock()
 		tr, sent := m.pubTrack[s], m.sent[s]
+		m.pacers[s] = cancel
 		m.mu.Unlock()
 		m.wg.Add(1)
 		go func() {
@@ -367,6 +438,16 @@ func (m *media) startPacing(ctx context.Context, sources []sfu.Source) {
 				m.c.logf("pacing %s: %v", s, err)
 			}
 		}()
+	}
+}
+
+// stopPacing stops sending a source's media.
+func (m *media) stopPacing(s sfu.Source) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cancel := m.pacers[s]; cancel != nil {
+		cancel()
+		delete(m.pacers, s)
 	}
 }
 

@@ -1,0 +1,222 @@
+package meeting_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+
+	"classmeet/internal/meeting"
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+	"classmeet/internal/testclient"
+	"classmeet/internal/testserver"
+)
+
+// The tests here play a participant who lies to get round a host's
+// decision: it relabels its tracks, removes and re-adds them, reconnects,
+// rejoins with its link, joins on a second device. Each checks where the
+// effect lands: the packets that reach the other participants.
+
+var (
+	audio = webrtc.RTPCodecTypeAudio
+	video = webrtc.RTPCodecTypeVideo
+)
+
+// unheard checks that while liar sends at least 100 more packets from src,
+// none of its media of that kind reaches any of others, whatever the label.
+func unheard(t *testing.T, what string, liar *testclient.Client, src sfu.Source, kind webrtc.RTPCodecType, others ...*testclient.Client) {
+	t.Helper()
+	before := make([]uint64, len(others))
+	for i, o := range others {
+		before[i] = o.ReceivedOfKind(liar.ID(), kind)
+	}
+	sent := liar.Sent(src)
+	waitFor(t, what+": the liar sends on", 20*time.Second, func() bool { return liar.Sent(src) >= sent+100 })
+	for i, o := range others {
+		if n := o.ReceivedOfKind(liar.ID(), kind) - before[i]; n != 0 {
+			t.Errorf("%s: %s received %d %s packets from %s", what, o.Name, n, kind, liar.Name)
+		}
+	}
+}
+
+// heard waits until each of others receives media of kind from c again.
+func heard(t *testing.T, what string, c *testclient.Client, kind webrtc.RTPCodecType, others ...*testclient.Client) {
+	t.Helper()
+	for _, o := range others {
+		got := o.ReceivedOfKind(c.ID(), kind)
+		waitFor(t, what+": "+o.Name+" receives "+c.Name, 20*time.Second, func() bool { return o.ReceivedOfKind(c.ID(), kind) > got+20 })
+	}
+}
+
+// told waits until what c was last told it may do satisfies pred.
+func told(t *testing.T, c *testclient.Client, pred func(*meeting.You) bool) {
+	t.Helper()
+	waitFor(t, c.Name+" to be told", 10*time.Second, func() bool {
+		ms := c.Messages()
+		for i := len(ms) - 1; i >= 0; i-- {
+			if y, ok := ms[i].(*meeting.You); ok {
+				return pred(y)
+			}
+		}
+		return false
+	})
+}
+
+// republish renegotiates c's sending connection and waits for the server's
+// word on it: its answer, or its refusal.
+func republish(t *testing.T, c *testclient.Client, sources ...sfu.Source) meeting.ServerMessage {
+	t.Helper()
+	seen := len(c.Messages())
+	if err := c.Republish(sources); err != nil {
+		t.Fatal(err)
+	}
+	var reply meeting.ServerMessage
+	waitFor(t, c.Name+"'s offer to be answered", 15*time.Second, func() bool {
+		for _, m := range c.Messages()[seen:] {
+			switch m := m.(type) {
+			case *meeting.ServerAnswer:
+				reply = m
+				return true
+			case *meeting.Error:
+				if m.Code == "media_failed" {
+					reply = m
+					return true
+				}
+			}
+		}
+		return false
+	})
+	return reply
+}
+
+// hostileRoom is a host, an honest parent Q and the liar P, all in the room,
+// in a meeting where everyone may share a screen.
+func hostileRoom(t *testing.T, s *testserver.Server, plan store.MeetingPlan) (host, q, p *testclient.Client, pLink string) {
+	t.Helper()
+	plan.ScreenShare = store.ScreenShareEveryone
+	mid, links := s.MeetingWith(t, plan, store.NewInvitee{Name: "Q"}, store.NewInvitee{Name: "P"})
+	host = s.Host(t, mid, testclient.Options{})
+	q = s.Parent(t, links[0], "Q", testclient.Options{})
+	p = s.Parent(t, links[1], "P", testclient.Options{})
+	if plan.LobbyPolicy == store.LobbyEveryoneWaits {
+		msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 2 })
+		_ = host.Send(&meeting.AdmitAll{})
+	}
+	everyoneHearsEveryone(t, []*testclient.Client{host, q, p})
+	return host, q, p, links[1]
+}
+
+// readd removes one of c's tracks and adds it again on a new m-line,
+// offered under label (a liar's) or its own name.
+func readd(t *testing.T, c *testclient.Client, src, label sfu.Source, others ...sfu.Source) meeting.ServerMessage {
+	t.Helper()
+	c.Relabel(nil)
+	republish(t, c, others...)
+	c.Relabel(map[sfu.Source]sfu.Source{src: label})
+	return republish(t, c, append(others, src)...)
+}
+
+func TestRelabellingDoesNotUnmute(t *testing.T) {
+	s := testserver.Start(t, nil)
+	plan := testserver.Plan(store.LobbyEveryoneWaits)
+	plan.UnmutePolicy = store.UnmuteAsk
+	host, q, p, _ := hostileRoom(t, s, plan)
+	mic, cam := sfu.SourceMicrophone, sfu.SourceCamera
+	_ = host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindAudio})
+	msg(t, p, func(y *meeting.You) bool { return y.AudioBlocked })
+	unheard(t, "muted", p, mic, audio, host, q)
+
+	// The microphone offered again as the screen's sound: audio all the same.
+	readd(t, p, mic, sfu.SourceScreenAudio, cam)
+	unheard(t, "microphone labelled screen_audio", p, mic, audio, host, q)
+
+	// The microphone and the camera swap labels: the offer is refused.
+	p.Relabel(map[sfu.Source]sfu.Source{mic: cam, cam: mic})
+	if e, ok := republish(t, p, mic, cam).(*meeting.Error); !ok || !strings.Contains(e.Message, "do not match") {
+		t.Errorf("labels swapped between audio and video were answered: %+v", e)
+	}
+	unheard(t, "microphone labelled camera", p, mic, audio, host, q)
+
+	// A camera the host stopped, offered again as a screen share: video all the same.
+	_ = host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindVideo})
+	msg(t, p, func(y *meeting.You) bool { return y.VideoBlocked })
+	readd(t, p, cam, sfu.SourceScreen, mic)
+	unheard(t, "stopped camera labelled screen", p, cam, video, host, q)
+	unheard(t, "still muted", p, mic, audio, host, q)
+
+	// Allowed back, and honest: heard and seen again, so the counts above
+	// would have seen a leak.
+	_ = host.Send(&meeting.Allow{Participant: p.ID(), Kind: meeting.KindAudio})
+	_ = host.Send(&meeting.Allow{Participant: p.ID(), Kind: meeting.KindVideo})
+	told(t, p, func(y *meeting.You) bool { return y.MayUnmute && y.MayVideo })
+	_ = p.Send(&meeting.MediaState{Audio: true, Video: true})
+	readd(t, p, mic, mic)
+	readd(t, p, cam, cam, mic)
+	heard(t, "allowed back", p, audio, host, q)
+	heard(t, "allowed back", p, video, host, q)
+}
+
+func TestStoppedScreenStaysStoppedWhenReAdded(t *testing.T) {
+	s := testserver.Start(t, nil)
+	host, q, p, _ := hostileRoom(t, s, testserver.Plan(store.LobbyEveryoneWaits))
+	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen)
+	waitFor(t, "Q to see P's screen", 15*time.Second, func() bool { return q.Received(p.ID(), sfu.SourceScreen).Packets.Load() > 0 })
+	_ = host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindScreen})
+	msg(t, p, func(y *meeting.You) bool { return y.ScreenBlocked })
+	seen := q.Received(p.ID(), sfu.SourceScreen).Packets.Load()
+
+	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera)
+	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen)
+	msg(t, p, func(e *meeting.Error) bool { return e.Code == "not_allowed" && strings.Contains(e.Message, "screen share") })
+	sent := p.Sent(sfu.SourceScreen)
+	waitFor(t, "P to send its screen again", 20*time.Second, func() bool { return p.Sent(sfu.SourceScreen) > sent+100 })
+	if n := q.Received(p.ID(), sfu.SourceScreen).Packets.Load() - seen; n != 0 {
+		t.Errorf("Q received %d packets of a screen the host stopped, re-added", n)
+	}
+
+	// Allowed, a new share is seen.
+	_ = host.Send(&meeting.Allow{Participant: p.ID(), Kind: meeting.KindScreen})
+	told(t, p, func(y *meeting.You) bool { return y.MayShare })
+	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera)
+	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen)
+	waitFor(t, "Q to see the allowed share", 20*time.Second, func() bool { return q.Received(p.ID(), sfu.SourceScreen).Packets.Load() > seen+20 })
+}
+
+// TestMuteOutlastsEveryWayBackIn: in a meeting that admits invitees by
+// itself, a muted parent resumes after a network drop, rejoins with the same
+// link, and joins on a second device; no host does anything, and nobody
+// hears them.
+func TestMuteOutlastsEveryWayBackIn(t *testing.T) {
+	s := testserver.Start(t, nil)
+	plan := testserver.Plan(store.LobbyInviteesAdmitted)
+	plan.UnmutePolicy = store.UnmuteAsk
+	host, q, p, link := hostileRoom(t, s, plan)
+	_ = host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindAudio})
+	msg(t, p, func(y *meeting.You) bool { return y.AudioBlocked })
+	_ = host.Send(&meeting.Mute{Participant: q.ID(), Kind: meeting.KindAudio}) // Q is not the subject: keep its count clean
+	unheard(t, "muted", p, sfu.SourceMicrophone, audio, host, q)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Drop(ctx, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Send(&meeting.MediaState{Audio: true, Video: true})
+	msg(t, p, func(e *meeting.Error) bool { return e.Code == "not_allowed" })
+	unheard(t, "resumed", p, sfu.SourceMicrophone, audio, host, q)
+
+	second := s.Parent(t, link, "P's phone", testclient.Options{})
+	msg[*meeting.Welcome](t, second, func(w *meeting.Welcome) bool { return w.Presence == meeting.PresenceRoom })
+	waitFor(t, "the phone's camera at Q", 20*time.Second, func() bool { return q.ReceivedOfKind(second.ID(), video) > 0 })
+	unheard(t, "second device", second, sfu.SourceMicrophone, audio, host, q)
+
+	p.Leave()
+	second.Leave()
+	back := s.Parent(t, link, "P again", testclient.Options{})
+	msg(t, back, func(y *meeting.You) bool { return y.AudioBlocked && !y.MayUnmute })
+	waitFor(t, "the rejoined camera at Q", 20*time.Second, func() bool { return q.ReceivedOfKind(back.ID(), video) > 0 })
+	unheard(t, "rejoined", back, sfu.SourceMicrophone, audio, host, q)
+}

@@ -1,0 +1,61 @@
+package meeting
+
+import "time"
+
+// person is what hosts decided about someone, kept by identity (their
+// invitation or staff account) for the rest of the meeting: it holds across
+// renegotiation, reconnect, resume, rejoin and a second device, so leaving
+// and coming back undoes no host's decision.
+type person struct {
+	blocked map[string]bool // kinds a host stopped: the server forwards none of it
+	may     map[string]bool // kinds a host allowed back
+	role    Role            // the role a host gave them, or "" for their token's
+	hand    time.Time       // a hand still raised when they last left
+}
+
+func newPerson() *person {
+	return &person{blocked: map[string]bool{}, may: map[string]bool{}}
+}
+
+// personOf finds (or starts) the record of the person arriving. Without an
+// identity there is nothing to tie two joins together.
+func (s *State) personOf(a Arrival) *person {
+	if a.Identity == "" {
+		return newPerson()
+	}
+	pr := s.persons[a.Identity]
+	if pr == nil {
+		pr = newPerson()
+		s.persons[a.Identity] = pr
+	}
+	return pr
+}
+
+// devices lists every connection of p's person, p included, in arrival order.
+func (s *State) devices(p *participant) []*participant {
+	var ds []*participant
+	for _, id := range s.order {
+		if q := s.people[id]; q.person == p.person {
+			ds = append(ds, q)
+		}
+	}
+	return ds
+}
+
+// restrict changes what hosts decided about p's person, and makes the media
+// and the tiles of every one of their devices follow.
+func (s *State) restrict(fx *effects, p *participant, by string, change func(*person)) {
+	ds := s.devices(p)
+	before := make([][3]bool, len(ds))
+	for i, d := range ds {
+		before[i] = s.forwarding(d)
+	}
+	change(p.person)
+	for i, d := range ds {
+		s.syncForwarding(fx, d, before[i])
+		s.broadcast(fx, d.ID, func() ServerMessage { return &ParticipantUpdated{Participant: d.info()} })
+		if d.presence == PresenceRoom {
+			fx.add(Send{To: d.ID, Msg: s.you(d, by)})
+		}
+	}
+}

@@ -1,0 +1,106 @@
+package meeting
+
+import "testing"
+
+// rejoin is jones leaving and coming back on a new connection with the same
+// personal link, in a meeting that admits invitees by itself.
+func rejoin(t *testing.T, s *State, id string) []Effect {
+	t.Helper()
+	mustHandle(t, s, "jones", &Leave{})
+	a := jones
+	a.ID = id
+	return mustJoin(t, s, a)
+}
+
+func TestStopsOutlastARejoin(t *testing.T) {
+	for _, kind := range []string{KindAudio, KindVideo} {
+		t.Run(kind, func(t *testing.T) {
+			opts := policy("ask", "everyone")
+			opts.AutoAdmitInvitees = true
+			s := inRoom(t, opts)
+			mustHandle(t, s, "host", &Mute{Participant: "jones", Kind: kind})
+			fx := rejoin(t, s, "jones-2")
+			if !has(fx, Forward{Who: "jones-2", Kind: kind, On: false}) {
+				t.Fatalf("jones is back with his %s forwarded", kind)
+			}
+			if you := first[*You](t, sent(fx, "jones-2")); !you.blockedKind(kind) {
+				t.Errorf("jones is told %+v", you)
+			}
+			if _, err := s.Handle(t0, "jones-2", &MediaState{Audio: true, Video: true}); !isRefusal(err, "not_allowed") {
+				t.Errorf("turning it on after the rejoin: %v", err)
+			}
+			mustHandle(t, s, "host", &Allow{Participant: "jones-2", Kind: kind})
+			fx = mustHandle(t, s, "jones-2", &MediaState{Audio: true, Video: true})
+			if !has(fx, Forward{Who: "jones-2", Kind: kind, On: true}) {
+				t.Error("allowed, and still stopped")
+			}
+		})
+	}
+}
+
+func (y *You) blockedKind(kind string) bool {
+	return map[string]bool{KindAudio: y.AudioBlocked, KindVideo: y.VideoBlocked, KindScreen: y.ScreenBlocked}[kind]
+}
+
+func TestStopsReachASecondDevice(t *testing.T) {
+	opts := policy("ask", "everyone")
+	opts.AutoAdmitInvitees = true
+	s := inRoom(t, opts)
+	phone := jones
+	phone.ID = "jones-phone"
+	mustJoin(t, s, phone)
+	fx := mustHandle(t, s, "host", &Mute{Participant: "jones", Kind: KindAudio})
+	for _, id := range []string{"jones", "jones-phone"} {
+		if !has(fx, Forward{Who: id, Kind: KindAudio, On: false}) {
+			t.Errorf("%s still heard after the mute", id)
+		}
+	}
+	laptop := jones
+	laptop.ID = "jones-laptop"
+	if fx := mustJoin(t, s, laptop); !has(fx, Forward{Who: "jones-laptop", Kind: KindAudio, On: false}) {
+		t.Error("a third device joins heard")
+	}
+	fx = mustHandle(t, s, "host", &Remove{Participant: "jones-phone", Ban: true})
+	for _, id := range []string{"jones", "jones-phone", "jones-laptop"} {
+		if !has(fx, Close{Who: id, Reason: "removed"}) {
+			t.Errorf("the ban left %s in", id)
+		}
+	}
+}
+
+func TestScreenStopOutlastsARejoin(t *testing.T) {
+	opts := policy("self", "everyone")
+	opts.AutoAdmitInvitees = true
+	s := inRoom(t, opts)
+	screen := &Offer{PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone", "1": "screen"}}
+	mustHandle(t, s, "jones", screen)
+	mustHandle(t, s, "host", &Mute{Participant: "jones", Kind: KindScreen})
+	rejoin(t, s, "jones-2")
+	if fx := mustHandle(t, s, "jones-2", screen); has(fx, Forward{Who: "jones-2", Kind: KindScreen, On: true}) {
+		t.Error("a rejoin undid the host's stop of the screen share")
+	}
+	if first[*You](t, sent(mustHandle(t, s, "jones-2", &RaiseHand{}), "jones-2")).MayShare {
+		t.Error("jones is told he may share")
+	}
+}
+
+func TestRoleAndHandOutlastARejoin(t *testing.T) {
+	opts := policy("self", "everyone")
+	opts.AutoAdmitInvitees = true
+	s := inRoom(t, opts)
+	mustHandle(t, s, "patel", &RaiseHand{})
+	mustHandle(t, s, "jones", &RaiseHand{})
+	mustHandle(t, s, "host", &SetRole{Participant: "patel", Role: RoleObserver})
+	mustHandle(t, s, "patel", &Leave{})
+	back := patel
+	back.ID = "patel-2"
+	fx := mustJoin(t, s, back)
+	if w := first[*Welcome](t, sent(fx, "patel-2")); w.You.Role != RoleObserver {
+		t.Errorf("patel is back as %s", w.You.Role)
+	}
+	fx = rejoin(t, s, "jones-2")
+	q := first[*Hands](t, sent(fx, "host")).Queue
+	if len(q) != 1 || q[0].Participant != "jones-2" {
+		t.Errorf("hands after jones's rejoin: %+v", q)
+	}
+}

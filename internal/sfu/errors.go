@@ -1,0 +1,11 @@
+package sfu
+
+import "errors"
+
+var (
+	// ErrClosed is returned by a room or peer that has been closed.
+	ErrClosed = errors.New("sfu: closed")
+	// ErrSourceMismatch is an offer whose labels do not fit what its
+	// m-lines carry: audio labelled as a camera, a source twice, and so on.
+	ErrSourceMismatch = errors.New("sfu: offer labels do not match its media")
+)

@@ -170,7 +170,9 @@ func TestStoppedScreenStaysStoppedWhenReAdded(t *testing.T) {
 
 	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera)
 	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen)
-	msg(t, p, func(e *meeting.Error) bool { return e.Code == "not_allowed" && strings.Contains(e.Message, "screen share") })
+	msg(t, p, func(e *meeting.Error) bool {
+		return e.Code == "not_allowed" && strings.Contains(e.Message, "screen share")
+	})
 	sent := p.Sent(sfu.SourceScreen)
 	waitFor(t, "P to send its screen again", 20*time.Second, func() bool { return p.Sent(sfu.SourceScreen) > sent+100 })
 	if n := q.Received(p.ID(), sfu.SourceScreen).Packets.Load() - seen; n != 0 {

@@ -36,11 +36,11 @@ type participant struct {
 	resume    string
 	arrivedAt time.Time
 	awaySince time.Time
-	*person             // what hosts decided about them, shared by their devices
+	*person              // what hosts decided about them, shared by their devices
 	media     MediaState // what the client says it sends
 	sharing   bool       // its latest offer included a screen
 	hand      time.Time  // zero: hand down
-	consent   string          // the answer to the recording on now: "", pending, accepted, declined
+	consent   string     // the answer to the recording on now: "", pending, accepted, declined
 	consentAt time.Time
 }
 
@@ -64,7 +64,7 @@ type State struct {
 	policy  Policy
 
 	people  map[string]*participant
-	order   []string        // by arrival
+	order   []string           // by arrival
 	banned  map[string]bool    // identities removed with a ban
 	persons map[string]*person // by identity: what hosts decided, for good
 	history []ChatEntry

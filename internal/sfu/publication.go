@@ -83,7 +83,7 @@ type Publication struct {
 	lastSR   atomic.Pointer[SenderReport]
 	received atomic.Uint64
 	foreign  atomic.Uint64 // packets of another payload type, never forwarded
-	stats    inbound // written by the read loop only
+	stats    inbound       // written by the read loop only
 	done     chan struct{}
 }
 

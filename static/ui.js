@@ -74,6 +74,8 @@ export class UI {
     else if (!t.p.audio && t.p.role !== 'observer') notes.push('muted');
     if (!t.p.video && t.p.role !== 'observer') notes.push('camera off');
     if (t.p.role === 'observer') notes.push('observer');
+    if (t.p.role === 'host') notes.unshift('host');
+    if (t.p.role === 'cohost') notes.unshift('co-host');
     t.state.textContent = notes.join(' · ');
     t.el.classList.toggle('away', t.p.presence === 'away');
     t.el.classList.toggle('no-video', !t.p.video);

@@ -222,3 +222,60 @@ func TestMuteOutlastsEveryWayBackIn(t *testing.T) {
 	waitFor(t, "the rejoined camera at Q", 20*time.Second, func() bool { return q.ReceivedOfKind(back.ID(), video) > 0 })
 	unheard(t, "rejoined", back, sfu.SourceMicrophone, audio, host, q)
 }
+
+// TestNobodyPassesForTheHost: a parent cannot take the teacher's name (nor
+// a co-host's) under any spelling, and the chat shows each sender's role.
+func TestNobodyPassesForTheHost(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, "Mrs Patel", "Mr Jones", "Mr Other")
+	host := s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	patel := s.Parent(t, links[0], "Mrs Patel", testclient.Options{Publish: []sfu.Source{}})
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
+	_ = host.Send(&meeting.AdmitAll{})
+	msg[*meeting.Admitted](t, patel, nil)
+	_ = host.Send(&meeting.SetRole{Participant: patel.ID(), Role: meeting.RoleCohost})
+	msg(t, patel, func(y *meeting.You) bool { return y.Role == meeting.RoleCohost })
+
+	for _, tc := range []struct{ link, name string }{
+		{links[1], "Ms Smith"}, {links[1], "ms.  SMITH"}, {links[1], "Мs Smіth"}, {links[1], "Ms Smi\u200bth"},
+		{links[2], "MRS PATEL"}, {links[2], "Mrs Pаtel"},
+	} {
+		c, err := testclient.New(s.URL, tc.name, testclient.Options{Publish: []sfu.Source{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = c.JoinLink(ctx, tc.link)
+		cancel()
+		c.Close()
+		if err == nil {
+			t.Errorf("a parent joined as %q", tc.name)
+		}
+	}
+	for _, m := range host.Messages() {
+		if l, ok := m.(*meeting.Lobby); ok {
+			for _, e := range l.Entries {
+				if e.ID != patel.ID() {
+					t.Errorf("a poser reached the lobby as %q", e.Name)
+				}
+			}
+		}
+	}
+
+	jones := s.Parent(t, links[1], "Mr Jones", testclient.Options{Publish: []sfu.Source{}})
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
+	_ = host.Send(&meeting.AdmitAll{})
+	msg[*meeting.Admitted](t, jones, nil)
+	_ = host.Send(&meeting.Chat{Text: "Welcome", To: "everyone"})
+	_ = jones.Send(&meeting.Chat{Text: "Hello", To: "everyone"})
+	roles := map[string]meeting.Role{}
+	waitFor(t, "both messages at Patel", 10*time.Second, func() bool {
+		for _, e := range chatOf(patel) {
+			roles[e.Text] = e.FromRole
+		}
+		return len(roles) == 2
+	})
+	if roles["Welcome"] != meeting.RoleHost || roles["Hello"] != meeting.RoleParticipant {
+		t.Errorf("chat roles: %v", roles)
+	}
+}

@@ -168,6 +168,8 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 		return nil, refuse("removed", "you were removed from this meeting")
 	case s.policy.Locked && !a.Role.Can(ActSkipLobby):
 		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
+	case s.posesAsHost(a):
+		return nil, refuse("name_taken", "that name is a host's in this meeting: please join under your own name")
 	}
 	var fx effects
 	// The same person joining again (a reloaded page) replaces their
@@ -206,6 +208,23 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 		s.hostArrived(&fx, now)
 	}
 	return fx, nil
+}
+
+// posesAsHost reports whether someone who is no host would show under a
+// name that looks like the meeting's host's or a present moderator's.
+func (s *State) posesAsHost(a Arrival) bool {
+	if a.Role.moderator() || s.personOf(a).role.moderator() {
+		return false
+	}
+	if LooksLike(a.Name, s.Meeting.HostName) {
+		return true
+	}
+	for _, p := range s.people {
+		if p.role.moderator() && LooksLike(a.Name, p.Name) {
+			return true
+		}
+	}
+	return false
 }
 
 // Resume reattaches a reconnecting participant, who returns where they were:

@@ -116,8 +116,25 @@ func NeutraliseCell(s string) string {
 	return s
 }
 
+// roleTag names a sender's role after their name, so a parent who typed
+// the teacher's name is never mistaken for the teacher.
+func roleTag(role string) string {
+	switch role {
+	case "host":
+		return " (host)"
+	case "cohost":
+		return " (co-host)"
+	case "observer":
+		return " (observer)"
+	case "":
+		return ""
+	}
+	return " (participant)"
+}
+
 // WriteChat writes a meeting's chat as plain text, one message a line block:
-// "[2026-03-20 16:31] Mr Jones (to the hosts): text". Times in loc.
+// "[2026-03-20 16:31] Mr Jones (participant) (to the hosts): text", with
+// each sender's role. Times in loc.
 func WriteChat(w io.Writer, title string, msgs []store.ChatMessage, loc *time.Location) error {
 	var b strings.Builder
 	b.WriteString("Chat of " + title + "\n\n")
@@ -126,7 +143,7 @@ func WriteChat(w io.Writer, title string, msgs []store.ChatMessage, loc *time.Lo
 		if m.Recipients == "hosts" {
 			to = " (to the hosts)"
 		}
-		b.WriteString("[" + m.SentAt.In(loc).Format("2006-01-02 15:04") + "] " + m.SenderName + to + ": ")
+		b.WriteString("[" + m.SentAt.In(loc).Format("2006-01-02 15:04") + "] " + m.SenderName + roleTag(m.SenderRole) + to + ": ")
 		b.WriteString(strings.ReplaceAll(m.Body, "\n", "\n    ") + "\n")
 	}
 	_, err := io.WriteString(w, b.String())

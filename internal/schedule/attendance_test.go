@@ -75,14 +75,17 @@ func TestWriteChat(t *testing.T) {
 	var buf bytes.Buffer
 	at := time.Date(2026, 3, 20, 16, 31, 0, 0, time.UTC)
 	err := WriteChat(&buf, "Year 7", []store.ChatMessage{
-		{SenderName: "Mr Jones", Recipients: "everyone", Body: "Hello\nsecond line", SentAt: at},
-		{SenderName: "Mrs Patel", Recipients: "hosts", Body: "<script>x</script>", SentAt: at},
+		{SenderName: "Mr Jones", SenderRole: "host", Recipients: "everyone", Body: "Hello\nsecond line", SentAt: at},
+		{SenderName: "Mrs Patel", SenderRole: "participant", Recipients: "hosts", Body: "<script>x</script>", SentAt: at},
+		{SenderName: "Mr Jones", SenderRole: "participant", Recipients: "everyone", Body: "I am the teacher", SentAt: at},
 	}, time.UTC)
-	want := "Chat of Year 7\n\n[2026-03-20 16:31] Mr Jones: Hello\n    second line\n[2026-03-20 16:31] Mrs Patel (to the hosts): <script>x</script>\n"
+	want := "Chat of Year 7\n\n[2026-03-20 16:31] Mr Jones (host): Hello\n    second line\n" +
+		"[2026-03-20 16:31] Mrs Patel (participant) (to the hosts): <script>x</script>\n" +
+		"[2026-03-20 16:31] Mr Jones (participant): I am the teacher\n"
 	if err != nil || buf.String() != want {
 		t.Errorf("chat text:\n%s", buf.String())
 	}
-	if strings.Count(buf.String(), "\n[") != 2 {
+	if strings.Count(buf.String(), "\n[") != 3 {
 		t.Error("a message's newline can start a fake line")
 	}
 }

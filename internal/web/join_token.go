@@ -31,6 +31,9 @@ func (h *handler) joinAsInvitee(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = nerr
 	}
+	if err == nil && meeting.LooksLike(name, inv.HostName) {
+		err = fmt.Errorf("%w: that is the host's name: please join under your own", errInvalidInput)
+	}
 	if err != nil {
 		h.failJSON(w, r, err)
 		return

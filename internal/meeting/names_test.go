@@ -11,12 +11,12 @@ func TestLooksLike(t *testing.T) {
 		{"Ms Smith", "ms  smith", true},
 		{"Ms Smith", "Ms. Smith", true},
 		{"Ms Smith", "MsSmith", true},
-		{"Ms Smith", "Мs Smіth", true},        // Cyrillic М and і
-		{"Ms Smith", "Ms Smi\u200bth", true},  // a zero-width space
-		{"Ms Smith", "Ｍｓ Ｓｍｉｔｈ", true},        // fullwidth
-		{"Ms Smith", "Ms Smíth", true},        // an accent
-		{"Ms Smith", "Ms Smi\u0301th", true},  // a combining accent
-		{"Ms Smith", "M5 5m1th", true},        // digits for letters
+		{"Ms Smith", "Мs Smіth", true},       // Cyrillic М and і
+		{"Ms Smith", "Ms Smi\u200bth", true}, // a zero-width space
+		{"Ms Smith", "Ｍｓ Ｓｍｉｔｈ", true},       // fullwidth
+		{"Ms Smith", "Ms Smíth", true},       // an accent
+		{"Ms Smith", "Ms Smi\u0301th", true}, // a combining accent
+		{"Ms Smith", "M5 5m1th", true},       // digits for letters
 		{"Mr Jones", "Ms Smith", false},
 		{"Ms Smith", "Ms Smithers", false},
 		{"Ms Smith", "Smith", false},

@@ -190,7 +190,7 @@ func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log
 	if err := b.Ready(ctx); err != nil {
 		log.Warn("recording storage is not ready; recordings wait in the spool until it is", "storage", b.String(), "err", err)
 	}
-	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), Log: log})
+	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), MinFree: cfg.SpoolMinFree, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("%w (CLASSMEET_DATA_DIR)", err)
 	}

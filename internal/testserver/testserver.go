@@ -98,7 +98,9 @@ func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Recorder, err = recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), Log: s.Log})
+	s.Recorder, err = recorder.New(recorder.Config{
+		Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), MinFree: cfg.Recording.SpoolMinFree, Log: s.Log,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -91,7 +91,17 @@ func (r *Recorder) repair(ctx context.Context, rec store.Recording) error {
 	if !cut && rec.State == store.RecordingUploading {
 		return nil
 	}
-	return r.store.SetRecordingState(ctx, rec.ID, store.RecordingUploading, stopped, cut)
+	if err := r.store.SetRecordingState(ctx, rec.ID, store.RecordingUploading, stopped, cut); err != nil {
+		return err
+	}
+	if rec.State != store.RecordingActive {
+		return nil
+	}
+	meetingID := rec.MeetingID
+	return r.store.Audit(ctx, store.AuditEntry{
+		At: last, MeetingID: &meetingID, ActorName: "classmeet", Action: "recording stopped (server restart)",
+		TargetID: rec.ID.String(), Detail: "the server stopped while recording; kept up to its last sample, as partial",
+	})
 }
 
 // repairFile makes one track file valid and records what it holds; an

@@ -392,6 +392,13 @@ func TestRecoverAfterCrash(t *testing.T) {
 	if err := json.Unmarshal(rec.Manifest, &m); err != nil || !m.Recovered {
 		t.Errorf("manifest: %v %+v", err, m)
 	}
+	audit, err := g.st.MeetingAudit(bg, g.meeting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 1 || audit[0].Action != "recording stopped (server restart)" || audit[0].TargetID != id.String() || !audit[0].At.Equal(*rec.StoppedAt) {
+		t.Errorf("audit after the restart: %+v", audit)
+	}
 }
 
 // TestUploadWaitsForStorage: S3 is down when the recording stops; the

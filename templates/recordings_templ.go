@@ -265,7 +265,7 @@ func RecordingsPage(p Page, v RecordingsView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 					if r.Recovered {
-						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "The server stopped while this was being recorded. What was saved up to then is here.")
+						templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "This recording was cut short (the server stopped, or could not write it). What was saved up to then is here.")
 						if templ_7745c5c3_Err != nil {
 							return templ_7745c5c3_Err
 						}
@@ -511,7 +511,7 @@ func RecordingsPage(p Page, v RecordingsView) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				}
-				if v.Staff && r.State != "recording" && r.State != "uploading" {
+				if v.Staff && r.State != "recording" {
 					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 52, "<form method=\"post\" action=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err

@@ -97,6 +97,12 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stdout, "Sign in at %s/login\n", cfg.PublicURL)
 	}
 
+	// Nothing is live yet: visits a crash left open are closed now.
+	if n, err := st.CloseAbandonedAttendance(ctx, "server restart"); err != nil {
+		log.Error("closing attendance left open failed", "err", err)
+	} else if n > 0 {
+		log.Warn("attendance left open by a stop closed at the last time known", "visits", n)
+	}
 	go sweepSessions(ctx, st, log)
 	go func() {
 		if err := rec.Recover(ctx); err != nil {
@@ -190,7 +196,7 @@ func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log
 	if err := b.Ready(ctx); err != nil {
 		log.Warn("recording storage is not ready; recordings wait in the spool until it is", "storage", b.String(), "err", err)
 	}
-	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), Log: log})
+	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), MinFree: cfg.SpoolMinFree, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("%w (CLASSMEET_DATA_DIR)", err)
 	}

@@ -49,6 +49,9 @@ type Recording struct {
 	// Retention (CLASSMEET_RECORDING_RETENTION_DAYS) is how long a recording
 	// is kept after it stopped; 0 keeps recordings until someone deletes them.
 	Retention time.Duration
+	// SpoolMinFree (CLASSMEET_SPOOL_MIN_FREE) is the free space the spool's
+	// disk must have for a recording to start.
+	SpoolMinFree int64
 }
 
 // SpoolDir is where recordings are written before they are uploaded.
@@ -113,8 +116,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 func (l *loader) recording() Recording {
 	r := Recording{
-		DataDir:   l.str("CLASSMEET_DATA_DIR", "data"),
-		Retention: time.Duration(l.integer("CLASSMEET_RECORDING_RETENTION_DAYS", 0, 0, 36500)) * 24 * time.Hour,
+		DataDir:      l.str("CLASSMEET_DATA_DIR", "data"),
+		Retention:    time.Duration(l.integer("CLASSMEET_RECORDING_RETENTION_DAYS", 0, 0, 36500)) * 24 * time.Hour,
+		SpoolMinFree: l.size("CLASSMEET_SPOOL_MIN_FREE", 512<<20),
 	}
 	endpoint := l.str("CLASSMEET_S3_ENDPOINT", "")
 	if endpoint == "" {
@@ -270,6 +274,32 @@ func (l *loader) integer(name string, def, lo, hi int) int {
 		return def
 	}
 	return n
+}
+
+// size reads a number of bytes: plain, or with a unit (KiB, MiB, GiB,
+// or their decimal kB, MB, GB).
+func (l *loader) size(name string, def int64) int64 {
+	v := strings.TrimSpace(l.getenv(name))
+	if v == "" {
+		return def
+	}
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"kB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	num, mult := v, int64(1)
+	for _, u := range units {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			num, mult = strings.TrimSpace(n), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 || n > (1<<50)/mult {
+		l.fail(name, "must be a size such as 512MiB or 2GiB, not %q", v)
+		return def
+	}
+	return n * mult
 }
 
 func (l *loader) duration(name string, def, lo, hi time.Duration) time.Duration {

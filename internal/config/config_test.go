@@ -92,6 +92,8 @@ func TestLoadRejects(t *testing.T) {
 		{"bad ice server", "CLASSMEET_ICE_SERVERS", "stun:stun.example:3478,http://x", `not "http://x"`},
 		{"turn user without credential", "CLASSMEET_TURN_USERNAME", "u", "CLASSMEET_TURN_CREDENTIAL must be set together"},
 		{"grace too short", "CLASSMEET_RECONNECT_GRACE", "1s", "CLASSMEET_RECONNECT_GRACE must be a duration"},
+		{"bad spool minimum", "CLASSMEET_SPOOL_MIN_FREE", "lots", "CLASSMEET_SPOOL_MIN_FREE must be a size"},
+		{"negative spool minimum", "CLASSMEET_SPOOL_MIN_FREE", "-1MiB", "CLASSMEET_SPOOL_MIN_FREE must be a size"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +177,17 @@ func TestRecordingStorage(t *testing.T) {
 		}
 		if _, err := Load(env(v)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%v: %v, want an error naming %s", vars, err, name)
+		}
+	}
+}
+
+func TestSpoolMinFree(t *testing.T) {
+	for value, want := range map[string]int64{"": 512 << 20, "0": 0, "1048576": 1 << 20, "64 MiB": 64 << 20, "2GiB": 2 << 30, "100MB": 100e6, "300kB": 300e3} {
+		kv := base()
+		kv["CLASSMEET_SPOOL_MIN_FREE"] = value
+		c, err := Load(env(kv))
+		if err != nil || c.Recording.SpoolMinFree != want {
+			t.Errorf("%q: %d, %v; want %d", value, c.Recording.SpoolMinFree, err, want)
 		}
 	}
 }

@@ -65,6 +65,10 @@ type HubConfig struct {
 	Grace      time.Duration // how long a lost connection keeps its place
 	// QualityEvery is how often everyone is told everyone's connection quality.
 	QualityEvery time.Duration
+	// StillThereEvery is how often the journal is told everyone in a
+	// meeting is still there (30 s if zero): after a crash, attendance is
+	// closed at the last such time.
+	StillThereEvery time.Duration
 	// Recorder records meetings; nil: recording is not available.
 	Recorder *recorder.Recorder
 	Log      *slog.Logger
@@ -86,6 +90,9 @@ func NewHub(cfg HubConfig) *Hub {
 	}
 	if cfg.QualityEvery == 0 {
 		cfg.QualityEvery = 2 * time.Second
+	}
+	if cfg.StillThereEvery == 0 {
+		cfg.StillThereEvery = 30 * time.Second
 	}
 	return &Hub{cfg: cfg, rooms: map[string]*room{}}
 }
@@ -224,6 +231,7 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	r.media = h.cfg.NewMedia(r.id)
 	h.rooms[r.id] = r
 	go r.reportQuality(h.cfg.QualityEvery)
+	go r.heartbeat(h.cfg.StillThereEvery)
 	return r, nil
 }
 
@@ -289,7 +297,9 @@ func (h *Hub) Live() (meetings, participants int) {
 	return len(rooms), participants
 }
 
-// Close ends every live meeting: connections close, media stops.
+// Close ends every live meeting: connections close, media stops, and the
+// record says everyone left and the recording stopped as the server shut
+// down.
 func (h *Hub) Close() {
 	h.mu.Lock()
 	rooms := h.rooms
@@ -298,6 +308,11 @@ func (h *Hub) Close() {
 	for _, r := range rooms {
 		r.mu.Lock()
 		r.dead = true
+		for _, e := range r.state.Shutdown(time.Now()) {
+			if _, ok := e.(RecordingStopped); !ok {
+				r.journal(e) // the recording is stopped below, waited for
+			}
+		}
 		for id, c := range r.conns {
 			c.Send(&Error{Code: "server_shutdown", Message: "the server is restarting; reconnecting"})
 			c.Close("server shutdown")
@@ -390,6 +405,25 @@ func (r *room) apply(fx []Effect) {
 			go r.hub.forget(r)
 		default:
 			r.journal(e)
+		}
+	}
+}
+
+// heartbeat records, until the meeting is put away, that everyone in it
+// is still there.
+func (r *room) heartbeat(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			r.mu.Lock()
+			if !r.dead {
+				r.journal(StillThere{At: now})
+			}
+			r.mu.Unlock()
 		}
 	}
 }

@@ -33,6 +33,11 @@ type Departed struct {
 	Reason string
 }
 
+// StillThere: everyone in the meeting was still there at At. The driver
+// records it every half minute, so that visits a crash leaves open are
+// closed at the last time they were known to be going.
+type StillThere struct{ At time.Time }
+
 // RoleChanged: someone's role changed.
 type RoleChanged struct {
 	Who  string
@@ -67,6 +72,7 @@ func (Arrived) effect()     {}
 func (EnteredRoom) effect() {}
 func (Departed) effect()    {}
 func (RoleChanged) effect() {}
+func (StillThere) effect()  {}
 func (Audited) effect()     {}
 func (ChatSaved) effect()   {}
 func (ChatRemoved) effect() {}
@@ -104,6 +110,8 @@ func (j OutboxJournal) Keep(meetingID uuid.UUID, e Effect) {
 		o.Add("attendance", func(ctx context.Context, s *store.Store) error {
 			return s.Departed(ctx, parseUUID(e.Who), e.At, e.Reason)
 		})
+	case StillThere:
+		o.Add("attendance", func(ctx context.Context, s *store.Store) error { return s.StillThere(ctx, meetingID, e.At) })
 	case RoleChanged:
 		o.Add("attendance", func(ctx context.Context, s *store.Store) error {
 			return s.RoleChanged(ctx, parseUUID(e.Who), string(e.Role))

@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,16 +60,40 @@ func (w *recWorker) start(e RecordingStarted) {
 	s, err := w.room.hub.cfg.Recorder.Start(ctx, w.id, w.room.uuid, e.ByName, e.At)
 	if err != nil {
 		w.room.log.Error("recording did not start", "err", err)
-		w.room.mu.Lock()
-		defer w.room.mu.Unlock()
-		if !w.room.dead {
-			w.room.apply(w.room.state.RecordingFailed(time.Now(), e.ID,
-				"the recording could not start: the server cannot store it right now. Try again in a minute."))
+		why := "the recording could not start: the server cannot store it right now. Try again in a minute."
+		if errors.Is(err, recorder.ErrSpoolFull) {
+			why = "the recording could not start: the server's space for recordings is almost full. Ask the school's administrator to free some space."
 		}
+		w.failed(e.ID, why)
 		return
 	}
 	w.session = s
 	w.unwatch = w.room.media.Watch(s.Offer)
+	go w.watch(s, e.ID)
+}
+
+// watch waits for the session to end; one that stopped of itself (a file
+// could not be written) is reported to the meeting, which turns REC off.
+func (w *recWorker) watch(s *recorder.Session, id string) {
+	<-s.Done()
+	err := s.Err()
+	if err == nil {
+		return
+	}
+	why := "the recording stopped: the server could not write it. What was recorded until then is kept."
+	if errors.Is(err, recorder.ErrSpoolFull) {
+		why = "the recording stopped: the server's space for recordings is full. What was recorded until then is kept; ask the school's administrator to free some space."
+	}
+	w.failed(id, why)
+}
+
+// failed tells the meeting its recording is off, and why.
+func (w *recWorker) failed(id, why string) {
+	w.room.mu.Lock()
+	defer w.room.mu.Unlock()
+	if !w.room.dead {
+		w.room.apply(w.room.state.RecordingFailed(time.Now(), id, why))
+	}
 }
 
 // consent passes an answer on; the caller holds the room's lock.

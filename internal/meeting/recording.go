@@ -105,7 +105,8 @@ func (s *State) endRecording(fx *effects, now time.Time) {
 }
 
 // RecordingFailed is the recorder's word that the recording id could not
-// start: everyone is told it is off, and the starter why.
+// start, or stopped because it could not be written: it is stopped,
+// everyone is told it is off, and the hosts (the starter among them) why.
 func (s *State) RecordingFailed(now time.Time, id, why string) []Effect {
 	if s.recording == nil || s.recording.id != id {
 		return nil
@@ -113,13 +114,13 @@ func (s *State) RecordingFailed(now time.Time, id, why string) []Effect {
 	var fx effects
 	by := s.recording.byID
 	s.audit(&fx, now, nil, "recording failed", s.people[by], why)
-	s.recording = nil
-	for _, q := range s.people {
-		q.consent, q.consentAt = "", time.Time{}
-	}
+	s.endRecording(&fx, now)
 	s.recordingChanged(&fx)
-	if p := s.people[by]; p != nil && p.presence != PresenceAway {
-		fx.add(Send{To: by, Msg: &Error{Code: "recording_failed", Message: why}})
+	for _, pid := range s.order {
+		p := s.people[pid]
+		if p.presence != PresenceAway && (pid == by || (p.presence == PresenceRoom && p.role.Can(ActRecord))) {
+			fx.add(Send{To: pid, Msg: &Error{Code: "recording_failed", Message: why}})
+		}
 	}
 	return fx
 }

@@ -154,3 +154,37 @@ func TestRecordingFailedToStart(t *testing.T) {
 	}
 	mustHandle(t, s, "host", &StartRecording{}) // and may try again
 }
+
+// TestRecordingFailedMidway: a recording that stops because it cannot be
+// written is stopped for the recorder, and every host and co-host in the
+// room is told why; the others see REC go off.
+func TestRecordingFailedMidway(t *testing.T) {
+	s := recordedState(t)
+	mustJoin(t, s, host)
+	mustJoin(t, s, jones)
+	mustJoin(t, s, patel)
+	mustHandle(t, s, "host", &Admit{Participant: "jones"})
+	mustHandle(t, s, "host", &Admit{Participant: "patel"})
+	mustHandle(t, s, "host", &SetRole{Participant: "patel", Role: RoleCohost})
+	fx := mustHandle(t, s, "host", &StartRecording{})
+	id := fx[0].(RecordingStarted).ID
+	fx = s.RecordingFailed(t0, id, "the disk is full")
+	if !has(fx, RecordingStopped{ID: id, At: t0}) {
+		t.Error("the recorder is not told to stop")
+	}
+	for _, who := range []string{"host", "patel"} {
+		if e := first[*Error](t, sent(fx, who)); e.Code != "recording_failed" || e.Message != "the disk is full" {
+			t.Errorf("%s is told %+v", who, e)
+		}
+	}
+	for _, who := range []string{"host", "patel", "jones"} {
+		if r := first[*Recording](t, sent(fx, who)); r.Active {
+			t.Errorf("%s still sees REC", who)
+		}
+	}
+	for _, m := range sent(fx, "jones") {
+		if e, ok := m.(*Error); ok {
+			t.Errorf("a parent is told %+v", e)
+		}
+	}
+}

@@ -516,6 +516,28 @@ func (s *State) end(fx *effects, now time.Time, by *participant) {
 	fx.add(Emptied{})
 }
 
+// Shutdown puts the meeting away as the server stops: the recording stops
+// and every visit ends, with the reason in the record. Someone whose
+// connection was already lost left when it was lost. The driver closes
+// the connections itself.
+func (s *State) Shutdown(now time.Time) []Effect {
+	var fx effects
+	if s.recording != nil {
+		s.audit(&fx, now, nil, "recording stopped (server shutdown)", nil, "")
+		s.endRecording(&fx, now)
+	}
+	for _, id := range s.order {
+		p := s.people[id]
+		at := now
+		if p.presence == PresenceAway {
+			at = p.awaySince
+		}
+		fx.add(Departed{Who: id, At: at, Reason: "server shutdown"})
+	}
+	s.people, s.order = map[string]*participant{}, nil
+	return fx
+}
+
 // remove takes a participant out and tells those who could see them.
 func (s *State) remove(fx *effects, now time.Time, p *participant, reason string) {
 	wasAdmitted, wasLobby := p.admitted, !p.admitted

@@ -20,33 +20,34 @@ import (
 	"classmeet/internal/store"
 )
 
-// complete takes a stopped recording to storage: playable WebMs, the
-// manifest, then every file uploaded and checked. Each step is recorded in
+// complete takes a stopped recording to storage: playable WebMs, every
+// file uploaded and checked, then the manifest. Each step is recorded in
 // the database, so a crash or a shutdown part-way resumes where it was.
-func (r *Recorder) complete(id uuid.UUID) error {
+// Uploads come before the manifest: they empty the spool, so a spool that
+// filled up has room for the manifest.
+func (r *Recorder) complete(ctx context.Context, id uuid.UUID) error {
 	var rec store.Recording
-	if err := r.persist("load recording", func(ctx context.Context) (err error) {
+	if err := r.persistIn(ctx, "load recording", func(ctx context.Context) (err error) {
 		rec, err = r.store.RecordingByID(ctx, id)
 		return err
 	}); err != nil {
 		return err
 	}
-	files, err := r.files(id)
+	files, err := r.files(ctx, id)
 	if err != nil {
 		return err
 	}
-	if err := r.playables(rec, &files); err != nil {
+	if err := r.playables(ctx, rec, &files); err != nil {
 		return err
 	}
-	if err := r.manifest(rec, &files); err != nil {
+	if err := r.uploadAll(ctx, files, false); err != nil {
 		return err
 	}
-	for i := range files {
-		if files[i].State == store.FileSpooled {
-			if err := r.upload(&files[i]); err != nil && r.ctx.Err() != nil {
-				return err
-			}
-		}
+	if err := r.manifest(ctx, rec, &files); err != nil {
+		return err
+	}
+	if err := r.uploadAll(ctx, files, true); err != nil {
+		return err
 	}
 	uploaded, failed := 0, 0
 	for _, f := range files {
@@ -64,7 +65,7 @@ func (r *Recorder) complete(id uuid.UUID) error {
 	case rec.Recovered || failed > 0:
 		state = store.RecordingPartial
 	}
-	if err := r.persist("finish recording", func(ctx context.Context) error {
+	if err := r.persistIn(ctx, "finish recording", func(ctx context.Context) error {
 		return r.store.SetRecordingState(ctx, id, state, nil, false)
 	}); err != nil {
 		return err
@@ -74,9 +75,22 @@ func (r *Recorder) complete(id uuid.UUID) error {
 	return nil
 }
 
-func (r *Recorder) files(id uuid.UUID) ([]store.RecordingFile, error) {
+// uploadAll uploads the spooled files: the media, or the manifest.
+func (r *Recorder) uploadAll(ctx context.Context, files []store.RecordingFile, manifest bool) error {
+	for i := range files {
+		if files[i].State != store.FileSpooled || (files[i].Kind == store.FileManifest) != manifest {
+			continue
+		}
+		if err := r.upload(ctx, &files[i]); err != nil && ctx.Err() != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Recorder) files(ctx context.Context, id uuid.UUID) ([]store.RecordingFile, error) {
 	var files []store.RecordingFile
-	err := r.persist("load recording files", func(ctx context.Context) (err error) {
+	err := r.persistIn(ctx, "load recording files", func(ctx context.Context) (err error) {
 		files, err = r.store.RecordingFiles(ctx, id)
 		return err
 	})
@@ -100,7 +114,7 @@ func playableSource(trackSource string) string {
 // playables makes a WebM per participant (camera and microphone) and one
 // per screen share, from the spooled tracks, unless already made. One cut
 // short by a crash is made again.
-func (r *Recorder) playables(rec store.Recording, files *[]store.RecordingFile) error {
+func (r *Recorder) playables(ctx context.Context, rec store.Recording, files *[]store.RecordingFile) error {
 	made := map[playable]bool{}
 	for _, f := range *files {
 		if f.Kind != store.FileWebM || f.ParticipantID == nil {
@@ -108,7 +122,7 @@ func (r *Recorder) playables(rec store.Recording, files *[]store.RecordingFile) 
 		}
 		if f.State == store.FileWriting {
 			_ = r.spool.Remove(f.SpoolName)
-			if err := r.persist("remove unfinished webm", func(ctx context.Context) error {
+			if err := r.persistIn(ctx, "remove unfinished webm", func(ctx context.Context) error {
 				return r.store.DeleteRecordingFile(ctx, f.ID)
 			}); err != nil {
 				return err
@@ -158,9 +172,9 @@ func (r *Recorder) playables(rec store.Recording, files *[]store.RecordingFile) 
 		if videoCodec == "vp9" {
 			in.videoCodec = codecVP9
 		}
-		f, err := r.makePlayable(rec, k.participant, tracks[0].ParticipantName, k.source, origin, in)
+		f, err := r.makePlayable(ctx, rec, k.participant, tracks[0].ParticipantName, k.source, origin, in)
 		if err != nil {
-			if r.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return err
 			}
 			r.log.Error("making a playable webm failed", "recording_id", rec.ID, "participant_id", k.participant, "err", err)
@@ -171,53 +185,53 @@ func (r *Recorder) playables(rec store.Recording, files *[]store.RecordingFile) 
 	return nil
 }
 
-func (r *Recorder) makePlayable(rec store.Recording, participant uuid.UUID, name, source string, origin time.Time, in muxInput) (store.RecordingFile, error) {
+func (r *Recorder) makePlayable(ctx context.Context, rec store.Recording, participant uuid.UUID, name, source string, origin time.Time, in muxInput) (store.RecordingFile, error) {
 	id := uuid.New()
 	f := store.RecordingFile{
 		ID: id, RecordingID: rec.ID, ParticipantID: &participant, ParticipantName: name, Kind: store.FileWebM,
 		Source: source, Codec: "webm", Segment: 1, ObjectKey: objectKey(rec.MeetingID, rec.ID, id, ".webm"),
 		SpoolName: rec.ID.String() + "/" + id.String() + ".webm", State: store.FileWriting, StartedAt: &origin,
 	}
-	if err := r.persist("add webm", func(ctx context.Context) error { return r.store.AddRecordingFile(ctx, f) }); err != nil {
+	if err := r.persistIn(ctx, "add webm", func(ctx context.Context) error { return r.store.AddRecordingFile(ctx, f) }); err != nil {
 		return f, err
 	}
 	d, err := writeWebM(r.spool, f.SpoolName, in)
 	if err != nil {
 		_ = r.spool.Remove(f.SpoolName)
-		_ = r.persist("remove failed webm", func(ctx context.Context) error { return r.store.DeleteRecordingFile(ctx, f.ID) })
+		_ = r.persistIn(ctx, "remove failed webm", func(ctx context.Context) error { return r.store.DeleteRecordingFile(ctx, f.ID) })
 		return f, err
 	}
 	if st, err := r.spool.Stat(f.SpoolName); err == nil {
 		f.SizeBytes = st.Size()
 	}
 	f.DurationMS, f.State = d.Milliseconds(), store.FileSpooled
-	return f, r.persist("update webm", func(ctx context.Context) error { return r.store.UpdateRecordingFile(ctx, f) })
+	return f, r.persistIn(ctx, "update webm", func(ctx context.Context) error { return r.store.UpdateRecordingFile(ctx, f) })
 }
 
 // upload stores a spooled file, checks the stored copy, and removes the
 // spool copy. A store that is down is retried until it comes back.
-func (r *Recorder) upload(f *store.RecordingFile) error {
+func (r *Recorder) upload(ctx context.Context, f *store.RecordingFile) error {
 	path, err := r.spoolPath(f.SpoolName)
 	if err != nil {
 		return err
 	}
 	var size int64
 	var sum string
-	err = r.persistFor("upload "+f.ObjectKey, 10*time.Minute, func(ctx context.Context) error {
+	err = r.persistFor(ctx, "upload "+f.ObjectKey, 10*time.Minute, func(ctx context.Context) error {
 		info, err := r.blob.Put(ctx, f.ObjectKey, path, ContentType(f.Kind))
 		size, sum = info.Size, info.SHA256
 		return err
 	})
 	if err != nil {
-		if r.ctx.Err() != nil {
+		if ctx.Err() != nil {
 			return err
 		}
 		r.log.Error("a recording file is lost", "file_id", f.ID, "err", err)
 		f.State = store.FileFailed
-		return r.persist("mark file failed", func(ctx context.Context) error { return r.store.UpdateRecordingFile(ctx, *f) })
+		return r.persistIn(ctx, "mark file failed", func(ctx context.Context) error { return r.store.UpdateRecordingFile(ctx, *f) })
 	}
 	f.State, f.SizeBytes, f.SHA256 = store.FileUploaded, size, sum
-	if err := r.persist("mark file uploaded", func(ctx context.Context) error { return r.store.UpdateRecordingFile(ctx, *f) }); err != nil {
+	if err := r.persistIn(ctx, "mark file uploaded", func(ctx context.Context) error { return r.store.UpdateRecordingFile(ctx, *f) }); err != nil {
 		return err
 	}
 	if err := r.spool.Remove(f.SpoolName); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -287,14 +301,14 @@ type ManifestConsent struct {
 }
 
 // manifest writes the recording's manifest to the spool and the database.
-func (r *Recorder) manifest(rec store.Recording, files *[]store.RecordingFile) error {
+func (r *Recorder) manifest(ctx context.Context, rec store.Recording, files *[]store.RecordingFile) error {
 	for _, f := range *files {
 		if f.Kind == store.FileManifest && f.State == store.FileUploaded {
 			return nil
 		}
 	}
 	var consents []store.Consent
-	if err := r.persist("load consents", func(ctx context.Context) (err error) {
+	if err := r.persistIn(ctx, "load consents", func(ctx context.Context) (err error) {
 		consents, err = r.store.Consents(ctx, rec.ID)
 		return err
 	}); err != nil {
@@ -322,7 +336,7 @@ func (r *Recorder) manifest(rec store.Recording, files *[]store.RecordingFile) e
 			State: store.FileWriting, StartedAt: &rec.StartedAt,
 		})
 		row = &(*files)[len(*files)-1]
-		if err := r.persist("add manifest", func(ctx context.Context) error { return r.store.AddRecordingFile(ctx, *row) }); err != nil {
+		if err := r.persistIn(ctx, "add manifest", func(ctx context.Context) error { return r.store.AddRecordingFile(ctx, *row) }); err != nil {
 			return err
 		}
 	}
@@ -330,7 +344,7 @@ func (r *Recorder) manifest(rec store.Recording, files *[]store.RecordingFile) e
 		return err
 	}
 	row.State, row.SizeBytes, row.DurationMS = store.FileSpooled, int64(len(body)), m.DurationMS
-	if err := r.persist("store manifest", func(ctx context.Context) error {
+	if err := r.persistIn(ctx, "store manifest", func(ctx context.Context) error {
 		if err := r.store.SetRecordingManifest(ctx, rec.ID, body); err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,7 +29,10 @@ type Config struct {
 	Store    *store.Store
 	Blob     blob.Store
 	SpoolDir string // where files are written before upload
-	Log      *slog.Logger
+	// MinFree is the free space the spool must have for a recording to
+	// start: below it, the recording would stop for want of space soon.
+	MinFree int64
+	Log     *slog.Logger
 }
 
 // Recorder starts recording sessions and sees every recording through to
@@ -38,6 +42,7 @@ type Recorder struct {
 	blob     blob.Store
 	spool    *os.Root
 	spoolDir string
+	minFree  int64
 	log      *slog.Logger
 	booted   time.Time
 
@@ -46,9 +51,17 @@ type Recorder struct {
 	wg     sync.WaitGroup
 
 	mu        sync.Mutex
+	starting  map[uuid.UUID]bool
 	live      map[uuid.UUID]*Session
-	finishing map[uuid.UUID]bool
+	finishing map[uuid.UUID]*job
+	deleting  map[uuid.UUID]bool
 	closed    bool
+}
+
+// job is a recording being finished in the background.
+type job struct {
+	cancel context.CancelFunc
+	done   chan struct{}
 }
 
 // ErrBusy means a recording is still being recorded or saved.
@@ -56,6 +69,10 @@ var ErrBusy = errors.New("recorder: the recording is still being saved")
 
 // ErrClosed means the recorder is shutting down.
 var ErrClosed = errors.New("recorder: shutting down")
+
+// ErrSpoolFull means the spool has no room: a recording is not started,
+// or one being written stops.
+var ErrSpoolFull = errors.New("recorder: the spool is full")
 
 // New opens (creating) the spool directory.
 func New(cfg Config) (*Recorder, error) {
@@ -68,19 +85,32 @@ func New(cfg Config) (*Recorder, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{
-		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, log: cfg.Log, booted: time.Now(),
-		ctx: ctx, cancel: cancel, live: map[uuid.UUID]*Session{}, finishing: map[uuid.UUID]bool{},
+		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, minFree: cfg.MinFree, log: cfg.Log, booted: time.Now(),
+		ctx: ctx, cancel: cancel, starting: map[uuid.UUID]bool{}, live: map[uuid.UUID]*Session{},
+		finishing: map[uuid.UUID]*job{}, deleting: map[uuid.UUID]bool{},
 	}, nil
 }
 
 // Start begins recording id of a meeting. It is the one call that waits
-// for the database: a recording that cannot be stored is refused at once.
+// for the database: a recording that cannot be stored is refused at once,
+// and so is one the spool has too little room for (ErrSpoolFull).
 func (r *Recorder) Start(ctx context.Context, id, meetingID uuid.UUID, by string, at time.Time) (*Session, error) {
 	r.mu.Lock()
 	closed := r.closed
+	if !closed {
+		r.starting[id] = true
+	}
 	r.mu.Unlock()
 	if closed {
 		return nil, ErrClosed
+	}
+	defer func() {
+		r.mu.Lock()
+		delete(r.starting, id)
+		r.mu.Unlock()
+	}()
+	if err := r.roomToRecord(); err != nil {
+		return nil, err
 	}
 	err := r.store.CreateRecording(ctx, store.Recording{ID: id, MeetingID: meetingID, StartedBy: by, StartedAt: at, State: store.RecordingActive})
 	if err != nil {
@@ -89,7 +119,7 @@ func (r *Recorder) Start(ctx context.Context, id, meetingID uuid.UUID, by string
 	if err := r.spool.MkdirAll(id.String(), 0o750); err != nil {
 		stopped := time.Now()
 		_ = r.store.SetRecordingState(ctx, id, store.RecordingFailed, &stopped, false)
-		return nil, fmt.Errorf("recorder: spool: %w", err)
+		return nil, fmt.Errorf("recorder: spool: %w", spoolErr(err))
 	}
 	s := newSession(r, id, meetingID, at)
 	r.mu.Lock()
@@ -97,6 +127,27 @@ func (r *Recorder) Start(ctx context.Context, id, meetingID uuid.UUID, by string
 	r.mu.Unlock()
 	s.log.Info("recording started", "by", by)
 	return s, nil
+}
+
+// roomToRecord checks that the spool has the free space a recording needs.
+func (r *Recorder) roomToRecord() error {
+	free, err := freeSpace(r.spoolDir)
+	if err != nil {
+		return fmt.Errorf("recorder: spool %s: %w", r.spoolDir, err)
+	}
+	if free < r.minFree {
+		r.log.Warn("recording refused: the spool is almost full", "spool", r.spoolDir, "free_bytes", free, "min_free_bytes", r.minFree)
+		return fmt.Errorf("%w: %d bytes free, %d needed", ErrSpoolFull, free, r.minFree)
+	}
+	return nil
+}
+
+// spoolErr marks a write error caused by a full disk as ErrSpoolFull.
+func spoolErr(err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return fmt.Errorf("%w: %w", ErrSpoolFull, err)
+	}
+	return err
 }
 
 // ended hands a stopped session's files on to be finished.
@@ -108,64 +159,97 @@ func (r *Recorder) ended(s *Session) {
 }
 
 // finish makes a stopped recording's playable files and manifest and
-// uploads everything, in the background, once per recording.
+// uploads everything, in the background, once per recording. A step that
+// fails (the spool or the database away) is tried again, backing off, so
+// no recording is left "being saved"; Delete cancels it.
 func (r *Recorder) finish(id uuid.UUID) {
 	r.mu.Lock()
-	if r.finishing[id] || (r.closed && r.ctx.Err() != nil) {
+	if r.finishing[id] != nil || r.deleting[id] || r.ctx.Err() != nil {
 		r.mu.Unlock()
 		return
 	}
-	r.finishing[id] = true
+	ctx, cancel := context.WithCancel(r.ctx)
+	j := &job{cancel: cancel, done: make(chan struct{})}
+	r.finishing[id] = j
 	r.wg.Add(1)
 	r.mu.Unlock()
 	go func() {
 		defer r.wg.Done()
+		defer close(j.done)
+		defer cancel()
 		defer func() {
 			r.mu.Lock()
 			delete(r.finishing, id)
 			r.mu.Unlock()
 		}()
-		if err := r.complete(id); err != nil {
-			if r.ctx.Err() != nil {
-				r.log.Info("recording left to finish at the next start", "recording_id", id, "err", err)
-				return
-			}
-			r.log.Error("finishing a recording failed", "recording_id", id, "err", err)
-		}
+		r.completeRetrying(ctx, id)
 	}()
 }
 
-// Busy reports whether a recording is live or being finished.
+// completeRetrying completes a recording, trying again after a failure
+// until it is done, deleted, or the recorder closes.
+func (r *Recorder) completeRetrying(ctx context.Context, id uuid.UUID) {
+	delay := 250 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := r.complete(ctx, id)
+		switch {
+		case err == nil:
+			return
+		case r.ctx.Err() != nil:
+			r.log.Info("recording left to finish at the next start", "recording_id", id, "err", err)
+			return
+		case ctx.Err() != nil:
+			return // deleted
+		case errors.Is(err, store.ErrNotFound):
+			r.log.Warn("a recording vanished while it was being finished", "recording_id", id)
+			return
+		}
+		r.log.Error("finishing a recording failed; trying again", "recording_id", id, "attempt", attempt, "in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+// Busy reports whether a recording is starting, live or being finished.
 func (r *Recorder) Busy(id uuid.UUID) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.live[id] != nil || r.finishing[id]
+	return r.starting[id] || r.live[id] != nil || r.finishing[id] != nil
 }
 
 // persist runs a database or storage operation until it succeeds, backing
 // off between attempts: an outage delays a recording, it does not lose it.
 // It gives up when the recorder closes, or on an error no retry can mend.
 func (r *Recorder) persist(what string, fn func(context.Context) error) error {
-	return r.persistFor(what, 30*time.Second, fn)
+	return r.persistFor(r.ctx, what, 30*time.Second, fn)
 }
 
-func (r *Recorder) persistFor(what string, timeout time.Duration, fn func(context.Context) error) error {
+// persistIn is persist for a job: it also gives up when ctx ends.
+func (r *Recorder) persistIn(ctx context.Context, what string, fn func(context.Context) error) error {
+	return r.persistFor(ctx, what, 30*time.Second, fn)
+}
+
+func (r *Recorder) persistFor(parent context.Context, what string, timeout time.Duration, fn func(context.Context) error) error {
 	delay := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(r.ctx, timeout)
+		ctx, cancel := context.WithTimeout(parent, timeout)
 		err := fn(ctx)
 		cancel()
 		if err == nil {
 			return nil
 		}
-		if permanent(err) || r.ctx.Err() != nil {
+		if permanent(err) || parent.Err() != nil {
 			return err
 		}
 		if attempt == 1 || attempt%10 == 0 {
 			r.log.Warn(what+" failed; retrying", "attempt", attempt, "err", err)
 		}
 		select {
-		case <-r.ctx.Done():
+		case <-parent.Done():
 			return err
 		case <-time.After(delay):
 		}
@@ -206,18 +290,35 @@ func (r *Recorder) Ready(ctx context.Context) error { return r.blob.Ready(ctx) }
 // Storage names the blob store, for logs and the health check.
 func (r *Recorder) Storage() string { return r.blob.String() }
 
-// Delete removes a finished recording: its stored objects, anything left
-// in the spool, and its rows. A live or unfinished one is ErrBusy.
+// Delete removes a recording in any state but live: its stored objects,
+// anything left in the spool, and its rows. One being finished (or stuck
+// retrying) has its finishing cancelled first, and waited for, so nothing
+// writes it after it is gone. A live one is ErrBusy: a host stops it.
 func (r *Recorder) Delete(ctx context.Context, id uuid.UUID) error {
-	if r.Busy(id) {
+	r.mu.Lock()
+	if r.starting[id] || r.live[id] != nil || r.deleting[id] {
+		r.mu.Unlock()
 		return ErrBusy
+	}
+	r.deleting[id] = true
+	j := r.finishing[id]
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.deleting, id)
+		r.mu.Unlock()
+	}()
+	if j != nil {
+		j.cancel()
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	rec, err := r.store.RecordingByID(ctx, id)
 	if err != nil {
 		return err
-	}
-	if rec.State == store.RecordingActive || rec.State == store.RecordingUploading {
-		return ErrBusy
 	}
 	files, err := r.store.RecordingFiles(ctx, id)
 	if err != nil {
@@ -234,7 +335,7 @@ func (r *Recorder) Delete(ctx context.Context, id uuid.UUID) error {
 	if err := r.store.DeleteRecording(ctx, id); err != nil {
 		return err
 	}
-	r.log.Info("recording deleted", "recording_id", id, "meeting_id", rec.MeetingID, "files", len(files))
+	r.log.Info("recording deleted", "recording_id", id, "meeting_id", rec.MeetingID, "state", rec.State, "files", len(files))
 	return nil
 }
 

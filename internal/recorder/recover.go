@@ -15,9 +15,10 @@ import (
 // Recover finishes what a crash or a shutdown left behind. A recording
 // still "recording" lost its server: its spool files are repaired (a torn
 // last frame or page cut off, the IVF frame count set), and it is finished
-// as partial. One "uploading" carries on uploading. Spool directories of
-// recordings that are finished or gone are removed. No recording is left
-// in state "recording".
+// as partial. One "uploading" carries on uploading, once its spooled track
+// files are checked: one that ends mid-frame is repaired and the recording
+// is partial, never available. Spool directories of recordings that are
+// finished or gone are removed. No recording is left in state "recording".
 func (r *Recorder) Recover(ctx context.Context) error {
 	recs, err := r.store.UnfinishedRecordings(ctx)
 	if err != nil {
@@ -31,10 +32,10 @@ func (r *Recorder) Recover(ctx context.Context) error {
 		}
 		if rec.State == store.RecordingActive {
 			r.log.Warn("recovering a recording cut short", "recording_id", rec.ID, "meeting_id", rec.MeetingID)
-			if err := r.repair(ctx, rec); err != nil {
-				r.log.Error("recovering a recording failed", "recording_id", rec.ID, "err", err)
-				continue
-			}
+		}
+		if err := r.repair(ctx, rec); err != nil {
+			r.log.Error("recovering a recording failed", "recording_id", rec.ID, "err", err)
+			continue
 		}
 		r.finish(rec.ID)
 	}
@@ -61,67 +62,122 @@ func (r *Recorder) Recover(ctx context.Context) error {
 	return nil
 }
 
-// repair closes the files of a recording whose server died.
+// repair checks the track files of a recording whose server stopped and
+// makes each valid. A recording that was still recording, or any of whose
+// files was cut, is marked recovered (it will be partial).
 func (r *Recorder) repair(ctx context.Context, rec store.Recording) error {
 	files, err := r.store.RecordingFiles(ctx, rec.ID)
 	if err != nil {
 		return err
 	}
+	cut := rec.State == store.RecordingActive
 	last := rec.StartedAt
 	for _, f := range files {
-		if f.State == store.FileWriting && (f.Kind == store.FileAudio || f.Kind == store.FileVideo) {
-			if err := r.repairFile(ctx, &f); err != nil {
+		if (f.State == store.FileWriting || f.State == store.FileSpooled) && (f.Kind == store.FileAudio || f.Kind == store.FileVideo) {
+			wasCut, err := r.repairFile(ctx, &f)
+			if err != nil {
 				return err
 			}
+			cut = cut || wasCut
 		}
 		if f.StartedAt != nil && f.State != store.FileFailed {
 			last = maxTime(last, f.StartedAt.Add(time.Duration(f.DurationMS)*time.Millisecond))
 		}
 	}
-	return r.store.SetRecordingState(ctx, rec.ID, store.RecordingUploading, &last, true)
+	var stopped *time.Time
+	if rec.State == store.RecordingActive {
+		stopped = &last
+	}
+	if !cut && rec.State == store.RecordingUploading {
+		return nil
+	}
+	if err := r.store.SetRecordingState(ctx, rec.ID, store.RecordingUploading, stopped, cut); err != nil {
+		return err
+	}
+	if rec.State != store.RecordingActive {
+		return nil
+	}
+	meetingID := rec.MeetingID
+	return r.store.Audit(ctx, store.AuditEntry{
+		At: last, MeetingID: &meetingID, ActorName: "classmeet", Action: "recording stopped (server restart)",
+		TargetID: rec.ID.String(), Detail: "the server stopped while recording; kept up to its last sample, as partial",
+	})
 }
 
 // repairFile makes one track file valid and records what it holds; an
-// empty or missing one is dropped.
-func (r *Recorder) repairFile(ctx context.Context, f *store.RecordingFile) error {
-	fh, err := r.spool.OpenFile(f.SpoolName, os.O_RDWR, 0)
-	if err != nil {
+// empty or missing one is dropped. A file still being written when the
+// server stopped, or one that had to be cut, is reported cut.
+func (r *Recorder) repairFile(ctx context.Context, f *store.RecordingFile) (cut bool, err error) {
+	got, err := r.repairTrack(f.SpoolName, f.Kind)
+	if errors.Is(err, fs.ErrNotExist) {
 		r.log.Warn("a recording file is missing from the spool", "file_id", f.ID, "err", err)
 		f.State = store.FileFailed
-		return r.store.UpdateRecordingFile(ctx, *f)
+		return true, r.store.UpdateRecordingFile(ctx, *f)
 	}
-	var frames int
-	var dur time.Duration
-	if f.Kind == store.FileAudio {
-		var granule uint64
-		var pages int
-		granule, pages, err = repairOgg(fh)
-		if err == nil && granule > opusPreSkip {
-			frames, dur = pages-2, samplesToDuration(granule-opusPreSkip, 48000)
+	if err != nil || got.frames <= 0 {
+		r.log.Info("dropping an empty recording file", "file_id", f.ID, "err", err)
+		_ = r.spool.Remove(f.SpoolName)
+		f.State = store.FileFailed
+		return true, r.store.DeleteRecordingFile(ctx, f.ID)
+	}
+	if f.State == store.FileSpooled && !got.cut {
+		return false, nil // closed whole before the server stopped
+	}
+	r.log.Warn("a recording file was cut short; repaired", "file_id", f.ID, "frames", got.frames)
+	f.State, f.Frames, f.DurationMS, f.SizeBytes = store.FileSpooled, got.frames, got.duration.Milliseconds(), got.size
+	f.Stats = []byte(`{"recovered":true}`)
+	return true, r.store.UpdateRecordingFile(ctx, *f)
+}
+
+// repaired is what a track file holds once repaired.
+type repaired struct {
+	frames   int
+	duration time.Duration
+	size     int64
+	cut      bool // something was cut off its end
+}
+
+// repairTrack makes a spooled IVF or Ogg file valid, cutting a torn last
+// frame or page off its end: the one repair, after a crash or after a
+// write failure.
+func (r *Recorder) repairTrack(name, kind string) (repaired, error) {
+	fh, err := r.spool.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return repaired{}, err
+	}
+	defer fh.Close()
+	before, err := fh.Stat()
+	if err != nil {
+		return repaired{}, err
+	}
+	var got repaired
+	if kind == store.FileAudio {
+		granule, pages, err := repairOgg(fh)
+		if err != nil {
+			return got, err
+		}
+		if granule > opusPreSkip {
+			got.frames, got.duration = pages-2, samplesToDuration(granule-opusPreSkip, 48000)
 		}
 	} else {
-		var n uint32
-		var lastPTS uint64
-		n, lastPTS, err = repairIVF(fh)
-		if err == nil && n > 0 {
+		n, lastPTS, err := repairIVF(fh)
+		if err != nil {
+			return got, err
+		}
+		if n > 0 {
 			per := uint64(3000) // a frame at 30 a second, in 90 kHz ticks
 			if n > 1 {
 				per = lastPTS / uint64(n-1)
 			}
-			frames, dur = int(n), samplesToDuration(lastPTS+per, ivfTimebase)
+			got.frames, got.duration = int(n), samplesToDuration(lastPTS+per, ivfTimebase)
 		}
 	}
-	st, serr := fh.Stat()
-	fh.Close()
-	if err != nil || frames <= 0 || serr != nil {
-		r.log.Info("dropping an empty recording file", "file_id", f.ID, "err", err)
-		_ = r.spool.Remove(f.SpoolName)
-		f.State = store.FileFailed
-		return r.store.DeleteRecordingFile(ctx, f.ID)
+	after, err := fh.Stat()
+	if err != nil {
+		return got, err
 	}
-	f.State, f.Frames, f.DurationMS, f.SizeBytes = store.FileSpooled, frames, dur.Milliseconds(), st.Size()
-	f.Stats = []byte(`{"recovered":true}`)
-	return r.store.UpdateRecordingFile(ctx, *f)
+	got.size, got.cut = after.Size(), after.Size() != before.Size()
+	return got, nil
 }
 
 func maxTime(a, b time.Time) time.Time {

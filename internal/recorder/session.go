@@ -30,10 +30,16 @@ type Session struct {
 	mu     sync.Mutex
 	people map[string]consent
 
+	// ended is closed once the session has stopped; err, set before, is
+	// why it stopped of itself (a file could not be written), or nil.
+	ended chan struct{}
+	err   error
+
 	// Owned by the session's goroutine.
 	tracks   map[Track]*recTrack
 	segments map[string]int // participant/source: segments so far
 	stopped  bool
+	cut      bool // a file was cut short by a write failure, then repaired
 }
 
 // consent is a participant's answer.
@@ -57,6 +63,7 @@ func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
 		r: r, ID: id, MeetingID: meetingID, StartedAt: at,
 		log:    r.log.With("recording_id", id.String(), "meeting_id", meetingID.String()),
 		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{},
+		ended: make(chan struct{}),
 	}
 	s.q.init()
 	go s.q.run()
@@ -95,14 +102,38 @@ func (s *Session) answer(participant string) consent {
 
 // Stop ends the recording: every file is closed with what arrived before
 // the call, and nothing is written after it returns. The files are then
-// made playable and uploaded in the background.
+// made playable and uploaded in the background. Stopping a session that
+// stopped of itself does nothing.
 func (s *Session) Stop(at time.Time) {
-	done := make(chan struct{})
-	s.q.do(func() {
-		s.stop(at)
-		close(done)
-	})
-	<-done
+	s.q.do(func() { s.stop(at) })
+	<-s.ended
+}
+
+// Done is closed once the session has stopped, by Stop or of itself.
+func (s *Session) Done() <-chan struct{} { return s.ended }
+
+// Err is why the session stopped of itself: a file could not be written
+// (ErrSpoolFull when the disk is full). What was written is kept, and the
+// recording is stored as partial. Nil while it runs and after a Stop.
+func (s *Session) Err() error {
+	select {
+	case <-s.ended:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+// fail stops the whole recording after a write failure: one file cut
+// short means the others soon will be, and a recording that silently
+// misses its end is worse than one that says it stopped.
+func (s *Session) fail(err error) {
+	if s.stopped {
+		return
+	}
+	s.err = spoolErr(err)
+	s.log.Error("recording stopped: a file could not be written", "err", err)
+	s.stop(time.Now())
 }
 
 func (s *Session) offer(t Track, sub Subscription) {
@@ -152,6 +183,9 @@ func (s *Session) consent(participant, name string, accepted bool, at time.Time)
 		})
 	})
 	for _, rt := range s.tracks {
+		if s.stopped {
+			return // a file failed as it closed: the recording is over
+		}
 		if rt.t.Participant() != participant {
 			continue
 		}
@@ -200,8 +234,9 @@ func (s *Session) record(rt *recTrack) {
 	}
 	f, err := s.r.spool.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_RDWR, 0o640)
 	if err != nil {
-		s.log.Error("cannot create a spool file", "err", err)
 		fail()
+		_ = s.r.persist("remove recording file", func(ctx context.Context) error { return s.r.store.DeleteRecordingFile(ctx, rt.row.ID) })
+		s.fail(err)
 		return
 	}
 	rt.w = newWriter(rt.t, c, f)
@@ -219,6 +254,8 @@ func (s *Session) record(rt *recTrack) {
 }
 
 // finishTrack stops a track's writer (if stop) and stores what it wrote.
+// A writer that failed leaves a file that may end mid-frame: it is
+// repaired, kept, and the whole recording stopped.
 func (s *Session) finishTrack(rt *recTrack, stop bool) {
 	if stop {
 		rt.w.halt()
@@ -228,11 +265,14 @@ func (s *Session) finishTrack(rt *recTrack, stop bool) {
 	row := rt.row
 	if res.err != nil {
 		s.log.Error("recording a track failed", "file_id", row.ID, "err", res.err)
+		if !res.empty {
+			s.keepRepaired(row, res)
+		}
+		s.fail(res.err)
+		return
 	}
 	if res.empty {
-		// Nothing came (no keyframe, or the track ended at once): no file.
-		_ = s.r.spool.Remove(row.SpoolName)
-		_ = s.r.persist("remove empty recording file", func(ctx context.Context) error { return s.r.store.DeleteRecordingFile(ctx, row.ID) })
+		s.dropFile(row)
 		return
 	}
 	if st, err := s.r.spool.Stat(row.SpoolName); err == nil {
@@ -245,6 +285,32 @@ func (s *Session) finishTrack(rt *recTrack, stop bool) {
 	_ = s.r.persist("update recording file", func(ctx context.Context) error { return s.r.store.UpdateRecordingFile(ctx, row) })
 	s.log.Info("track recorded", "file_id", row.ID, "duration", res.duration, "frames", res.stats.Frames,
 		"lost", res.stats.Lost, "dropped", res.stats.Dropped)
+}
+
+// dropFile removes a file that holds nothing (no keyframe came, or the
+// track ended at once).
+func (s *Session) dropFile(row store.RecordingFile) {
+	_ = s.r.spool.Remove(row.SpoolName)
+	_ = s.r.persist("remove empty recording file", func(ctx context.Context) error { return s.r.store.DeleteRecordingFile(ctx, row.ID) })
+}
+
+// keepRepaired keeps what a failed writer wrote, cut back to its last
+// whole frame or page; the recording is marked as cut short.
+func (s *Session) keepRepaired(row store.RecordingFile, res result) {
+	s.cut = true
+	got, err := s.r.repairTrack(row.SpoolName, row.Kind)
+	if err != nil || got.frames <= 0 {
+		s.log.Warn("nothing of a failed track could be kept", "file_id", row.ID, "err", err)
+		s.dropFile(row)
+		return
+	}
+	start := res.start
+	row.StartedAt, row.DurationMS, row.Frames, row.SizeBytes = &start, got.duration.Milliseconds(), got.frames, got.size
+	res.stats.Frames = got.frames
+	row.Stats, _ = json.Marshal(res.stats)
+	row.State = store.FileSpooled
+	_ = s.r.persist("update recording file", func(ctx context.Context) error { return s.r.store.UpdateRecordingFile(ctx, row) })
+	s.log.Info("failed track repaired and kept", "file_id", row.ID, "duration", got.duration, "frames", got.frames)
 }
 
 func (s *Session) stop(at time.Time) {
@@ -264,12 +330,14 @@ func (s *Session) stop(at time.Time) {
 		s.finishTrack(rt, false)
 	}
 	s.tracks = nil
+	// A recording cut short by a write failure is stored as partial.
 	_ = s.r.persist("stop recording", func(ctx context.Context) error {
-		return s.r.store.SetRecordingState(ctx, s.ID, store.RecordingUploading, &at, false)
+		return s.r.store.SetRecordingState(ctx, s.ID, store.RecordingUploading, &at, s.cut)
 	})
-	s.log.Info("recording stopped")
+	s.log.Info("recording stopped", "cut_short", s.cut)
 	s.r.ended(s)
 	s.q.close()
+	close(s.ended)
 }
 
 // queue runs functions one at a time, in order, on one goroutine; do never

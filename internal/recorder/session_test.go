@@ -40,6 +40,16 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
+	st, meetingID := rigMeeting(t)
+	s3 := blobtest.StartS3(t)
+	g := &rig{st: st, s3: s3, blob: s3.Store(), spool: t.TempDir(), meeting: meetingID}
+	g.rec = g.newRecorder(t)
+	return g
+}
+
+// rigMeeting is a database with a meeting the host may record.
+func rigMeeting(t *testing.T) (*store.Store, uuid.UUID) {
+	t.Helper()
 	st := pgtest.NewStore(t)
 	u, err := st.CreateUser(bg, store.NewUser{Email: "t@school.example", Name: "Ms T", PasswordHash: "h", TimeZone: "UTC", Role: store.RoleTeacher})
 	if err != nil {
@@ -52,10 +62,7 @@ func newRig(t *testing.T) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s3 := blobtest.StartS3(t)
-	g := &rig{st: st, s3: s3, blob: s3.Store(), spool: t.TempDir(), meeting: m.ID}
-	g.rec = g.newRecorder(t)
-	return g
+	return st, m.ID
 }
 
 func (g *rig) newRecorder(t *testing.T) *Recorder {
@@ -384,6 +391,13 @@ func TestRecoverAfterCrash(t *testing.T) {
 	var m Manifest
 	if err := json.Unmarshal(rec.Manifest, &m); err != nil || !m.Recovered {
 		t.Errorf("manifest: %v %+v", err, m)
+	}
+	audit, err := g.st.MeetingAudit(bg, g.meeting)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(audit) != 1 || audit[0].Action != "recording stopped (server restart)" || audit[0].TargetID != id.String() || !audit[0].At.Equal(*rec.StoppedAt) {
+		t.Errorf("audit after the restart: %+v", audit)
 	}
 }
 

@@ -20,6 +20,9 @@ type Attendance struct {
 	AdmittedAt    *time.Time `db:"admitted_at"`
 	LeftAt        *time.Time `db:"left_at"`
 	LeftReason    string     `db:"left_reason"`
+	// LastSeenAt is the last time the server recorded the visit as still
+	// going (StillThere); a visit a crash left open is closed at it.
+	LastSeenAt *time.Time `db:"last_seen_at"`
 }
 
 // InRoom is how long the participant was in the room (not the lobby); a
@@ -80,10 +83,41 @@ func (s *Store) RoleChanged(ctx context.Context, participant uuid.UUID, role str
 // MeetingAttendance lists every visit to a meeting, in order of arrival.
 func (s *Store) MeetingAttendance(ctx context.Context, meetingID uuid.UUID) ([]Attendance, error) {
 	as, err := all[Attendance](s.pool.Query(ctx, `
-		SELECT participant_id, meeting_id, invitee_id, user_id, name, role, joined_at, admitted_at, left_at, left_reason
+		SELECT participant_id, meeting_id, invitee_id, user_id, name, role, joined_at, admitted_at, left_at, left_reason, last_seen_at
 		FROM attendance WHERE meeting_id = $1 ORDER BY joined_at, participant_id`, meetingID))
 	if err != nil {
 		return nil, fmt.Errorf("store: attendance of %s: %w", meetingID, err)
 	}
 	return as, nil
+}
+
+// StillThere records that the meeting's open visits were still going at at.
+func (s *Store) StillThere(ctx context.Context, meetingID uuid.UUID, at time.Time) error {
+	_, err := s.pool.Exec(ctx, `
+		UPDATE attendance SET last_seen_at = greatest(last_seen_at, $2) WHERE meeting_id = $1 AND left_at IS NULL`, meetingID, at)
+	if err != nil {
+		return fmt.Errorf("store: attendance still there: %w", err)
+	}
+	return nil
+}
+
+// CloseAbandonedAttendance closes the visits a server that died left
+// open, at the last time each was known to be going (its last StillThere,
+// else its admission, else its arrival), and writes each to the audit
+// log as "left (reason)". Only for meetings no longer live: at start,
+// every meeting. It returns how many it closed.
+func (s *Store) CloseAbandonedAttendance(ctx context.Context, reason string) (int, error) {
+	tag, err := s.pool.Exec(ctx, `
+		WITH closed AS (
+			UPDATE attendance SET left_at = coalesce(last_seen_at, admitted_at, joined_at), left_reason = $1
+			WHERE left_at IS NULL
+			RETURNING meeting_id, participant_id, name, left_at)
+		INSERT INTO audit_log (at, meeting_id, actor_id, actor_name, action, target_id, target_name, detail)
+		SELECT left_at, meeting_id, '', 'classmeet', 'left (' || $1 || ')', participant_id::text, name,
+			'last known to be there at this time'
+		FROM closed`, reason)
+	if err != nil {
+		return 0, fmt.Errorf("store: close abandoned attendance: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }

@@ -98,13 +98,15 @@ func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Recorder, err = recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), Log: s.Log})
+	s.Recorder, err = recorder.New(recorder.Config{
+		Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), MinFree: cfg.Recording.SpoolMinFree, Log: s.Log,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Hub = meeting.NewHub(meeting.HubConfig{
 		Meetings: st, Journal: meeting.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
-		Grace: cfg.RTC.Grace, QualityEvery: time.Second, Recorder: s.Recorder, Log: s.Log,
+		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log,
 	})
 	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log})
 	handler.h.Store(&h)

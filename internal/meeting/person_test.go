@@ -1,6 +1,9 @@
 package meeting
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 // rejoin is jones leaving and coming back on a new connection with the same
 // personal link, in a meeting that admits invitees by itself.
@@ -103,4 +106,20 @@ func TestRoleAndHandOutlastARejoin(t *testing.T) {
 	if len(q) != 1 || q[0].Participant != "jones-2" {
 		t.Errorf("hands after jones's rejoin: %+v", q)
 	}
+}
+
+func TestAPersonJoinsFromAFewDevicesAtMost(t *testing.T) {
+	s := inRoom(t, policy("self", "hosts"))
+	for i := 2; i <= MaxDevices; i++ {
+		a := jones
+		a.ID = fmt.Sprintf("jones-%d", i)
+		mustJoin(t, s, a)
+	}
+	extra := jones
+	extra.ID = "jones-extra"
+	if _, err := s.Join(t0, extra); !isRefusal(err, "too_many_devices") {
+		t.Fatalf("device %d: %v", MaxDevices+1, err)
+	}
+	mustHandle(t, s, "jones-2", &Leave{})
+	mustJoin(t, s, extra)
 }

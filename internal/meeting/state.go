@@ -3,6 +3,7 @@ package meeting
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -168,6 +169,8 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 		return nil, refuse("removed", "you were removed from this meeting")
 	case s.policy.Locked && !a.Role.Can(ActSkipLobby):
 		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
+	case s.connectedAs(a.Identity) >= MaxDevices:
+		return nil, refuse("too_many_devices", fmt.Sprintf("you are already in this meeting on %d devices: leave on one of them first", MaxDevices))
 	case s.posesAsHost(a):
 		return nil, refuse("name_taken", "that name is a host's in this meeting: please join under your own name")
 	}
@@ -208,6 +211,23 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 		s.hostArrived(&fx, now)
 	}
 	return fx, nil
+}
+
+// MaxDevices is how many connections one person (a personal link, a staff
+// account) may hold in a meeting at once: a parent on a laptop and a phone
+// is fine, a link opened hundreds of times is not.
+const MaxDevices = 3
+
+// connectedAs counts the connections of an identity that are not away (an
+// away one is replaced when its person joins again).
+func (s *State) connectedAs(identity string) int {
+	n := 0
+	for _, p := range s.people {
+		if identity != "" && p.Identity == identity && p.presence != PresenceAway {
+			n++
+		}
+	}
+	return n
 }
 
 // posesAsHost reports whether someone who is no host would show under a

@@ -8,4 +8,6 @@ var (
 	// ErrSourceMismatch is an offer whose labels do not fit what its
 	// m-lines carry: audio labelled as a camera, a source twice, and so on.
 	ErrSourceMismatch = errors.New("sfu: offer labels do not match its media")
+	// ErrTooManyCandidates refuses ICE candidates beyond MaxCandidates.
+	ErrTooManyCandidates = errors.New("sfu: too many ICE candidates")
 )

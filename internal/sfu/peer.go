@@ -59,7 +59,14 @@ type Peer struct {
 	iceRestart     bool
 	subCandidates  []webrtc.ICECandidateInit
 	everNegotiated bool
+	candidates     map[string]int // client candidates taken, per PeerConnection
 }
+
+// MaxCandidates is how many ICE candidates a client may send for one of its
+// PeerConnections over the peer's life. A browser sends a handful per ICE
+// gathering; this allows dozens of restarts, and bounds the memory a
+// hostile client can make the server hold.
+const MaxCandidates = 200
 
 type downTrackSender struct {
 	track  *DownTrack
@@ -74,7 +81,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 	p := &Peer{
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
-		stopped: map[Source]bool{},
+		stopped: map[Source]bool{}, candidates: map[string]int{},
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	return p, nil
@@ -401,6 +408,16 @@ func (p *Peer) HandleAnswer(sdp string) error {
 func (p *Peer) HandleCandidate(pc string, c webrtc.ICECandidateInit) error {
 	if c.Candidate == "" {
 		return nil // end of candidates
+	}
+	if pc != PCPublish && pc != PCSubscribe {
+		return fmt.Errorf("sfu: unknown PeerConnection %q", pc)
+	}
+	p.mu.Lock()
+	p.candidates[pc]++
+	over := p.candidates[pc] > MaxCandidates
+	p.mu.Unlock()
+	if over {
+		return fmt.Errorf("%w (%d for %q)", ErrTooManyCandidates, MaxCandidates, pc)
 	}
 	switch pc {
 	case PCPublish:

@@ -98,6 +98,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 
 	go sweepSessions(ctx, st, log)
+	// A sign-in ended anywhere (here, or by `classmeet user`) ends its meeting connections.
+	go hub.FollowRevocations(ctx, st)
 	go func() {
 		if err := rec.Recover(ctx); err != nil {
 			log.Error("recovering recordings failed", "err", err)

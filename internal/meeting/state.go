@@ -26,6 +26,7 @@ type Arrival struct {
 	InviteeName string // the name on that invitation
 	UserID      string // the staff account of a host, or ""
 	Identity    string // the same person across joins: invitee or user id
+	AuthSession string // the staff sign-in the join token came from, or ""
 }
 
 type participant struct {

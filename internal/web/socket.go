@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
+	"classmeet/internal/auth"
 	"classmeet/internal/meeting"
 	"classmeet/internal/store"
 )
@@ -85,11 +86,10 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	var sess *meeting.Session
 	switch m := msg.(type) {
 	case *meeting.Join:
-		a, aerr := h.arrival(m.Token, meetingID)
-		if aerr != nil {
-			return nil, m.Seq, aerr
+		var a meeting.Arrival
+		if a, err = h.arrival(ctx, m.Token, meetingID); err == nil {
+			sess, err = h.hub.Join(ctx, meetingID, a, conn)
 		}
-		sess, err = h.hub.Join(ctx, meetingID, a, conn)
 	case *meeting.Resume:
 		sess, err = h.hub.Resume(meetingID, m.Resume, m.KeepMedia, conn)
 	default:
@@ -104,11 +104,15 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	return sess, msg.Sequence(), err
 }
 
-// arrival checks a join token for this meeting.
-func (h *handler) arrival(token string, meetingID uuid.UUID) (meeting.Arrival, error) {
+// arrival checks a join token for this meeting, and that whoever it was
+// issued to may still come in: what happened since it was issued counts.
+func (h *handler) arrival(ctx context.Context, token string, meetingID uuid.UUID) (meeting.Arrival, error) {
 	claims, err := h.joinTokens.Verify(token, meetingID, h.now())
 	if err != nil {
 		return meeting.Arrival{}, refusal("bad_token", "this join token has expired or is not for this meeting: reload the page")
+	}
+	if err := h.mayEnter(ctx, claims); err != nil {
+		return meeting.Arrival{}, err
 	}
 	role := meeting.Role(claims.Role)
 	if !role.Valid() {
@@ -122,9 +126,24 @@ func (h *handler) arrival(token string, meetingID uuid.UUID) (meeting.Arrival, e
 		a.InviteeID = claims.InviteeID.String()
 	}
 	if id, ok := strings.CutPrefix(claims.Identity, "user:"); ok {
-		a.UserID = id
+		a.UserID, a.AuthSession = id, claims.SessionID.String()
 	}
 	return a, nil
+}
+
+// mayEnter checks the token's holder against the database: a teacher's
+// sign-in must still be live (not signed out, not ended by a password
+// change, the account not disabled).
+func (h *handler) mayEnter(ctx context.Context, c auth.JoinClaims) error {
+	id, ok := strings.CutPrefix(c.Identity, "user:")
+	if !ok {
+		return nil
+	}
+	u, err := h.store.SessionUser(ctx, c.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ID.String() != id) {
+		return refusal("revoked", "your sign-in has ended: sign in again to join")
+	}
+	return err
 }
 
 // readLoop passes each message to the meeting, in order, refusing malformed,

@@ -1,0 +1,180 @@
+package meeting_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/meeting"
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+	"classmeet/internal/testclient"
+	"classmeet/internal/testserver"
+)
+
+// scene is a meeting with the teacher hosting, P speaking and Q listening
+// in the room, and W waiting in the lobby.
+type scene struct {
+	mid            string
+	host, p, q, w  *testclient.Client
+	spareHostToken string // a host join token fetched before anything happened
+}
+
+func hostedScene(t *testing.T, s *testserver.Server) scene {
+	t.Helper()
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, "P", "Q", "W")
+	sc := scene{mid: mid}
+	sc.host = s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	sc.p = s.Parent(t, links[0], "P", testclient.Options{Publish: []sfu.Source{sfu.SourceMicrophone}})
+	sc.q = s.Parent(t, links[1], "Q", testclient.Options{Publish: []sfu.Source{}})
+	msg(t, sc.host, func(l *meeting.Lobby) bool { return len(l.Entries) == 2 })
+	_ = sc.host.Send(&meeting.AdmitAll{})
+	msg[*meeting.Admitted](t, sc.p, nil)
+	msg[*meeting.Admitted](t, sc.q, nil)
+	sc.w = s.Parent(t, links[2], "W", testclient.Options{Publish: []sfu.Source{}})
+	msg(t, sc.host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
+	waitFor(t, "Q to hear P", 15*time.Second, func() bool { return sc.q.Received(sc.p.ID(), sfu.SourceMicrophone).Packets.Load() > 0 })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	if sc.spareHostToken, _, err = sc.host.JoinToken(ctx, "/meetings/"+mid+"/join"); err != nil {
+		t.Fatal(err)
+	}
+	return sc
+}
+
+// hostRevoked checks that the host's connection ended with a reason
+// containing why, and that nothing it tries afterwards has any effect: its
+// admit and mute, resuming, and joining with a token fetched before.
+func hostRevoked(t *testing.T, s *testserver.Server, sc scene, why string) {
+	t.Helper()
+	e := msg(t, sc.host, func(e *meeting.Error) bool { return e.Code == "revoked" })
+	if !strings.Contains(e.Message, why) {
+		t.Errorf("the host is told %q, want it to say %q", e.Message, why)
+	}
+	waitFor(t, "the host's socket to close", 10*time.Second, func() bool { return sc.host.Closed() != nil })
+	msg(t, sc.w, func(l *meeting.LobbyStatus) bool { return !l.HostPresent })
+	heard := sc.q.Received(sc.p.ID(), sfu.SourceMicrophone).Packets.Load()
+
+	// The lying client: the same socket, a resumed one, a pre-fetched token.
+	_ = sc.host.Send(&meeting.Admit{Participant: sc.w.ID()})
+	_ = sc.host.Send(&meeting.Mute{Participant: sc.p.ID(), Kind: meeting.KindAudio})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	again, _ := testclient.New(s.URL, "host again", testclient.Options{Publish: []sfu.Source{}})
+	defer again.Close()
+	if err := again.Connect(ctx, "/meetings/"+sc.mid+"/ws"); err != nil {
+		t.Fatal(err)
+	}
+	_ = again.Send(&meeting.Resume{Resume: sc.host.Welcome().Resume, KeepMedia: true})
+	msg(t, again, func(e *meeting.Error) bool { return e.Code == "resume_expired" })
+	third, _ := testclient.New(s.URL, "host third", testclient.Options{Publish: []sfu.Source{}})
+	defer third.Close()
+	if err := third.Connect(ctx, "/meetings/"+sc.mid+"/ws"); err != nil {
+		t.Fatal(err)
+	}
+	_ = third.Send(&meeting.Join{Token: sc.spareHostToken})
+	msg(t, third, func(e *meeting.Error) bool { return e.Code == "revoked" })
+	_ = third.Send(&meeting.Admit{Participant: sc.w.ID()})
+
+	// P is still heard by Q (nobody muted P); W never got in.
+	waitFor(t, "Q to go on hearing P", 10*time.Second, func() bool {
+		return sc.q.Received(sc.p.ID(), sfu.SourceMicrophone).Packets.Load() > heard+100
+	})
+	for _, m := range sc.w.Messages() {
+		if _, ok := m.(*meeting.Admitted); ok {
+			t.Error("W was admitted after the host's sign-in ended")
+		}
+	}
+	for _, m := range sc.p.Messages() {
+		if y, ok := m.(*meeting.You); ok && y.AudioBlocked {
+			t.Error("P was muted after the host's sign-in ended")
+		}
+	}
+	s.Drained(t, 10*time.Second)
+	rows, err := s.Store.MeetingAttendance(ctx, uuid.MustParse(sc.mid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range rows {
+		if a.ParticipantID.String() == sc.host.ID() && a.LeftAt == nil {
+			t.Error("the host's attendance is still open")
+		}
+	}
+}
+
+// TestDisabledTeacherLosesTheMeeting: an administrator disables the
+// teacher's account while they host: their connection ends at once and
+// nothing they send afterwards takes effect.
+func TestDisabledTeacherLosesTheMeeting(t *testing.T) {
+	s := testserver.Start(t, nil)
+	sc := hostedScene(t, s)
+	admin := signedInAdmin(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := admin.PostForm(ctx, "/admin/users/"+s.Teacher.ID.String()+"/disable", nil); err != nil {
+		t.Fatal(err)
+	}
+	hostRevoked(t, s, sc, "disabled")
+}
+
+// TestSignOutEndsTheMeetingConnection: signing out ends the connections
+// opened with that sign-in.
+func TestSignOutEndsTheMeetingConnection(t *testing.T) {
+	s := testserver.Start(t, nil)
+	sc := hostedScene(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := sc.host.PostForm(ctx, "/logout", nil); err != nil {
+		t.Fatal(err)
+	}
+	hostRevoked(t, s, sc, "signed out")
+}
+
+// TestPasswordChangeEndsOtherSignInsConnections: the teacher changes their
+// password from another sign-in; the meeting connection the old sign-in
+// opened (a stolen session, say) ends.
+func TestPasswordChangeEndsOtherSignInsConnections(t *testing.T) {
+	s := testserver.Start(t, nil)
+	sc := hostedScene(t, s)
+	other, _ := testclient.New(s.URL, "teacher elsewhere", testclient.Options{})
+	defer other.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := other.Login(ctx, s.Teacher.Email, testserver.TeacherPassword); err != nil {
+		t.Fatal(err)
+	}
+	err := other.PostForm(ctx, "/account/password", url.Values{
+		"current_password": {testserver.TeacherPassword}, "password": {"a brand new password"}, "password_confirm": {"a brand new password"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostRevoked(t, s, sc, "password")
+}
+
+func signedInAdmin(t *testing.T, s *testserver.Server) *testclient.Client {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	const pw = "admin password 123"
+	hash, err := auth.NewPasswords(1).Hash(ctx, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := s.Store.CreateUser(ctx, store.NewUser{Email: "admin@school.example", Name: "Admin", Role: store.RoleAdmin, PasswordHash: hash, TimeZone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := testclient.New(s.URL, "admin", testclient.Options{})
+	t.Cleanup(c.Close)
+	if err := c.Login(ctx, u.Email, pw); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}

@@ -178,3 +178,68 @@ func signedInAdmin(t *testing.T, s *testserver.Server) *testclient.Client {
 	}
 	return c
 }
+
+// TestBanHoldsAtEveryWayIn: in a meeting that admits invitees by itself,
+// a parent on two devices is banned: both devices go; the second cannot
+// resume; once the room has emptied and been rebuilt from the database, a
+// join token fetched before the ban is refused, and Q never receives
+// anything from the banned parent again.
+func TestBanHoldsAtEveryWayIn(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, links := s.Meeting(t, store.LobbyInviteesAdmitted, "P", "Q")
+	host := s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	pa := s.Parent(t, links[0], "P", testclient.Options{Publish: []sfu.Source{sfu.SourceMicrophone}})
+	pb := s.Parent(t, links[0], "P", testclient.Options{Publish: []sfu.Source{sfu.SourceMicrophone}})
+	q := s.Parent(t, links[1], "Q", testclient.Options{Publish: []sfu.Source{}})
+	for _, c := range []*testclient.Client{pa, pb} {
+		waitFor(t, "Q to hear "+c.ID(), 15*time.Second, func() bool { return q.Received(c.ID(), sfu.SourceMicrophone).Packets.Load() > 0 })
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	spare, _ := testclient.New(s.URL, "P", testclient.Options{Publish: []sfu.Source{sfu.SourceMicrophone}})
+	defer spare.Close()
+	token, socket, err := spare.JoinToken(ctx, links[0]+"/join")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_ = host.Send(&meeting.Remove{Participant: pa.ID(), Ban: true})
+	for _, c := range []*testclient.Client{pa, pb} {
+		if r := msg[*meeting.Removed](t, c, nil); !r.Banned {
+			t.Errorf("%s not told of the ban", c.ID())
+		}
+		waitFor(t, "the banned device's socket to close", 10*time.Second, func() bool { return c.Closed() != nil })
+	}
+	resumer, _ := testclient.New(s.URL, "P", testclient.Options{})
+	defer resumer.Close()
+	if err := resumer.Connect(ctx, socket); err != nil {
+		t.Fatal(err)
+	}
+	_ = resumer.Send(&meeting.Resume{Resume: pb.Welcome().Resume, KeepMedia: true})
+	msg(t, resumer, func(e *meeting.Error) bool { return e.Code == "resume_expired" || e.Code == "removed" })
+
+	// Everyone leaves; the host comes back to a room rebuilt from the database.
+	q.Leave()
+	host.Leave()
+	waitFor(t, "the meeting to be put away", 10*time.Second, func() bool { m, _ := s.Hub.Live(); return m == 0 })
+	s.Drained(t, 10*time.Second)
+	host = s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	q = s.Parent(t, links[1], "Q", testclient.Options{Publish: []sfu.Source{}})
+	msg[*meeting.ParticipantJoined](t, host, func(j *meeting.ParticipantJoined) bool { return j.Participant.ID == q.ID() })
+
+	if err := spare.Connect(ctx, socket); err != nil {
+		t.Fatal(err)
+	}
+	_ = spare.Send(&meeting.Join{Token: token})
+	if e := msg(t, spare, func(e *meeting.Error) bool { return true }); e.Code != "removed" {
+		t.Errorf("a pre-ban token at join: %s %s", e.Code, e.Message)
+	}
+	if _, n := s.Hub.Live(); n != 2 {
+		t.Errorf("%d participants in the meeting, want the host and Q", n)
+	}
+	for _, m := range host.Messages() {
+		if j, ok := m.(*meeting.ParticipantJoined); ok && j.Participant.ID != q.ID() {
+			t.Errorf("%s (%s) got into the room", j.Participant.Name, j.Participant.ID)
+		}
+	}
+}

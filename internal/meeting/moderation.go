@@ -176,6 +176,9 @@ func (s *State) removeOther(fx *effects, now time.Time, host *participant, id st
 		fx.add(Send{To: t.ID, Msg: &Removed{Banned: ban}}, Close{Who: t.ID, Reason: "removed"})
 	}
 	s.remove(fx, now, t, action)
+	if ban {
+		s.removeBanned(fx, now, t.Identity)
+	}
 	return nil
 }
 

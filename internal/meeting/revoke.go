@@ -3,6 +3,7 @@ package meeting
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -59,6 +60,19 @@ func (s *State) Revoke(now time.Time, id, reason string) []Effect {
 	s.remove(&fx, now, p, reason)
 	s.emptied(&fx, now)
 	return fx
+}
+
+// removeBanned takes out the banned person's other devices too, wherever
+// they are (room, lobby, away): none may stay, resume or be admitted.
+func (s *State) removeBanned(fx *effects, now time.Time, identity string) {
+	for _, id := range slices.Clone(s.order) {
+		if p := s.people[id]; identity != "" && p.Identity == identity {
+			if p.presence != PresenceAway {
+				fx.add(Send{To: id, Msg: &Removed{Banned: true}}, Close{Who: id, Reason: "removed"})
+			}
+			s.remove(fx, now, p, "removed and banned")
+		}
+	}
 }
 
 // Revoke ends every live connection (and place) the revocation covers, in

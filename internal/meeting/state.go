@@ -165,7 +165,7 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	switch {
 	case s.people[a.ID] != nil:
 		return nil, refuse("already_joined", "this join token was already used; reload the page to join again")
-	case s.banned[a.Identity] && a.Identity != "":
+	case s.isBanned(a):
 		return nil, refuse("removed", "you were removed from this meeting")
 	case s.policy.Locked && !a.Role.Can(ActSkipLobby):
 		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
@@ -217,6 +217,9 @@ func (s *State) Resume(now time.Time, secret string, keepMedia bool) (string, []
 	}
 	if p == nil {
 		return "", nil, refuse("resume_expired", "too long away: join again")
+	}
+	if s.isBanned(p.Arrival) {
+		return "", nil, refuse("removed", "you were removed from this meeting")
 	}
 	var fx effects
 	hostWasPresent := s.hostPresent()

@@ -14,6 +14,7 @@ import (
 
 	"classmeet/internal/auth"
 	"classmeet/internal/meeting"
+	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 )
 
@@ -131,10 +132,15 @@ func (h *handler) arrival(ctx context.Context, token string, meetingID uuid.UUID
 	return a, nil
 }
 
-// mayEnter checks the token's holder against the database: a teacher's
-// sign-in must still be live (not signed out, not ended by a password
-// change, the account not disabled).
+// mayEnter checks the token's holder against the database, as it is now
+// (the room may have been emptied and forgotten since a ban, say): an
+// invitee's link must still open the meeting, a teacher's sign-in must
+// still be live (not signed out, not ended by a password change, the
+// account not disabled).
 func (h *handler) mayEnter(ctx context.Context, c auth.JoinClaims) error {
+	if c.InviteeID != uuid.Nil {
+		return h.inviteeMayEnter(ctx, c)
+	}
 	id, ok := strings.CutPrefix(c.Identity, "user:")
 	if !ok {
 		return nil
@@ -264,4 +270,26 @@ func (s *socketConn) writeLoop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// inviteeMayEnter refuses an invitee whose link stopped opening the
+// meeting after their join token was issued: banned, withdrawn, uninvited.
+func (h *handler) inviteeMayEnter(ctx context.Context, c auth.JoinClaims) error {
+	inv, err := h.store.InvitationFor(ctx, c.InviteeID)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && inv.Meeting.ID != c.MeetingID):
+		return refusal("bad_token", "this link no longer opens the meeting")
+	case err != nil:
+		return err
+	}
+	err = schedule.CheckJoin(inv, h.cfg.LinkValidity, h.now())
+	switch {
+	case err == nil || errors.Is(err, schedule.ErrLocked): // the meeting decides who enters a locked room
+		return nil
+	case errors.Is(err, schedule.ErrRemoved):
+		return refusal("removed", "you were removed from this meeting")
+	case errors.Is(err, schedule.ErrMeetingCancelled):
+		return refusal("meeting_gone", "this meeting was cancelled")
+	}
+	return refusal("bad_token", err.Error())
 }

@@ -154,7 +154,8 @@ func iceServers(rtc config.RTC) func(participant string) []meeting.ICEServer {
 	}
 }
 
-// sweepSessions deletes sessions that ended over a day ago, hourly.
+// sweepSessions deletes sessions that ended over a day ago, and used join
+// tokens that expired, hourly.
 func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -167,6 +168,12 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 				log.Warn("session sweep failed", "err", err)
 			} else if n > 0 {
 				log.Debug("sessions swept", "deleted", n)
+			}
+			// Kept a while past expiry: a token is refused as expired only after its leeway.
+			if n, err := st.DeleteExpiredJoinTokens(ctx, time.Now().Add(-time.Hour)); err != nil {
+				log.Warn("used join token sweep failed", "err", err)
+			} else if n > 0 {
+				log.Debug("used join tokens swept", "deleted", n)
 			}
 		}
 	}

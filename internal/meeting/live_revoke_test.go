@@ -2,6 +2,7 @@ package meeting_test
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -242,4 +243,84 @@ func TestBanHoldsAtEveryWayIn(t *testing.T) {
 			t.Errorf("%s (%s) got into the room", j.Participant.Name, j.Participant.ID)
 		}
 	}
+}
+
+// joinWith opens a new connection and joins with token; it returns the
+// client and the first answer: a welcome or an error.
+func joinWith(t *testing.T, s *testserver.Server, name, socket, token string) (*testclient.Client, meeting.ServerMessage) {
+	t.Helper()
+	c, _ := testclient.New(s.URL, name, testclient.Options{Publish: []sfu.Source{}})
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Connect(ctx, socket); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Send(&meeting.Join{Token: token})
+	m, err := c.WaitFor(ctx, func(m meeting.ServerMessage) bool {
+		switch m.(type) {
+		case *meeting.Welcome, *meeting.Error:
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, m
+}
+
+// TestJoinTokenIsGoodForOneJoin: a participant's and a host's join tokens,
+// replayed after their holders left, are refused; the database holds them
+// as used.
+func TestJoinTokenIsGoodForOneJoin(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, "P")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	teacher, _ := testclient.New(s.URL, "teacher", testclient.Options{})
+	defer teacher.Close()
+	if err := teacher.Login(ctx, s.Teacher.Email, testserver.TeacherPassword); err != nil {
+		t.Fatal(err)
+	}
+	hostToken, socket, err := teacher.JoinToken(ctx, "/meetings/"+mid+"/join")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pToken, _, err := teacher.JoinToken(ctx, links[0]+"/join")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, m := joinWith(t, s, "host", socket, hostToken)
+	if _, ok := m.(*meeting.Welcome); !ok {
+		t.Fatalf("the host's first join: %+v", m)
+	}
+	p, m := joinWith(t, s, "P", socket, pToken)
+	if _, ok := m.(*meeting.Welcome); !ok {
+		t.Fatalf("P's first join: %+v", m)
+	}
+	_ = host.Send(&meeting.Admit{Participant: p.ID()})
+	msg[*meeting.Admitted](t, p, nil)
+	hostID, pID := host.ID(), p.ID()
+	p.Leave()
+	msg(t, host, func(l *meeting.ParticipantLeft) bool { return l.ParticipantID == pID })
+
+	if _, m := joinWith(t, s, "P again", socket, pToken); !isError(m, "already_joined") {
+		t.Errorf("P's token replayed after P left: %+v", m)
+	}
+	host.Leave()
+	waitFor(t, "the meeting to be put away", 10*time.Second, func() bool { n, _ := s.Hub.Live(); return n == 0 })
+	if _, m := joinWith(t, s, "host again", socket, hostToken); !isError(m, "already_joined") {
+		t.Errorf("the host's token replayed after the host left: %+v", m)
+	}
+	for _, id := range []string{hostID, pID} {
+		if err := s.Store.UseJoinToken(ctx, uuid.MustParse(id), time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)); !errors.Is(err, store.ErrTokenUsed) {
+			t.Errorf("token %s is not recorded as used: %v", id, err)
+		}
+	}
+}
+
+func isError(m meeting.ServerMessage, code string) bool {
+	e, ok := m.(*meeting.Error)
+	return ok && e.Code == code
 }

@@ -115,6 +115,14 @@ func (h *handler) arrival(ctx context.Context, token string, meetingID uuid.UUID
 	if err := h.mayEnter(ctx, claims); err != nil {
 		return meeting.Arrival{}, err
 	}
+	// One join per token, for its whole life: the participant id is its jti.
+	err = h.store.UseJoinToken(ctx, claims.ParticipantID, claims.ExpiresAt)
+	if errors.Is(err, store.ErrTokenUsed) {
+		return meeting.Arrival{}, refusal("already_joined", "this join token was already used: reload the page to join again")
+	}
+	if err != nil {
+		return meeting.Arrival{}, err
+	}
 	role := meeting.Role(claims.Role)
 	if !role.Valid() {
 		return meeting.Arrival{}, refusal("bad_token", "unknown role")

@@ -324,3 +324,94 @@ func isError(m meeting.ServerMessage, code string) bool {
 	e, ok := m.(*meeting.Error)
 	return ok && e.Code == code
 }
+
+// TestEndedMeetingStaysEnded: after "End meeting for everyone" a parent's
+// link says the meeting has ended (with the recordings they may have), no
+// join token is issued and one fetched before is refused, attendance is
+// closed and the meeting is under Past on the dashboard; the host coming
+// back opens it again.
+func TestEndedMeetingStaysEnded(t *testing.T) {
+	s := testserver.Start(t, nil)
+	plan := testserver.Plan(store.LobbyInviteesAdmitted)
+	plan.RecordingAccess = store.RecordingAccessInvitees
+	mid, links := s.MeetingWith(t, plan, store.NewInvitee{Name: "P"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	seedFinishedRecording(t, s, mid)
+	host := s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	p := s.Parent(t, links[0], "P", testclient.Options{Publish: []sfu.Source{}})
+	msg[*meeting.ParticipantJoined](t, host, nil)
+	spare, _ := testclient.New(s.URL, "P", testclient.Options{Publish: []sfu.Source{}})
+	defer spare.Close()
+	token, socket, err := spare.JoinToken(ctx, links[0]+"/join")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	_ = host.Send(&meeting.EndMeeting{})
+	msg[*meeting.Ended](t, p, nil)
+	waitFor(t, "the meeting to be put away", 10*time.Second, func() bool { n, _ := s.Hub.Live(); return n == 0 })
+	s.Drained(t, 10*time.Second)
+
+	page, err := spare.Get(ctx, links[0])
+	if err != nil || !strings.Contains(page, `data-testid="meeting-ended"`) || !strings.Contains(page, `data-testid="invitee-recordings"`) {
+		t.Errorf("the link's page after the end (%v) says:\n%s", err, page)
+	}
+	if _, _, err := spare.JoinToken(ctx, links[0]+"/join"); err == nil || !strings.Contains(err.Error(), "410") || !strings.Contains(err.Error(), "ended") {
+		t.Errorf("a join token after the end: %v", err)
+	}
+	if _, m := joinWith(t, s, "P", socket, token); !isError(m, "meeting_ended") {
+		t.Errorf("a token fetched before the end: %+v", m)
+	}
+	if n, _ := s.Hub.Live(); n != 0 {
+		t.Error("the ended meeting came back to life")
+	}
+	rows, err := s.Store.MeetingAttendance(ctx, uuid.MustParse(mid))
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("attendance: %d rows, %v", len(rows), err)
+	}
+	for _, a := range rows {
+		if a.LeftAt == nil {
+			t.Errorf("%s is still there after the end", a.Name)
+		}
+	}
+	dash, err := host.Get(ctx, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := strings.Index(dash, `data-testid="past"`)
+	if past < 0 || !strings.Contains(dash[past:], "/meetings/"+mid) || !strings.Contains(dash, `data-testid="upcoming-empty"`) {
+		t.Error("the ended meeting is not under Past, or still under Upcoming")
+	}
+
+	// The host comes back: the meeting is open again, P may join.
+	host = s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	if w := host.Welcome(); w.Presence != meeting.PresenceRoom {
+		t.Fatalf("the host came back to %q", w.Presence)
+	}
+	m, err := s.Store.MeetingWithHost(ctx, uuid.MustParse(mid))
+	if err != nil || m.Ended() {
+		t.Errorf("reopened meeting: ended=%v %v", m.Ended(), err)
+	}
+	again := s.Parent(t, links[0], "P", testclient.Options{Publish: []sfu.Source{}})
+	if again.Welcome().Presence != meeting.PresenceRoom {
+		t.Errorf("after reopening P is in the %s", again.Welcome().Presence)
+	}
+}
+
+func seedFinishedRecording(t *testing.T, s *testserver.Server, mid string) {
+	t.Helper()
+	ctx := context.Background()
+	m, err := s.Store.MeetingWithHost(ctx, uuid.MustParse(mid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.Recording{ID: uuid.New(), MeetingID: m.ID, StartedBy: "Ms Smith", StartedAt: m.StartsAt, State: store.RecordingActive}
+	if err := s.Store.CreateRecording(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	stop := m.StartsAt.Add(time.Minute)
+	if err := s.Store.SetRecordingState(ctx, rec.ID, store.RecordingAvailable, &stop, false); err != nil {
+		t.Fatal(err)
+	}
+}

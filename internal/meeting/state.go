@@ -475,6 +475,7 @@ func (s *State) autoAdmits(p *participant) bool {
 
 func (s *State) end(fx *effects, now time.Time, by *participant) {
 	s.audit(fx, now, by, "ended meeting", nil, "")
+	fx.add(EndSaved{At: now})
 	s.endRecording(fx, now)
 	for _, id := range s.order {
 		p := s.people[id]

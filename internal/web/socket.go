@@ -157,6 +157,21 @@ func (h *handler) mayEnter(ctx context.Context, c auth.JoinClaims) error {
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ID.String() != id) {
 		return refusal("revoked", "your sign-in has ended: sign in again to join")
 	}
+	if err != nil {
+		return err
+	}
+	return h.reopen(ctx, c.MeetingID, u)
+}
+
+// reopen opens a meeting its host ended, as the host comes back to it:
+// their invitees may then join again.
+func (h *handler) reopen(ctx context.Context, meetingID uuid.UUID, host store.User) error {
+	reopened, err := h.store.ReopenMeeting(ctx, meetingID, h.now())
+	if reopened {
+		err = h.store.Audit(ctx, store.AuditEntry{
+			At: h.now(), MeetingID: &meetingID, ActorID: "user:" + host.ID.String(), ActorName: host.Name, Action: "reopened meeting",
+		})
+	}
 	return err
 }
 
@@ -298,6 +313,8 @@ func (h *handler) inviteeMayEnter(ctx context.Context, c auth.JoinClaims) error 
 		return refusal("removed", "you were removed from this meeting")
 	case errors.Is(err, schedule.ErrMeetingCancelled):
 		return refusal("meeting_gone", "this meeting was cancelled")
+	case errors.Is(err, schedule.ErrMeetingEnded):
+		return refusal("meeting_ended", "the host ended this meeting")
 	}
 	return refusal("bad_token", err.Error())
 }

@@ -131,7 +131,11 @@ function wire(s) {
   s.on('consents', (m) => recording.consents(m.entries || []));
   s.on('error', (m) => {
     console.warn('classmeet:', m.code, m.message);
-    if (m.code === 'bad_token' || m.code === 'meeting_gone' || m.code === 'removed' || m.code === 'locked') {
+    if (m.code === 'revoked') {
+      finish('You were signed out', m.message);
+    } else if (m.code === 'meeting_ended') {
+      finish('The meeting has ended', 'The host ended this meeting for everyone. Thank you for coming.');
+    } else if (['bad_token', 'meeting_gone', 'removed', 'locked', 'already_joined'].includes(m.code)) {
       finish('You could not join', m.message);
     } else if (m.code === 'recording_failed' || (m.in_reply_to && ['already_recording', 'not_recording', 'unavailable'].includes(m.code))) {
       recording.failed(m.message);

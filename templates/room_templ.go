@@ -24,6 +24,7 @@ type RoomView struct {
 	JoinURL     string // where the page asks for a join token
 	IsHost      bool
 	Locked      bool // the meeting is locked: nobody new may knock
+	Ended       bool // the host ended the meeting: only the host may open it again
 	// CanRecord: the host may record (the meeting allows it, the server can).
 	CanRecord bool
 	// RecordingNow: the meeting is being recorded as the page is made.
@@ -86,7 +87,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.ResolveAttributeValue(v.JoinURL)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 43, Col: 57}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 44, Col: 57}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 			if templ_7745c5c3_Err != nil {
@@ -99,7 +100,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.ResolveAttributeValue(roleOf(v))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 43, Col: 81}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 44, Col: 81}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -112,7 +113,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.ResolveAttributeValue(recordingAttr(v))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 43, Col: 117}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 44, Col: 117}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
@@ -125,7 +126,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 45, Col: 72}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 46, Col: 72}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 			if templ_7745c5c3_Err != nil {
@@ -138,7 +139,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var7 string
 			templ_7745c5c3_Var7, templ_7745c5c3_Err = templ.JoinStringErrs(v.HostName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 47, Col: 22}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 48, Col: 22}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var7))
 			if templ_7745c5c3_Err != nil {
@@ -151,7 +152,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var8 string
 			templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.ResolveAttributeValue(ISO(v.Meeting.StartsAt))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 48, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 49, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 			if templ_7745c5c3_Err != nil {
@@ -164,7 +165,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var9 string
 			templ_7745c5c3_Var9, templ_7745c5c3_Err = templ.JoinStringErrs(Span(v.Meeting, zone(v.Meeting.TimeZone)))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 48, Col: 129}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 49, Col: 129}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var9))
 			if templ_7745c5c3_Err != nil {
@@ -177,7 +178,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var10 string
 			templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(strconv.Itoa(v.Meeting.DurationMinutes))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 49, Col: 49}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 50, Col: 49}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 			if templ_7745c5c3_Err != nil {
@@ -205,7 +206,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 				var templ_7745c5c3_Var11 templ.SafeURL
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(v.RecordingsURL))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 56, Col: 48}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 57, Col: 48}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
@@ -222,81 +223,92 @@ func RoomPage(p Page, v RoomView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<div class=\"prejoin\"><div><div class=\"preview\"><video id=\"preview-video\" autoplay muted playsinline aria-label=\"Your camera preview\" data-testid=\"preview\"></video><div id=\"preview-placeholder\" class=\"placeholder\" role=\"status\">Starting your camera…</div></div><div class=\"field meter-field\"><span id=\"mic-level-label\">Microphone level</span><div id=\"mic-level\" class=\"meter\" role=\"meter\" aria-labelledby=\"mic-level-label\" aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"0\" data-testid=\"mic-level\"><span></span></div></div></div><form class=\"stack card\" id=\"join-form\" data-testid=\"join-form\"><div class=\"field\"><label for=\"display-name\">Your name</label> <span class=\"hint\" id=\"display-name-hint\">This is how the others will see you.</span> <input type=\"text\" id=\"display-name\" name=\"display_name\" value=\"")
+			if v.Ended && v.IsHost {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "<p class=\"notice\" data-testid=\"meeting-ended\" role=\"status\">You ended this meeting. Starting it again opens it again: your invitees can then join.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			} else if v.Ended {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<p class=\"notice danger\" data-testid=\"meeting-ended\" role=\"status\">The meeting has ended: the host ended it for everyone. Thank you for coming.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<div class=\"prejoin\"><div><div class=\"preview\"><video id=\"preview-video\" autoplay muted playsinline aria-label=\"Your camera preview\" data-testid=\"preview\"></video><div id=\"preview-placeholder\" class=\"placeholder\" role=\"status\">Starting your camera…</div></div><div class=\"field meter-field\"><span id=\"mic-level-label\">Microphone level</span><div id=\"mic-level\" class=\"meter\" role=\"meter\" aria-labelledby=\"mic-level-label\" aria-valuemin=\"0\" aria-valuemax=\"100\" aria-valuenow=\"0\" data-testid=\"mic-level\"><span></span></div></div></div><form class=\"stack card\" id=\"join-form\" data-testid=\"join-form\"><div class=\"field\"><label for=\"display-name\">Your name</label> <span class=\"hint\" id=\"display-name-hint\">This is how the others will see you.</span> <input type=\"text\" id=\"display-name\" name=\"display_name\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var12 string
 			templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.ResolveAttributeValue(v.DisplayName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 76, Col: 85}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 82, Col: 85}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var12)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\" required maxlength=\"100\" autocomplete=\"name\" aria-describedby=\"display-name-hint\" data-testid=\"display-name\"></div><div class=\"field\"><label for=\"camera\">Camera</label> <select id=\"camera\" name=\"camera\" disabled></select></div><div class=\"field\"><label for=\"microphone\">Microphone</label> <select id=\"microphone\" name=\"microphone\" disabled></select></div><p id=\"join-error\" class=\"form-error\" role=\"alert\" data-testid=\"join-error\" hidden></p><div class=\"actions\"><button type=\"submit\" id=\"join-button\" data-testid=\"join\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\" required maxlength=\"100\" autocomplete=\"name\" aria-describedby=\"display-name-hint\" data-testid=\"display-name\"></div><div class=\"field\"><label for=\"camera\">Camera</label> <select id=\"camera\" name=\"camera\" disabled></select></div><div class=\"field\"><label for=\"microphone\">Microphone</label> <select id=\"microphone\" name=\"microphone\" disabled></select></div><p id=\"join-error\" class=\"form-error\" role=\"alert\" data-testid=\"join-error\" hidden></p><div class=\"actions\"><button type=\"submit\" id=\"join-button\" data-testid=\"join\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			if v.Locked {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, " disabled")
+			if v.Locked || (v.Ended && !v.IsHost) {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, " disabled")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, ">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, ">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "Start the meeting")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "Start the meeting")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "Join")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "Join")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.ICSURL != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<a href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var13 templ.SafeURL
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(v.ICSURL))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 96, Col: 41}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 102, Col: 41}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" download>Add to my calendar (.ics)</a>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\" download>Add to my calendar (.ics)</a>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</div></form></div></section><section id=\"lobby\" class=\"lobby-wait\" aria-labelledby=\"lobby-title\" hidden data-testid=\"lobby\"><h1 id=\"lobby-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</div></form></div></section><section id=\"lobby\" class=\"lobby-wait\" aria-labelledby=\"lobby-title\" hidden data-testid=\"lobby\"><h1 id=\"lobby-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 103, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 109, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</h1><p class=\"notice\" data-testid=\"lobby-status\" role=\"status\" aria-live=\"polite\">Waiting for the host to arrive…</p><p class=\"notice danger\" id=\"lobby-recording\" data-testid=\"lobby-recording\" role=\"status\" hidden><span class=\"rec-dot\" aria-hidden=\"true\"></span> This meeting is being recorded. When you come in, you will be asked whether you agree to be recorded.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</h1><p class=\"notice\" data-testid=\"lobby-status\" role=\"status\" aria-live=\"polite\">Waiting for the host to arrive…</p><p class=\"notice danger\" id=\"lobby-recording\" data-testid=\"lobby-recording\" role=\"status\" hidden><span class=\"rec-dot\" aria-hidden=\"true\"></span> This meeting is being recorded. When you come in, you will be asked whether you agree to be recorded.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -304,76 +316,76 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "<div class=\"preview small\"><video id=\"lobby-video\" autoplay muted playsinline aria-label=\"Your camera preview\"></video></div><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-action=\"leave\">Leave</button></div></section><section id=\"room\" class=\"room\" aria-label=\"Meeting\" hidden data-testid=\"room\"><header class=\"room-bar\"><h1 class=\"room-title\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<div class=\"preview small\"><video id=\"lobby-video\" autoplay muted playsinline aria-label=\"Your camera preview\"></video></div><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-action=\"leave\">Leave</button></div></section><section id=\"room\" class=\"room\" aria-label=\"Meeting\" hidden data-testid=\"room\"><header class=\"room-bar\"><h1 class=\"room-title\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 114, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 120, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</h1><span class=\"badge danger\" id=\"locked-badge\" data-testid=\"locked-badge\" hidden>locked</span> <span class=\"rec-badge\" id=\"rec-badge\" data-testid=\"rec-indicator\" role=\"status\" hidden><span class=\"rec-dot\" aria-hidden=\"true\"></span> REC</span> <span class=\"muted\" data-testid=\"participant-count\" id=\"participant-count\"></span> <button type=\"button\" class=\"secondary\" data-panel=\"people-panel\" aria-controls=\"people-panel\" aria-expanded=\"false\" data-testid=\"people-toggle\">People <span class=\"badge warn\" id=\"hands-badge\" data-testid=\"hands-badge\" hidden>0</span></button> <button type=\"button\" class=\"secondary\" data-panel=\"chat-panel\" aria-controls=\"chat-panel\" aria-expanded=\"false\" data-testid=\"chat-toggle\">Chat <span class=\"badge warn\" id=\"chat-badge\" data-testid=\"chat-badge\" hidden>0</span></button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</h1><span class=\"badge danger\" id=\"locked-badge\" data-testid=\"locked-badge\" hidden>locked</span> <span class=\"rec-badge\" id=\"rec-badge\" data-testid=\"rec-indicator\" role=\"status\" hidden><span class=\"rec-dot\" aria-hidden=\"true\"></span> REC</span> <span class=\"muted\" data-testid=\"participant-count\" id=\"participant-count\"></span> <button type=\"button\" class=\"secondary\" data-panel=\"people-panel\" aria-controls=\"people-panel\" aria-expanded=\"false\" data-testid=\"people-toggle\">People <span class=\"badge warn\" id=\"hands-badge\" data-testid=\"hands-badge\" hidden>0</span></button> <button type=\"button\" class=\"secondary\" data-panel=\"chat-panel\" aria-controls=\"chat-panel\" aria-expanded=\"false\" data-testid=\"chat-toggle\">Chat <span class=\"badge warn\" id=\"chat-badge\" data-testid=\"chat-badge\" hidden>0</span></button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<button type=\"button\" class=\"secondary\" data-panel=\"lobby-panel\" id=\"lobby-toggle\" aria-controls=\"lobby-panel\" aria-expanded=\"false\" data-testid=\"lobby-toggle\">Lobby <span class=\"badge warn\" id=\"lobby-badge\" data-testid=\"lobby-badge\" hidden>0</span></button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<button type=\"button\" class=\"secondary\" data-panel=\"lobby-panel\" id=\"lobby-toggle\" aria-controls=\"lobby-panel\" aria-expanded=\"false\" data-testid=\"lobby-toggle\">Lobby <span class=\"badge warn\" id=\"lobby-badge\" data-testid=\"lobby-badge\" hidden>0</span></button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</header><div class=\"room-notices\"><p id=\"moderation-notice\" class=\"notice danger\" role=\"status\" data-testid=\"moderation-notice\" hidden></p><div id=\"consent\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"consent-text\" data-testid=\"consent-dialog\" hidden><p id=\"consent-text\"></p><button type=\"button\" id=\"consent-yes\" data-testid=\"consent-accept\">I agree to be recorded</button> <button type=\"button\" class=\"secondary\" id=\"consent-no\" data-testid=\"consent-decline\">Do not record me</button></div><p id=\"consent-status\" class=\"notice\" role=\"status\" data-testid=\"consent-status\" hidden><span id=\"consent-status-text\"></span> <button type=\"button\" class=\"link\" id=\"consent-change\" data-testid=\"consent-change\"></button></p><div id=\"ask-unmute\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"ask-unmute-text\" data-testid=\"ask-unmute\" hidden><span id=\"ask-unmute-text\"></span> <button type=\"button\" id=\"ask-unmute-yes\" data-testid=\"ask-unmute-yes\">Unmute</button> <button type=\"button\" class=\"secondary\" id=\"ask-unmute-no\">Not now</button></div></div><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div><aside id=\"people-panel\" class=\"side-panel card\" aria-labelledby=\"people-panel-title\" hidden data-testid=\"people-panel\"><h2 id=\"people-panel-title\">People</h2><section class=\"host-only\" aria-label=\"Meeting controls\" data-testid=\"meeting-controls\" hidden><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-meeting=\"mute_all\" data-testid=\"mute-all\">Mute everyone</button> <button type=\"button\" class=\"secondary\" data-meeting=\"stop_all_video\">Stop everyone's video</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lower_all_hands\" data-testid=\"lower-all-hands\">Lower all hands</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lock\" data-testid=\"lock\">Lock meeting</button></div><fieldset class=\"policies\"><legend>Rules for now</legend> <label><input type=\"checkbox\" id=\"policy-self-unmute\" data-testid=\"policy-self-unmute\"> People I mute may unmute themselves</label> <label><input type=\"checkbox\" id=\"policy-screen\" data-testid=\"policy-screen\"> Everyone may share a screen</label> <label><input type=\"checkbox\" id=\"policy-chat\" data-testid=\"policy-chat\"> Everyone may write in the chat</label></fieldset></section><section id=\"consents\" aria-labelledby=\"consents-title\" data-testid=\"consents\" hidden><h3 id=\"consents-title\">Recording consent</h3><ul id=\"consents-list\" class=\"people-list\" data-testid=\"consents-list\"></ul></section><h3>Raised hands</h3><ol id=\"hands-list\" class=\"hands-list\" data-testid=\"hands-list\"></ol><p class=\"muted\" id=\"hands-empty\">No hands raised.</p><h3>In the room</h3><ul id=\"people-list\" class=\"people-list\" data-testid=\"people-list\"></ul></aside><aside id=\"chat-panel\" class=\"side-panel card\" aria-labelledby=\"chat-panel-title\" hidden data-testid=\"chat-panel\"><h2 id=\"chat-panel-title\">Chat</h2><p class=\"muted\" id=\"chat-closed\" data-testid=\"chat-closed\" hidden>The host has closed the chat.</p><ol id=\"chat-log\" class=\"chat-log\" aria-live=\"polite\" data-testid=\"chat-log\"></ol><form id=\"chat-form\" class=\"chat-form\" data-testid=\"chat-form\"><label class=\"visually-hidden\" for=\"chat-text\">Message</label> <textarea id=\"chat-text\" maxlength=\"2000\" rows=\"2\" required data-testid=\"chat-text\"></textarea><div class=\"actions\"><label for=\"chat-to\" class=\"visually-hidden\">To</label> <select id=\"chat-to\" data-testid=\"chat-to\"><option value=\"everyone\">To everyone</option> <option value=\"hosts\">Privately to the hosts</option></select> <button type=\"submit\" data-testid=\"chat-send\">Send</button></div></form></aside>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</header><div class=\"room-notices\"><p id=\"moderation-notice\" class=\"notice danger\" role=\"status\" data-testid=\"moderation-notice\" hidden></p><div id=\"consent\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"consent-text\" data-testid=\"consent-dialog\" hidden><p id=\"consent-text\"></p><button type=\"button\" id=\"consent-yes\" data-testid=\"consent-accept\">I agree to be recorded</button> <button type=\"button\" class=\"secondary\" id=\"consent-no\" data-testid=\"consent-decline\">Do not record me</button></div><p id=\"consent-status\" class=\"notice\" role=\"status\" data-testid=\"consent-status\" hidden><span id=\"consent-status-text\"></span> <button type=\"button\" class=\"link\" id=\"consent-change\" data-testid=\"consent-change\"></button></p><div id=\"ask-unmute\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"ask-unmute-text\" data-testid=\"ask-unmute\" hidden><span id=\"ask-unmute-text\"></span> <button type=\"button\" id=\"ask-unmute-yes\" data-testid=\"ask-unmute-yes\">Unmute</button> <button type=\"button\" class=\"secondary\" id=\"ask-unmute-no\">Not now</button></div></div><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div><aside id=\"people-panel\" class=\"side-panel card\" aria-labelledby=\"people-panel-title\" hidden data-testid=\"people-panel\"><h2 id=\"people-panel-title\">People</h2><section class=\"host-only\" aria-label=\"Meeting controls\" data-testid=\"meeting-controls\" hidden><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-meeting=\"mute_all\" data-testid=\"mute-all\">Mute everyone</button> <button type=\"button\" class=\"secondary\" data-meeting=\"stop_all_video\">Stop everyone's video</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lower_all_hands\" data-testid=\"lower-all-hands\">Lower all hands</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lock\" data-testid=\"lock\">Lock meeting</button></div><fieldset class=\"policies\"><legend>Rules for now</legend> <label><input type=\"checkbox\" id=\"policy-self-unmute\" data-testid=\"policy-self-unmute\"> People I mute may unmute themselves</label> <label><input type=\"checkbox\" id=\"policy-screen\" data-testid=\"policy-screen\"> Everyone may share a screen</label> <label><input type=\"checkbox\" id=\"policy-chat\" data-testid=\"policy-chat\"> Everyone may write in the chat</label></fieldset></section><section id=\"consents\" aria-labelledby=\"consents-title\" data-testid=\"consents\" hidden><h3 id=\"consents-title\">Recording consent</h3><ul id=\"consents-list\" class=\"people-list\" data-testid=\"consents-list\"></ul></section><h3>Raised hands</h3><ol id=\"hands-list\" class=\"hands-list\" data-testid=\"hands-list\"></ol><p class=\"muted\" id=\"hands-empty\">No hands raised.</p><h3>In the room</h3><ul id=\"people-list\" class=\"people-list\" data-testid=\"people-list\"></ul></aside><aside id=\"chat-panel\" class=\"side-panel card\" aria-labelledby=\"chat-panel-title\" hidden data-testid=\"chat-panel\"><h2 id=\"chat-panel-title\">Chat</h2><p class=\"muted\" id=\"chat-closed\" data-testid=\"chat-closed\" hidden>The host has closed the chat.</p><ol id=\"chat-log\" class=\"chat-log\" aria-live=\"polite\" data-testid=\"chat-log\"></ol><form id=\"chat-form\" class=\"chat-form\" data-testid=\"chat-form\"><label class=\"visually-hidden\" for=\"chat-text\">Message</label> <textarea id=\"chat-text\" maxlength=\"2000\" rows=\"2\" required data-testid=\"chat-text\"></textarea><div class=\"actions\"><label for=\"chat-to\" class=\"visually-hidden\">To</label> <select id=\"chat-to\" data-testid=\"chat-to\"><option value=\"everyone\">To everyone</option> <option value=\"hosts\">Privately to the hosts</option></select> <button type=\"submit\" data-testid=\"chat-send\">Send</button></div></form></aside>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" id=\"toggle-hand\" aria-pressed=\"false\" data-testid=\"toggle-hand\" hidden>Raise hand</button> <span class=\"reactions\" role=\"group\" aria-label=\"Reactions\"><button type=\"button\" class=\"secondary\" data-reaction=\"thumbs_up\" aria-label=\"Thumbs up\">👍</button> <button type=\"button\" class=\"secondary\" data-reaction=\"clap\" aria-label=\"Clap\">👏</button> <button type=\"button\" class=\"secondary\" data-reaction=\"heart\" aria-label=\"Heart\">❤️</button> <button type=\"button\" class=\"secondary\" data-reaction=\"laugh\" aria-label=\"Laugh\">😂</button> <button type=\"button\" class=\"secondary\" data-reaction=\"wave\" aria-label=\"Wave\">👋</button></span> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> <button type=\"button\" class=\"secondary\" id=\"toggle-recording\" data-testid=\"toggle-recording\" hidden>Record</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" id=\"toggle-hand\" aria-pressed=\"false\" data-testid=\"toggle-hand\" hidden>Raise hand</button> <span class=\"reactions\" role=\"group\" aria-label=\"Reactions\"><button type=\"button\" class=\"secondary\" data-reaction=\"thumbs_up\" aria-label=\"Thumbs up\">👍</button> <button type=\"button\" class=\"secondary\" data-reaction=\"clap\" aria-label=\"Clap\">👏</button> <button type=\"button\" class=\"secondary\" data-reaction=\"heart\" aria-label=\"Heart\">❤️</button> <button type=\"button\" class=\"secondary\" data-reaction=\"laugh\" aria-label=\"Laugh\">😂</button> <button type=\"button\" class=\"secondary\" data-reaction=\"wave\" aria-label=\"Wave\">👋</button></span> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> <button type=\"button\" class=\"secondary\" id=\"toggle-recording\" data-testid=\"toggle-recording\" hidden>Record</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><span class=\"tile-reaction\" aria-live=\"polite\"></span> <span class=\"tile-quality\" data-testid=\"tile-quality\" role=\"img\" aria-label=\"connection unknown\"></span><figcaption><span class=\"tile-hand\" aria-label=\"hand raised\" hidden>✋</span> <span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"person-template\"><li class=\"person\" data-testid=\"person\"><div><span class=\"person-name\" data-testid=\"person-name\"></span> <span class=\"person-role muted\"></span> <span class=\"person-state muted\"></span></div><div class=\"person-quality muted\" data-testid=\"person-quality\"></div><div class=\"actions person-actions host-only\" hidden><button type=\"button\" class=\"secondary\" data-act=\"mute-audio\" data-testid=\"mute-audio\">Mute</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-video\">Stop video</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-screen\">Stop screen</button> <button type=\"button\" class=\"secondary\" data-act=\"ask-unmute\" data-testid=\"ask-unmute-person\">Ask to unmute</button> <button type=\"button\" class=\"secondary\" data-act=\"allow-audio\" data-testid=\"allow-audio\">Let speak</button> <button type=\"button\" class=\"secondary\" data-act=\"role\" data-testid=\"role-toggle\">Make co-host</button> <button type=\"button\" class=\"secondary\" data-act=\"observer\">Make observer</button> <button type=\"button\" class=\"secondary\" data-act=\"lobby\" data-testid=\"send-to-lobby\">Send to lobby</button> <button type=\"button\" class=\"danger\" data-act=\"remove\" data-testid=\"remove\">Remove</button> <button type=\"button\" class=\"danger\" data-act=\"ban\" data-testid=\"remove-ban\">Remove and ban</button></div></li></template><template id=\"chat-template\"><li class=\"chat-message\" data-testid=\"chat-message\"><div class=\"chat-meta\"><strong class=\"chat-from\" data-testid=\"chat-from\"></strong> <span class=\"chat-to muted\"></span> <time class=\"chat-at muted\"></time></div><div class=\"chat-text\" data-testid=\"chat-text-shown\"></div><button type=\"button\" class=\"link chat-delete host-only\" data-testid=\"chat-delete\" hidden>Delete</button></li></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><span class=\"tile-reaction\" aria-live=\"polite\"></span> <span class=\"tile-quality\" data-testid=\"tile-quality\" role=\"img\" aria-label=\"connection unknown\"></span><figcaption><span class=\"tile-hand\" aria-label=\"hand raised\" hidden>✋</span> <span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"person-template\"><li class=\"person\" data-testid=\"person\"><div><span class=\"person-name\" data-testid=\"person-name\"></span> <span class=\"person-role muted\"></span> <span class=\"person-state muted\"></span></div><div class=\"person-quality muted\" data-testid=\"person-quality\"></div><div class=\"actions person-actions host-only\" hidden><button type=\"button\" class=\"secondary\" data-act=\"mute-audio\" data-testid=\"mute-audio\">Mute</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-video\">Stop video</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-screen\">Stop screen</button> <button type=\"button\" class=\"secondary\" data-act=\"ask-unmute\" data-testid=\"ask-unmute-person\">Ask to unmute</button> <button type=\"button\" class=\"secondary\" data-act=\"allow-audio\" data-testid=\"allow-audio\">Let speak</button> <button type=\"button\" class=\"secondary\" data-act=\"role\" data-testid=\"role-toggle\">Make co-host</button> <button type=\"button\" class=\"secondary\" data-act=\"observer\">Make observer</button> <button type=\"button\" class=\"secondary\" data-act=\"lobby\" data-testid=\"send-to-lobby\">Send to lobby</button> <button type=\"button\" class=\"danger\" data-act=\"remove\" data-testid=\"remove\">Remove</button> <button type=\"button\" class=\"danger\" data-act=\"ban\" data-testid=\"remove-ban\">Remove and ban</button></div></li></template><template id=\"chat-template\"><li class=\"chat-message\" data-testid=\"chat-message\"><div class=\"chat-meta\"><strong class=\"chat-from\" data-testid=\"chat-from\"></strong> <span class=\"chat-to muted\"></span> <time class=\"chat-at muted\"></time></div><div class=\"chat-text\" data-testid=\"chat-text-shown\"></div><button type=\"button\" class=\"link chat-delete host-only\" data-testid=\"chat-delete\" hidden>Delete</button></li></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.ResolveAttributeValue(templ.GetNonce(ctx))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 269, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 275, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "\" src=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\" src=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.ResolveAttributeValue(static.Path("room.js"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 269, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 275, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -408,22 +420,22 @@ func recordingNotice(m store.Meeting) templ.Component {
 			templ_7745c5c3_Var18 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<p data-testid=\"recording-policy\" class=\"notice\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p data-testid=\"recording-policy\" class=\"notice\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.RecordingPolicy == store.RecordingHostMayRecord {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "This meeting will not be recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "This meeting will not be recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

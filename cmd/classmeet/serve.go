@@ -104,6 +104,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		log.Warn("attendance left open by a stop closed at the last time known", "visits", n)
 	}
 	go sweepSessions(ctx, st, log)
+	// A sign-in ended anywhere (here, or by `classmeet user`) ends its meeting connections.
+	go hub.FollowRevocations(ctx, st)
 	go func() {
 		if err := rec.Recover(ctx); err != nil {
 			log.Error("recovering recordings failed", "err", err)
@@ -158,7 +160,8 @@ func iceServers(rtc config.RTC) func(participant string) []meeting.ICEServer {
 	}
 }
 
-// sweepSessions deletes sessions that ended over a day ago, hourly.
+// sweepSessions deletes sessions that ended over a day ago, and used join
+// tokens that expired, hourly.
 func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -171,6 +174,12 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 				log.Warn("session sweep failed", "err", err)
 			} else if n > 0 {
 				log.Debug("sessions swept", "deleted", n)
+			}
+			// Kept a while past expiry: a token is refused as expired only after its leeway.
+			if n, err := st.DeleteExpiredJoinTokens(ctx, time.Now().Add(-time.Hour)); err != nil {
+				log.Warn("used join token sweep failed", "err", err)
+			} else if n > 0 {
+				log.Debug("used join tokens swept", "deleted", n)
 			}
 		}
 	}

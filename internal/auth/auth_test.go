@@ -218,14 +218,17 @@ func TestJoinTokens(t *testing.T) {
 	j := NewJoinTokens(secret)
 	now := time.Now()
 	a, b := uuid.New(), uuid.New()
-	c := JoinClaims{MeetingID: a, ParticipantID: uuid.New(), Role: "participant", Name: "Mr Jones", InviteeID: uuid.New(), InviteeName: "Mr Jones", Identity: "inv"}
+	c := JoinClaims{MeetingID: a, ParticipantID: uuid.New(), Role: "participant", Name: "Mr Jones", InviteeID: uuid.New(), InviteeName: "Mr Jones", Identity: "inv", SessionID: uuid.New()}
 	tok, err := j.Issue(c, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := j.Verify(tok, a, now.Add(time.Minute))
-	if err != nil || got != c {
+	if err != nil || !got.ExpiresAt.Equal(now.Add(JoinTTL).Truncate(time.Second)) {
 		t.Fatalf("Verify = %+v, %v", got, err)
+	}
+	if got.ExpiresAt = (time.Time{}); got != c {
+		t.Fatalf("Verify = %+v, want %+v", got, c)
 	}
 	if _, err := j.Verify(tok, b, now); !errors.Is(err, ErrInvalidToken) || !strings.Contains(err.Error(), "another meeting") {
 		t.Errorf("token for meeting A at meeting B: %v", err)

@@ -24,6 +24,10 @@ type JoinClaims struct {
 	InviteeID     uuid.UUID
 	InviteeName   string
 	Identity      string // the same person across joins
+	// SessionID is the staff sign-in that asked for a host's token: the
+	// connection it opens ends when that sign-in ends.
+	SessionID uuid.UUID
+	ExpiresAt time.Time // set by Verify
 }
 
 type joinJWT struct {
@@ -34,6 +38,7 @@ type joinJWT struct {
 	Invitee     string `json:"inv,omitempty"`
 	InviteeName string `json:"invn,omitempty"`
 	Identity    string `json:"idn"`
+	Session     string `json:"sid,omitempty"`
 }
 
 // JoinTokens signs and verifies the short-lived tokens that open a meeting's
@@ -62,6 +67,9 @@ func (j *JoinTokens) Issue(c JoinClaims, now time.Time) (string, error) {
 	if c.InviteeID != uuid.Nil {
 		claims.Invitee = c.InviteeID.String()
 	}
+	if c.SessionID != uuid.Nil {
+		claims.Session = c.SessionID.String()
+	}
 	tok, err := jwt.NewWithClaims(signingMethod, claims).SignedString(j.key)
 	if err != nil {
 		return "", fmt.Errorf("auth: sign join token: %w", err)
@@ -83,10 +91,16 @@ func (j *JoinTokens) Verify(token string, meetingID uuid.UUID, now time.Time) (J
 	if mid != meetingID {
 		return JoinClaims{}, fmt.Errorf("%w: this join token is for another meeting", ErrInvalidToken)
 	}
-	c := JoinClaims{MeetingID: mid, ParticipantID: pid, Role: claims.Role, Name: claims.Name, InviteeName: claims.InviteeName, Identity: claims.Identity}
+	c := JoinClaims{MeetingID: mid, ParticipantID: pid, Role: claims.Role, Name: claims.Name, InviteeName: claims.InviteeName,
+		Identity: claims.Identity, ExpiresAt: claims.ExpiresAt.Time}
 	if claims.Invitee != "" {
 		if c.InviteeID, err1 = uuid.Parse(claims.Invitee); err1 != nil {
 			return JoinClaims{}, fmt.Errorf("%w: malformed invitee", ErrInvalidToken)
+		}
+	}
+	if claims.Session != "" {
+		if c.SessionID, err1 = uuid.Parse(claims.Session); err1 != nil {
+			return JoinClaims{}, fmt.Errorf("%w: malformed session", ErrInvalidToken)
 		}
 	}
 	return c, nil

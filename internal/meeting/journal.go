@@ -68,6 +68,10 @@ type LockSaved struct{ Locked bool }
 // Banned: an invitee was removed for good from this meeting.
 type Banned struct{ InviteeID string }
 
+// EndSaved: the host ended the meeting for everyone; it stays ended (no
+// invitee may join) until the host opens it again.
+type EndSaved struct{ At time.Time }
+
 func (Arrived) effect()     {}
 func (EnteredRoom) effect() {}
 func (Departed) effect()    {}
@@ -78,6 +82,7 @@ func (ChatSaved) effect()   {}
 func (ChatRemoved) effect() {}
 func (LockSaved) effect()   {}
 func (Banned) effect()      {}
+func (EndSaved) effect()    {}
 
 // audit records that actor did action (to target, if any). A nil actor is
 // classmeet itself (automatic admission, say).
@@ -129,6 +134,8 @@ func (j OutboxJournal) Keep(meetingID uuid.UUID, e Effect) {
 		})
 	case LockSaved:
 		o.Add("lock", func(ctx context.Context, s *store.Store) error { return s.SetMeetingLocked(ctx, meetingID, e.Locked) })
+	case EndSaved:
+		o.Add("end", func(ctx context.Context, s *store.Store) error { return s.EndMeeting(ctx, meetingID, e.At) })
 	case Banned:
 		o.Add("ban", func(ctx context.Context, s *store.Store) error {
 			return s.BanInvitee(ctx, meetingID, parseUUID(e.InviteeID))

@@ -44,12 +44,21 @@ func (s *State) lobbyTarget(host *participant, id string) (*participant, error) 
 	if t == nil || t.presence != PresenceLobby {
 		return nil, refuse("unknown_participant", "nobody with that id is waiting in the lobby")
 	}
+	if s.isBanned(t.Arrival) {
+		return nil, refuse("removed", "that person was removed from this meeting")
+	}
 	return t, nil
 }
+
+// isBanned reports whether a's person was removed from the meeting for good.
+func (s *State) isBanned(a Arrival) bool { return a.Identity != "" && s.banned[a.Identity] }
 
 // admit moves a participant from the lobby into the room; a nil host means
 // the meeting admits invitees by itself.
 func (s *State) admit(fx *effects, now time.Time, host *participant, p *participant) {
+	if s.isBanned(p.Arrival) {
+		return // every way in checks the ban: admit all and automatic admission too
+	}
 	p.presence, p.admitted = PresenceRoom, true
 	s.audit(fx, now, host, "admitted", p, "")
 	fx.add(Send{To: p.ID, Msg: &Admitted{Participants: s.roomInfo(p.ID)}})

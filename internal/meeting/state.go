@@ -27,6 +27,7 @@ type Arrival struct {
 	InviteeName string // the name on that invitation
 	UserID      string // the staff account of a host, or ""
 	Identity    string // the same person across joins: invitee or user id
+	AuthSession string // the staff sign-in the join token came from, or ""
 }
 
 type participant struct {
@@ -165,7 +166,7 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	switch {
 	case s.people[a.ID] != nil:
 		return nil, refuse("already_joined", "this join token was already used; reload the page to join again")
-	case s.banned[a.Identity] && a.Identity != "":
+	case s.isBanned(a):
 		return nil, refuse("removed", "you were removed from this meeting")
 	case s.policy.Locked && !a.Role.Can(ActSkipLobby):
 		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
@@ -259,6 +260,9 @@ func (s *State) Resume(now time.Time, secret string, keepMedia bool) (string, []
 	}
 	if p == nil {
 		return "", nil, refuse("resume_expired", "too long away: join again")
+	}
+	if s.isBanned(p.Arrival) {
+		return "", nil, refuse("removed", "you were removed from this meeting")
 	}
 	var fx effects
 	hostWasPresent := s.hostPresent()
@@ -521,6 +525,7 @@ func (s *State) autoAdmits(p *participant) bool {
 
 func (s *State) end(fx *effects, now time.Time, by *participant) {
 	s.audit(fx, now, by, "ended meeting", nil, "")
+	fx.add(EndSaved{At: now})
 	s.endRecording(fx, now)
 	for _, id := range s.order {
 		p := s.people[id]

@@ -14,6 +14,7 @@ var (
 	ErrMeetingCancelled = errors.New("this meeting was cancelled")
 	ErrRemoved          = errors.New("you were removed from this meeting")
 	ErrLocked           = errors.New("the meeting is locked: the host is not letting anyone new in")
+	ErrMeetingEnded     = errors.New("the host ended this meeting")
 )
 
 // LinkExpiry is when an invitee's link stops working: `validity` after the
@@ -36,7 +37,8 @@ func CheckLink(inv store.Invitation, validity time.Duration, now time.Time) erro
 }
 
 // CheckJoin says whether an invitation may enter its meeting now: the link
-// works, its holder was not removed for good, and the meeting is not locked.
+// works, its holder was not removed for good, the host has not ended the
+// meeting, and it is not locked.
 func CheckJoin(inv store.Invitation, validity time.Duration, now time.Time) error {
 	if err := CheckLink(inv, validity, now); err != nil {
 		return err
@@ -44,6 +46,8 @@ func CheckJoin(inv store.Invitation, validity time.Duration, now time.Time) erro
 	switch {
 	case inv.Invitee.BannedAt != nil:
 		return ErrRemoved
+	case inv.Meeting.Ended():
+		return ErrMeetingEnded
 	case inv.Meeting.LockedAt != nil:
 		return ErrLocked
 	}

@@ -17,6 +17,8 @@ var (
 	ErrEmailTaken = errors.New("an account with that email address already exists")
 	// ErrSetupDone means the first administrator has already been created.
 	ErrSetupDone = errors.New("classmeet is already set up")
+	// ErrTokenUsed means a join token was already used to join.
+	ErrTokenUsed = errors.New("this join token was already used")
 )
 
 // Unavailable reports whether err means the database could not be reached

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // LobbyPolicy says who waits in the lobby before a host admits them.
@@ -67,6 +68,7 @@ type Meeting struct {
 	UpdatedAt       time.Time         `db:"updated_at"`
 	CancelledAt     *time.Time        `db:"cancelled_at"`
 	LockedAt        *time.Time        `db:"locked_at"`
+	EndedAt         *time.Time        `db:"ended_at"` // the host ended it for everyone, until they reopen it
 }
 
 // EndsAt is when the meeting is planned to end.
@@ -76,6 +78,9 @@ func (m Meeting) EndsAt() time.Time {
 
 // Cancelled reports whether the teacher cancelled the meeting.
 func (m Meeting) Cancelled() bool { return m.CancelledAt != nil }
+
+// Ended reports whether the host ended the meeting for everyone.
+func (m Meeting) Ended() bool { return m.EndedAt != nil }
 
 // MeetingPlan is what a teacher decides about a meeting.
 type MeetingPlan struct {
@@ -119,7 +124,7 @@ type MeetingSummary struct {
 
 const meetingColumns = `id, owner_id, title, description, starts_at, duration_minutes, time_zone,
 	lobby_policy, recording_policy, unmute_policy, screen_share_policy, recording_access, sequence, created_at,
-	updated_at, cancelled_at, locked_at`
+	updated_at, cancelled_at, locked_at, ended_at`
 
 // CreateMeeting schedules a meeting owned by ownerID.
 func (s *Store) CreateMeeting(ctx context.Context, ownerID uuid.UUID, p MeetingPlan) (Meeting, error) {
@@ -174,12 +179,13 @@ func (s *Store) CancelMeeting(ctx context.Context, ownerID, id uuid.UUID) error 
 	return nil
 }
 
-// UpcomingMeetings lists ownerID's meetings that have not ended by now, soonest first.
+// UpcomingMeetings lists ownerID's meetings that have not ended by now (by
+// the clock, or by the host ending them), soonest first.
 func (s *Store) UpcomingMeetings(ctx context.Context, ownerID uuid.UUID, now time.Time) ([]MeetingSummary, error) {
 	ms, err := all[MeetingSummary](s.pool.Query(ctx, `
 		SELECT `+meetingColumns+`, (SELECT count(*) FROM invitees i WHERE i.meeting_id = m.id) AS invitee_count
 		FROM meetings m
-		WHERE owner_id = $1 AND starts_at + duration_minutes * interval '1 minute' > $2
+		WHERE owner_id = $1 AND starts_at + duration_minutes * interval '1 minute' > $2 AND ended_at IS NULL
 		ORDER BY starts_at, title`, ownerID, now))
 	if err != nil {
 		return nil, fmt.Errorf("store: upcoming meetings: %w", err)
@@ -187,12 +193,13 @@ func (s *Store) UpcomingMeetings(ctx context.Context, ownerID uuid.UUID, now tim
 	return ms, nil
 }
 
-// PastMeetings lists up to limit of ownerID's meetings that ended by now, latest first.
+// PastMeetings lists up to limit of ownerID's meetings that ended by now (by
+// the clock, or by the host ending them), latest first.
 func (s *Store) PastMeetings(ctx context.Context, ownerID uuid.UUID, now time.Time, limit int) ([]MeetingSummary, error) {
 	ms, err := all[MeetingSummary](s.pool.Query(ctx, `
 		SELECT `+meetingColumns+`, (SELECT count(*) FROM invitees i WHERE i.meeting_id = m.id) AS invitee_count
 		FROM meetings m
-		WHERE owner_id = $1 AND starts_at + duration_minutes * interval '1 minute' <= $2
+		WHERE owner_id = $1 AND (starts_at + duration_minutes * interval '1 minute' <= $2 OR ended_at IS NOT NULL)
 		ORDER BY starts_at DESC, title LIMIT $3`, ownerID, now, limit))
 	if err != nil {
 		return nil, fmt.Errorf("store: past meetings: %w", err)
@@ -212,7 +219,7 @@ func (s *Store) MeetingWithHost(ctx context.Context, id uuid.UUID) (MeetingWithH
 	m, err := one[MeetingWithHost](s.pool.Query(ctx, `
 		SELECT m.id, m.owner_id, m.title, m.description, m.starts_at, m.duration_minutes, m.time_zone,
 			m.lobby_policy, m.recording_policy, m.unmute_policy, m.screen_share_policy, m.recording_access,
-			m.sequence, m.created_at, m.updated_at, m.cancelled_at, m.locked_at, u.name AS host_name
+			m.sequence, m.created_at, m.updated_at, m.cancelled_at, m.locked_at, m.ended_at, u.name AS host_name
 		FROM meetings m JOIN users u ON u.id = m.owner_id WHERE m.id = $1`, id))
 	if err != nil {
 		return MeetingWithHost{}, fmt.Errorf("store: meeting %s: %w", id, err)
@@ -228,4 +235,36 @@ func (s *Store) SetMeetingLocked(ctx context.Context, id uuid.UUID, locked bool)
 		return fmt.Errorf("store: lock meeting %s: %w", id, err)
 	}
 	return nil
+}
+
+// EndMeeting records that the host ended the meeting for everyone at, and
+// closes the attendance still open from before then. An end older than the
+// latest reopening changes nothing.
+func (s *Store) EndMeeting(ctx context.Context, id uuid.UUID, at time.Time) error {
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE meetings SET ended_at = $2 WHERE id = $1 AND (reopened_at IS NULL OR reopened_at < $2)`, id, at)
+		if err != nil || tag.RowsAffected() == 0 {
+			return err
+		}
+		_, err = tx.Exec(ctx, `
+			UPDATE attendance SET left_at = $2, left_reason = 'meeting ended'
+			WHERE meeting_id = $1 AND left_at IS NULL AND joined_at <= $2`, id, at)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: end meeting %s: %w", id, err)
+	}
+	return nil
+}
+
+// ReopenMeeting opens an ended meeting again (the host came back to it) and
+// reports whether it had been ended.
+func (s *Store) ReopenMeeting(ctx context.Context, id uuid.UUID, at time.Time) (bool, error) {
+	tag, err := s.pool.Exec(ctx, `
+		UPDATE meetings SET ended_at = NULL, reopened_at = $2 WHERE id = $1 AND ended_at IS NOT NULL`, id, at)
+	if err != nil {
+		return false, fmt.Errorf("store: reopen meeting %s: %w", id, err)
+	}
+	return tag.RowsAffected() > 0, nil
 }

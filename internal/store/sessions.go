@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // CreateSession starts a login session for a user, valid until expiresAt.
@@ -31,9 +32,15 @@ func (s *Store) SessionUser(ctx context.Context, sessionID uuid.UUID) (User, err
 	return u, nil
 }
 
-// RevokeSession ends a session (logout). Ending an ended session is not an error.
+// RevokeSession ends a session (logout) and announces it, so the meeting
+// connections opened with it end too. Ending an ended session is not an error.
 func (s *Store) RevokeSession(ctx context.Context, sessionID uuid.UUID) error {
-	_, err := s.pool.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, sessionID)
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, sessionID); err != nil {
+			return err
+		}
+		return notifyRevocation(ctx, tx, Revocation{Session: sessionID, Reason: RevokedSignedOut})
+	})
 	if err != nil {
 		return fmt.Errorf("store: revoke session: %w", err)
 	}

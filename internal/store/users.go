@@ -135,7 +135,8 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 }
 
 // SetUserDisabled disables or re-enables an account. Disabling also ends
-// every session of the account at once.
+// every session of the account at once, and announces it so that its live
+// meeting connections end too.
 func (s *Store) SetUserDisabled(ctx context.Context, id uuid.UUID, disabled bool) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		err := affected(tx.Exec(ctx, `
@@ -144,8 +145,10 @@ func (s *Store) SetUserDisabled(ctx context.Context, id uuid.UUID, disabled bool
 		if err != nil || !disabled {
 			return err
 		}
-		_, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, id)
-		return err
+		if _, err = tx.Exec(ctx, `UPDATE sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL`, id); err != nil {
+			return err
+		}
+		return notifyRevocation(ctx, tx, Revocation{User: id, Reason: RevokedAccountDisabled})
 	})
 	if err != nil {
 		return fmt.Errorf("store: set user %s disabled=%v: %w", id, disabled, err)
@@ -154,7 +157,8 @@ func (s *Store) SetUserDisabled(ctx context.Context, id uuid.UUID, disabled bool
 }
 
 // SetPassword replaces an account's password hash and ends every other
-// session of the account, so a stolen session dies with the old password.
+// session of the account, so a stolen session dies with the old password
+// (and the meeting connections it opened: the change is announced).
 func (s *Store) SetPassword(ctx context.Context, id uuid.UUID, hash string, keepSession uuid.UUID) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
 		if err := affected(tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1`, id, hash)); err != nil {
@@ -163,7 +167,10 @@ func (s *Store) SetPassword(ctx context.Context, id uuid.UUID, hash string, keep
 		_, err := tx.Exec(ctx, `
 			UPDATE sessions SET revoked_at = now()
 			WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL`, id, keepSession)
-		return err
+		if err != nil {
+			return err
+		}
+		return notifyRevocation(ctx, tx, Revocation{User: id, Keep: keepSession, Reason: RevokedPasswordChanged})
 	})
 	if err != nil {
 		return fmt.Errorf("store: set password of %s: %w", id, err)

@@ -110,7 +110,15 @@ func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 	})
 	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log})
 	handler.h.Store(&h)
+	follow, stopFollowing := context.WithCancel(context.Background())
+	following := make(chan struct{})
+	go func() {
+		defer close(following)
+		s.Hub.FollowRevocations(follow, st)
+	}()
 	t.Cleanup(func() {
+		stopFollowing()
+		<-following
 		srv.CloseClientConnections()
 		srv.Close()
 		s.Hub.Close()

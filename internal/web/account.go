@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/store"
 	"classmeet/templates"
 )
 
@@ -39,7 +40,8 @@ func (h *handler) saveProfile(w http.ResponseWriter, r *http.Request, me auth.Id
 	redirect(w, r, "/account?saved=profile")
 }
 
-// changePassword needs the current password; it signs out every other session.
+// changePassword needs the current password; it signs out every other
+// session, and ends the meeting connections those sessions opened.
 func (h *handler) changePassword(w http.ResponseWriter, r *http.Request, me auth.Identity) {
 	f, err := readForm(w, r, "current_password", "password", "password_confirm")
 	if err != nil {
@@ -68,5 +70,6 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request, me auth
 		h.fail(w, r, err)
 		return
 	}
+	h.hub.Revoke(store.Revocation{User: me.User.ID, Keep: me.SessionID, Reason: store.RevokedPasswordChanged})
 	redirect(w, r, "/account?saved=password")
 }

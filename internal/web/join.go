@@ -12,20 +12,22 @@ import (
 
 // prejoin is what a personal link opens: the meeting, a camera and
 // microphone check, the name to join with, and then the meeting itself.
+// After the host ended the meeting it says so, with the recordings if the
+// invitee may have them.
 func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 	inv, err := h.invitation(r)
 	if err == nil {
 		err = schedule.CheckJoin(inv, h.cfg.LinkValidity, h.now())
 	}
-	locked := errors.Is(err, schedule.ErrLocked)
-	if err != nil && !locked {
+	locked, ended := errors.Is(err, schedule.ErrLocked), errors.Is(err, schedule.ErrMeetingEnded)
+	if err != nil && !locked && !ended {
 		h.fail(w, r, err)
 		return
 	}
 	link := "/j/" + r.PathValue("token")
 	v := templates.RoomView{
 		Meeting: inv.Meeting, HostName: inv.HostName, DisplayName: inv.Invitee.Name,
-		ICSURL: link + "/ics", JoinURL: link + "/join", Locked: locked,
+		ICSURL: link + "/ics", JoinURL: link + "/join", Locked: locked, Ended: ended,
 		CanRecord: h.rec != nil && inv.Meeting.RecordingPolicy == store.RecordingHostMayRecord,
 	}
 	v.RecordingNow, _ = h.hub.Recording(inv.Meeting.ID)

@@ -64,7 +64,7 @@ func (h *handler) joinAsHost(w http.ResponseWriter, r *http.Request, me auth.Ide
 	}
 	h.issueJoin(w, r, auth.JoinClaims{
 		MeetingID: m.ID, ParticipantID: uuid.New(), Role: string(meeting.RoleHost), Name: name,
-		Identity: "user:" + me.User.ID.String(),
+		Identity: "user:" + me.User.ID.String(), SessionID: me.SessionID,
 	})
 }
 

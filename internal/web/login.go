@@ -78,11 +78,13 @@ func (h *handler) checkLogin(r *http.Request, email, pw string) (store.User, err
 	return u, nil
 }
 
+// logout ends the session, and the meeting connections opened with it.
 func (h *handler) logout(w http.ResponseWriter, r *http.Request, me auth.Identity) {
 	if err := h.auth.Logout(r.Context(), w, me.SessionID); err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.hub.Revoke(store.Revocation{Session: me.SessionID, Reason: store.RevokedSignedOut})
 	redirect(w, r, "/login")
 }
 

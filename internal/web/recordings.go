@@ -61,14 +61,16 @@ func (h *handler) staffViewer(r *http.Request, me auth.Identity) (viewer, error)
 	}, nil
 }
 
-// inviteeViewer is an invitee with a working link to a meeting whose
-// recordings invitees may download. Any other link is "not found".
+// inviteeViewer is an invitee with a working link, not banned, to a
+// meeting whose recordings invitees may download. Any other link is "not
+// found".
 func (h *handler) inviteeViewer(r *http.Request) (viewer, error) {
 	inv, err := h.invitation(r)
 	if err != nil {
 		return viewer{}, store.ErrNotFound
 	}
-	if err := schedule.CheckLink(inv, h.cfg.LinkValidity, h.now()); err != nil || inv.Meeting.RecordingAccess != store.RecordingAccessInvitees {
+	if err := schedule.CheckLink(inv, h.cfg.LinkValidity, h.now()); err != nil || inv.Invitee.BannedAt != nil ||
+		inv.Meeting.RecordingAccess != store.RecordingAccessInvitees {
 		return viewer{}, store.ErrNotFound
 	}
 	return viewer{

@@ -96,6 +96,8 @@ func (h *handler) classify(r *http.Request, err error) (status int, heading, tex
 		status, heading, text = http.StatusGone, "This link is no longer valid", capitalize(err.Error())+". If you think this is a mistake, contact the teacher who invited you."
 	case errors.Is(err, schedule.ErrRemoved):
 		status, heading, text = http.StatusForbidden, "You were removed from this meeting", "The host removed you from this meeting. If you think this is a mistake, contact the teacher who invited you."
+	case errors.Is(err, schedule.ErrMeetingEnded):
+		status, heading, text = http.StatusGone, "The meeting has ended", "The host ended this meeting for everyone. Thank you for coming."
 	case errors.Is(err, schedule.ErrLocked):
 		status, heading, text = http.StatusForbidden, "The meeting is locked", "The host is not letting anyone new in just now. Try again later, or contact the teacher who invited you."
 	case errors.Is(err, recorder.ErrBusy):

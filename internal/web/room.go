@@ -23,7 +23,7 @@ func (h *handler) hostRoom(w http.ResponseWriter, r *http.Request, me auth.Ident
 	v := templates.RoomView{
 		Meeting: m, HostName: me.User.Name, DisplayName: me.User.Name, IsHost: true,
 		ICSURL: "/meetings/" + m.ID.String() + "/ics", JoinURL: "/meetings/" + m.ID.String() + "/join",
-		CanRecord: h.rec != nil && m.RecordingPolicy == store.RecordingHostMayRecord,
+		CanRecord: h.rec != nil && m.RecordingPolicy == store.RecordingHostMayRecord, Ended: m.Ended(),
 	}
 	v.RecordingNow, _ = h.hub.Recording(m.ID)
 	p := page(r, m.Title)

@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
+	"classmeet/internal/auth"
 	"classmeet/internal/meeting"
+	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 )
 
@@ -85,11 +87,10 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	var sess *meeting.Session
 	switch m := msg.(type) {
 	case *meeting.Join:
-		a, aerr := h.arrival(m.Token, meetingID)
-		if aerr != nil {
-			return nil, m.Seq, aerr
+		var a meeting.Arrival
+		if a, err = h.arrival(ctx, m.Token, meetingID); err == nil {
+			sess, err = h.hub.Join(ctx, meetingID, a, conn)
 		}
-		sess, err = h.hub.Join(ctx, meetingID, a, conn)
 	case *meeting.Resume:
 		sess, err = h.hub.Resume(meetingID, m.Resume, m.KeepMedia, conn)
 	default:
@@ -104,11 +105,23 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	return sess, msg.Sequence(), err
 }
 
-// arrival checks a join token for this meeting.
-func (h *handler) arrival(token string, meetingID uuid.UUID) (meeting.Arrival, error) {
+// arrival checks a join token for this meeting, and that whoever it was
+// issued to may still come in: what happened since it was issued counts.
+func (h *handler) arrival(ctx context.Context, token string, meetingID uuid.UUID) (meeting.Arrival, error) {
 	claims, err := h.joinTokens.Verify(token, meetingID, h.now())
 	if err != nil {
 		return meeting.Arrival{}, refusal("bad_token", "this join token has expired or is not for this meeting: reload the page")
+	}
+	if err := h.mayEnter(ctx, claims); err != nil {
+		return meeting.Arrival{}, err
+	}
+	// One join per token, for its whole life: the participant id is its jti.
+	err = h.store.UseJoinToken(ctx, claims.ParticipantID, claims.ExpiresAt)
+	if errors.Is(err, store.ErrTokenUsed) {
+		return meeting.Arrival{}, refusal("already_joined", "this join token was already used: reload the page to join again")
+	}
+	if err != nil {
+		return meeting.Arrival{}, err
 	}
 	role := meeting.Role(claims.Role)
 	if !role.Valid() {
@@ -122,9 +135,44 @@ func (h *handler) arrival(token string, meetingID uuid.UUID) (meeting.Arrival, e
 		a.InviteeID = claims.InviteeID.String()
 	}
 	if id, ok := strings.CutPrefix(claims.Identity, "user:"); ok {
-		a.UserID = id
+		a.UserID, a.AuthSession = id, claims.SessionID.String()
 	}
 	return a, nil
+}
+
+// mayEnter checks the token's holder against the database, as it is now
+// (the room may have been emptied and forgotten since a ban, say): an
+// invitee's link must still open the meeting, a teacher's sign-in must
+// still be live (not signed out, not ended by a password change, the
+// account not disabled).
+func (h *handler) mayEnter(ctx context.Context, c auth.JoinClaims) error {
+	if c.InviteeID != uuid.Nil {
+		return h.inviteeMayEnter(ctx, c)
+	}
+	id, ok := strings.CutPrefix(c.Identity, "user:")
+	if !ok {
+		return nil
+	}
+	u, err := h.store.SessionUser(ctx, c.SessionID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ID.String() != id) {
+		return refusal("revoked", "your sign-in has ended: sign in again to join")
+	}
+	if err != nil {
+		return err
+	}
+	return h.reopen(ctx, c.MeetingID, u)
+}
+
+// reopen opens a meeting its host ended, as the host comes back to it:
+// their invitees may then join again.
+func (h *handler) reopen(ctx context.Context, meetingID uuid.UUID, host store.User) error {
+	reopened, err := h.store.ReopenMeeting(ctx, meetingID, h.now())
+	if reopened {
+		err = h.store.Audit(ctx, store.AuditEntry{
+			At: h.now(), MeetingID: &meetingID, ActorID: "user:" + host.ID.String(), ActorName: host.Name, Action: "reopened meeting",
+		})
+	}
+	return err
 }
 
 // readLoop passes each message to the meeting, in order, refusing malformed,
@@ -245,4 +293,28 @@ func (s *socketConn) writeLoop(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// inviteeMayEnter refuses an invitee whose link stopped opening the
+// meeting after their join token was issued: banned, withdrawn, uninvited.
+func (h *handler) inviteeMayEnter(ctx context.Context, c auth.JoinClaims) error {
+	inv, err := h.store.InvitationFor(ctx, c.InviteeID)
+	switch {
+	case errors.Is(err, store.ErrNotFound) || (err == nil && inv.Meeting.ID != c.MeetingID):
+		return refusal("bad_token", "this link no longer opens the meeting")
+	case err != nil:
+		return err
+	}
+	err = schedule.CheckJoin(inv, h.cfg.LinkValidity, h.now())
+	switch {
+	case err == nil || errors.Is(err, schedule.ErrLocked): // the meeting decides who enters a locked room
+		return nil
+	case errors.Is(err, schedule.ErrRemoved):
+		return refusal("removed", "you were removed from this meeting")
+	case errors.Is(err, schedule.ErrMeetingCancelled):
+		return refusal("meeting_gone", "this meeting was cancelled")
+	case errors.Is(err, schedule.ErrMeetingEnded):
+		return refusal("meeting_ended", "the host ended this meeting")
+	}
+	return refusal("bad_token", err.Error())
 }

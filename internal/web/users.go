@@ -78,7 +78,8 @@ func (h *handler) enableUser(w http.ResponseWriter, r *http.Request, me auth.Ide
 	h.setDisabled(w, r, me, false)
 }
 
-// setDisabled disables or re-enables an account; nobody can lock themselves out.
+// setDisabled disables or re-enables an account; nobody can lock themselves
+// out. A disabled account's meeting connections end at once.
 func (h *handler) setDisabled(w http.ResponseWriter, r *http.Request, me auth.Identity, disabled bool) {
 	id, err := pathID(r, "id")
 	if err == nil && id == me.User.ID {
@@ -86,6 +87,9 @@ func (h *handler) setDisabled(w http.ResponseWriter, r *http.Request, me auth.Id
 	}
 	if err == nil {
 		err = h.store.SetUserDisabled(r.Context(), id, disabled)
+	}
+	if err == nil && disabled {
+		h.hub.Revoke(store.Revocation{User: id, Reason: store.RevokedAccountDisabled})
 	}
 	var u store.User
 	if err == nil {

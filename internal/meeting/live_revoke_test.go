@@ -287,7 +287,9 @@ func TestJoinTokenIsGoodForOneJoin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pToken, _, err := teacher.JoinToken(ctx, links[0]+"/join")
+	parent, _ := testclient.New(s.URL, "P", testclient.Options{})
+	defer parent.Close()
+	pToken, _, err := parent.JoinToken(ctx, links[0]+"/join")
 	if err != nil {
 		t.Fatal(err)
 	}

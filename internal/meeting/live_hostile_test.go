@@ -2,11 +2,13 @@ package meeting_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/pion/webrtc/v4"
+	"golang.org/x/time/rate"
 
 	"classmeet/internal/meeting"
 	"classmeet/internal/sfu"
@@ -278,4 +280,82 @@ func TestNobodyPassesForTheHost(t *testing.T) {
 	if roles["Welcome"] != meeting.RoleHost || roles["Hello"] != meeting.RoleParticipant {
 		t.Errorf("chat roles: %v", roles)
 	}
+}
+
+// TestCheapFloodsAreCapped: one personal link opened again and again holds
+// a few places at most, and an admitted client cannot make the server keep
+// ICE candidates without end.
+func TestCheapFloodsAreCapped(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, "P")
+	host := s.Host(t, mid, testclient.Options{Publish: []sfu.Source{}})
+	var in []*testclient.Client
+	refused := 0
+	for i := range meeting.MaxDevices + 3 {
+		c, err := testclient.New(s.URL, "P", testclient.Options{Publish: []sfu.Source{sfu.SourceMicrophone}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = c.JoinLink(ctx, links[0])
+		cancel()
+		switch {
+		case err == nil:
+			in = append(in, c)
+		case strings.Contains(err.Error(), "too_many_devices") || hasError(c, "too_many_devices"):
+			refused++
+		default:
+			t.Fatalf("join %d: %v", i, err)
+		}
+	}
+	if len(in) != meeting.MaxDevices || refused != 3 {
+		t.Fatalf("%d joined, %d refused", len(in), refused)
+	}
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == meeting.MaxDevices })
+
+	p := in[0]
+	_ = host.Send(&meeting.Admit{Participant: p.ID()})
+	msg[*meeting.Admitted](t, p, nil)
+	msg[*meeting.ServerAnswer](t, p, nil)
+	// Candidates for the publishing connection, each new, paced under the
+	// message rate so none is refused for rate.
+	pace := rate.NewLimiter(25, 1)
+	for i := range sfu.MaxCandidates + 20 {
+		if err := pace.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c := &meeting.Candidate{PC: sfu.PCPublish, Candidate: meeting.CandidateInit{
+			Candidate: fmt.Sprintf("candidate:%d 1 udp 2130706431 127.0.0.1 %d typ host", i, 20000+i),
+		}}
+		if err := p.Send(c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "candidates beyond the cap refused", 20*time.Second, func() bool { return countErrors(p, "too many ICE candidates") >= 20 })
+	if n := countErrors(p, "too many ICE candidates"); n != 20 {
+		t.Errorf("%d candidates refused for the cap, want 20", n)
+	}
+	if n := countErrors(p, "rate_limited"); n != 0 {
+		t.Errorf("%d refused for rate: the test sent too fast to prove the cap", n)
+	}
+}
+
+func hasError(c *testclient.Client, code string) bool {
+	for _, m := range c.Messages() {
+		if e, ok := m.(*meeting.Error); ok && e.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func countErrors(c *testclient.Client, text string) int {
+	n := 0
+	for _, m := range c.Messages() {
+		if e, ok := m.(*meeting.Error); ok && (e.Code == text || strings.Contains(e.Message, text)) {
+			n++
+		}
+	}
+	return n
 }

@@ -359,3 +359,46 @@ func countErrors(c *testclient.Client, text string) int {
 	}
 	return n
 }
+
+// TestWithdrawnLinkAndCancelledMeetingReachTheRoom: the teacher replaces a
+// leaked link (whoever came in through it leaves, and is no longer heard),
+// then cancels the meeting (everyone is told it ended).
+func TestWithdrawnLinkAndCancelledMeetingReachTheRoom(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, "P", "Q")
+	host := s.Host(t, mid, testclient.Options{})
+	p := s.Parent(t, links[0], "P", testclient.Options{})
+	q := s.Parent(t, links[1], "Q", testclient.Options{})
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 2 })
+	_ = host.Send(&meeting.AdmitAll{})
+	everyoneHearsEveryone(t, []*testclient.Client{host, p, q})
+
+	invs, err := s.Store.Invitees(context.Background(), testserver.MeetingUUID(mid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pInvitee string
+	for _, inv := range invs {
+		if inv.Name == "P" {
+			pInvitee = inv.ID.String()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := host.PostForm(ctx, "/meetings/"+mid+"/invitees/"+pInvitee+"/renew", nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := msg(t, p, func(e *meeting.Error) bool { return e.Code == "link_withdrawn" }); e.Message == "" {
+		t.Error("P is not told why")
+	}
+	waitFor(t, "P's socket to close", 10*time.Second, func() bool { return p.Closed() != nil })
+	msg(t, q, func(l *meeting.ParticipantLeft) bool { return l.ParticipantID == p.ID() })
+	unheard(t, "withdrawn link", p, sfu.SourceMicrophone, audio, host, q)
+
+	if err := host.PostForm(ctx, "/meetings/"+mid+"/cancel", nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*testclient.Client{host, q} {
+		msg(t, c, func(e *meeting.Ended) bool { return strings.Contains(e.Reason, "cancelled") })
+	}
+}

@@ -360,7 +360,7 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		err = s.admitAll(&fx, now, p)
 	case *EndMeeting:
 		if err = s.may(p, ActEnd, "only the host can end the meeting"); err == nil {
-			s.end(&fx, now, p)
+			s.end(&fx, now, p, "The host ended the meeting.")
 		}
 	case *Leave:
 		s.audit(&fx, now, p, "left", nil, "")
@@ -523,14 +523,16 @@ func (s *State) autoAdmits(p *participant) bool {
 	return s.opts.AutoAdmitInvitees && p.InviteeID != ""
 }
 
-func (s *State) end(fx *effects, now time.Time, by *participant) {
-	s.audit(fx, now, by, "ended meeting", nil, "")
-	fx.add(EndSaved{At: now})
+func (s *State) end(fx *effects, now time.Time, by *participant, why string) {
+	s.audit(fx, now, by, "ended meeting", nil, why)
+	if by != nil {
+		fx.add(EndSaved{At: now})
+	}
 	s.endRecording(fx, now)
 	for _, id := range s.order {
 		p := s.people[id]
 		if p.presence != PresenceAway {
-			fx.add(Send{To: id, Msg: &Ended{Reason: "The host ended the meeting."}}, Close{Who: id, Reason: "ended"})
+			fx.add(Send{To: id, Msg: &Ended{Reason: why}}, Close{Who: id, Reason: "ended"})
 		}
 		if p.admitted {
 			fx.add(StopMedia{Who: id})

@@ -50,7 +50,8 @@ func (h *handler) renewInvitee(w http.ResponseWriter, r *http.Request, me auth.I
 	})
 }
 
-// changeInvitee applies change to the {invitee} of the teacher's {id} meeting.
+// changeInvitee applies change to the {invitee} of the teacher's {id}
+// meeting; it is only ever a withdrawal of the link they had.
 func (h *handler) changeInvitee(w http.ResponseWriter, r *http.Request, me auth.Identity, change func(ctx context.Context, meetingID, id uuid.UUID) error) {
 	m, err := h.ownedMeeting(r, me)
 	if err != nil {
@@ -65,5 +66,6 @@ func (h *handler) changeInvitee(w http.ResponseWriter, r *http.Request, me auth.
 		h.fail(w, r, err)
 		return
 	}
+	h.hub.WithdrawLink(m.ID, id) // whoever came in through the old link leaves
 	redirect(w, r, "/meetings/"+m.ID.String()+"#invitees-h")
 }

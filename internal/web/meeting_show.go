@@ -52,6 +52,7 @@ func (h *handler) cancelMeeting(w http.ResponseWriter, r *http.Request, me auth.
 		h.fail(w, r, err)
 		return
 	}
+	h.hub.Cancelled(m.ID)
 	h.log.Info("meeting cancelled", "meeting_id", m.ID)
 	redirect(w, r, "/meetings/"+m.ID.String())
 }

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"unicode"
 
 	"classmeet/internal/auth"
 	"classmeet/internal/store"
@@ -86,13 +88,37 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request, me auth.Identit
 	redirect(w, r, "/login")
 }
 
-// safeNext keeps a post-login redirect on this site: a local absolute path.
+// safeNext keeps a post-login redirect on this site: anything but a
+// same-site path becomes "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !sameSitePath(next) {
 		return "/"
 	}
 	return next
 }
+
+// sameSitePath reports whether target may be a redirect target: a path on
+// this site. Browsers drop TAB, CR and LF from a URL and read a backslash as
+// a slash, so "/\t/evil" and "/\\evil" lead off-site like "//evil"; some
+// proxies and servers decode the path once more, so the decoded form must
+// pass too. Hence: exactly one leading slash, no backslash, no control
+// character, no scheme or host, raw or percent-decoded.
+func sameSitePath(target string) bool {
+	decoded, err := url.PathUnescape(target)
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{target, decoded} {
+		if len(p) < 1 || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, forbiddenInPath) {
+			return false
+		}
+	}
+	u, err := url.Parse(target)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
+}
+
+// forbiddenInPath: a backslash, or a control character (C0, DEL, C1).
+func forbiddenInPath(r rune) bool { return r == '\\' || unicode.IsControl(r) }
 
 // clientIP is the address a request came from: the proxy's X-Forwarded-For
 // when we sit behind one we trust, else the TCP peer.

@@ -2,10 +2,13 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"classmeet/internal/auth"
@@ -37,10 +40,10 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(f.Value("email")))
-	now := h.now()
-	if !h.loginByIP.Allow(h.clientIP(r), now) || !h.loginByAccount.Allow(email, now) {
-		f.Error = "Too many sign-in attempts. Wait a minute, then try again."
-		h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
+	source := h.clientIP(r)
+	account := email + "\x00" + source
+	if wait := h.tryLogin(source, account); wait > 0 {
+		h.refuseLogin(w, r, f, wait)
 		return
 	}
 	u, err := h.checkLogin(r, email, f.Value("password"))
@@ -52,11 +55,50 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = h.auth.Login(r.Context(), w, u)
 	}
+	h.loginBySource.Forgive(source) // signed in, or our fault: not a failure
 	if err != nil {
+		h.loginByAccount.Forgive(account)
 		h.fail(w, r, err)
 		return
 	}
+	h.loginByAccount.Reset(account)
 	redirect(w, r, safeNext(f.Value("next")))
+}
+
+// tryLogin counts a sign-in attempt against its address and against the
+// account at that address, as a failure until it succeeds; or, if either
+// must wait, counts nothing and says how long.
+func (h *handler) tryLogin(source, account string) time.Duration {
+	now := h.now()
+	bySource, okSource := h.loginBySource.Try(source, now)
+	byAccount, okAccount := h.loginByAccount.Try(account, now)
+	if okSource && okAccount {
+		return 0
+	}
+	if okSource {
+		h.loginBySource.Forgive(source)
+	}
+	if okAccount {
+		h.loginByAccount.Forgive(account)
+	}
+	return max(bySource, byAccount)
+}
+
+// refuseLogin answers a sign-in from an address that failed too often,
+// saying so and for how long: the owner of the account may be the one
+// waiting, and may sign in from elsewhere meanwhile.
+func (h *handler) refuseLogin(w http.ResponseWriter, r *http.Request, f templates.Form, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	f.Error, f.Values["password"] = fmt.Sprintf("Too many failed sign-ins from this address. Try again in %s.", seconds(secs)), ""
+	h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
+}
+
+func seconds(n int) string {
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.Itoa(n) + " seconds"
 }
 
 var errWrongLogin = errors.New(wrongLogin)

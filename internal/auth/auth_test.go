@@ -172,26 +172,56 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	l := NewLimiter(time.Minute, 3)
-	now := time.Now()
+func TestBackoff(t *testing.T) {
+	b := NewBackoff(3, time.Second, 8*time.Second)
+	now := time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC) // any instant will do
 	for i := range 3 {
-		if !l.Allow("ip", now) {
-			t.Fatalf("attempt %d refused", i)
+		if _, ok := b.Try("ip", now); !ok {
+			t.Fatalf("free attempt %d refused", i)
 		}
 	}
-	if l.Allow("ip", now) {
-		t.Error("fourth attempt allowed")
+	// Each failure past the free ones doubles the wait, up to the most.
+	for _, want := range []time.Duration{1, 2, 4, 8, 8} {
+		want *= time.Second
+		if wait, ok := b.Try("ip", now); ok || wait != want {
+			t.Fatalf("before waiting: %v %v, want a wait of %v", wait, ok, want)
+		}
+		if wait, ok := b.Try("ip", now.Add(want-time.Millisecond)); ok || wait != time.Millisecond {
+			t.Fatalf("a moment early: %v %v", wait, ok)
+		}
+		now = now.Add(want)
+		if _, ok := b.Try("ip", now); !ok {
+			t.Fatalf("refused after waiting %v", want)
+		}
 	}
-	if !l.Allow("other", now) {
-		t.Error("another key is limited too")
+	if _, ok := b.Try("other", now); !ok {
+		t.Error("another key waits too")
 	}
-	if !l.Allow("ip", now.Add(time.Minute)) {
-		t.Error("not refilled after a minute")
+	// A success is taken back: it does not make the next attempt wait longer.
+	b.Forgive("ip")
+	if wait, _ := b.Try("ip", now); wait != 8*time.Second {
+		t.Errorf("wait after a forgiven attempt: %v", wait)
 	}
-	l.Allow("ip", now.Add(time.Hour)) // sweeps
-	if len(l.buckets) != 1 {
-		t.Errorf("%d buckets kept after an idle hour, want only the one just used", len(l.buckets))
+	b.Reset("ip")
+	if _, ok := b.Try("ip", now); !ok {
+		t.Error("refused after a reset")
+	}
+	// Quiet for the longest wait after the wait is over: forgotten.
+	for range 4 {
+		b.Try("q", now)
+	}
+	if wait, _ := b.Try("q", now); wait != time.Second {
+		t.Fatalf("q waits %v", wait)
+	}
+	if _, ok := b.Try("q", now.Add(9*time.Second)); !ok {
+		t.Fatal("q refused after its wait and a quiet spell")
+	}
+	if _, ok := b.Try("q", now.Add(9*time.Second)); !ok {
+		t.Error("q's failures before the quiet spell still count")
+	}
+	b.Try("x", now.Add(time.Hour)) // sweeps
+	if len(b.keys) != 1 {
+		t.Errorf("%d keys kept after an idle hour, want only the one just used", len(b.keys))
 	}
 }
 

@@ -19,14 +19,15 @@ import (
 
 // Config is read once at start and never changed afterwards.
 type Config struct {
-	Addr        string   // CLASSMEET_ADDR: where the HTTP server listens
-	PublicURL   *url.URL // CLASSMEET_PUBLIC_URL: how browsers reach us (links, Origin checks)
-	TLSCert     string   // CLASSMEET_TLS_CERT: serve HTTPS with this certificate...
-	TLSKey      string   // CLASSMEET_TLS_KEY: ...and this key
-	TrustProxy  bool     // CLASSMEET_TRUST_PROXY: take the client IP from X-Forwarded-For
-	DatabaseURL string   // DATABASE_URL
-	DBMaxConns  int32    // CLASSMEET_DB_MAX_CONNS
-	Secret      []byte   // CLASSMEET_SECRET or CLASSMEET_SECRET_FILE: signs sessions and links
+	Addr        string        // CLASSMEET_ADDR: where the HTTP server listens
+	PublicURL   *url.URL      // CLASSMEET_PUBLIC_URL: how browsers reach us (links, Origin checks)
+	TLSCert     string        // CLASSMEET_TLS_CERT: serve HTTPS with this certificate...
+	TLSKey      string        // CLASSMEET_TLS_KEY: ...and this key
+	TrustProxy  bool          // CLASSMEET_TRUST_PROXY: take the client IP from X-Forwarded-For
+	DatabaseURL string        // DATABASE_URL
+	DBMaxConns  int32         // CLASSMEET_DB_MAX_CONNS
+	DBTimeout   time.Duration // CLASSMEET_DB_TIMEOUT: how long a request waits for the database before a 503
+	Secret      []byte        // CLASSMEET_SECRET or CLASSMEET_SECRET_FILE: signs sessions and links
 
 	SessionTTL      time.Duration  // CLASSMEET_SESSION_TTL
 	LinkValidity    time.Duration  // CLASSMEET_LINK_VALIDITY: how long a join link lives after the meeting ends
@@ -91,6 +92,7 @@ func Load(getenv func(string) string) (Config, error) {
 		TrustProxy:  l.boolean("CLASSMEET_TRUST_PROXY", false),
 		DatabaseURL: l.str("DATABASE_URL", ""),
 		DBMaxConns:  int32(l.integer("CLASSMEET_DB_MAX_CONNS", 20, 2, 1000)),
+		DBTimeout:   l.duration("CLASSMEET_DB_TIMEOUT", 5*time.Second, 100*time.Millisecond, 5*time.Minute),
 
 		SessionTTL:      l.duration("CLASSMEET_SESSION_TTL", 12*time.Hour, 5*time.Minute, 90*24*time.Hour),
 		LinkValidity:    l.duration("CLASSMEET_LINK_VALIDITY", 7*24*time.Hour, 0, 366*24*time.Hour),

@@ -281,6 +281,14 @@ func (h *Hub) Recording(meetingID uuid.UUID) (bool, time.Time) {
 	return r.state.Recording()
 }
 
+// Running reports whether a meeting is live, so that joining it needs no
+// database.
+func (h *Hub) Running(meetingID uuid.UUID) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.rooms[meetingID.String()] != nil
+}
+
 // Live reports how many meetings and participants are live (for tests and metrics).
 func (h *Hub) Live() (meetings, participants int) {
 	h.mu.Lock()

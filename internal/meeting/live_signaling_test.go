@@ -1,9 +1,11 @@
 package meeting_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -180,4 +182,67 @@ func TestFloodIsLimitedWithoutHurtingOthers(t *testing.T) {
 	if updates > 400 {
 		t.Errorf("the host received %d of the flooder's updates", updates)
 	}
+}
+
+// TestWrongTypesAreBadMessagesNotPanics: a first message with a value of the
+// wrong JSON type (this one once panicked the connection handler, logging a
+// 4 KB stack for each) is refused as a bad message, and the server logs no
+// panic.
+func TestWrongTypesAreBadMessagesNotPanics(t *testing.T) {
+	var log lockedBuffer
+	s := testserver.StartLogged(t, &log, nil)
+	mid, _ := s.Meeting(t, store.LobbyEveryoneWaits)
+	for _, raw := range []string{
+		`{"type":"join","seq":1,"token":[[0]]}`,
+		`{"type":"join","seq":1,"token":{"a":[0]}}`,
+		`{"type":"resume","seq":1,"resume":"r","keep_media":[[true]]}`,
+		`{"type":"join","seq":[[1]],"token":"t"}`,
+	} {
+		ws, _, err := dial(t, s, mid, s.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := ws.Write(ctx, websocket.MessageText, []byte(raw)); err != nil {
+			t.Fatal(err)
+		}
+		_, data, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("%s: no answer: %v", raw, err)
+		}
+		if m, err := meeting.DecodeServer(data); err != nil {
+			t.Errorf("%s: answer %s", raw, data)
+		} else if e, ok := m.(*meeting.Error); !ok || e.Code != "bad_message" {
+			t.Errorf("%s: answer %s, want a bad_message error", raw, data)
+		}
+		_, _, err = ws.Read(ctx)
+		if websocket.CloseStatus(err) != 4403 {
+			t.Errorf("%s: closed with %v, want 4403", raw, err)
+		}
+		cancel()
+		ws.CloseNow()
+	}
+	for _, bad := range []string{"panic", "goroutine ", ".go:"} {
+		if strings.Contains(log.String(), bad) {
+			t.Errorf("the server log has %q:\n%s", bad, log.String())
+		}
+	}
+}
+
+// lockedBuffer is a log destination the server may write from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -1,8 +1,11 @@
 package meeting
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -116,8 +119,12 @@ func FuzzDecodeClient(f *testing.F) {
 		`{"type":"leave","seq":1,"Seq":2}`,
 		`{"type":"media_state","seq":9,"audio":true,"video":false,"screen":true}`,
 		`{"type":"consent","seq":10,"accept":true}`,
+		`{"type":"join","seq":1,"token":[[0]]}`,
 	} {
 		f.Add([]byte(seed))
+	}
+	for _, m := range wrongTypeMessages() {
+		f.Add([]byte(m.in))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := DecodeClient(data)
@@ -140,3 +147,142 @@ func FuzzDecodeClient(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeClientRefusesWrongTypes: a value of the wrong JSON type in any
+// field of any client message, or in an element of a map, is a bad message
+// naming the field, never a panic (a join whose token was [[0]] once
+// crashed the connection handler).
+func TestDecodeClientRefusesWrongTypes(t *testing.T) {
+	cases := wrongTypeMessages()
+	if len(cases) < 300 {
+		t.Fatalf("only %d cases: the walk of the message types is broken", len(cases))
+	}
+	for _, c := range cases {
+		var err error
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					t.Errorf("%s: panic: %v", c.in, v)
+				}
+			}()
+			_, err = DecodeClient([]byte(c.in))
+		}()
+		if !errors.Is(err, ErrBadMessage) {
+			t.Errorf("%s: err = %v, want a bad message", c.in, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.field) {
+			t.Errorf("%s: %v does not name %q", c.in, err, c.field)
+		}
+	}
+}
+
+// wrongTypeMessage is a client message with a value of the wrong JSON type
+// in field (a dotted path).
+type wrongTypeMessage struct{ in, field string }
+
+// jsonValues are values of every JSON type, nested lists and objects too.
+var jsonValues = []string{`"x"`, `7`, `-1.5e3`, `true`, `false`, `null`, `[]`, `[[0]]`, `["x"]`, `{}`, `{"a":[[0]]}`}
+
+// wrongTypeMessages puts each of jsonValues that the field cannot hold into
+// each field of each client message type, nested fields and map elements
+// included; the other fields are left out.
+func wrongTypeMessages() []wrongTypeMessage {
+	// The type is read before anything else: a wrong one is refused as an
+	// unknown type, whatever the message.
+	var out []wrongTypeMessage
+	for _, v := range jsonValues {
+		if v != `"x"` {
+			out = append(out, wrongTypeMessage{in: `{"type":` + v + `,"seq":1}`, field: "type"})
+		}
+	}
+	types := make([]string, 0, len(clientTypes))
+	for typ := range clientTypes {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		msg := reflect.TypeOf(clientTypes[typ]()).Elem()
+		for _, f := range wrongTypeFields(msg, "") {
+			if f.path == "type" {
+				continue
+			}
+			for _, v := range jsonValues {
+				if slices.Contains(f.holds, v) {
+					continue
+				}
+				out = append(out, wrongTypeMessage{in: wrap(typ, f.path, v), field: f.path})
+			}
+		}
+	}
+	return out
+}
+
+type typedField struct {
+	path  string
+	holds []string // which of jsonValues it may hold
+}
+
+// wrongTypeFields lists the JSON fields of t, with the map elements and
+// nested struct fields under them.
+func wrongTypeFields(t reflect.Type, prefix string) []typedField {
+	var out []typedField
+	keys := make([]string, 0)
+	fields := jsonFields(t)
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ft, path := fields[k], prefix+k
+		out = append(out, typedField{path, holdable(ft)})
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch ft.Kind() {
+		case reflect.Struct:
+			out = append(out, wrongTypeFields(ft, path+".")...)
+		case reflect.Map:
+			out = append(out, typedField{path + ".t", holdable(ft.Elem())})
+		}
+	}
+	return out
+}
+
+// holdable says which of jsonValues a Go type may hold: written out by
+// kind here rather than asked of the decoder, so that the test does not
+// share the decoder's mistakes.
+func holdable(t reflect.Type) []string {
+	var null []string
+	if t.Kind() == reflect.Pointer {
+		null, t = []string{`null`}, t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return append(null, `"x"`)
+	case reflect.Bool:
+		return append(null, `true`, `false`)
+	case reflect.Uint16, reflect.Uint64:
+		return append(null, `7`) // -1.5e3 is a number, but not one of these
+	case reflect.Map:
+		return []string{`null`, `{}`}
+	case reflect.Struct:
+		return append(null, `{}`)
+	}
+	panic("holdable: a client message has a field of kind " + t.Kind().String() + ": teach this test about it")
+}
+
+// wrap builds {"type":typ,"seq":1,...} with value v at the dotted path;
+// the path "seq" replaces that field instead.
+func wrap(typ, path, v string) string {
+	if path == "seq" {
+		return `{"type":` + quote(typ) + `,"seq":` + v + `}`
+	}
+	parts := strings.Split(path, ".")
+	for i := len(parts) - 1; i >= 1; i-- {
+		v = `{` + quote(parts[i]) + `:` + v + `}`
+	}
+	return `{"type":` + quote(typ) + `,"seq":1,` + quote(parts[0]) + `:` + v + `}`
+}
+
+func quote(s string) string { b, _ := json.Marshal(s); return string(b) }

@@ -27,28 +27,37 @@ func strictUnmarshal(data []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return fmt.Errorf("field %q must be a %s", strings.TrimPrefix(typeErr.Field, "Header."), jsonKind(typeErr.Type))
+			return fmt.Errorf("field %q must be %s", strings.TrimPrefix(typeErr.Field, "Header."), jsonKind(typeErr.Type))
 		}
 		return err
 	}
 	return nil
 }
 
-// checkValue walks one JSON value, checking object keys against t.
+// checkValue walks one JSON value, checking object keys against t. A nil t
+// takes any value. Each value's JSON type is checked against t before it is
+// walked: a list or object where t is neither must be refused here, as the
+// walk of its elements has no Go type to check them against.
 func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
-	for t != nil && t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
 	tok, err := dec.Token()
 	if err != nil {
 		return fmt.Errorf("malformed JSON: %w", err)
+	}
+	if !fits(tok, t) {
+		return fmt.Errorf("field %q must be %s", path, jsonKind(t))
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && t.Kind() == reflect.Interface {
+		t = nil
 	}
 	switch tok {
 	case json.Delim('{'):
 		return checkObject(dec, t, path)
 	case json.Delim('['):
 		var elem reflect.Type
-		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+		if t != nil {
 			elem = t.Elem()
 		}
 		for dec.More() {
@@ -60,6 +69,41 @@ func checkValue(dec *json.Decoder, t reflect.Type, path string) error {
 		return err
 	}
 	return nil
+}
+
+// fits reports whether a value starting with tok may decode into t. Null
+// fits only what can be absent (a pointer, map, slice or interface): a
+// null where a string, number, boolean or object belongs is a wrong type,
+// not a default.
+func fits(tok json.Token, t reflect.Type) bool {
+	if t == nil {
+		return true
+	}
+	k := t.Kind()
+	if k == reflect.Interface {
+		return true
+	}
+	if tok == nil {
+		return k == reflect.Pointer || k == reflect.Map || k == reflect.Slice
+	}
+	for k == reflect.Pointer {
+		t = t.Elem()
+		k = t.Kind()
+	}
+	switch tok.(type) {
+	case json.Delim:
+		if tok == json.Delim('{') {
+			return k == reflect.Struct || k == reflect.Map
+		}
+		return k == reflect.Slice || k == reflect.Array
+	case string:
+		return k == reflect.String
+	case bool:
+		return k == reflect.Bool
+	case json.Number:
+		return reflect.Int <= k && k <= reflect.Float64
+	}
+	return false
 }
 
 func checkObject(dec *json.Decoder, t reflect.Type, path string) error {
@@ -131,15 +175,18 @@ func jsonFields(t reflect.Type) map[string]reflect.Type {
 }
 
 func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	switch t.Kind() {
 	case reflect.String:
-		return "string"
+		return "a string"
 	case reflect.Bool:
-		return "boolean"
+		return "a boolean"
 	case reflect.Map, reflect.Struct:
-		return "object"
+		return "an object"
 	case reflect.Slice, reflect.Array:
-		return "list"
+		return "a list"
 	}
-	return "number"
+	return "a number"
 }

@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -60,14 +61,26 @@ func Start(t testing.TB, vars map[string]string) *Server {
 	return StartOn(t, pgtest.NewStore(t), vars)
 }
 
+// StartLogged is Start with the server's whole log (every level) written
+// to w instead of stderr, for tests that check what the server logs.
+func StartLogged(t testing.TB, w io.Writer, vars map[string]string) *Server {
+	t.Helper()
+	return startOn(t, pgtest.NewStore(t), vars, slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})))
+}
+
 // StartOn runs a server on the given store (a private cluster's, say).
 func StartOn(t testing.TB, st *store.Store, vars map[string]string) *Server {
 	t.Helper()
-	s := &Server{Store: st, mediaJoins: map[string]int{}, rooms: map[string]*sfu.Room{}}
-	s.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	if os.Getenv("CLASSMEET_TEST_LOG") != "" {
-		s.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
+	return startOn(t, st, vars, log)
+}
+
+func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Logger) *Server {
+	t.Helper()
+	s := &Server{Store: st, Log: log, mediaJoins: map[string]int{}, rooms: map[string]*sfu.Room{}}
 	var handler lateHandler
 	srv := httptest.NewServer(&handler)
 	s.URL = srv.URL

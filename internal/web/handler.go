@@ -39,8 +39,8 @@ type handler struct {
 	links      *auth.Links
 	joinTokens *auth.JoinTokens
 
-	loginByIP      *auth.Limiter
-	loginByAccount *auth.Limiter
+	loginBySource  *auth.Backoff // failed sign-ins from an address
+	loginByAccount *auth.Backoff // failed sign-ins to an account from an address
 }
 
 // New returns classmeet's whole HTTP handler.
@@ -60,10 +60,13 @@ func New(d Deps) http.Handler {
 		joinTokens: auth.NewJoinTokens(d.Config.Secret),
 		hub:        d.Hub,
 		rec:        d.Recorder,
-		// An IP may try 20 logins at once, then one every 6 s; an account 5,
-		// then one a minute: enough for typos, far too few for guessing.
-		loginByIP:      auth.NewLimiter(6*time.Second, 20),
-		loginByAccount: auth.NewLimiter(time.Minute, 5),
+		// Failures slow down whoever fails: an address after 20 (a school
+		// behind one NAT has many teachers), an account at one address
+		// after 5 (typos). Each further failure doubles the wait. Nothing
+		// is kept per account alone: that would let anyone, anywhere, keep
+		// its owner out.
+		loginBySource:  auth.NewBackoff(20, 2*time.Second, 15*time.Minute),
+		loginByAccount: auth.NewBackoff(5, 2*time.Second, time.Hour),
 	}
 	return h.routes()
 }

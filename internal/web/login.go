@@ -2,9 +2,14 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
+	"unicode"
 
 	"classmeet/internal/auth"
 	"classmeet/internal/store"
@@ -35,10 +40,10 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(f.Value("email")))
-	now := h.now()
-	if !h.loginByIP.Allow(h.clientIP(r), now) || !h.loginByAccount.Allow(email, now) {
-		f.Error = "Too many sign-in attempts. Wait a minute, then try again."
-		h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
+	source := h.clientIP(r)
+	account := email + "\x00" + source
+	if wait := h.tryLogin(source, account); wait > 0 {
+		h.refuseLogin(w, r, f, wait)
 		return
 	}
 	u, err := h.checkLogin(r, email, f.Value("password"))
@@ -50,11 +55,50 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = h.auth.Login(r.Context(), w, u)
 	}
+	h.loginBySource.Forgive(source) // signed in, or our fault: not a failure
 	if err != nil {
+		h.loginByAccount.Forgive(account)
 		h.fail(w, r, err)
 		return
 	}
+	h.loginByAccount.Reset(account)
 	redirect(w, r, safeNext(f.Value("next")))
+}
+
+// tryLogin counts a sign-in attempt against its address and against the
+// account at that address, as a failure until it succeeds; or, if either
+// must wait, counts nothing and says how long.
+func (h *handler) tryLogin(source, account string) time.Duration {
+	now := h.now()
+	bySource, okSource := h.loginBySource.Try(source, now)
+	byAccount, okAccount := h.loginByAccount.Try(account, now)
+	if okSource && okAccount {
+		return 0
+	}
+	if okSource {
+		h.loginBySource.Forgive(source)
+	}
+	if okAccount {
+		h.loginByAccount.Forgive(account)
+	}
+	return max(bySource, byAccount)
+}
+
+// refuseLogin answers a sign-in from an address that failed too often,
+// saying so and for how long: the owner of the account may be the one
+// waiting, and may sign in from elsewhere meanwhile.
+func (h *handler) refuseLogin(w http.ResponseWriter, r *http.Request, f templates.Form, wait time.Duration) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	f.Error, f.Values["password"] = fmt.Sprintf("Too many failed sign-ins from this address. Try again in %s.", seconds(secs)), ""
+	h.render(w, r, http.StatusTooManyRequests, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
+}
+
+func seconds(n int) string {
+	if n == 1 {
+		return "1 second"
+	}
+	return strconv.Itoa(n) + " seconds"
 }
 
 var errWrongLogin = errors.New(wrongLogin)
@@ -88,13 +132,37 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request, me auth.Identit
 	redirect(w, r, "/login")
 }
 
-// safeNext keeps a post-login redirect on this site: a local absolute path.
+// safeNext keeps a post-login redirect on this site: anything but a
+// same-site path becomes "/".
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	if !sameSitePath(next) {
 		return "/"
 	}
 	return next
 }
+
+// sameSitePath reports whether target may be a redirect target: a path on
+// this site. Browsers drop TAB, CR and LF from a URL and read a backslash as
+// a slash, so "/\t/evil" and "/\\evil" lead off-site like "//evil"; some
+// proxies and servers decode the path once more, so the decoded form must
+// pass too. Hence: exactly one leading slash, no backslash, no control
+// character, no scheme or host, raw or percent-decoded.
+func sameSitePath(target string) bool {
+	decoded, err := url.PathUnescape(target)
+	if err != nil {
+		return false
+	}
+	for _, p := range []string{target, decoded} {
+		if len(p) < 1 || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsFunc(p, forbiddenInPath) {
+			return false
+		}
+	}
+	u, err := url.Parse(target)
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil && u.Opaque == ""
+}
+
+// forbiddenInPath: a backslash, or a control character (C0, DEL, C1).
+func forbiddenInPath(r rune) bool { return r == '\\' || unicode.IsControl(r) }
 
 // clientIP is the address a request came from: the proxy's X-Forwarded-For
 // when we sit behind one we trust, else the TCP peer.

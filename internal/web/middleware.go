@@ -92,3 +92,30 @@ func (h *handler) refuseTraversal(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r)
 	})
 }
+
+// undeadlinedKey holds a request's context from before dbDeadline.
+type undeadlinedKey struct{}
+
+// dbDeadline gives each request a deadline (CLASSMEET_DB_TIMEOUT) for its
+// database work: a database that stops answering without closing its
+// connections (frozen, or cut off by a silent network) makes requests fail
+// with 503, not hang. A long transfer that follows the database work (a
+// recording's bytes) runs under transferContext instead.
+func (h *handler) dbDeadline(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), undeadlinedKey{}, r.Context())
+		ctx, cancel := context.WithTimeout(ctx, h.cfg.DBTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// transferContext is the request's context without dbDeadline's deadline,
+// for sending what may take longer than a database query: it still ends
+// when the client goes away.
+func transferContext(r *http.Request) context.Context {
+	if ctx, ok := r.Context().Value(undeadlinedKey{}).(context.Context); ok {
+		return ctx
+	}
+	return r.Context()
+}

@@ -217,7 +217,7 @@ func (h *handler) openFile(r *http.Request, f store.RecordingFile) (blob.Object,
 	if h.rec == nil {
 		return nil, store.ErrNotFound
 	}
-	obj, err := h.rec.Open(r.Context(), f)
+	obj, err := h.rec.Open(transferContext(r), f)
 	switch {
 	case errors.Is(err, blob.ErrNotFound):
 		return nil, fmt.Errorf("recording file %s: %w", f.ID, store.ErrNotFound)

@@ -28,9 +28,12 @@ var (
 
 // render writes a complete page, or a 500 if it cannot be rendered: the page
 // is rendered to a buffer first, so a failure never leaves half a page.
+// Rendering is quick and needs no database, so it is not bound by the
+// request's database deadline: the 503 page of a request that ran out of
+// time must still render.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := c.Render(context.WithoutCancel(r.Context()), &buf); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -111,7 +114,7 @@ func (h *handler) classify(r *http.Request, err error) (status int, heading, tex
 		status, heading, text = http.StatusRequestEntityTooLarge, "Too much data", "What you sent is larger than classmeet accepts."
 	case errors.Is(err, errBadRequest):
 		status, heading, text = http.StatusBadRequest, "Bad request", "classmeet could not understand that request."
-	case store.Unavailable(err):
+	case errors.Is(err, context.DeadlineExceeded), store.Unavailable(err):
 		status, heading, text = http.StatusServiceUnavailable, "Temporarily unavailable", "classmeet cannot reach its database right now. Please try again in a few seconds."
 		h.log.Warn("database unavailable", "path", r.Pattern, "err", err)
 	case errors.Is(err, errInvalidInput):

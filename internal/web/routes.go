@@ -70,5 +70,5 @@ func (h *handler) routes() http.Handler {
 	cop := http.NewCrossOriginProtection()
 	_ = cop.AddTrustedOrigin(h.cfg.PublicURL.Scheme + "://" + h.cfg.PublicURL.Host)
 	cop.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
-	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(h.refuseTraversal(recordRoute(mux))))))
+	return h.recoverPanics(h.logRequests(securityHeaders(h.cfg.SecureCookies(), cop.Handler(h.refuseTraversal(h.dbDeadline(recordRoute(mux)))))))
 }

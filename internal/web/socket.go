@@ -41,6 +41,10 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := h.canStart(r, meetingID); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{h.cfg.PublicURL.Host}})
 	if err != nil {
 		return // Accept answered (403 for a foreign Origin)
@@ -69,6 +73,16 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// canStart checks, before the upgrade, that the database answers when the
+// meeting is not live yet and the join will have to load it: without the
+// database the client gets 503 and Retry-After, not a socket that waits.
+func (h *handler) canStart(r *http.Request, meetingID uuid.UUID) error {
+	if h.hub.Running(meetingID) {
+		return nil
+	}
+	return h.store.Ping(r.Context())
+}
+
 // openSession reads the first message and joins or resumes with it.
 func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID uuid.UUID, conn *socketConn) (*meeting.Session, uint64, error) {
 	rctx, cancel := context.WithTimeout(ctx, firstMessageWait)
@@ -87,10 +101,14 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	var sess *meeting.Session
 	switch m := msg.(type) {
 	case *meeting.Join:
+		// Checking the token and loading the meeting may not wait longer
+		// for the database than a request would.
+		jctx, cancel := context.WithTimeout(ctx, h.cfg.DBTimeout)
 		var a meeting.Arrival
-		if a, err = h.arrival(ctx, m.Token, meetingID); err == nil {
-			sess, err = h.hub.Join(ctx, meetingID, a, conn)
+		if a, err = h.arrival(jctx, m.Token, meetingID); err == nil {
+			sess, err = h.hub.Join(jctx, meetingID, a, conn)
 		}
+		cancel()
 	case *meeting.Resume:
 		sess, err = h.hub.Resume(meetingID, m.Resume, m.KeepMedia, conn)
 	default:
@@ -99,7 +117,7 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	if errors.Is(err, meeting.ErrMeetingGone) {
 		err = refusal("meeting_gone", "this meeting was cancelled")
 	}
-	if store.Unavailable(err) {
+	if errors.Is(err, context.DeadlineExceeded) || store.Unavailable(err) {
 		err = refusal("unavailable", "classmeet cannot reach its database right now: try again in a few seconds")
 	}
 	return sess, msg.Sequence(), err

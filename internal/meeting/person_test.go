@@ -3,6 +3,7 @@ package meeting
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // rejoin is jones leaving and coming back on a new connection with the same
@@ -122,4 +123,30 @@ func TestAPersonJoinsFromAFewDevicesAtMost(t *testing.T) {
 	}
 	mustHandle(t, s, "jones-2", &Leave{})
 	mustJoin(t, s, extra)
+}
+
+func TestOneParticipantCannotSwampTheRoom(t *testing.T) {
+	s := inRoom(t, policy("self", "hosts"))
+	sent := 0
+	for range 100 {
+		if _, err := s.Handle(t0, "jones", &React{Reaction: "clap"}); err == nil {
+			sent++
+		} else if !isRefusal(err, "rate_limited") {
+			t.Fatal(err)
+		}
+	}
+	if sent != fanoutBurst {
+		t.Errorf("%d reactions went out at once, want %d", sent, fanoutBurst)
+	}
+	for _, m := range []ClientMessage{&RaiseHand{}, &LowerHand{}, &MediaState{Audio: true}} {
+		if _, err := s.Handle(t0, "jones", m); !isRefusal(err, "rate_limited") {
+			t.Errorf("%T past the budget: %v", m, err)
+		}
+	}
+	if _, err := s.Handle(t0.Add(time.Second), "jones", &React{Reaction: "clap"}); err != nil {
+		t.Errorf("a second later: %v", err)
+	}
+	if _, err := s.Handle(t0, "patel", &React{Reaction: "clap"}); err != nil {
+		t.Errorf("another participant is limited too: %v", err)
+	}
 }

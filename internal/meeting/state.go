@@ -42,6 +42,7 @@ type participant struct {
 	media     MediaState // what the client says it sends
 	sharing   bool       // its latest offer included a screen
 	hand      time.Time  // zero: hand down
+	fanout    allowance  // for messages the whole room receives
 	consent   string     // the answer to the recording on now: "", pending, accepted, declined
 	consentAt time.Time
 }
@@ -351,7 +352,9 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 			fx.add(ToMedia{Who: from, Msg: m})
 		}
 	case *MediaState:
-		err = s.mediaState(&fx, p, m)
+		if err = s.fanout(now, p); err == nil {
+			err = s.mediaState(&fx, p, m)
+		}
 	case *Admit:
 		err = s.admitOne(&fx, now, p, m.Participant)
 	case *Deny:
@@ -390,13 +393,19 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 	case *DeleteChat:
 		err = s.deleteChat(&fx, now, p, m.ID)
 	case *RaiseHand:
-		err = s.raiseHand(&fx, now, p)
+		if err = s.fanout(now, p); err == nil {
+			err = s.raiseHand(&fx, now, p)
+		}
 	case *LowerHand:
-		err = s.lowerHand(&fx, p, m.Participant)
+		if err = s.fanout(now, p); err == nil {
+			err = s.lowerHand(&fx, p, m.Participant)
+		}
 	case *LowerAllHands:
 		err = s.lowerAllHands(&fx, p)
 	case *React:
-		err = s.react(&fx, p, m.Reaction)
+		if err = s.fanout(now, p); err == nil {
+			err = s.react(&fx, p, m.Reaction)
+		}
 	case *StartRecording:
 		err = s.startRecording(&fx, now, p)
 	case *StopRecording:

@@ -33,6 +33,7 @@ type handler struct {
 	now        func() time.Time
 
 	hub        *meeting.Hub
+	pending    pendingSockets // meeting sockets not yet joined, per address
 	rec        *recorder.Recorder
 	auth       *auth.Authenticator
 	passwords  *auth.Passwords

@@ -45,6 +45,12 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	release, ok := h.pending.take(h.clientIP(r))
+	if !ok {
+		tooManyPending(w)
+		return
+	}
+	defer release()
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{h.cfg.PublicURL.Host}})
 	if err != nil {
 		return // Accept answered (403 for a foreign Origin)
@@ -56,6 +62,7 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 	go conn.writeLoop(ctx)
 
 	sess, seq, err := h.openSession(ctx, c, meetingID, conn)
+	release() // joined or refused: no longer waiting
 	if err != nil {
 		conn.refuse(err, seq)
 		<-conn.done // the refusal is sent before the socket closes

@@ -439,3 +439,56 @@ func TestSocketsThatNeverJoinAreCapped(t *testing.T) {
 		c.CloseNow()
 	}
 }
+
+// TestDemotionAndLobbyHoldAgainstEveryWayBack: a parent the host made an
+// observer stays one (nothing of theirs is forwarded) after a network drop
+// and a rejoin with the same link, and on a second device; a parent sent
+// back to the lobby is neither heard nor seen, and resuming puts them back
+// in the lobby, not the room.
+func TestDemotionAndLobbyHoldAgainstEveryWayBack(t *testing.T) {
+	s := testserver.Start(t, nil)
+	host, q, p, link := hostileRoom(t, s, testserver.Plan(store.LobbyInviteesAdmitted))
+	_ = host.Send(&meeting.SetRole{Participant: p.ID(), Role: meeting.RoleObserver})
+	told(t, p, func(y *meeting.You) bool { return y.Role == meeting.RoleObserver })
+	unheard(t, "observer", p, sfu.SourceMicrophone, audio, host, q)
+	unheard(t, "observer", p, sfu.SourceCamera, video, host, q)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := p.Drop(ctx, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	unheard(t, "observer resumed", p, sfu.SourceMicrophone, audio, host, q)
+	p.Leave()
+	back := s.Parent(t, link, "P again", testclient.Options{})
+	if w := msg[*meeting.Welcome](t, back, nil); w.You.Role != meeting.RoleObserver {
+		t.Errorf("P rejoined as %s", w.You.Role)
+	}
+	second := s.Parent(t, link, "P's phone", testclient.Options{})
+	if w := msg[*meeting.Welcome](t, second, nil); w.You.Role != meeting.RoleObserver {
+		t.Errorf("P's second device joined as %s", w.You.Role)
+	}
+	// Their clients publish as soon as they are in the room; the offers are
+	// refused, so their media never even connects.
+	for _, c := range []*testclient.Client{back, second} {
+		msg(t, c, func(e *meeting.Error) bool { return e.Code == "not_allowed" })
+		for _, k := range []webrtc.RTPCodecType{audio, video} {
+			if n := q.ReceivedOfKind(c.ID(), k) + host.ReceivedOfKind(c.ID(), k); n != 0 {
+				t.Errorf("%d %s packets from %s", n, k, c.Name)
+			}
+		}
+	}
+
+	// Q is sent back to the lobby: their media stops, and a resume keeps
+	// them there.
+	_ = host.Send(&meeting.SendToLobby{Participant: q.ID()})
+	msg[*meeting.SentToLobby](t, q, nil)
+	unheard(t, "sent to lobby", q, sfu.SourceMicrophone, audio, host)
+	if err := q.Drop(ctx, 2*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if w := q.Welcome(); w.Presence != meeting.PresenceLobby {
+		t.Errorf("Q resumed into %q", w.Presence)
+	}
+	unheard(t, "resumed into the lobby", q, sfu.SourceMicrophone, audio, host)
+}

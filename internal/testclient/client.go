@@ -496,6 +496,9 @@ func (c *Client) Drop(ctx context.Context, d time.Duration) error {
 	}); err != nil {
 		return err
 	}
+	if c.Welcome().Presence != meeting.PresenceRoom {
+		return nil // back in the lobby: no media to restart
+	}
 	if err := c.media.restartPublishing(); err != nil {
 		return err
 	}

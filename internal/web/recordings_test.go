@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/recorder"
+	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 )
 
@@ -217,8 +218,14 @@ func TestRecordingAccess(t *testing.T) {
 		}
 	}
 
-	// An expired link stops working.
-	e.advance(72 * time.Hour)
+	// An expired link stops working. The clock moves to just past the
+	// meeting's own link expiry, not a fixed step: the meeting starts at a
+	// wall-clock time, so a fixed step would expire it only at some hours.
+	m, err := e.store.MeetingWithHost(context.Background(), mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.setClock(schedule.LinkExpiry(m.Meeting, e.cfg.LinkValidity).Add(time.Minute))
 	if p := parent.get(inviteeFile); p.status != http.StatusNotFound {
 		t.Errorf("expired link: %d", p.status)
 	}

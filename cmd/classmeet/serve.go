@@ -28,6 +28,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	now := clock()
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("%w (CLASSMEET_RTC_UDP_PORT, CLASSMEET_RTC_TCP_PORT, CLASSMEET_RTC_BIND_IP)", err)
 	}
 	defer media.Close()
-	rec, err := newRecorder(ctx, cfg.Recording, st, log)
+	rec, err := newRecorder(ctx, cfg.Recording, st, log, now)
 	if err != nil {
 		return err
 	}
@@ -70,10 +71,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		NewMedia: func(id string) meeting.MediaRoom {
 			return meeting.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},
-		ICEServers: iceServers(cfg.RTC),
+		ICEServers: iceServers(cfg.RTC, now),
 		Grace:      cfg.RTC.Grace,
 		Recorder:   rec,
 		Log:        log,
+		Now:        now,
 	})
 	defer hub.Close()
 
@@ -82,7 +84,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("listen on %s (CLASSMEET_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken}),
+		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken, Now: now}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -97,13 +99,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintf(stdout, "Sign in at %s/login\n", cfg.PublicURL)
 	}
 
-	go sweepSessions(ctx, st, log)
+	go sweepSessions(ctx, st, log, now)
 	go func() {
 		if err := rec.Recover(ctx); err != nil {
 			log.Error("recovering recordings failed", "err", err)
 		}
 	}()
-	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log)
+	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log, now)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -139,21 +141,21 @@ func setupToken(ctx context.Context, st *store.Store) (string, error) {
 
 // iceServers hands browsers the configured STUN/TURN servers, with TURN
 // credentials of their own when a shared secret is configured.
-func iceServers(rtc config.RTC) func(participant string) []meeting.ICEServer {
+func iceServers(rtc config.RTC, now func() time.Time) func(participant string) []meeting.ICEServer {
 	return func(participant string) []meeting.ICEServer {
 		if len(rtc.ICEServers) == 0 {
 			return nil
 		}
 		s := meeting.ICEServer{URLs: rtc.ICEServers, Username: rtc.TURNUsername, Credential: rtc.TURNCredential}
 		if rtc.TURNSecret != "" {
-			s.Username, s.Credential = auth.TURNCredentials(rtc.TURNSecret, participant, 12*time.Hour, time.Now())
+			s.Username, s.Credential = auth.TURNCredentials(rtc.TURNSecret, participant, 12*time.Hour, now())
 		}
 		return []meeting.ICEServer{s}
 	}
 }
 
 // sweepSessions deletes sessions that ended over a day ago, hourly.
-func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
+func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger, now func() time.Time) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -161,7 +163,7 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := st.DeleteExpiredSessions(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+			if n, err := st.DeleteExpiredSessions(ctx, now().Add(-24*time.Hour)); err != nil {
 				log.Warn("session sweep failed", "err", err)
 			} else if n > 0 {
 				log.Debug("sessions swept", "deleted", n)
@@ -172,7 +174,7 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 
 // newRecorder opens the recording store (the S3 bucket, or a directory)
 // and the spool.
-func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log *slog.Logger) (*recorder.Recorder, error) {
+func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log *slog.Logger, now func() time.Time) (*recorder.Recorder, error) {
 	var b blob.Store
 	if cfg.S3 != nil {
 		s3, err := blob.OpenS3(ctx, *cfg.S3)
@@ -190,7 +192,7 @@ func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log
 	if err := b.Ready(ctx); err != nil {
 		log.Warn("recording storage is not ready; recordings wait in the spool until it is", "storage", b.String(), "err", err)
 	}
-	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), Log: log})
+	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), Log: log, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("%w (CLASSMEET_DATA_DIR)", err)
 	}
@@ -199,14 +201,14 @@ func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log
 }
 
 // sweepRecordings deletes recordings past the retention period, hourly.
-func sweepRecordings(ctx context.Context, rec *recorder.Recorder, retention time.Duration, log *slog.Logger) {
+func sweepRecordings(ctx context.Context, rec *recorder.Recorder, retention time.Duration, log *slog.Logger, now func() time.Time) {
 	if retention <= 0 {
 		return
 	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := rec.Sweep(ctx, time.Now().Add(-retention)); err != nil {
+		if n, err := rec.Sweep(ctx, now().Add(-retention)); err != nil {
 			log.Warn("recording retention sweep failed", "err", err)
 		} else if n > 0 {
 			log.Info("recordings past their retention deleted", "deleted", n)

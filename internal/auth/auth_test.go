@@ -16,13 +16,14 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
 func TestSessionRoundTrip(t *testing.T) {
 	s := NewSessions(secret, time.Hour)
-	sid, uid, now := uuid.New(), uuid.New(), time.Now()
+	sid, uid, now := uuid.New(), uuid.New(), testclock.Now()
 	tok, err := s.Issue(sid, uid, now)
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims
 
 func TestSessionRefusals(t *testing.T) {
 	s := NewSessions(secret, time.Hour)
-	now := time.Now()
+	now := testclock.Now()
 	good := func() jwt.MapClaims {
 		return jwt.MapClaims{
 			"iss": Issuer, "aud": []string{sessionAudience}, "sub": uuid.NewString(), "jti": uuid.NewString(),
@@ -174,7 +175,7 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 
 func TestLimiter(t *testing.T) {
 	l := NewLimiter(time.Minute, 3)
-	now := time.Now()
+	now := testclock.Now()
 	for i := range 3 {
 		if !l.Allow("ip", now) {
 			t.Fatalf("attempt %d refused", i)
@@ -216,7 +217,7 @@ func TestCan(t *testing.T) {
 
 func TestJoinTokens(t *testing.T) {
 	j := NewJoinTokens(secret)
-	now := time.Now()
+	now := testclock.Now()
 	a, b := uuid.New(), uuid.New()
 	c := JoinClaims{MeetingID: a, ParticipantID: uuid.New(), Role: "participant", Name: "Mr Jones", InviteeID: uuid.New(), InviteeName: "Mr Jones", Identity: "inv"}
 	tok, err := j.Issue(c, now)

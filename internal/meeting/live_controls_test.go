@@ -72,7 +72,7 @@ func TestMuteIsEnforcedByTheServer(t *testing.T) {
 	_ = host.Send(&meeting.Allow{Participant: p.ID(), Kind: meeting.KindAudio})
 	msg(t, p, func(y *meeting.You) bool { return y.AudioBlocked && y.MayUnmute })
 	_ = p.Send(&meeting.MediaState{Audio: true, Video: true})
-	waitFor(t, "P to be heard again", 5*time.Second, func() bool {
+	waitFor(t, "P to be heard again", 15*time.Second, func() bool {
 		return q.Received(p.ID(), sfu.SourceMicrophone).Packets.Load() > qHeard+20
 	})
 }
@@ -163,7 +163,7 @@ func TestBannedParentCannotRejoin(t *testing.T) {
 	if r := msg[*meeting.Removed](t, p, nil); !r.Banned {
 		t.Error("not told of the ban")
 	}
-	waitFor(t, "the socket to close", 5*time.Second, func() bool { return p.Closed() != nil })
+	waitFor(t, "the socket to close", 15*time.Second, func() bool { return p.Closed() != nil })
 
 	// Straight away (the ban is also in memory) and once it reached the database.
 	other, _ := testclient.New(s.URL, "P again", testclient.Options{})
@@ -341,7 +341,7 @@ func TestDatabaseOutageMidMeeting(t *testing.T) {
 	for i := range 20 {
 		_ = p.Send(&meeting.Chat{Text: fmt.Sprintf("during %d", i), To: "everyone"})
 	}
-	waitFor(t, "the chat to reach the host live", 5*time.Second, func() bool { return len(chatOf(host)) == 21 })
+	waitFor(t, "the chat to reach the host live", 15*time.Second, func() bool { return len(chatOf(host)) == 21 })
 	late, _ := testclient.New(s.URL, "late", testclient.Options{})
 	defer late.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -166,7 +166,7 @@ func TestLobbyAndDeniedGetNoMedia(t *testing.T) {
 	if d := msg[*meeting.Denied](t, denied, nil); d.Message != "not today" {
 		t.Errorf("denied with %q", d.Message)
 	}
-	waitFor(t, "the denied socket to close", 5*time.Second, func() bool { return denied.Closed() != nil })
+	waitFor(t, "the denied socket to close", 15*time.Second, func() bool { return denied.Closed() != nil })
 
 	time.Sleep(2 * time.Second) // the host publishes meanwhile
 	for _, c := range []*testclient.Client{waiting, denied} {
@@ -232,7 +232,7 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 	warm, _ := s.Meeting(t, store.LobbyEveryoneWaits)
 	h := s.Host(t, warm, testclient.Options{})
 	h.Leave()
-	waitFor(t, "the warm-up meeting to empty", 5*time.Second, func() bool { m, _ := s.Hub.Live(); return m == 0 })
+	waitFor(t, "the warm-up meeting to empty", 15*time.Second, func() bool { m, _ := s.Hub.Live(); return m == 0 })
 	time.Sleep(500 * time.Millisecond)
 	baseline := runtime.NumGoroutine()
 
@@ -243,7 +243,7 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 	for _, c := range all {
 		c.Leave()
 	}
-	waitFor(t, "the meeting to empty", 5*time.Second, func() bool { m, p := s.Hub.Live(); return m == 0 && p == 0 })
+	waitFor(t, "the meeting to empty", 15*time.Second, func() bool { m, p := s.Hub.Live(); return m == 0 && p == 0 })
 	deadline := time.Now().Add(15 * time.Second)
 	for runtime.NumGoroutine() > baseline+2 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)

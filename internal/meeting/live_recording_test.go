@@ -58,7 +58,7 @@ func startRecording(t *testing.T, s *testserver.Server, host *testclient.Client,
 	}
 	msg(t, host, func(r *meeting.Recording) bool { return r.Active })
 	var id uuid.UUID
-	waitFor(t, "the recording row", 5*time.Second, func() bool {
+	waitFor(t, "the recording row", 15*time.Second, func() bool {
 		recs, err := s.Store.MeetingRecordings(context.Background(), uuid.MustParse(mid))
 		if err == nil && len(recs) > 0 {
 			id = recs[0].ID

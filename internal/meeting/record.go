@@ -62,7 +62,7 @@ func (w *recWorker) start(e RecordingStarted) {
 		w.room.mu.Lock()
 		defer w.room.mu.Unlock()
 		if !w.room.dead {
-			w.room.apply(w.room.state.RecordingFailed(time.Now(), e.ID,
+			w.room.apply(w.room.state.RecordingFailed(w.room.hub.cfg.Now(), e.ID,
 				"the recording could not start: the server cannot store it right now. Try again in a minute."))
 		}
 		return

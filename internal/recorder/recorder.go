@@ -29,6 +29,9 @@ type Config struct {
 	Blob     blob.Store
 	SpoolDir string // where files are written before upload
 	Log      *slog.Logger
+	// Now stamps recordings and their files; time.Now unless a test's
+	// clock stands in for it. Recordings' times are compared with it.
+	Now func() time.Time
 }
 
 // Recorder starts recording sessions and sees every recording through to
@@ -39,6 +42,7 @@ type Recorder struct {
 	spool    *os.Root
 	spoolDir string
 	log      *slog.Logger
+	now      func() time.Time
 	booted   time.Time
 
 	ctx    context.Context // ends when the recorder closes: retries give up
@@ -66,9 +70,12 @@ func New(cfg Config) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recorder: spool %s: %w", cfg.SpoolDir, err)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{
-		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, log: cfg.Log, booted: time.Now(),
+		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, log: cfg.Log, now: cfg.Now, booted: cfg.Now(),
 		ctx: ctx, cancel: cancel, live: map[uuid.UUID]*Session{}, finishing: map[uuid.UUID]bool{},
 	}, nil
 }
@@ -87,7 +94,7 @@ func (r *Recorder) Start(ctx context.Context, id, meetingID uuid.UUID, by string
 		return nil, err
 	}
 	if err := r.spool.MkdirAll(id.String(), 0o750); err != nil {
-		stopped := time.Now()
+		stopped := r.now()
 		_ = r.store.SetRecordingState(ctx, id, store.RecordingFailed, &stopped, false)
 		return nil, fmt.Errorf("recorder: spool: %w", err)
 	}
@@ -253,7 +260,7 @@ func (r *Recorder) Sweep(ctx context.Context, cutoff time.Time) (int, error) {
 		n++
 		meetingID := rec.MeetingID
 		_ = r.store.Audit(ctx, store.AuditEntry{
-			At: time.Now(), MeetingID: &meetingID, ActorName: "retention", Action: "recording deleted",
+			At: r.now(), MeetingID: &meetingID, ActorName: "retention", Action: "recording deleted",
 			TargetID: rec.ID.String(), Detail: "recorded " + rec.StartedAt.UTC().Format(time.RFC3339) + ", past the retention period",
 		})
 	}
@@ -271,7 +278,7 @@ func (r *Recorder) Close(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	for _, s := range live {
-		s.Stop(time.Now())
+		s.Stop(r.now())
 	}
 	done := make(chan struct{})
 	go func() {

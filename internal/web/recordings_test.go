@@ -27,7 +27,7 @@ import (
 func (e *env) seedRecording(meetingID uuid.UUID, content []byte) (store.Recording, store.RecordingFile) {
 	e.t.Helper()
 	ctx := context.Background()
-	start := e.clock().Add(-time.Hour)
+	start := e.clock.Now().Add(-time.Hour)
 	stop := start.Add(10 * time.Minute)
 	rec := store.Recording{ID: uuid.New(), MeetingID: meetingID, StartedBy: "Name of a@school.example", StartedAt: start, State: store.RecordingActive}
 	if err := e.store.CreateRecording(ctx, rec); err != nil {
@@ -77,7 +77,7 @@ func (e *env) seedRecording(meetingID uuid.UUID, content []byte) (store.Recordin
 // setAccess changes who may download the meeting's recordings, through the form.
 func (b *browser) setAccess(meetingPath, access string) {
 	b.e.t.Helper()
-	start := b.e.clock().Add(48 * time.Hour).In(mustZone("Europe/London"))
+	start := b.e.clock.Now().Add(48 * time.Hour).In(mustZone("Europe/London"))
 	p := b.post(meetingPath, url.Values{
 		"title": {"Parents' evening"}, "date": {start.Format("2006-01-02")}, "time": {"16:30"}, "duration": {"30"},
 		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"host_may_record"},
@@ -225,7 +225,7 @@ func TestRecordingAccess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.setClock(schedule.LinkExpiry(m.Meeting, e.cfg.LinkValidity).Add(time.Minute))
+	e.clock.Set(schedule.LinkExpiry(m.Meeting, e.cfg.LinkValidity).Add(time.Minute))
 	if p := parent.get(inviteeFile); p.status != http.StatusNotFound {
 		t.Errorf("expired link: %d", p.status)
 	}

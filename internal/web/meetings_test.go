@@ -87,12 +87,27 @@ func TestMeetingFormRefusesBadInputAndKeepsIt(t *testing.T) {
 	if ms, _ := e.store.UpcomingMeetings(t.Context(), u.ID, time.Time{}); len(ms) != 0 {
 		t.Errorf("a refused form created %d meetings", len(ms))
 	}
-	// A time that does not exist: clocks go forward in London on 29 March 2026.
-	e.clock.Set(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
-	p = b.post("/meetings", url.Values{"title": {"x"}, "date": {"2026-03-29"}, "time": {"01:30"}, "duration": {"30"},
+	// A time that does not exist: London's clocks skip 01:00-02:00 on the
+	// next last Sunday of March.
+	skipped := springForward(e.clock.Now())
+	p = b.post("/meetings", url.Values{"title": {"x"}, "date": {skipped.Format("2006-01-02")}, "time": {"01:30"}, "duration": {"30"},
 		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"}})
 	if !strings.Contains(p.text(tid("start-error")), "does not exist") {
 		t.Errorf("skipped hour: %d %q", p.status, p.text(tid("start-error")))
+	}
+}
+
+// springForward is the first day, at least a day after now, on which
+// London's clocks go forward: the last Sunday of March.
+func springForward(now time.Time) time.Time {
+	for y := now.Year(); ; y++ {
+		d := time.Date(y, time.March, 31, 12, 0, 0, 0, time.UTC)
+		for d.Weekday() != time.Sunday {
+			d = d.AddDate(0, 0, -1)
+		}
+		if d.After(now.Add(24 * time.Hour)) {
+			return d
+		}
 	}
 }
 

@@ -231,7 +231,9 @@ func TestRecordingAccess(t *testing.T) {
 	}
 
 	// The teacher deletes it: the object goes, and the audit log says who
-	// downloaded and who deleted.
+	// downloaded and who deleted. Days have passed: the teacher's session
+	// has expired, so they sign in again.
+	a = e.login("a@school.example")
 	if p := a.post(list+"/"+rec.ID.String()+"/delete", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", p.status)
 	}

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/pion/rtp/codecs"
 
@@ -89,7 +88,7 @@ func BenchmarkMemoryPerTrack(b *testing.B) {
 			tr.feed(ps, arrival())
 			tracks, writers = append(tracks, tr), append(writers, w)
 		}
-		time.Sleep(200 * time.Millisecond) // everything fed is written
+		waitTaken(b, tracks...) // everything fed is taken
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		perTrack = float64(after.HeapInuse-before.HeapInuse) / 20

@@ -1,14 +1,18 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 // personRow selects the people-panel row of the participant named name.
@@ -28,7 +32,7 @@ func TestClassroomControls(t *testing.T) {
 	srv := startServer(t)
 	srv.addTeacher(t, "smith@school.example", "Ms Smith", teacherPW)
 	plan := store.MeetingPlan{
-		Title: "Year 7 parents", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "UTC",
+		Title: "Year 7 parents", StartsAt: testclock.Now(), DurationMinutes: 60, TimeZone: "UTC",
 		LobbyPolicy: store.LobbyInviteesAdmitted, RecordingPolicy: store.RecordingNotAllowed, UnmutePolicy: store.UnmuteAsk,
 	}
 	mid, links := srv.seedMeetingPlan(t, "smith@school.example", plan, "Mr Jones", "Mrs Patel")
@@ -92,7 +96,11 @@ func TestClassroomControls(t *testing.T) {
 		t.Errorf("Mrs Patel reads %q", got)
 	}
 	teacher.waitFor("her tile to go", `document.querySelectorAll('[data-testid="tile"]').length === 2`)
-	time.Sleep(500 * time.Millisecond) // the ban reaches the database
+	st := srv.openStore(t)
+	testclock.WaitFor(t, "the ban to reach the database", 20*time.Second, func() bool {
+		invs, _ := st.Invitees(context.Background(), uuid.MustParse(mid))
+		return slices.ContainsFunc(invs, func(i store.Invitee) bool { return i.Name == "Mrs Patel" && i.BannedAt != nil })
+	})
 	patel.do("try her link again", chromedp.Navigate(srv.URL+links[1]), chromedp.WaitVisible(tid("message-heading")))
 	if got := patel.text(tid("message-heading")); got != "You were removed from this meeting" {
 		t.Errorf("rejoin shows %q", got)
@@ -101,7 +109,7 @@ func TestClassroomControls(t *testing.T) {
 	// Attendance lists all three, and its CSV has them.
 	teacher.do("leave", chromedp.Click(tid("leave")), chromedp.WaitVisible(tid("finished")))
 	jones.do("leave", chromedp.Click(tid("leave")), chromedp.WaitVisible(tid("finished")))
-	time.Sleep(500 * time.Millisecond)
+	srv.attendanceClosed(t, mid)
 	teacher.do("open attendance", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/attendance"), chromedp.WaitVisible(tid("attendance")))
 	if n := eval[int](teacher, `document.querySelectorAll('[data-testid="attendance-row"]').length`); n != 3 {
 		t.Errorf("%d attendance rows, want 3", n)

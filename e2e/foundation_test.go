@@ -6,9 +6,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"classmeet/internal/testclock"
 )
 
 const (
@@ -61,7 +62,7 @@ func TestFoundation(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="login-form"] button[type=submit]`)),
 		chromedp.WaitVisible(tid("new-meeting")),
 	)
-	day := time.Now().AddDate(0, 0, 3).Format("2006-01-02")
+	day := testclock.Now().AddDate(0, 0, 3).Format("2006-01-02")
 	teacher.do("schedule a meeting",
 		chromedp.Click(tid("new-meeting")),
 		chromedp.WaitVisible(tid("meeting-form")),

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,7 @@ import (
 	"classmeet/internal/auth"
 	"classmeet/internal/pgtest"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 var binary string
@@ -34,7 +36,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "classmeet")
-	build := exec.Command("go", "build", "-o", binary, "../cmd/classmeet")
+	// -tags testclock: the server takes its time from CLASSMEET_TEST_NOW when
+	// a run sets it, as the tests do (see internal/testclock).
+	build := exec.Command("go", "build", "-tags", "testclock", "-o", binary, "../cmd/classmeet")
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: build classmeet:", err)
@@ -85,7 +89,8 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 func (s *server) start(t *testing.T) {
 	t.Helper()
 	s.cmd = exec.Command(binary, "serve")
-	s.cmd.Env = s.Env
+	// The server's clock starts where the test's stands now, at every start.
+	s.cmd.Env = append(slices.Clone(s.Env), testclock.Environ()...)
 	stdout, _ := s.cmd.StdoutPipe()
 	stderr, _ := s.cmd.StderrPipe()
 	if err := s.cmd.Start(); err != nil {
@@ -101,21 +106,21 @@ func (s *server) start(t *testing.T) {
 			t.Logf("classmeet output:\n%s", s.Output())
 		}
 	})
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get(s.URL + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				select {
-				case s.SetupURL = <-setup:
-				case <-time.After(time.Second):
-				}
-				return
-			}
+	ready := testclock.Poll(30*time.Second, func() bool {
+		resp, err := http.Get(s.URL + "/readyz")
+		if err != nil {
+			return false
 		}
-		time.Sleep(100 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if !ready {
+		t.Fatalf("classmeet did not become ready:\n%s", s.Output())
 	}
-	t.Fatalf("classmeet did not become ready:\n%s", s.Output())
+	select {
+	case s.SetupURL = <-setup:
+	case <-time.After(time.Second):
+	}
 }
 
 func (s *server) collect(r io.Reader, setup chan<- string) {
@@ -294,7 +299,7 @@ func (p *person) schedule(title string, invitees ...string) (string, []string) {
 		chromedp.Click(tid("new-meeting")),
 		chromedp.WaitVisible(tid("meeting-form")),
 		chromedp.SetValue(chromedp.CSS("#f-title"), title),
-		chromedp.SetValue(chromedp.CSS("#f-date"), time.Now().In(time.UTC).AddDate(0, 0, 1).Format("2006-01-02")),
+		chromedp.SetValue(chromedp.CSS("#f-date"), testclock.Now().In(time.UTC).AddDate(0, 0, 1).Format("2006-01-02")),
 		chromedp.SetValue(chromedp.CSS("#f-time_zone"), "UTC"),
 		chromedp.SetValue(chromedp.CSS("#f-time"), "09:00"),
 		chromedp.Click(chromedp.CSS(`[data-testid="meeting-form"] button[type=submit]`)),
@@ -319,7 +324,7 @@ func (s *server) Pid() int { return s.cmd.Process.Pid }
 func (s *server) seedMeeting(t *testing.T, teacherEmail string, policy store.LobbyPolicy, invitees ...string) (string, []string) {
 	t.Helper()
 	return s.seedMeetingPlan(t, teacherEmail, store.MeetingPlan{
-		Title: "Seeded", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "UTC",
+		Title: "Seeded", StartsAt: testclock.Now(), DurationMinutes: 60, TimeZone: "UTC",
 		LobbyPolicy: policy, RecordingPolicy: store.RecordingHostMayRecord,
 	}, invitees...)
 }

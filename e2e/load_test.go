@@ -16,6 +16,7 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
 )
 
 func median(ds []time.Duration) time.Duration {
@@ -59,16 +60,13 @@ func TestGoJoinToFirstFrame(t *testing.T) {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		start := time.Now()
+		start := time.Now() // a measurement, not a date
 		if err := c.JoinLink(ctx, links[i]); err != nil {
 			t.Fatal(err)
 		}
-		for c.Received(host.ID(), sfu.SourceCamera).Frames.Load() == 0 {
-			if ctx.Err() != nil {
-				t.Fatalf("%s got no video frame: %v", name, ctx.Err())
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
+		testclock.WaitFor(t, name+"'s first video frame", 15*time.Second, func() bool {
+			return c.Received(host.ID(), sfu.SourceCamera).Frames.Load() > 0
+		})
 		times = append(times, time.Since(start))
 		cancel()
 		c.Leave()
@@ -105,17 +103,16 @@ func TestServerCost(t *testing.T) {
 		cancel()
 		all = append(all, c)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, a := range all {
-		for _, b := range all {
-			for a != b && a.Received(b.ID(), sfu.SourceCamera).Frames.Load() == 0 {
-				if time.Now().After(deadline) {
-					t.Fatalf("%s got no video from %s", a.Name, b.Name)
+	testclock.WaitFor(t, "everyone's video at everyone", 60*time.Second, func() bool {
+		for _, a := range all {
+			for _, b := range all {
+				if a != b && a.Received(b.ID(), sfu.SourceCamera).Frames.Load() == 0 {
+					return false
 				}
-				time.Sleep(20 * time.Millisecond)
 			}
 		}
-	}
+		return true
+	})
 	// Steady state: each forwarded video stream's NACK cache (512 packets)
 	// fills within 20 s at the fixture's rate; memory is flat after that.
 	time.Sleep(25 * time.Second)
@@ -128,7 +125,15 @@ func TestServerCost(t *testing.T) {
 	if err := host.Send(&meeting.StartRecording{}); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // every track is being written
+	st := srv.openStore(t)
+	testclock.WaitFor(t, "every track to be written", 30*time.Second, func() bool {
+		recs, _ := st.MeetingRecordings(context.Background(), uuid.MustParse(mid))
+		if len(recs) != 1 {
+			return false
+		}
+		files, _ := st.RecordingFiles(context.Background(), recs[0].ID)
+		return len(files) >= 20
+	})
 	on := cpuOver(t, srv.Pid(), span)
 	recording := rss(t, srv.Pid())
 	t.Logf("server CPU, 10 participants publishing: %.1f%% of a core not recording, %.1f%% recording 20 tracks: the recorder adds %.1f%% (%.2f%% per track); RSS %d MiB, %+.0f KiB per recorded track",
@@ -136,19 +141,15 @@ func TestServerCost(t *testing.T) {
 	if err := host.Send(&meeting.StopRecording{}); err != nil {
 		t.Fatal(err)
 	}
-	st := srv.openStore(t)
 	var files []store.RecordingFile
-	for deadline := time.Now().Add(60 * time.Second); ; {
+	testclock.WaitFor(t, "the recording to be stored", 60*time.Second, func() bool {
 		recs, _ := st.MeetingRecordings(context.Background(), uuid.MustParse(mid))
 		if len(recs) == 1 && recs[0].State == store.RecordingAvailable {
 			files, _ = st.RecordingFiles(context.Background(), recs[0].ID)
-			break
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("recording not stored: %+v", recs)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return false
+	})
 	tracks := 0
 	for _, f := range files {
 		if f.Kind == store.FileAudio || f.Kind == store.FileVideo {

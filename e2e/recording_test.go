@@ -22,7 +22,27 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
 )
+
+// attendanceClosed waits until everyone's attendance in a meeting is closed
+// in the database: the server writes it after the fact.
+func (s *server) attendanceClosed(t *testing.T, meetingID string) {
+	t.Helper()
+	st := s.openStore(t)
+	testclock.WaitFor(t, "attendance to be closed", 20*time.Second, func() bool {
+		rows, err := st.MeetingAttendance(context.Background(), uuid.MustParse(meetingID))
+		if err != nil || len(rows) == 0 {
+			return false
+		}
+		for _, r := range rows {
+			if r.LeftAt == nil {
+				return false
+			}
+		}
+		return true
+	})
+}
 
 // openStore opens the server's database.
 func (s *server) openStore(t *testing.T) *store.Store {
@@ -80,18 +100,15 @@ func TestRecordingSurvivesKill9(t *testing.T) {
 	}
 	st := srv.openStore(t)
 	var id uuid.UUID
-	deadline := time.Now().Add(10 * time.Second)
-	for id == uuid.Nil && time.Now().Before(deadline) {
+	testclock.WaitFor(t, "the recording row", 20*time.Second, func() bool {
 		recs, _ := st.MeetingRecordings(context.Background(), uuid.MustParse(mid))
 		if len(recs) > 0 {
 			id = recs[0].ID
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	for parent.SentMedia(sfu.SourceCamera).Frames == 0 && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(10 * time.Second)
+		return id != uuid.Nil
+	})
+	testclock.WaitFor(t, "the parent's video", 20*time.Second, func() bool { return parent.SentMedia(sfu.SourceCamera).Frames > 0 })
+	time.Sleep(10 * time.Second) // 10 s recorded before the kill
 
 	if err := srv.cmd.Process.Kill(); err != nil { // SIGKILL: nothing is flushed, nothing closed
 		t.Fatal(err)
@@ -106,16 +123,10 @@ func TestRecordingSurvivesKill9(t *testing.T) {
 
 	srv.start(t)
 	var rec store.Recording
-	for {
+	testclock.WaitFor(t, "the recording to be recovered", 60*time.Second, func() bool {
 		rec, err = st.RecordingByID(context.Background(), id)
-		if err == nil && rec.State != store.RecordingActive && rec.State != store.RecordingUploading {
-			break
-		}
-		if time.Since(killed) > 60*time.Second {
-			t.Fatalf("60 s after the kill the recording is %q", rec.State)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return err == nil && rec.State != store.RecordingActive && rec.State != store.RecordingUploading
+	})
 	t.Logf("recovered as %s %v after the kill", rec.State, time.Since(killed).Round(100*time.Millisecond))
 	if rec.State != store.RecordingPartial || !rec.Recovered {
 		t.Fatalf("recovered recording: %s recovered=%v", rec.State, rec.Recovered)
@@ -241,16 +252,13 @@ func TestBrowserRecording(t *testing.T) {
 	jones.waitFor("see REC go", `document.querySelector('[data-testid="rec-indicator"]').hidden`)
 
 	teacher.do("open the recordings", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/recordings"), chromedp.WaitVisible(tid("recording")))
-	for i := 0; ; i++ {
+	testclock.WaitFor(t, "the recording to be available", 60*time.Second, func() bool {
 		if teacher.text(tid("recording-state")) == "available" {
-			break
+			return true
 		}
-		if i > 60 {
-			t.Fatalf("the recording is %q after a minute", teacher.text(tid("recording-state")))
-		}
-		time.Sleep(time.Second)
 		teacher.do("reload", chromedp.Reload(), chromedp.WaitVisible(tid("recording")))
-	}
+		return false
+	})
 	href := eval[string](teacher, `[...document.querySelectorAll('[data-testid="recorded-person"]')].find(p => p.querySelector('[data-testid="recorded-name"]').textContent === 'Mr Jones').querySelector('[data-testid="download-webm"]').href`)
 	webm := filepath.Join(t.TempDir(), "jones.webm")
 	teacher.fetchFile(href, webm)

@@ -5,13 +5,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 // tripwire records, on every page a person opens, any attempt to run
@@ -68,7 +68,7 @@ func TestHostileTextIsInert(t *testing.T) {
 	srv.addTeacher(t, "smith@school.example", "Ms Smith", teacherPW)
 	title := `<img src=x onerror=alert('xss-title')> Year 7`
 	mid, links := srv.seedMeetingPlan(t, "smith@school.example", store.MeetingPlan{
-		Title: title, StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "UTC",
+		Title: title, StartsAt: testclock.Now(), DurationMinutes: 60, TimeZone: "UTC",
 		LobbyPolicy: store.LobbyEveryoneWaits, RecordingPolicy: store.RecordingNotAllowed,
 	}, `<b onmouseover=alert('xss-invitee')>Mr Jones</b>`, "Mrs Patel")
 	chromium := newChromium(t)
@@ -129,7 +129,7 @@ func TestHostileTextIsInert(t *testing.T) {
 		p.do("leave", chromedp.Click(tid("leave")), chromedp.WaitVisible(tid("finished")))
 	}
 	teacher.do("leave", chromedp.Click(tid("leave")), chromedp.WaitVisible(tid("finished")))
-	time.Sleep(500 * time.Millisecond)
+	srv.attendanceClosed(t, mid)
 	teacher.do("open attendance", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/attendance"), chromedp.WaitVisible(tid("attendance")))
 	type download struct{ Type, Disposition, Options, Body string }
 	get := func(path string) download {

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 func render(t *testing.T, c templ.Component) *goquery.Document {
@@ -98,7 +99,7 @@ func TestDashboardShowsTimesInTheTeachersZone(t *testing.T) {
 }
 
 func TestMeetingPageInvitees(t *testing.T) {
-	now := time.Now()
+	now := testclock.Now()
 	m := store.Meeting{ID: uuid.New(), Title: "M", StartsAt: now, DurationMinutes: 30, TimeZone: "UTC"}
 	rows := []InviteeRow{
 		{Invitee: store.Invitee{ID: uuid.New(), Name: "Mr Jones", ChildName: "Sam"}, Link: "https://x/j/abc"},
@@ -132,7 +133,7 @@ func TestPrejoinStatesTheRecordingPolicy(t *testing.T) {
 		store.RecordingNotAllowed:    "will not be recorded",
 		store.RecordingHostMayRecord: "may record",
 	} {
-		m := store.Meeting{Title: "M", StartsAt: time.Now(), DurationMinutes: 15, TimeZone: "UTC", RecordingPolicy: policy}
+		m := store.Meeting{Title: "M", StartsAt: testclock.Now(), DurationMinutes: 15, TimeZone: "UTC", RecordingPolicy: policy}
 		doc := render(t, RoomPage(Page{}, RoomView{Meeting: m, HostName: "Ms Smith", DisplayName: "Mr Jones"}))
 		if got := doc.Find(tid("recording-policy")).Text(); !strings.Contains(got, want) {
 			t.Errorf("%s: %q", policy, got)

@@ -11,6 +11,7 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
 	"classmeet/internal/testserver"
 )
 
@@ -41,12 +42,7 @@ func TestUserDisableEndsLiveMeetingConnections(t *testing.T) {
 		t.Fatalf("the disabled teacher's connection was not ended: %v", err)
 	}
 	t.Logf("told: %s", e.(*meeting.Error).Message)
-	for host.Closed() == nil {
-		if ctx.Err() != nil {
-			t.Fatal("the disabled teacher's socket stayed open")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testclock.WaitFor(t, "the disabled teacher's socket to close", 10*time.Second, func() bool { return host.Closed() != nil })
 	if _, participants := s.Hub.Live(); participants != 0 {
 		t.Errorf("%d participants still in the meeting", participants)
 	}

@@ -28,6 +28,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	now := clock()
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
 		return err
@@ -48,7 +49,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("%w (CLASSMEET_RTC_UDP_PORT, CLASSMEET_RTC_TCP_PORT, CLASSMEET_RTC_BIND_IP)", err)
 	}
 	defer media.Close()
-	rec, err := newRecorder(ctx, cfg.Recording, st, log)
+	rec, err := newRecorder(ctx, cfg.Recording, st, log, now)
 	if err != nil {
 		return err
 	}
@@ -70,10 +71,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		NewMedia: func(id string) meeting.MediaRoom {
 			return meeting.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},
-		ICEServers: iceServers(cfg.RTC),
+		ICEServers: iceServers(cfg.RTC, now),
 		Grace:      cfg.RTC.Grace,
 		Recorder:   rec,
 		Log:        log,
+		Now:        now,
 	})
 	defer hub.Close()
 
@@ -82,7 +84,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("listen on %s (CLASSMEET_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken}),
+		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken, Now: now}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -103,7 +105,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	} else if n > 0 {
 		log.Warn("attendance left open by a stop closed at the last time known", "visits", n)
 	}
-	go sweepSessions(ctx, st, log)
+	go sweepSessions(ctx, st, log, now)
 	// A sign-in ended anywhere (here, or by `classmeet user`) ends its meeting connections.
 	go hub.FollowRevocations(ctx, st)
 	go func() {
@@ -111,7 +113,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			log.Error("recovering recordings failed", "err", err)
 		}
 	}()
-	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log)
+	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log, now)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -147,14 +149,14 @@ func setupToken(ctx context.Context, st *store.Store) (string, error) {
 
 // iceServers hands browsers the configured STUN/TURN servers, with TURN
 // credentials of their own when a shared secret is configured.
-func iceServers(rtc config.RTC) func(participant string) []meeting.ICEServer {
+func iceServers(rtc config.RTC, now func() time.Time) func(participant string) []meeting.ICEServer {
 	return func(participant string) []meeting.ICEServer {
 		if len(rtc.ICEServers) == 0 {
 			return nil
 		}
 		s := meeting.ICEServer{URLs: rtc.ICEServers, Username: rtc.TURNUsername, Credential: rtc.TURNCredential}
 		if rtc.TURNSecret != "" {
-			s.Username, s.Credential = auth.TURNCredentials(rtc.TURNSecret, participant, 12*time.Hour, time.Now())
+			s.Username, s.Credential = auth.TURNCredentials(rtc.TURNSecret, participant, 12*time.Hour, now())
 		}
 		return []meeting.ICEServer{s}
 	}
@@ -162,7 +164,7 @@ func iceServers(rtc config.RTC) func(participant string) []meeting.ICEServer {
 
 // sweepSessions deletes sessions that ended over a day ago, and used join
 // tokens that expired, hourly.
-func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
+func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger, now func() time.Time) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
@@ -170,13 +172,13 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := st.DeleteExpiredSessions(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+			if n, err := st.DeleteExpiredSessions(ctx, now().Add(-24*time.Hour)); err != nil {
 				log.Warn("session sweep failed", "err", err)
 			} else if n > 0 {
 				log.Debug("sessions swept", "deleted", n)
 			}
 			// Kept a while past expiry: a token is refused as expired only after its leeway.
-			if n, err := st.DeleteExpiredJoinTokens(ctx, time.Now().Add(-time.Hour)); err != nil {
+			if n, err := st.DeleteExpiredJoinTokens(ctx, now().Add(-time.Hour)); err != nil {
 				log.Warn("used join token sweep failed", "err", err)
 			} else if n > 0 {
 				log.Debug("used join tokens swept", "deleted", n)
@@ -187,7 +189,7 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 
 // newRecorder opens the recording store (the S3 bucket, or a directory)
 // and the spool.
-func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log *slog.Logger) (*recorder.Recorder, error) {
+func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log *slog.Logger, now func() time.Time) (*recorder.Recorder, error) {
 	var b blob.Store
 	if cfg.S3 != nil {
 		s3, err := blob.OpenS3(ctx, *cfg.S3)
@@ -205,7 +207,7 @@ func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log
 	if err := b.Ready(ctx); err != nil {
 		log.Warn("recording storage is not ready; recordings wait in the spool until it is", "storage", b.String(), "err", err)
 	}
-	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), MinFree: cfg.SpoolMinFree, Log: log})
+	rec, err := recorder.New(recorder.Config{Store: st, Blob: b, SpoolDir: cfg.SpoolDir(), MinFree: cfg.SpoolMinFree, Log: log, Now: now})
 	if err != nil {
 		return nil, fmt.Errorf("%w (CLASSMEET_DATA_DIR)", err)
 	}
@@ -214,14 +216,14 @@ func newRecorder(ctx context.Context, cfg config.Recording, st *store.Store, log
 }
 
 // sweepRecordings deletes recordings past the retention period, hourly.
-func sweepRecordings(ctx context.Context, rec *recorder.Recorder, retention time.Duration, log *slog.Logger) {
+func sweepRecordings(ctx context.Context, rec *recorder.Recorder, retention time.Duration, log *slog.Logger, now func() time.Time) {
 	if retention <= 0 {
 		return
 	}
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
 	for {
-		if n, err := rec.Sweep(ctx, time.Now().Add(-retention)); err != nil {
+		if n, err := rec.Sweep(ctx, now().Add(-retention)); err != nil {
 			log.Warn("recording retention sweep failed", "err", err)
 		} else if n > 0 {
 			log.Info("recordings past their retention deleted", "deleted", n)

@@ -16,13 +16,14 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 var secret = []byte("0123456789abcdef0123456789abcdef")
 
 func TestSessionRoundTrip(t *testing.T) {
 	s := NewSessions(secret, time.Hour)
-	sid, uid, now := uuid.New(), uuid.New(), time.Now()
+	sid, uid, now := uuid.New(), uuid.New(), testclock.Now()
 	tok, err := s.Issue(sid, uid, now)
 	if err != nil {
 		t.Fatal(err)
@@ -45,7 +46,7 @@ func forge(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims
 
 func TestSessionRefusals(t *testing.T) {
 	s := NewSessions(secret, time.Hour)
-	now := time.Now()
+	now := testclock.Now()
 	good := func() jwt.MapClaims {
 		return jwt.MapClaims{
 			"iss": Issuer, "aud": []string{sessionAudience}, "sub": uuid.NewString(), "jti": uuid.NewString(),
@@ -174,7 +175,7 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 
 func TestBackoff(t *testing.T) {
 	b := NewBackoff(3, time.Second, 8*time.Second)
-	now := time.Date(2026, 3, 29, 0, 30, 0, 0, time.UTC) // any instant will do
+	now := testclock.Now()
 	for i := range 3 {
 		if _, ok := b.Try("ip", now); !ok {
 			t.Fatalf("free attempt %d refused", i)
@@ -246,7 +247,7 @@ func TestCan(t *testing.T) {
 
 func TestJoinTokens(t *testing.T) {
 	j := NewJoinTokens(secret)
-	now := time.Now()
+	now := testclock.Now()
 	a, b := uuid.New(), uuid.New()
 	c := JoinClaims{MeetingID: a, ParticipantID: uuid.New(), Role: "participant", Name: "Mr Jones", InviteeID: uuid.New(), InviteeName: "Mr Jones", Identity: "inv", SessionID: uuid.New()}
 	tok, err := j.Issue(c, now)

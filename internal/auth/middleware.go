@@ -42,8 +42,9 @@ type Authenticator struct {
 }
 
 // NewAuthenticator uses Secure, __Host- cookies when secure is true (HTTPS).
-func NewAuthenticator(st *store.Store, sessions *Sessions, secure bool) *Authenticator {
-	return &Authenticator{store: st, sessions: sessions, secure: secure, now: time.Now}
+// Sessions start, expire and end by now (time.Now in the server).
+func NewAuthenticator(st *store.Store, sessions *Sessions, secure bool, now func() time.Time) *Authenticator {
+	return &Authenticator{store: st, sessions: sessions, secure: secure, now: now}
 }
 
 // CookieName is the session cookie's name: __Host- prefixed over HTTPS,
@@ -79,7 +80,7 @@ func (a *Authenticator) Logout(ctx context.Context, w http.ResponseWriter, sessi
 		Name: a.CookieName(), Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: a.secure, SameSite: http.SameSiteLaxMode,
 	})
-	return a.store.RevokeSession(ctx, sessionID)
+	return a.store.RevokeSession(ctx, sessionID, a.now())
 }
 
 // Identify returns the identity of the request's session cookie. A missing,
@@ -94,7 +95,7 @@ func (a *Authenticator) Identify(r *http.Request) (Identity, bool, error) {
 	if err != nil {
 		return Identity{}, false, nil
 	}
-	u, err := a.store.SessionUser(r.Context(), claims.SessionID)
+	u, err := a.store.SessionUser(r.Context(), claims.SessionID, a.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return Identity{}, false, nil

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"classmeet/internal/blob"
+	"classmeet/internal/testclock"
 )
 
 // S3Server is a running versitygw.
@@ -84,17 +85,14 @@ func (s *S3Server) Start() {
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if resp, err := http.Get("http://" + s.Config.Endpoint + "/health"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	testclock.WaitFor(s.t, "versitygw to start", 20*time.Second, func() bool {
+		resp, err := http.Get("http://" + s.Config.Endpoint + "/health")
+		if err != nil {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	s.t.Fatal("versitygw did not start")
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 // Stop kills the server (the data stays for Start).

@@ -72,6 +72,9 @@ type HubConfig struct {
 	// Recorder records meetings; nil: recording is not available.
 	Recorder *recorder.Recorder
 	Log      *slog.Logger
+	// Now stamps what happens in a meeting (attendance, chat, recordings);
+	// time.Now unless a test's clock stands in for it.
+	Now func() time.Time
 }
 
 // Hub holds the live meetings. Each runs its State under its own lock and
@@ -87,6 +90,9 @@ type Hub struct {
 func NewHub(cfg HubConfig) *Hub {
 	if cfg.ICEServers == nil {
 		cfg.ICEServers = func(string) []ICEServer { return nil }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	if cfg.QualityEvery == 0 {
 		cfg.QualityEvery = 2 * time.Second
@@ -122,7 +128,7 @@ func (h *Hub) Join(ctx context.Context, meetingID uuid.UUID, a Arrival, conn Con
 			r.mu.Unlock()
 			continue // emptied while we looked; make a fresh one
 		}
-		fx, err := r.state.Join(time.Now(), a)
+		fx, err := r.state.Join(h.cfg.Now(), a)
 		if err != nil {
 			r.mu.Unlock()
 			return nil, err
@@ -148,7 +154,7 @@ func (h *Hub) Resume(meetingID uuid.UUID, secret string, keepMedia bool, conn Co
 	if r.dead {
 		return nil, refuse("resume_expired", "the meeting is no longer running: join again")
 	}
-	id, fx, err := r.state.Resume(time.Now(), secret, keepMedia)
+	id, fx, err := r.state.Resume(h.cfg.Now(), secret, keepMedia)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +173,7 @@ func (s *Session) Handle(msg ClientMessage) {
 	if r.conns[s.id] != s.conn {
 		return // superseded by a newer connection
 	}
-	fx, err := r.state.Handle(time.Now(), s.id, msg)
+	fx, err := r.state.Handle(r.hub.cfg.Now(), s.id, msg)
 	var ref *Refusal
 	switch {
 	case errors.As(err, &ref):
@@ -189,7 +195,7 @@ func (s *Session) Disconnected() {
 		return // a newer connection took over, or the participant left
 	}
 	delete(r.conns, s.id)
-	r.apply(r.state.Disconnected(time.Now(), s.id))
+	r.apply(r.state.Disconnected(r.hub.cfg.Now(), s.id))
 }
 
 // room finds or starts the live meeting.
@@ -316,7 +322,7 @@ func (h *Hub) Close() {
 	for _, r := range rooms {
 		r.mu.Lock()
 		r.dead = true
-		for _, e := range r.state.Shutdown(time.Now()) {
+		for _, e := range r.state.Shutdown(h.cfg.Now()) {
 			if _, ok := e.(RecordingStopped); !ok {
 				r.journal(e) // the recording is stopped below, waited for
 			}
@@ -332,7 +338,7 @@ func (h *Hub) Close() {
 		}
 		rec := r.rec
 		if rec != nil {
-			rec.stop(time.Now())
+			rec.stop(h.cfg.Now())
 			r.rec = nil
 		}
 		r.mu.Unlock()
@@ -446,7 +452,7 @@ func (r *room) expire(who string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.dead {
-		r.apply(r.state.Expire(time.Now(), who))
+		r.apply(r.state.Expire(r.hub.cfg.Now(), who))
 	}
 }
 

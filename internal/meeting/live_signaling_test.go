@@ -17,6 +17,7 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
 	"classmeet/internal/testserver"
 )
 
@@ -66,11 +67,11 @@ func TestJoinTokensAreBoundToTheirMeetingAndExpire(t *testing.T) {
 	jt := auth.NewJoinTokens([]byte(testserver.Secret))
 	claims := auth.JoinClaims{MeetingID: uuid.MustParse(a), ParticipantID: uuid.New(), Role: "host", Name: "intruder", Identity: "x"}
 
-	tokA, _ := jt.Issue(claims, time.Now())
+	tokA, _ := jt.Issue(claims, testclock.Now())
 	if e := refusedFirst(t, s, b, &meeting.Join{Header: meeting.Header{Seq: 1}, Token: tokA}); e.Code != "bad_token" {
 		t.Errorf("meeting A's token at meeting B: %+v", e)
 	}
-	expired, _ := jt.Issue(claims, time.Now().Add(-auth.JoinTTL-time.Minute))
+	expired, _ := jt.Issue(claims, testclock.Now().Add(-auth.JoinTTL-time.Minute))
 	if e := refusedFirst(t, s, a, &meeting.Join{Header: meeting.Header{Seq: 1}, Token: expired}); e.Code != "bad_token" {
 		t.Errorf("expired token: %+v", e)
 	}
@@ -111,7 +112,7 @@ func TestOversizedFrameClosesTheSocket(t *testing.T) {
 	if err := host.SendRaw([]byte(big)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the socket to close", 5*time.Second, func() bool { return host.Closed() != nil })
+	waitFor(t, "the socket to close", 15*time.Second, func() bool { return host.Closed() != nil })
 	if code := websocket.CloseStatus(host.Closed()); code != websocket.StatusMessageTooBig {
 		t.Errorf("closed with %v, want 1009", host.Closed())
 	}
@@ -163,14 +164,14 @@ func TestFloodIsLimitedWithoutHurtingOthers(t *testing.T) {
 		}
 	}
 	msg(t, flooder, func(e *meeting.Error) bool { return e.Code == "rate_limited" })
-	waitFor(t, "the flooder to be cut off", 5*time.Second, func() bool { return flooder.Closed() != nil })
+	waitFor(t, "the flooder to be cut off", 15*time.Second, func() bool { return flooder.Closed() != nil })
 
 	// The others still talk: a message round trip and media.
 	if err := jones.Send(&meeting.MediaState{Audio: true, Video: true}); err != nil {
 		t.Fatal(err)
 	}
 	msg(t, host, func(u *meeting.ParticipantUpdated) bool { return u.Participant.ID == jones.ID() && u.Participant.Video })
-	waitFor(t, "media to keep flowing", 5*time.Second, func() bool {
+	waitFor(t, "media to keep flowing", 15*time.Second, func() bool {
 		return jones.Received(host.ID(), sfu.SourceCamera).Packets.Load() > before+60
 	})
 	updates := 0

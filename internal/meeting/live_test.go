@@ -10,18 +10,13 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
 	"classmeet/internal/testserver"
 )
 
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testclock.WaitFor(t, what, d, cond)
 }
 
 func msg[T meeting.ServerMessage](t *testing.T, c *testclient.Client, pred func(T) bool) T {

@@ -92,7 +92,7 @@ func (w *recWorker) failed(id, why string) {
 	w.room.mu.Lock()
 	defer w.room.mu.Unlock()
 	if !w.room.dead {
-		w.room.apply(w.room.state.RecordingFailed(time.Now(), id, why))
+		w.room.apply(w.room.state.RecordingFailed(w.room.hub.cfg.Now(), id, why))
 	}
 }
 

@@ -95,7 +95,7 @@ func (r *room) revoke(ended func(staffSignIn) bool, reason string) int {
 	for id, si := range r.state.signIns() {
 		if ended(si) {
 			r.log.Info("sign-in ended: participant taken out", "participant_id", id, "reason", reason)
-			r.apply(r.state.Revoke(time.Now(), id, reason))
+			r.apply(r.state.Revoke(r.hub.cfg.Now(), id, reason))
 			n++
 		}
 	}
@@ -107,7 +107,7 @@ func (r *room) revoke(ended func(staffSignIn) bool, reason string) int {
 // listening).
 type Revocations interface {
 	ListenRevocations(ctx context.Context, ready func(), fn func(store.Revocation)) error
-	SessionUser(ctx context.Context, sessionID uuid.UUID) (store.User, error)
+	SessionUser(ctx context.Context, sessionID uuid.UUID, now time.Time) (store.User, error)
 }
 
 // FollowRevocations ends the connections of every sign-in announced as
@@ -140,7 +140,7 @@ func (h *Hub) checkSignIns(ctx context.Context, src Revocations) {
 		ins := r.state.signIns()
 		r.mu.Unlock()
 		for _, si := range ins {
-			if live, err := signedIn(ctx, src, si); err != nil {
+			if live, err := signedIn(ctx, src, si, h.cfg.Now()); err != nil {
 				h.cfg.Log.Warn("cannot check a sign-in", "err", err)
 			} else if !live {
 				r.revoke(func(x staffSignIn) bool { return x == si }, "")
@@ -149,8 +149,8 @@ func (h *Hub) checkSignIns(ctx context.Context, src Revocations) {
 	}
 }
 
-func signedIn(ctx context.Context, src Revocations, si staffSignIn) (bool, error) {
-	u, err := src.SessionUser(ctx, si.session)
+func signedIn(ctx context.Context, src Revocations, si staffSignIn, now time.Time) (bool, error) {
+	u, err := src.SessionUser(ctx, si.session, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return false, nil // revoked, expired, or the account disabled

@@ -52,12 +52,12 @@ func (s *State) peopleOf(match func(*participant) bool) []*participant {
 // WithdrawLink takes out of the live meeting (if any) everyone who came in
 // through the invitation's link.
 func (h *Hub) WithdrawLink(meetingID, inviteeID uuid.UUID) {
-	h.live(meetingID, func(s *State) []Effect { return s.WithdrawLink(time.Now(), inviteeID.String()) })
+	h.live(meetingID, func(s *State) []Effect { return s.WithdrawLink(h.cfg.Now(), inviteeID.String()) })
 }
 
 // Cancelled ends the live meeting (if any) its teacher cancelled.
 func (h *Hub) Cancelled(meetingID uuid.UUID) {
-	h.live(meetingID, func(s *State) []Effect { return s.Cancel(time.Now()) })
+	h.live(meetingID, func(s *State) []Effect { return s.Cancel(h.cfg.Now()) })
 }
 
 // live runs a command on a meeting if it is live in this server.

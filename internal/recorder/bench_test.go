@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
-	"time"
 
 	"github.com/pion/rtp/codecs"
 
@@ -26,7 +25,7 @@ func BenchmarkWriteVideo(b *testing.B) {
 			b.Fatal(err)
 		}
 		w := newWriter(tr, codecVP8, f)
-		tr.feed(ps, time.Now())
+		tr.feed(ps, arrival())
 		tr.end()
 		if res := w.run(); res.err != nil || res.stats.Frames != 3000 {
 			b.Fatalf("%v %d", res.err, res.stats.Frames)
@@ -47,7 +46,7 @@ func BenchmarkWriteAudio(b *testing.B) {
 			b.Fatal(err)
 		}
 		w := newWriter(tr, codecOpus, f)
-		tr.feed(ps, time.Now())
+		tr.feed(ps, arrival())
 		tr.end()
 		if res := w.run(); res.err != nil {
 			b.Fatal(res.err)
@@ -86,10 +85,10 @@ func BenchmarkMemoryPerTrack(b *testing.B) {
 			}
 			w := newWriter(tr, c, f)
 			go func() { done <- w.run() }()
-			tr.feed(ps, time.Now())
+			tr.feed(ps, arrival())
 			tracks, writers = append(tracks, tr), append(writers, w)
 		}
-		time.Sleep(200 * time.Millisecond) // everything fed is written
+		waitTaken(b, tracks...) // everything fed is taken
 		runtime.GC()
 		runtime.ReadMemStats(&after)
 		perTrack = float64(after.HeapInuse-before.HeapInuse) / 20

@@ -17,6 +17,7 @@ import (
 	"github.com/pion/webrtc/v4/pkg/media/oggreader"
 
 	"classmeet/internal/sfu"
+	"classmeet/internal/testclock"
 )
 
 // testTrack is a track fed by the test: packets it pushes arrive at the
@@ -71,6 +72,30 @@ func (t *testTrack) SenderReport() (uint32, time.Time, bool) {
 func (t *testTrack) report(rtpTime uint32, at time.Time) {
 	t.srRTP.Store(rtpTime)
 	t.srAt.Store(&at)
+}
+
+// taken reports whether the recorder has taken every packet fed so far.
+func (t *testTrack) taken() bool { return len(t.ch) == 0 }
+
+// waitTaken waits until the recorder has taken every packet fed to tracks.
+func waitTaken(t testing.TB, tracks ...*testTrack) {
+	t.Helper()
+	testclock.WaitFor(t, "the recorder to take what was fed", 20*time.Second, func() bool {
+		for _, tr := range tracks {
+			if !tr.taken() {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// settle waits until the session has carried out everything asked of it
+// so far: its queue runs in order.
+func settle(s *Session) {
+	done := make(chan struct{})
+	s.q.do(func() { close(done) })
+	<-done
 }
 
 // end ends the track, as a publisher leaving does.
@@ -197,6 +222,11 @@ func impair(in []timed, loss float64, seed uint64) []timed {
 	}
 	return out
 }
+
+// arrival is the time a packet reaching the recorder now is stamped with.
+// The SFU stamps packets with the real clock, not the test clock the
+// recording's dates come from; the recorder maps one onto the other.
+func arrival() time.Time { return time.Now() }
 
 // feed pushes packets into the track, arriving from base on.
 func (t *testTrack) feed(ps []timed, base time.Time) {

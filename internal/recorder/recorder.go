@@ -33,6 +33,9 @@ type Config struct {
 	// start: below it, the recording would stop for want of space soon.
 	MinFree int64
 	Log     *slog.Logger
+	// Now stamps recordings and their files; time.Now unless a test's
+	// clock stands in for it. Recordings' times are compared with it.
+	Now func() time.Time
 }
 
 // Recorder starts recording sessions and sees every recording through to
@@ -44,6 +47,7 @@ type Recorder struct {
 	spoolDir string
 	minFree  int64
 	log      *slog.Logger
+	now      func() time.Time
 	booted   time.Time
 
 	ctx    context.Context // ends when the recorder closes: retries give up
@@ -83,9 +87,12 @@ func New(cfg Config) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recorder: spool %s: %w", cfg.SpoolDir, err)
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Recorder{
-		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, minFree: cfg.MinFree, log: cfg.Log, booted: time.Now(),
+		store: cfg.Store, blob: cfg.Blob, spool: root, spoolDir: cfg.SpoolDir, minFree: cfg.MinFree, log: cfg.Log, now: cfg.Now, booted: cfg.Now(),
 		ctx: ctx, cancel: cancel, starting: map[uuid.UUID]bool{}, live: map[uuid.UUID]*Session{},
 		finishing: map[uuid.UUID]*job{}, deleting: map[uuid.UUID]bool{},
 	}, nil
@@ -117,7 +124,7 @@ func (r *Recorder) Start(ctx context.Context, id, meetingID uuid.UUID, by string
 		return nil, err
 	}
 	if err := r.spool.MkdirAll(id.String(), 0o750); err != nil {
-		stopped := time.Now()
+		stopped := r.now()
 		_ = r.store.SetRecordingState(ctx, id, store.RecordingFailed, &stopped, false)
 		return nil, fmt.Errorf("recorder: spool: %w", spoolErr(err))
 	}
@@ -354,7 +361,7 @@ func (r *Recorder) Sweep(ctx context.Context, cutoff time.Time) (int, error) {
 		n++
 		meetingID := rec.MeetingID
 		_ = r.store.Audit(ctx, store.AuditEntry{
-			At: time.Now(), MeetingID: &meetingID, ActorName: "retention", Action: "recording deleted",
+			At: r.now(), MeetingID: &meetingID, ActorName: "retention", Action: "recording deleted",
 			TargetID: rec.ID.String(), Detail: "recorded " + rec.StartedAt.UTC().Format(time.RFC3339) + ", past the retention period",
 		})
 	}
@@ -372,7 +379,7 @@ func (r *Recorder) Close(ctx context.Context) {
 	}
 	r.mu.Unlock()
 	for _, s := range live {
-		s.Stop(time.Now())
+		s.Stop(r.now())
 	}
 	done := make(chan struct{})
 	go func() {

@@ -23,6 +23,10 @@ type Session struct {
 	MeetingID uuid.UUID
 	StartedAt time.Time
 	log       *slog.Logger
+	// skew is the recorder's clock minus the real one. Packets arrive
+	// stamped by the real clock; adding skew places them on the recording's
+	// (zero unless a test's clock stands in for the real one).
+	skew time.Duration
 
 	q queue
 
@@ -60,7 +64,7 @@ type recTrack struct {
 
 func newSession(r *Recorder, id, meetingID uuid.UUID, at time.Time) *Session {
 	s := &Session{
-		r: r, ID: id, MeetingID: meetingID, StartedAt: at,
+		r: r, ID: id, MeetingID: meetingID, StartedAt: at, skew: r.now().Sub(time.Now()).Round(time.Millisecond),
 		log:    r.log.With("recording_id", id.String(), "meeting_id", meetingID.String()),
 		tracks: map[Track]*recTrack{}, people: map[string]consent{}, segments: map[string]int{},
 		ended: make(chan struct{}),
@@ -133,7 +137,7 @@ func (s *Session) fail(err error) {
 	}
 	s.err = spoolErr(err)
 	s.log.Error("recording stopped: a file could not be written", "err", err)
-	s.stop(time.Now())
+	s.stop(s.r.now())
 }
 
 func (s *Session) offer(t Track, sub Subscription) {
@@ -222,7 +226,7 @@ func (s *Session) record(rt *recTrack) {
 	s.segments[key]++
 	fileID := uuid.New()
 	name := s.ID.String() + "/" + fileID.String() + c.ext()
-	now := time.Now()
+	now := s.r.now()
 	rt.row = store.RecordingFile{
 		ID: fileID, RecordingID: s.ID, ParticipantID: &pid, ParticipantName: s.answer(rt.t.Participant()).name,
 		Kind: rt.t.Kind(), Source: rt.t.Source(), Codec: c.String(), Segment: s.segments[key],
@@ -278,7 +282,7 @@ func (s *Session) finishTrack(rt *recTrack, stop bool) {
 	if st, err := s.r.spool.Stat(row.SpoolName); err == nil {
 		row.SizeBytes = st.Size()
 	}
-	start := res.start
+	start := res.start.Add(s.skew)
 	row.StartedAt, row.DurationMS, row.Frames = &start, res.duration.Milliseconds(), res.stats.Frames
 	row.Stats, _ = json.Marshal(res.stats)
 	row.State = store.FileSpooled

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"classmeet/internal/blobtest"
 	"classmeet/internal/pgtest"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 var bg = context.Background()
@@ -56,7 +58,7 @@ func rigMeeting(t *testing.T) (*store.Store, uuid.UUID) {
 		t.Fatal(err)
 	}
 	m, err := st.CreateMeeting(bg, u.ID, store.MeetingPlan{
-		Title: "Parents", StartsAt: time.Now(), DurationMinutes: 30, TimeZone: "UTC",
+		Title: "Parents", StartsAt: testclock.Now(), DurationMinutes: 30, TimeZone: "UTC",
 		LobbyPolicy: store.LobbyEveryoneWaits, RecordingPolicy: store.RecordingHostMayRecord,
 	})
 	if err != nil {
@@ -67,7 +69,7 @@ func rigMeeting(t *testing.T) (*store.Store, uuid.UUID) {
 
 func (g *rig) newRecorder(t *testing.T) *Recorder {
 	t.Helper()
-	rec, err := New(Config{Store: g.st, Blob: g.blob, SpoolDir: g.spool, Log: quietLog()})
+	rec, err := New(Config{Store: g.st, Blob: g.blob, SpoolDir: g.spool, Log: quietLog(), Now: testclock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,21 +84,19 @@ func (g *rig) newRecorder(t *testing.T) *Recorder {
 // waitState waits for a recording to reach a final state.
 func (g *rig) waitState(t *testing.T, id uuid.UUID, within time.Duration) store.Recording {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		rec, err := g.st.RecordingByID(bg, id)
-		if err != nil {
+	var rec store.Recording
+	testclock.WaitFor(t, "the recording to be finished", within, func() bool {
+		var err error
+		if rec, err = g.st.RecordingByID(bg, id); err != nil {
 			t.Fatal(err)
 		}
 		switch rec.State {
 		case store.RecordingAvailable, store.RecordingPartial, store.RecordingFailed:
-			return rec
+			return true
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("recording still %s after %v", rec.State, within)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return false
+	})
+	return rec
 }
 
 // download fetches a stored file into dir.
@@ -117,6 +117,40 @@ func (g *rig) download(t *testing.T, f store.RecordingFile, dir string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// durableMS is how much media a spool file holds on disk, torn ends cut off
+// as the recovery would: read from a copy, the writer's file untouched.
+func durableMS(t *testing.T, path string) int64 {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(cp, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(cp, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	switch filepath.Ext(path) {
+	case ".ivf":
+		_, pts, err := repairIVF(f)
+		if err != nil {
+			return 0
+		}
+		return int64(pts / 90)
+	case ".ogg":
+		granule, _, err := repairOgg(f)
+		if err != nil {
+			return 0
+		}
+		return int64(granule / 48)
+	}
+	return 0
 }
 
 func spoolFiles(t *testing.T, dir string) []string {
@@ -156,7 +190,7 @@ func TestSessionRecordsWhoConsented(t *testing.T) {
 	frames := videoFrames(t, fixture("video.ivf"))
 	anna, ben := uuid.NewString(), uuid.NewString()
 	id := uuid.New()
-	start := time.Now()
+	start := testclock.Now()
 	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", start)
 	if err != nil {
 		t.Fatal(err)
@@ -170,11 +204,11 @@ func TestSessionRecordsWhoConsented(t *testing.T) {
 	}
 	<-annaCam.subscribed
 	<-annaMic.subscribed
-	annaCam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), start)
-	annaMic.feed(audioPackets(t, 3, -1, -1), start)
-	benCam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), start)
-	time.Sleep(200 * time.Millisecond) // let the writers take what was fed
-	s.Stop(time.Now())
+	annaCam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), arrival())
+	annaMic.feed(audioPackets(t, 3, -1, -1), arrival())
+	benCam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), arrival())
+	waitTaken(t, annaCam, annaMic)
+	s.Stop(testclock.Now())
 	rec := g.waitState(t, id, 30*time.Second)
 	if rec.State != store.RecordingAvailable || rec.Recovered || rec.StoppedAt == nil {
 		t.Fatalf("recording %+v", rec)
@@ -251,25 +285,25 @@ func TestConsentLaterAndWithdrawn(t *testing.T) {
 	g := newRig(t)
 	anna := uuid.NewString()
 	id := uuid.New()
-	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", time.Now())
+	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", testclock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mic := newTestTrack(anna, "microphone", "audio/opus")
 	s.Offer(mic)
 	s.Offer(mic) // offered twice: still one track
-	time.Sleep(100 * time.Millisecond)
+	settle(s)
 	select {
 	case <-mic.subscribed:
 		t.Fatal("recorded before any answer")
 	default:
 	}
-	s.Consent(anna, "Anna", true, time.Now())
+	s.Consent(anna, "Anna", true, testclock.Now())
 	<-mic.subscribed
-	mic.feed(audioPackets(t, 1, -1, -1), time.Now())
-	time.Sleep(100 * time.Millisecond)
-	s.Consent(anna, "Anna", false, time.Now())
-	s.Stop(time.Now())
+	mic.feed(audioPackets(t, 1, -1, -1), arrival())
+	waitTaken(t, mic)
+	s.Consent(anna, "Anna", false, testclock.Now())
+	s.Stop(testclock.Now())
 	g.waitState(t, id, 30*time.Second)
 	files, _ := g.st.RecordingFiles(bg, id)
 	audio := 0
@@ -297,12 +331,12 @@ func TestNothingWrittenAfterStop(t *testing.T) {
 	if files := spoolFiles(t, g.spool); len(files) != 0 {
 		t.Errorf("spool before any recording: %v", files)
 	}
-	id, s, mic := g.micSession(t, time.Now())
+	id, s, mic := g.micSession(t, testclock.Now())
 	sent := audioPackets(t, 2, -1, -1)
-	mic.feed(sent[:50], time.Now())
-	time.Sleep(100 * time.Millisecond)
-	s.Stop(time.Now())
-	mic.feed(sent[50:], time.Now()) // after the stop
+	mic.feed(sent[:50], arrival())
+	waitTaken(t, mic)
+	s.Stop(testclock.Now())
+	mic.feed(sent[50:], arrival()) // after the stop
 	s.Offer(newTestTrack(mic.participant, "camera", "video/VP8"))
 	g.waitState(t, id, 30*time.Second)
 	files, _ := g.st.RecordingFiles(bg, id)
@@ -324,7 +358,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	frames := videoFrames(t, fixture("video.ivf"))
 	anna := uuid.NewString()
 	id := uuid.New()
-	start := time.Now()
+	start := testclock.Now()
 	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", start)
 	if err != nil {
 		t.Fatal(err)
@@ -335,9 +369,20 @@ func TestRecoverAfterCrash(t *testing.T) {
 	s.Offer(mic)
 	<-cam.subscribed
 	<-mic.subscribed
-	cam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), start)
-	mic.feed(audioPackets(t, 3, -1, -1), start)
-	time.Sleep(1300 * time.Millisecond) // a sync has happened
+	cam.feed(videoPackets(frames, 90, &codecs.VP8Payloader{}, 96), arrival())
+	mic.feed(audioPackets(t, 3, -1, -1), arrival())
+	// The writers have made more than 2 s of each track durable: what a
+	// crash now leaves in the spool is worth recovering.
+	testclock.WaitFor(t, "2 s of each track synced to the spool", 30*time.Second, func() bool {
+		kinds := map[string]bool{}
+		for _, p := range spoolFiles(t, g.spool) {
+			if durableMS(t, p) < 2200 {
+				return false
+			}
+			kinds[filepath.Ext(p)] = true
+		}
+		return kinds[".ivf"] && kinds[".ogg"]
+	})
 
 	// The crash: the spool as it is on disk now, and no more database.
 	snapshot := t.TempDir()
@@ -345,7 +390,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.rec.cancel()
-	s.Stop(time.Now())
+	s.Stop(testclock.Now())
 	for _, p := range spoolFiles(t, snapshot) {
 		if filepath.Ext(p) == ".ivf" {
 			st, _ := os.Stat(p)
@@ -405,11 +450,18 @@ func TestRecoverAfterCrash(t *testing.T) {
 // files wait in the spool and are uploaded, and checked, once it is back.
 func TestUploadWaitsForStorage(t *testing.T) {
 	g := newRig(t)
-	id, s, mic := g.micSession(t, time.Now())
-	mic.feed(audioPackets(t, 2, -1, -1), time.Now())
-	time.Sleep(100 * time.Millisecond)
+	id, s, mic := g.micSession(t, testclock.Now())
+	mic.feed(audioPackets(t, 2, -1, -1), arrival())
+	waitTaken(t, mic)
 	g.s3.Stop()
-	s.Stop(time.Now())
+	s.Stop(testclock.Now())
+	testclock.WaitFor(t, "the files to be made ready for upload", 30*time.Second, func() bool {
+		files, _ := g.st.RecordingFiles(bg, id)
+		return slices.ContainsFunc(files, func(f store.RecordingFile) bool { return f.Kind == store.FileManifest })
+	})
+	// The uploads now meet a stopped S3: for a while they keep failing, and
+	// the recording must keep waiting rather than give up. A window with
+	// nothing to wait for; only a broken recorder would make it fail.
 	time.Sleep(3 * time.Second)
 	if rec, _ := g.st.RecordingByID(bg, id); rec.State != store.RecordingUploading {
 		t.Fatalf("with S3 down the recording is %s", rec.State)
@@ -442,18 +494,18 @@ func TestRetention(t *testing.T) {
 	g := newRig(t)
 	record := func(at time.Time) uuid.UUID {
 		id, s, mic := g.micSession(t, at)
-		mic.feed(audioPackets(t, 1, -1, -1), time.Now())
-		time.Sleep(50 * time.Millisecond)
+		mic.feed(audioPackets(t, 1, -1, -1), arrival())
+		waitTaken(t, mic)
 		s.Stop(at.Add(time.Minute))
 		g.waitState(t, id, 30*time.Second)
 		return id
 	}
-	old := record(time.Now().Add(-40 * 24 * time.Hour))
-	recent := record(time.Now().Add(-time.Hour))
+	old := record(testclock.Now().Add(-40 * 24 * time.Hour))
+	recent := record(testclock.Now().Add(-time.Hour))
 	oldFiles, _ := g.st.RecordingFiles(bg, old)
 
 	live := uuid.New()
-	s, err := g.rec.Start(bg, live, g.meeting, "Ms T", time.Now().Add(-50*24*time.Hour))
+	s, err := g.rec.Start(bg, live, g.meeting, "Ms T", testclock.Now().Add(-50*24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -461,7 +513,7 @@ func TestRetention(t *testing.T) {
 		t.Errorf("deleting a live recording: %v", err)
 	}
 
-	n, err := g.rec.Sweep(bg, time.Now().Add(-30*24*time.Hour))
+	n, err := g.rec.Sweep(bg, testclock.Now().Add(-30*24*time.Hour))
 	if err != nil || n != 1 {
 		t.Fatalf("sweep: %d %v", n, err)
 	}
@@ -483,7 +535,7 @@ func TestRetention(t *testing.T) {
 	if len(events) != 1 || events[0].Action != "recording deleted" || events[0].ActorName != "retention" || events[0].TargetID != old.String() {
 		t.Errorf("audit: %+v", events)
 	}
-	s.Stop(time.Now())
+	s.Stop(testclock.Now())
 }
 
 // TestSegmentsAndScreenShare: a participant whose tracks end and come back
@@ -494,7 +546,7 @@ func TestSegmentsAndScreenShare(t *testing.T) {
 	frames := videoFrames(t, fixture("video.ivf"))
 	anna := uuid.NewString()
 	id := uuid.New()
-	start := time.Now()
+	start := testclock.Now()
 	s, err := g.rec.Start(bg, id, g.meeting, "Ms T", start)
 	if err != nil {
 		t.Fatal(err)
@@ -502,6 +554,7 @@ func TestSegmentsAndScreenShare(t *testing.T) {
 	s.Consent(anna, "Anna", true, start)
 	// Each connection's media arrives as it would in real time: the second
 	// after the first has gone.
+	closed := 0 // files of connections that went
 	session := func(base time.Time, sources ...string) {
 		var tracks []*testTrack
 		for _, src := range sources {
@@ -519,15 +572,26 @@ func TestSegmentsAndScreenShare(t *testing.T) {
 			}
 			tracks = append(tracks, tr)
 		}
-		time.Sleep(100 * time.Millisecond)
+		waitTaken(t, tracks...)
 		for _, tr := range tracks {
 			tr.end() // the connection went
 		}
-		time.Sleep(100 * time.Millisecond)
+		closed += len(tracks)
+		testclock.WaitFor(t, "the connection's files to be closed", 20*time.Second, func() bool {
+			files, _ := g.st.RecordingFiles(bg, id)
+			n := 0
+			for _, f := range files {
+				if f.State == store.FileSpooled {
+					n++
+				}
+			}
+			return n >= closed
+		})
 	}
-	session(start, "microphone", "camera", "screen")
-	session(start.Add(1500*time.Millisecond), "microphone", "camera") // reconnected
-	s.Stop(time.Now())
+	first := arrival()
+	session(first, "microphone", "camera", "screen")
+	session(first.Add(1500*time.Millisecond), "microphone", "camera") // reconnected
+	s.Stop(testclock.Now())
 	rec := g.waitState(t, id, 30*time.Second)
 	if rec.State != store.RecordingAvailable {
 		t.Fatalf("recording %s", rec.State)

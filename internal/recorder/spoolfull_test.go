@@ -19,6 +19,7 @@ import (
 
 	"classmeet/internal/blob"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 // recordedAt is when the recordings of these tests start: a fixed time
@@ -136,7 +137,7 @@ func cameraAndMic(t *testing.T, g *rig, seconds int) (uuid.UUID, *Session) {
 	base := time.Unix(1_700_000_000, 0)
 	// Ten seconds of sound reach the disk (a sync) before the video floods it.
 	mic.feed(audioPackets(t, 10, -1, -1), base)
-	waitFor(t, "the microphone's file on disk", 10*time.Second, func() bool {
+	testclock.WaitFor(t, "the microphone's file on disk", 10*time.Second, func() bool {
 		for _, p := range spoolFiles(t, filepath.Join(g.spool, id.String())) {
 			if st, err := os.Stat(p); err == nil && filepath.Ext(p) == ".ogg" && st.Size() > 4096 {
 				return true
@@ -197,7 +198,7 @@ func TestSpoolFullStopsRecording(t *testing.T) {
 	if kinds[store.FileVideo] != 1 || kinds[store.FileAudio] != 1 || kinds[store.FileManifest] != 1 {
 		t.Errorf("stored: %v", kinds)
 	}
-	s.Stop(time.Now()) // the host's stop, after the failure: nothing happens
+	s.Stop(testclock.Now()) // the host's stop, after the failure: nothing happens
 }
 
 // TestSpoolFullRefusesToStart: with less free space than the minimum, a
@@ -225,7 +226,7 @@ func TestStuckFinishingIsRetriedAndDeletable(t *testing.T) {
 	ballast := fillDisk(t, disk, 300<<10)
 	stuck, s1 := cameraAndMic(t, g, 40)
 	<-s1.Done()
-	waitFor(t, "a failed finishing to be tried again", 20*time.Second, func() bool { return logs.has("retrying") })
+	testclock.WaitFor(t, "a failed finishing to be tried again", 20*time.Second, func() bool { return logs.has("retrying") })
 	if rec, _ := g.st.RecordingByID(bg, stuck); rec.State != store.RecordingUploading {
 		t.Fatalf("with no space to store it the recording is %s", rec.State)
 	}
@@ -322,14 +323,3 @@ func TestRecoverChecksSpooledFiles(t *testing.T) {
 	storedFilesDecode(t, g, id)
 }
 
-// waitFor waits for cond, failing the test after d.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}

@@ -15,7 +15,7 @@ import (
 )
 
 func TestJitter(t *testing.T) {
-	base := time.Now()
+	base := arrival()
 	pkt := func(seq uint16, ms int) *sfu.Packet {
 		return &sfu.Packet{Header: rtp.Header{SequenceNumber: seq}, Arrival: base.Add(time.Duration(ms) * time.Millisecond)}
 	}
@@ -100,7 +100,7 @@ func TestWriterVideo(t *testing.T) {
 
 	t.Run("clean", func(t *testing.T) {
 		tr := newTestTrack("p1", "camera", "video/VP8")
-		path, res := record(t, tr, sent, time.Now())
+		path, res := record(t, tr, sent, arrival())
 		if res.stats.Frames != 300 || res.stats.FramesDiscarded != 0 {
 			t.Errorf("frames %d discarded %d", res.stats.Frames, res.stats.FramesDiscarded)
 		}
@@ -118,7 +118,7 @@ func TestWriterVideo(t *testing.T) {
 
 	t.Run("reordered, duplicated, lossy", func(t *testing.T) {
 		tr := newTestTrack("p1", "camera", "video/VP8")
-		path, res := record(t, tr, impair(sent, 0.01, 1), time.Now())
+		path, res := record(t, tr, impair(sent, 0.01, 1), arrival())
 		if res.stats.Lost == 0 || res.stats.Duplicate == 0 || res.stats.FramesDiscarded == 0 {
 			t.Errorf("impairment not seen: %+v", res.stats)
 		}
@@ -142,7 +142,7 @@ func TestWriterVideo(t *testing.T) {
 				mid = append(mid, p)
 			}
 		}
-		path, res := record(t, tr, mid, time.Now())
+		path, res := record(t, tr, mid, arrival())
 		if res.stats.Frames != 300-30 || res.stats.FramesDiscarded != 20 {
 			t.Errorf("frames %d discarded %d", res.stats.Frames, res.stats.FramesDiscarded)
 		}
@@ -163,7 +163,7 @@ func TestWriterVP9(t *testing.T) {
 		t.Fatalf("vp9 size %dx%d %v", w, h, ok)
 	}
 	tr := newTestTrack("p1", "camera", "video/VP9")
-	path, res := record(t, tr, videoPackets(frames, len(frames), &codecs.VP9Payloader{}, 98), time.Now())
+	path, res := record(t, tr, videoPackets(frames, len(frames), &codecs.VP9Payloader{}, 98), arrival())
 	if res.stats.Frames != len(frames) {
 		t.Errorf("frames %d of %d", res.stats.Frames, len(frames))
 	}
@@ -191,7 +191,7 @@ func TestWriterAudioKeepsSilence(t *testing.T) {
 	tr := newTestTrack("p1", "microphone", "audio/opus")
 	// 10 s, of which 5 s (2 s to 7 s) nothing was sent.
 	sent := audioPackets(t, 10, 2, 7)
-	path, res := record(t, tr, impair(sent, 0, 7), time.Now())
+	path, res := record(t, tr, impair(sent, 0, 7), arrival())
 	want := 10.0
 	if d := res.duration.Seconds(); d < want-0.04 || d > want+0.04 {
 		t.Errorf("writer says %.3f s, sent %.3f s", d, want)
@@ -208,7 +208,7 @@ func TestWriterAudioKeepsSilence(t *testing.T) {
 func TestWallClockFromSenderReport(t *testing.T) {
 	tr := newTestTrack("p1", "microphone", "audio/opus")
 	sent := audioPackets(t, 1, -1, -1)
-	base := time.Now()
+	base := arrival()
 	// The first packet is held up 300 ms on its way (arrival says base+300ms),
 	// but the sender's report ties its RTP time to base.
 	first := sent[0].pkt.Timestamp
@@ -232,7 +232,7 @@ func TestWallClockFromSenderReport(t *testing.T) {
 
 func TestWebM(t *testing.T) {
 	frames := videoFrames(t, fixture("video.ivf"))
-	base := time.Now()
+	base := arrival()
 	video, _ := record(t, newTestTrack("p1", "camera", "video/VP8"), videoPackets(frames, 300, &codecs.VP8Payloader{}, 96), base)
 	// The microphone starts 1 s after the camera and is silent from 4 s to 6 s.
 	audio, _ := record(t, newTestTrack("p1", "microphone", "audio/opus"), audioPackets(t, 9, 3, 5), base)

@@ -10,18 +10,19 @@ import (
 
 	"classmeet/internal/pgtest"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 func TestPoliciesLockAndBan(t *testing.T) {
 	st := pgtest.NewStore(t)
 	u := newUser(t, st, "t@x")
-	p := plan(time.Now().Add(time.Hour))
+	p := plan(testclock.Now().Add(time.Hour))
 	p.UnmutePolicy, p.ScreenShare = store.UnmuteAsk, store.ScreenShareEveryone
 	m, err := st.CreateMeeting(ctx, u.ID, p)
 	if err != nil || m.UnmutePolicy != store.UnmuteAsk || m.ScreenShare != store.ScreenShareEveryone {
 		t.Fatalf("create with policies: %+v %v", m, err)
 	}
-	def, _ := st.CreateMeeting(ctx, u.ID, plan(time.Now().Add(time.Hour)))
+	def, _ := st.CreateMeeting(ctx, u.ID, plan(testclock.Now().Add(time.Hour)))
 	if def.UnmutePolicy != store.UnmuteSelf || def.ScreenShare != store.ScreenShareHosts {
 		t.Errorf("default policies %q %q", def.UnmutePolicy, def.ScreenShare)
 	}
@@ -54,8 +55,8 @@ func TestPoliciesLockAndBan(t *testing.T) {
 func TestChatAttendanceAudit(t *testing.T) {
 	st := pgtest.NewStore(t)
 	u := newUser(t, st, "t@x")
-	m, _ := st.CreateMeeting(ctx, u.ID, plan(time.Now().Add(time.Hour)))
-	now := time.Now().Truncate(time.Millisecond)
+	m, _ := st.CreateMeeting(ctx, u.ID, plan(testclock.Now().Add(time.Hour)))
+	now := testclock.Now().Truncate(time.Millisecond)
 	pid := uuid.New()
 
 	msg := store.ChatMessage{ID: uuid.New(), MeetingID: m.ID, SenderID: pid, SenderName: "Mr Jones", SenderRole: "participant", Recipients: "everyone", Body: "hello", SentAt: now}
@@ -119,25 +120,30 @@ func TestOutboxSurvivesAnOutage(t *testing.T) {
 	c := pgtest.NewCluster(t)
 	st := c.Store()
 	u := newUser(t, st, "t@x")
-	m, _ := st.CreateMeeting(ctx, u.ID, plan(time.Now().Add(time.Hour)))
+	m, _ := st.CreateMeeting(ctx, u.ID, plan(testclock.Now().Add(time.Hour)))
 	o := st.NewOutbox(slog.New(slog.DiscardHandler), 10000)
 	add := func(body string) {
-		msg := store.ChatMessage{ID: uuid.New(), MeetingID: m.ID, SenderID: uuid.New(), SenderName: "x", SenderRole: "participant", Recipients: "everyone", Body: body, SentAt: time.Now()}
+		msg := store.ChatMessage{ID: uuid.New(), MeetingID: m.ID, SenderID: uuid.New(), SenderName: "x", SenderRole: "participant", Recipients: "everyone", Body: body, SentAt: testclock.Now()}
 		o.Add("chat", func(ctx context.Context, s *store.Store) error { return s.AddChat(ctx, msg) })
 	}
 	add("before")
-	waitUntil(t, func() bool { return o.Pending() == 0 })
+	testclock.WaitFor(t, "the outbox to drain", 30*time.Second, func() bool { return o.Pending() == 0 })
 
 	c.Stop()
 	for i := range 50 {
 		add("during " + string(rune('A'+i%26)))
 	}
-	time.Sleep(time.Second)
+	// The outbox has tried the down database at least once: the writes
+	// must still be waiting, not dropped or counted as done.
+	testclock.WaitFor(t, "a retry against the stopped database", 30*time.Second, func() bool {
+		_, _, retries := o.Stats()
+		return retries > 0
+	})
 	if o.Pending() == 0 {
 		t.Fatal("writes vanished while the database was down")
 	}
 	c.Start()
-	waitUntil(t, func() bool { return o.Pending() == 0 })
+	testclock.WaitFor(t, "the outbox to drain", 30*time.Second, func() bool { return o.Pending() == 0 })
 	o.Close(context.Background())
 	chat, err := st.Chat(ctx, m.ID)
 	if err != nil || len(chat) != 51 {
@@ -145,16 +151,5 @@ func TestOutboxSurvivesAnOutage(t *testing.T) {
 	}
 	if _, dropped, retries := o.Stats(); dropped != 0 || retries == 0 {
 		t.Errorf("dropped %d, retried %d", dropped, retries)
-	}
-}
-
-func waitUntil(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out")
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -19,24 +19,26 @@ func (s *Store) CreateSession(ctx context.Context, userID uuid.UUID, expiresAt t
 	return id, nil
 }
 
-// SessionUser returns the user of a live session: not revoked, not expired,
-// and its account not disabled. Anything else is ErrNotFound.
-func (s *Store) SessionUser(ctx context.Context, sessionID uuid.UUID) (User, error) {
+// SessionUser returns the user of a live session at now: not revoked, not
+// expired, and its account not disabled. Anything else is ErrNotFound. The
+// caller's now, not the database's, decides expiry: it set expires_at too.
+func (s *Store) SessionUser(ctx context.Context, sessionID uuid.UUID, now time.Time) (User, error) {
 	u, err := one[User](s.pool.Query(ctx, `
 		SELECT u.id, u.email, u.name, u.role, u.password_hash, u.time_zone, u.created_at, u.disabled_at
 		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > now() AND u.disabled_at IS NULL`, sessionID))
+		WHERE s.id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2 AND u.disabled_at IS NULL`, sessionID, now))
 	if err != nil {
 		return User{}, fmt.Errorf("store: session user: %w", err)
 	}
 	return u, nil
 }
 
-// RevokeSession ends a session (logout) and announces it, so the meeting
-// connections opened with it end too. Ending an ended session is not an error.
-func (s *Store) RevokeSession(ctx context.Context, sessionID uuid.UUID) error {
+// RevokeSession ends a session at now (logout) and announces it, so the
+// meeting connections opened with it end too. Ending an ended session is
+// not an error.
+func (s *Store) RevokeSession(ctx context.Context, sessionID uuid.UUID, now time.Time) error {
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1`, sessionID); err != nil {
+		if _, err := tx.Exec(ctx, `UPDATE sessions SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1`, sessionID, now); err != nil {
 			return err
 		}
 		return notifyRevocation(ctx, tx, Revocation{Session: sessionID, Reason: RevokedSignedOut})

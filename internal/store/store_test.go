@@ -12,6 +12,7 @@ import (
 
 	"classmeet/internal/pgtest"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 var ctx = context.Background()
@@ -139,29 +140,29 @@ func TestConcurrentFirstAdminsMakeOneAccount(t *testing.T) {
 func TestSessions(t *testing.T) {
 	st := pgtest.NewStore(t)
 	u := newUser(t, st, "t@x")
-	sid, err := st.CreateSession(ctx, u.ID, time.Now().Add(time.Hour))
+	sid, err := st.CreateSession(ctx, u.ID, testclock.Now().Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := st.SessionUser(ctx, sid); err != nil || got.ID != u.ID {
+	if got, err := st.SessionUser(ctx, sid, testclock.Now()); err != nil || got.ID != u.ID {
 		t.Fatalf("SessionUser = %v, %v", got.ID, err)
 	}
 
-	if err := st.RevokeSession(ctx, sid); err != nil {
+	if err := st.RevokeSession(ctx, sid, testclock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SessionUser(ctx, sid); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.SessionUser(ctx, sid, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("revoked session: %v", err)
 	}
-	if err := st.RevokeSession(ctx, sid); err != nil {
+	if err := st.RevokeSession(ctx, sid, testclock.Now()); err != nil {
 		t.Errorf("second revoke: %v", err)
 	}
 
-	expired, _ := st.CreateSession(ctx, u.ID, time.Now().Add(-time.Second))
-	if _, err := st.SessionUser(ctx, expired); !errors.Is(err, store.ErrNotFound) {
+	expired, _ := st.CreateSession(ctx, u.ID, testclock.Now().Add(-time.Second))
+	if _, err := st.SessionUser(ctx, expired, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("expired session: %v", err)
 	}
-	if n, err := st.DeleteExpiredSessions(ctx, time.Now()); err != nil || n != 2 {
+	if n, err := st.DeleteExpiredSessions(ctx, testclock.Now()); err != nil || n != 2 {
 		t.Errorf("DeleteExpiredSessions = %d, %v; want 2", n, err)
 	}
 }
@@ -169,17 +170,17 @@ func TestSessions(t *testing.T) {
 func TestDisablingEndsSessions(t *testing.T) {
 	st := pgtest.NewStore(t)
 	u := newUser(t, st, "t@x")
-	sid, _ := st.CreateSession(ctx, u.ID, time.Now().Add(time.Hour))
+	sid, _ := st.CreateSession(ctx, u.ID, testclock.Now().Add(time.Hour))
 	if err := st.SetUserDisabled(ctx, u.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SessionUser(ctx, sid); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.SessionUser(ctx, sid, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("session of disabled user: %v", err)
 	}
 	if err := st.SetUserDisabled(ctx, u.ID, false); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SessionUser(ctx, sid); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.SessionUser(ctx, sid, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("re-enabling must not revive an ended session: %v", err)
 	}
 	got, _ := st.UserByID(ctx, u.ID)
@@ -194,15 +195,15 @@ func TestDisablingEndsSessions(t *testing.T) {
 func TestSetPasswordEndsOtherSessions(t *testing.T) {
 	st := pgtest.NewStore(t)
 	u := newUser(t, st, "t@x")
-	keep, _ := st.CreateSession(ctx, u.ID, time.Now().Add(time.Hour))
-	other, _ := st.CreateSession(ctx, u.ID, time.Now().Add(time.Hour))
+	keep, _ := st.CreateSession(ctx, u.ID, testclock.Now().Add(time.Hour))
+	other, _ := st.CreateSession(ctx, u.ID, testclock.Now().Add(time.Hour))
 	if err := st.SetPassword(ctx, u.ID, "new-hash", keep); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SessionUser(ctx, keep); err != nil {
+	if _, err := st.SessionUser(ctx, keep, testclock.Now()); err != nil {
 		t.Errorf("current session ended: %v", err)
 	}
-	if _, err := st.SessionUser(ctx, other); !errors.Is(err, store.ErrNotFound) {
+	if _, err := st.SessionUser(ctx, other, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("other session survived: %v", err)
 	}
 	got, _ := st.UserByID(ctx, u.ID)
@@ -214,7 +215,7 @@ func TestSetPasswordEndsOtherSessions(t *testing.T) {
 func TestMeetings(t *testing.T) {
 	st := pgtest.NewStore(t)
 	a, b := newUser(t, st, "a@x"), newUser(t, st, "b@x")
-	now := time.Now().Truncate(time.Second)
+	now := testclock.Now().Truncate(time.Second)
 	m, err := st.CreateMeeting(ctx, a.ID, plan(now.Add(time.Hour)))
 	if err != nil {
 		t.Fatal(err)
@@ -275,8 +276,8 @@ func TestMeetings(t *testing.T) {
 func TestInvitees(t *testing.T) {
 	st := pgtest.NewStore(t)
 	a := newUser(t, st, "a@x")
-	m, _ := st.CreateMeeting(ctx, a.ID, plan(time.Now().Add(time.Hour)))
-	other, _ := st.CreateMeeting(ctx, a.ID, plan(time.Now().Add(time.Hour)))
+	m, _ := st.CreateMeeting(ctx, a.ID, plan(testclock.Now().Add(time.Hour)))
+	other, _ := st.CreateMeeting(ctx, a.ID, plan(testclock.Now().Add(time.Hour)))
 
 	inv, err := st.AddInvitee(ctx, m.ID, store.NewInvitee{Name: "Mr Jones", Email: "j@x", ChildName: "Sam", LinkNonce: []byte("n1")})
 	if err != nil {

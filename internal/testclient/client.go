@@ -431,7 +431,8 @@ func (c *Client) Sent(source sfu.Source) uint64 {
 }
 
 // SentMedia is what a source sent: RTP timestamps and times of the first
-// and last packets, and for video the frames.
+// and last packets (by the test clock, as the server's dates are), and for
+// video the frames.
 type SentMedia struct {
 	Frames          int
 	FirstTS, LastTS uint32
@@ -459,8 +460,13 @@ func (c *Client) LostSent() uint64 {
 	return n
 }
 
-// PauseAudio stops (true) or resumes sending microphone packets.
-func (c *Client) PauseAudio(paused bool) { c.media.audioPaused.Store(paused) }
+// PauseAudio stops (true) or resumes sending microphone packets. It returns
+// once no packet is on its way out: the last one sent is known.
+func (c *Client) PauseAudio(paused bool) {
+	c.media.audioMu.Lock()
+	defer c.media.audioMu.Unlock()
+	c.media.audioPaused = paused
+}
 
 // Drop simulates a network drop: the WebSocket dies and UDP goes silent for
 // d; then the client resumes, keeping its PeerConnections and restarting ICE.

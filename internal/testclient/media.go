@@ -27,6 +27,7 @@ import (
 
 	"classmeet/internal/meeting"
 	"classmeet/internal/sfu"
+	"classmeet/internal/testclock"
 )
 
 // Key names a received track: whose, and which source.
@@ -39,7 +40,7 @@ type Key struct {
 type Received struct {
 	Packets   atomic.Uint64
 	Bytes     atomic.Uint64
-	FirstAt   atomic.Int64 // unix nanoseconds of the first packet
+	FirstAt   atomic.Int64 // unix nanoseconds of the first packet, by the test clock
 	Keyframes atomic.Uint64
 	// FirstFrameKey is set when the first complete video frame was a keyframe.
 	FirstFrameKey atomic.Bool
@@ -66,7 +67,10 @@ type media struct {
 	pacers   map[sfu.Source]context.CancelFunc
 	labels   map[sfu.Source]sfu.Source // a liar's labels for its tracks
 
-	audioPaused    atomic.Bool
+	// audioMu is held while an audio packet is sent, so that pausing
+	// returns only once no packet is on its way out.
+	audioMu        sync.Mutex
+	audioPaused    bool
 	keyframeWanted atomic.Bool
 	wg             sync.WaitGroup
 }
@@ -394,7 +398,7 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		}
 		r.Packets.Add(1)
 		r.Bytes.Add(uint64(len(pkt.Payload)))
-		r.FirstAt.CompareAndSwap(0, time.Now().UnixNano())
+		r.FirstAt.CompareAndSwap(0, testclock.Now().UnixNano())
 		if sb == nil {
 			continue
 		}
@@ -544,7 +548,8 @@ func (m *media) paceAudio(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 				continue // OpusHead / OpusTags
 			}
 			pkts := pz.Packetize(page, 960)
-			if !m.audioPaused.Load() {
+			m.audioMu.Lock()
+			if !m.audioPaused {
 				for _, p := range pkts {
 					if tr.WriteRTP(p) == nil {
 						sent.Add(1)
@@ -552,6 +557,7 @@ func (m *media) paceAudio(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 				}
 				m.logSent(sfu.Source(tr.ID()), pkts[0].Timestamp, false)
 			}
+			m.audioMu.Unlock()
 			next = next.Add(20 * time.Millisecond)
 			if err := sleepUntil(ctx, next); err != nil {
 				f.Close()
@@ -564,7 +570,7 @@ func (m *media) paceAudio(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 
 // logSent notes a frame or packet sent from a source.
 func (m *media) logSent(source sfu.Source, ts uint32, frame bool) {
-	now := time.Now()
+	now := testclock.Now() // compared with the dates of recordings
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.sentLog[source]

@@ -26,6 +26,7 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
 	"classmeet/internal/web"
 )
 
@@ -112,16 +113,16 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 		t.Fatal(err)
 	}
 	s.Recorder, err = recorder.New(recorder.Config{
-		Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), MinFree: cfg.Recording.SpoolMinFree, Log: s.Log,
+		Store: st, Blob: b, SpoolDir: cfg.Recording.SpoolDir(), MinFree: cfg.Recording.SpoolMinFree, Log: s.Log, Now: testclock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Hub = meeting.NewHub(meeting.HubConfig{
 		Meetings: st, Journal: meeting.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
-		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log,
+		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now,
 	})
-	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log})
+	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now})
 	handler.h.Store(&h)
 	follow, stopFollowing := context.WithCancel(context.Background())
 	following := make(chan struct{})
@@ -208,10 +209,11 @@ func (s *Server) Meeting(t testing.TB, policy store.LobbyPolicy, invitees ...str
 	return s.MeetingWith(t, Plan(policy), nis...)
 }
 
-// Plan is a meeting starting now, for an hour, with the given lobby policy.
+// Plan is a meeting starting now (by the test clock), for an hour, with the
+// given lobby policy.
 func Plan(policy store.LobbyPolicy) store.MeetingPlan {
 	return store.MeetingPlan{
-		Title: "Live test", StartsAt: time.Now(), DurationMinutes: 60, TimeZone: "Europe/London",
+		Title: "Live test", StartsAt: testclock.Now(), DurationMinutes: 60, TimeZone: "Europe/London",
 		LobbyPolicy: policy, RecordingPolicy: store.RecordingNotAllowed,
 	}
 }
@@ -246,13 +248,7 @@ func (s *Server) LinkToken(inv store.Invitee) string {
 // Drained waits until every journal write reached the database.
 func (s *Server) Drained(t testing.TB, within time.Duration) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for s.Outbox.Pending() > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d journal writes still pending after %v", s.Outbox.Pending(), within)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testclock.WaitFor(t, "the journal to reach the database", within, func() bool { return s.Outbox.Pending() == 0 })
 }
 
 // Host joins a meeting as the teacher; the client leaves when the test ends.

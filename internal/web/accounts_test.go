@@ -105,7 +105,7 @@ func TestLoginLimitsTheAttackerNotTheOwner(t *testing.T) {
 		}
 		switch p.status {
 		case http.StatusUnauthorized:
-			e.advance(time.Minute) // one wrong password a minute
+			e.clock.Advance(time.Minute) // one wrong password a minute
 		case http.StatusTooManyRequests:
 			secs, err := strconv.Atoi(p.header.Get("Retry-After"))
 			if err != nil || secs <= 0 {
@@ -115,7 +115,7 @@ func TestLoginLimitsTheAttackerNotTheOwner(t *testing.T) {
 				t.Errorf("429 says %q (Retry-After %d)", msg, secs)
 			}
 			waits = append(waits, secs)
-			e.advance(time.Duration(secs) * time.Second) // and back as soon as allowed
+			e.clock.Advance(time.Duration(secs) * time.Second) // and back as soon as allowed
 		default:
 			t.Fatalf("attempt %d: %d", i, p.status)
 		}
@@ -192,7 +192,7 @@ func TestLoginRedirectsOnlyToThisSite(t *testing.T) {
 		{"evil.example", "/"},
 		{"/ok/then\\evil", "/"},
 	} {
-		e.advance(time.Hour) // past the sign-in limits
+		e.clock.Advance(time.Hour) // past the sign-in limits
 		// The raw answer: Go's client refuses to parse some of these Locations.
 		form := url.Values{"email": {"t@school.example"}, "password": {password}, "next": {tc.next}}
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/login", strings.NewReader(form.Encode()))

@@ -55,7 +55,7 @@ func New(d Deps) http.Handler {
 		log:        d.Log,
 		setupToken: d.SetupToken,
 		now:        d.Now,
-		auth:       auth.NewAuthenticator(d.Store, auth.NewSessions(d.Config.Secret, d.Config.SessionTTL), d.Config.SecureCookies()),
+		auth:       auth.NewAuthenticator(d.Store, auth.NewSessions(d.Config.Secret, d.Config.SessionTTL), d.Config.SecureCookies(), d.Now),
 		passwords:  auth.NewPasswords(0),
 		links:      auth.NewLinks(d.Config.Secret),
 		joinTokens: auth.NewJoinTokens(d.Config.Secret),

@@ -42,7 +42,7 @@ func TestScheduleEditCancel(t *testing.T) {
 	if edit.attr("#f-time", "value") != "16:30" {
 		t.Errorf("edit form time = %q", edit.attr("#f-time", "value"))
 	}
-	start := e.clock().Add(72 * time.Hour).In(mustZone("Asia/Tokyo"))
+	start := e.clock.Now().Add(72 * time.Hour).In(mustZone("Asia/Tokyo"))
 	upd := url.Values{"title": {"Moved"}, "date": {start.Format("2006-01-02")}, "time": {"09:00"}, "duration": {"45"},
 		"time_zone": {"Asia/Tokyo"}, "lobby_policy": {"invitees_admitted"}, "recording_policy": {"host_may_record"}, "unmute_policy": {"ask"}, "screen_share_policy": {"everyone"}}
 	if p := b.post(path, upd); p.status != http.StatusSeeOther {
@@ -87,12 +87,27 @@ func TestMeetingFormRefusesBadInputAndKeepsIt(t *testing.T) {
 	if ms, _ := e.store.UpcomingMeetings(t.Context(), u.ID, time.Time{}); len(ms) != 0 {
 		t.Errorf("a refused form created %d meetings", len(ms))
 	}
-	// A time that does not exist: clocks go forward in London on 29 March 2026.
-	e.now = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	p = b.post("/meetings", url.Values{"title": {"x"}, "date": {"2026-03-29"}, "time": {"01:30"}, "duration": {"30"},
+	// A time that does not exist: London's clocks skip 01:00-02:00 on the
+	// next last Sunday of March.
+	skipped := springForward(e.clock.Now())
+	p = b.post("/meetings", url.Values{"title": {"x"}, "date": {skipped.Format("2006-01-02")}, "time": {"01:30"}, "duration": {"30"},
 		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"}})
 	if !strings.Contains(p.text(tid("start-error")), "does not exist") {
 		t.Errorf("skipped hour: %d %q", p.status, p.text(tid("start-error")))
+	}
+}
+
+// springForward is the first day, at least a day after now, on which
+// London's clocks go forward: the last Sunday of March.
+func springForward(now time.Time) time.Time {
+	for y := now.Year(); ; y++ {
+		d := time.Date(y, time.March, 31, 12, 0, 0, 0, time.UTC)
+		for d.Weekday() != time.Sunday {
+			d = d.AddDate(0, 0, -1)
+		}
+		if d.After(now.Add(24 * time.Hour)) {
+			return d
+		}
 	}
 }
 
@@ -161,6 +176,7 @@ func TestInviteesAndTheirLinks(t *testing.T) {
 
 func TestLinksExpireAndDieWithCancellation(t *testing.T) {
 	e := newEnv(t)
+	start := e.clock.Now()
 	e.user("t@school.example", store.RoleTeacher)
 	b := e.login("t@school.example")
 	path := b.meeting("Expiry")
@@ -170,16 +186,16 @@ func TestLinksExpireAndDieWithCancellation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.setClock(m.EndsAt().Add(23 * time.Hour)) // links live 24 h after the meeting ends
+	e.clock.Set(m.EndsAt().Add(23 * time.Hour)) // links live 24 h after the meeting ends
 	if p := parent.get(link); p.status != http.StatusOK {
 		t.Errorf("link 23 h after the meeting: %d", p.status)
 	}
-	e.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if p := parent.get(link); p.status != http.StatusGone || !strings.Contains(p.text(tid("message-text")), "expired") {
 		t.Errorf("expired link: %d %q", p.status, p.text(tid("message-text")))
 	}
 
-	e.setClock(time.Now())
+	e.clock.Set(start)
 	path2 := b.meeting("Cancelled")
 	link2 := b.invite(path2, "Mrs Patel")
 	b.post(path2+"/cancel", nil)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/recorder"
+	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 )
 
@@ -26,7 +27,7 @@ import (
 func (e *env) seedRecording(meetingID uuid.UUID, content []byte) (store.Recording, store.RecordingFile) {
 	e.t.Helper()
 	ctx := context.Background()
-	start := e.clock().Add(-time.Hour)
+	start := e.clock.Now().Add(-time.Hour)
 	stop := start.Add(10 * time.Minute)
 	rec := store.Recording{ID: uuid.New(), MeetingID: meetingID, StartedBy: "Name of a@school.example", StartedAt: start, State: store.RecordingActive}
 	if err := e.store.CreateRecording(ctx, rec); err != nil {
@@ -76,7 +77,7 @@ func (e *env) seedRecording(meetingID uuid.UUID, content []byte) (store.Recordin
 // setAccess changes who may download the meeting's recordings, through the form.
 func (b *browser) setAccess(meetingPath, access string) {
 	b.e.t.Helper()
-	start := b.e.clock().Add(48 * time.Hour).In(mustZone("Europe/London"))
+	start := b.e.clock.Now().Add(48 * time.Hour).In(mustZone("Europe/London"))
 	p := b.post(meetingPath, url.Values{
 		"title": {"Parents' evening"}, "date": {start.Format("2006-01-02")}, "time": {"16:30"}, "duration": {"30"},
 		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"host_may_record"},
@@ -217,14 +218,22 @@ func TestRecordingAccess(t *testing.T) {
 		}
 	}
 
-	// An expired link stops working.
-	e.advance(72 * time.Hour)
+	// An expired link stops working. The clock moves to just past the
+	// meeting's own link expiry, not a fixed step: the meeting starts at a
+	// wall-clock time, so a fixed step would expire it only at some hours.
+	m, err := e.store.MeetingWithHost(context.Background(), mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(schedule.LinkExpiry(m.Meeting, e.cfg.LinkValidity).Add(time.Minute))
 	if p := parent.get(inviteeFile); p.status != http.StatusNotFound {
 		t.Errorf("expired link: %d", p.status)
 	}
 
 	// The teacher deletes it: the object goes, and the audit log says who
-	// downloaded and who deleted.
+	// downloaded and who deleted. Days have passed: the teacher's session
+	// has expired, so they sign in again.
+	a = e.login("a@school.example")
 	if p := a.post(list+"/"+rec.ID.String()+"/delete", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("delete: %d", p.status)
 	}

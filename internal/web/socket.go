@@ -178,7 +178,7 @@ func (h *handler) mayEnter(ctx context.Context, c auth.JoinClaims) error {
 	if !ok {
 		return nil
 	}
-	u, err := h.store.SessionUser(ctx, c.SessionID)
+	u, err := h.store.SessionUser(ctx, c.SessionID, h.now())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && u.ID.String() != id) {
 		return refusal("revoked", "your sign-in has ended: sign in again to join")
 	}

@@ -15,6 +15,7 @@ import (
 	"classmeet/internal/meeting"
 	"classmeet/internal/pgtest"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 	"classmeet/internal/testserver"
 )
 
@@ -60,11 +61,7 @@ func TestFrozenDatabaseAnswers503(t *testing.T) {
 	}
 	for name, do := range requests {
 		var got int
-		for wait := time.Now().Add(20 * time.Second); time.Now().Before(wait); {
-			if got = do().StatusCode; got == want[name] {
-				break
-			}
-		}
+		testclock.Poll(20*time.Second, func() bool { got = do().StatusCode; return got == want[name] })
 		if got != want[name] {
 			t.Errorf("%s after the database thawed: %d, want %d", name, got, want[name])
 		}

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"classmeet/internal/pgtest"
 	"classmeet/internal/recorder"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 	"classmeet/internal/web"
 )
 
@@ -32,9 +32,7 @@ type env struct {
 	cfg   config.Config
 	blob  *blob.Dir
 	rec   *recorder.Recorder
-
-	mu  sync.Mutex
-	now time.Time
+	clock *testclock.Clock // the server's time; it stands still until a test moves it
 }
 
 const setupToken = "test-setup-token-0123456789"
@@ -47,7 +45,7 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with some configuration variables set.
 func newEnvWith(t *testing.T, vars map[string]string) *env {
 	t.Helper()
-	e := &env{t: t, store: pgtest.NewStore(t), now: time.Now()}
+	e := &env{t: t, store: pgtest.NewStore(t), clock: testclock.New()}
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)
@@ -67,31 +65,13 @@ func newEnvWith(t *testing.T, vars map[string]string) *env {
 	if e.blob, err = blob.OpenDir(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	e.rec, err = recorder.New(recorder.Config{Store: e.store, Blob: e.blob, SpoolDir: t.TempDir(), Log: slog.New(slog.DiscardHandler)})
+	e.rec, err = recorder.New(recorder.Config{Store: e.store, Blob: e.blob, SpoolDir: t.TempDir(), Log: slog.New(slog.DiscardHandler), Now: e.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.rec.Close(context.Background()) })
-	h = web.New(web.Deps{Config: cfg, Store: e.store, Recorder: e.rec, Log: slog.New(slog.DiscardHandler), SetupToken: setupToken, Now: e.clock})
+	h = web.New(web.Deps{Config: cfg, Store: e.store, Recorder: e.rec, Log: slog.New(slog.DiscardHandler), SetupToken: setupToken, Now: e.clock.Now})
 	return e
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) setClock(t time.Time) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.now = t
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.now = e.now.Add(d)
 }
 
 // browser is a cookie-keeping client that does not follow redirects.
@@ -185,7 +165,7 @@ func (e *env) login(email string) *browser {
 // meeting schedules a meeting through the form and returns its path.
 func (b *browser) meeting(title string) string {
 	b.e.t.Helper()
-	start := b.e.clock().Add(48 * time.Hour).In(mustZone("Europe/London"))
+	start := b.e.clock.Now().Add(48 * time.Hour).In(mustZone("Europe/London"))
 	p := b.post("/meetings", url.Values{
 		"title": {title}, "date": {start.Format("2006-01-02")}, "time": {"16:30"}, "duration": {"30"},
 		"time_zone": {"Europe/London"}, "lobby_policy": {"everyone_waits"}, "recording_policy": {"not_allowed"}, "unmute_policy": {"self"}, "screen_share_policy": {"hosts"},

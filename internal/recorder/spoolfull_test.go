@@ -322,4 +322,3 @@ func TestRecoverChecksSpooledFiles(t *testing.T) {
 	}
 	storedFilesDecode(t, g, id)
 }
-

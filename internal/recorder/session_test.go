@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -455,9 +454,9 @@ func TestUploadWaitsForStorage(t *testing.T) {
 	waitTaken(t, mic)
 	g.s3.Stop()
 	s.Stop(testclock.Now())
-	testclock.WaitFor(t, "the files to be made ready for upload", 30*time.Second, func() bool {
-		files, _ := g.st.RecordingFiles(bg, id)
-		return slices.ContainsFunc(files, func(f store.RecordingFile) bool { return f.Kind == store.FileManifest })
+	testclock.WaitFor(t, "the recording to wait for its uploads", 30*time.Second, func() bool {
+		rec, _ := g.st.RecordingByID(bg, id)
+		return rec.State == store.RecordingUploading
 	})
 	// The uploads now meet a stopped S3: for a while they keep failing, and
 	// the recording must keep waiting rather than give up. A window with

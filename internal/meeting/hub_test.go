@@ -13,6 +13,7 @@ import (
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
+	"classmeet/internal/testclock"
 )
 
 type fakeConn struct {
@@ -35,9 +36,11 @@ type fakeMedia struct {
 }
 
 type fakePeer struct {
-	mu     sync.Mutex
-	offers int
-	closed bool
+	mu      sync.Mutex
+	offers  int
+	closed  bool
+	stuck   chan struct{}       // when set, offers wait on it: slow media work
+	stopped map[sfu.Source]bool // what SetForwarding last said of each source
 }
 
 func (m *fakeMedia) Join(id string, _ func(sfu.Signal)) (MediaPeer, error) {
@@ -58,16 +61,32 @@ func (m *fakeMedia) peer(id string) *fakePeer {
 func (p *fakePeer) HandleOffer(string, map[string]sfu.Source) error {
 	p.mu.Lock()
 	p.offers++
+	stuck := p.stuck
 	p.mu.Unlock()
+	if stuck != nil {
+		<-stuck
+	}
 	return nil
 }
 func (p *fakePeer) HandleAnswer(string) error                             { return nil }
 func (p *fakePeer) HandleCandidate(string, webrtc.ICECandidateInit) error { return nil }
 func (p *fakePeer) RestartICE()                                           {}
-func (p *fakePeer) SetForwarding(sfu.Source, bool)                        {}
-func (p *fakePeer) Quality() sfu.Quality                                  { return sfu.Quality{} }
-func (p *fakePeer) Close()                                                { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
-func (p *fakePeer) isClosed() bool                                        { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
+func (p *fakePeer) SetForwarding(src sfu.Source, on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped == nil {
+		p.stopped = map[sfu.Source]bool{}
+	}
+	p.stopped[src] = !on
+}
+func (p *fakePeer) isStopped(src sfu.Source) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped[src]
+}
+func (p *fakePeer) Quality() sfu.Quality { return sfu.Quality{} }
+func (p *fakePeer) Close()               { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
+func (p *fakePeer) isClosed() bool       { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
 
 type oneMeeting struct{ m store.MeetingWithHost }
 
@@ -178,4 +197,32 @@ func TestMediaMessagesReachThePeerInOrder(t *testing.T) {
 		s.Handle(&Leave{Header: Header{Seq: 4}})
 		synctest.Wait() // the worker and its peer are gone, or synctest reports a leak
 	})
+}
+
+// TestMuteDoesNotWaitBehindMediaWork: a participant whose media work is
+// stuck behind a flood of its own offers is muted at once all the same.
+func TestMuteDoesNotWaitBehindMediaWork(t *testing.T) {
+	media := &fakeMedia{peers: map[string]*fakePeer{}}
+	hub, mid := newTestHub(media)
+	ctx := context.Background()
+	hs, err := hub.Join(ctx, mid, host, &fakeConn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := hub.Join(ctx, mid, jones, &fakeConn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Handle(&Admit{Header: Header{Seq: 1}, Participant: "jones"})
+	testclock.WaitFor(t, "jones's media peer", 10*time.Second, func() bool { return media.peer("jones") != nil })
+	jp := media.peer("jones")
+	jp.mu.Lock()
+	jp.stuck = make(chan struct{})
+	jp.mu.Unlock()
+	defer close(jp.stuck)
+	for i := range 400 {
+		ps.Handle(&Offer{Header: Header{Seq: uint64(i + 1)}, PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}})
+	}
+	hs.Handle(&Mute{Header: Header{Seq: 2}, Participant: "jones", Kind: KindAudio})
+	testclock.WaitFor(t, "the mute to reach the media", 10*time.Second, func() bool { return jp.isStopped(sfu.SourceMicrophone) })
 }

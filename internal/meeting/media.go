@@ -20,7 +20,9 @@ type mediaWorker struct {
 	quit chan struct{}
 	once sync.Once
 	peer atomic.Pointer[MediaPeer]
-	off  map[string]bool // kinds not forwarded; the worker's goroutine only
+
+	mu  sync.Mutex
+	off map[string]bool // kinds not forwarded
 }
 
 // mediaOp is one piece of media work; seq names the message it answers, if any.
@@ -40,17 +42,30 @@ func (w *mediaWorker) do(m ClientMessage) {
 	w.queue(mediaOp{seq: m.header().Seq, do: func(p MediaPeer) error { return handleMedia(p, m) }})
 }
 
-// forward queues a change of what of the participant's media is forwarded.
-// The worker keeps which kinds are stopped and applies them to every source
-// that carries them, so a stopped kind stays stopped under any label.
+// forward changes what of the participant's media is forwarded, at once: a
+// host's stop never waits in (or is dropped from) the queue of media work,
+// which the client's own messages can fill. The worker keeps which kinds
+// are stopped and applies them to every source that carries them, so a
+// stopped kind stays stopped under any label.
 func (w *mediaWorker) forward(kind string, on bool) {
-	w.queue(mediaOp{do: func(p MediaPeer) error {
-		w.off[kind] = !on
-		for _, src := range allSources {
-			p.SetForwarding(src, !w.stopsAny(kindsOf(src)))
-		}
-		return nil
-	}})
+	w.mu.Lock()
+	w.off[kind] = !on
+	w.mu.Unlock()
+	w.applyForwarding()
+}
+
+// applyForwarding sets each source of the peer, once there is one, from the
+// kinds stopped now.
+func (w *mediaWorker) applyForwarding() {
+	p := w.peer.Load()
+	if p == nil {
+		return // run applies them when it has made the peer
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, src := range allSources {
+		(*p).SetForwarding(src, !w.stopsAny(kindsOf(src)))
+	}
 }
 
 var allSources = []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen, sfu.SourceScreenAudio}
@@ -120,6 +135,7 @@ func (w *mediaWorker) run() {
 	}
 	defer peer.Close()
 	w.peer.Store(&peer)
+	w.applyForwarding() // before any offer is taken: nothing stopped slips out
 	for {
 		select {
 		case <-w.quit:

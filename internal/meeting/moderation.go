@@ -127,13 +127,24 @@ func (s *State) setRole(fx *effects, now time.Time, host *participant, id string
 	if t.role == RoleHost {
 		return refuse("not_allowed", "the host's role cannot change")
 	}
+	s.roleForAll(fx, now, host, t, role)
+	return nil
+}
+
+// roleForAll gives t's person a role on every device, the ones still in the
+// lobby included, and for their joins to come.
+func (s *State) roleForAll(fx *effects, now time.Time, host, t *participant, role Role) {
 	t.person.role = role
 	for _, d := range s.devices(t) {
-		if d.admitted && d.role != RoleHost {
+		switch {
+		case d.role == RoleHost || d.role == role:
+		case d.admitted:
 			s.changeRole(fx, now, host, d, role)
+		default:
+			d.role = role
+			fx.add(RoleChanged{Who: d.ID, Role: role})
 		}
 	}
-	return nil
 }
 
 // changeRole gives one connection of a person its new role.
@@ -219,9 +230,11 @@ func (s *State) sendToLobby(fx *effects, now time.Time, host *participant, id st
 	}
 	s.audit(fx, now, host, "sent to lobby", t, "")
 	t.admitted, t.hand, t.sharing = false, time.Time{}, false
+	t.person.waits = true // no automatic admission for them from now on
 	if t.role == RoleCohost {
-		t.role, t.person.role = RoleParticipant, RoleParticipant
+		t.role = RoleParticipant
 		fx.add(RoleChanged{Who: t.ID, Role: t.role})
+		s.roleForAll(fx, now, host, t, RoleParticipant)
 	}
 	if t.presence == PresenceRoom {
 		t.presence = PresenceLobby

@@ -11,6 +11,7 @@ type person struct {
 	may     map[string]bool // kinds a host allowed back
 	role    Role            // the role a host gave them, or "" for their token's
 	hand    time.Time       // a hand still raised when they last left
+	waits   bool            // a host sent them to the lobby: only a host admits them
 }
 
 func newPerson() *person {

@@ -150,3 +150,32 @@ func TestOneParticipantCannotSwampTheRoom(t *testing.T) {
 		t.Errorf("another participant is limited too: %v", err)
 	}
 }
+
+func TestDemotionReachesDevicesInTheLobby(t *testing.T) {
+	opts := policy("self", "hosts")
+	opts.AutoAdmitInvitees = true
+	s := newStateWith(opts)
+	mustJoin(t, s, host)
+	mustJoin(t, s, jones)
+	mustHandle(t, s, "host", &SetRole{Participant: "jones", Role: RoleCohost})
+	phone := jones
+	phone.ID = "jones-phone"
+	mustJoin(t, s, phone)
+	// Sent to the lobby: no longer a co-host on any device, and not let
+	// back in automatically, though the meeting admits invitees by itself.
+	fx := mustHandle(t, s, "host", &SendToLobby{Participant: "jones"})
+	if !has(fx, RoleChanged{Who: "jones-phone", Role: RoleParticipant}) {
+		t.Error("the co-host's phone kept the role")
+	}
+	mustHandle(t, s, "jones", &Leave{})
+	back := jones
+	back.ID = "jones-back"
+	if w := first[*Welcome](t, sent(mustJoin(t, s, back), "jones-back")); w.Presence != PresenceLobby {
+		t.Errorf("sent to the lobby, rejoined into %q", w.Presence)
+	}
+	mustHandle(t, s, "host", &SetRole{Participant: "jones-phone", Role: RoleObserver})
+	fx = mustHandle(t, s, "host", &Admit{Participant: "jones-back"})
+	if w := first[*You](t, sent(fx, "jones-back")); w.Role != RoleObserver {
+		t.Errorf("a device waiting in the lobby was admitted as %s", w.Role)
+	}
+}

@@ -164,16 +164,17 @@ func (e *effects) add(x ...Effect) { *e = append(*e, x...) }
 // the meeting admits them automatically and a host is present, anyone else
 // into the lobby.
 func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
+	role := s.roleOf(a)
 	switch {
 	case s.people[a.ID] != nil:
 		return nil, refuse("already_joined", "this join token was already used; reload the page to join again")
 	case s.isBanned(a):
 		return nil, refuse("removed", "you were removed from this meeting")
-	case s.policy.Locked && !a.Role.Can(ActSkipLobby):
+	case s.policy.Locked && !role.Can(ActSkipLobby):
 		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
 	case s.connectedAs(a.Identity) >= MaxDevices:
 		return nil, refuse("too_many_devices", fmt.Sprintf("you are already in this meeting on %d devices: leave on one of them first", MaxDevices))
-	case s.posesAsHost(a):
+	case !role.moderator() && s.posesAsHost(a.Name):
 		return nil, refuse("name_taken", "that name is a host's in this meeting: please join under your own name")
 	}
 	var fx effects
@@ -186,11 +187,8 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 		}
 	}
 	p := &participant{
-		Arrival: a, role: a.Role, resume: s.newSecret(), arrivedAt: now, presence: PresenceLobby,
+		Arrival: a, role: role, resume: s.newSecret(), arrivedAt: now, presence: PresenceLobby,
 		media: MediaState{Audio: true, Video: true}, person: s.personOf(a),
-	}
-	if p.person.role != "" && a.Role != RoleHost {
-		p.role = p.person.role // a host's promotion or demotion outlasts the join
 	}
 	p.hand, p.person.hand = p.person.hand, time.Time{}
 	s.people[a.ID] = p
@@ -199,7 +197,7 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	fx.add(Arrived{Who: p.ID, Name: p.Name, Role: p.role, InviteeID: p.InviteeID, UserID: p.UserID, At: now})
 	s.audit(&fx, now, p, "joined", nil, "")
 
-	direct := a.Role.Can(ActSkipLobby) || (s.autoAdmits(p) && hostWasPresent)
+	direct := p.role.Can(ActSkipLobby) || (s.autoAdmits(p) && hostWasPresent)
 	if direct {
 		p.presence, p.admitted = PresenceRoom, true
 	}
@@ -232,17 +230,23 @@ func (s *State) connectedAs(identity string) int {
 	return n
 }
 
-// posesAsHost reports whether someone who is no host would show under a
-// name that looks like the meeting's host's or a present moderator's.
-func (s *State) posesAsHost(a Arrival) bool {
-	if a.Role.moderator() || s.personOf(a).role.moderator() {
-		return false
+// roleOf is the role someone arrives with: their token's, unless a host
+// gave their person another (a promotion or demotion outlasts the join).
+func (s *State) roleOf(a Arrival) Role {
+	if pr := s.persons[a.Identity]; a.Identity != "" && pr != nil && pr.role != "" && a.Role != RoleHost {
+		return pr.role
 	}
-	if LooksLike(a.Name, s.Meeting.HostName) {
+	return a.Role
+}
+
+// posesAsHost reports whether a name looks like the meeting's host's or a
+// present moderator's.
+func (s *State) posesAsHost(name string) bool {
+	if LooksLike(name, s.Meeting.HostName) {
 		return true
 	}
 	for _, p := range s.people {
-		if p.role.moderator() && LooksLike(a.Name, p.Name) {
+		if p.role.moderator() && LooksLike(name, p.Name) {
 			return true
 		}
 	}
@@ -529,7 +533,7 @@ func (s *State) hostArrived(fx *effects, now time.Time) {
 }
 
 func (s *State) autoAdmits(p *participant) bool {
-	return s.opts.AutoAdmitInvitees && p.InviteeID != ""
+	return s.opts.AutoAdmitInvitees && p.InviteeID != "" && !p.person.waits
 }
 
 func (s *State) end(fx *effects, now time.Time, by *participant, why string) {

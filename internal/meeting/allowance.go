@@ -3,7 +3,8 @@ package meeting
 import "time"
 
 // Messages that one participant sends and everyone in the room receives
-// (reactions, hands, tile changes) multiply by the size of the room. A
+// (reactions, hands, tile changes, offers, which make every subscriber
+// renegotiate) multiply by the size of the room. A
 // participant may send a burst of them, then a few a second: enough for
 // anyone honest, and no way to swamp everyone else's connection.
 const (
@@ -33,7 +34,8 @@ func (a *allowance) take(now time.Time) bool {
 	return true
 }
 
-// fanout refuses a message for everyone once p has sent too many.
+// fanout refuses a message for everyone once p's person has sent too many,
+// from any of their devices: a rejoin does not refill it.
 func (s *State) fanout(now time.Time, p *participant) error {
 	if !p.fanout.take(now) {
 		return refuse("rate_limited", "too many reactions, hands or changes at once: slow down")

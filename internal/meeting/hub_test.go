@@ -220,8 +220,11 @@ func TestMuteDoesNotWaitBehindMediaWork(t *testing.T) {
 	jp.stuck = make(chan struct{})
 	jp.mu.Unlock()
 	defer close(jp.stuck)
+	// One offer the media work is stuck on, then candidates enough to fill
+	// its queue.
+	ps.Handle(&Offer{Header: Header{Seq: 1}, PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}})
 	for i := range 400 {
-		ps.Handle(&Offer{Header: Header{Seq: uint64(i + 1)}, PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}})
+		ps.Handle(&Candidate{Header: Header{Seq: uint64(i + 2)}, PC: "pub", Candidate: CandidateInit{Candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host"}})
 	}
 	hs.Handle(&Mute{Header: Header{Seq: 2}, Participant: "jones", Kind: KindAudio})
 	testclock.WaitFor(t, "the mute to reach the media", 10*time.Second, func() bool { return jp.isStopped(sfu.SourceMicrophone) })

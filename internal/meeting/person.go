@@ -12,6 +12,7 @@ type person struct {
 	role    Role            // the role a host gave them, or "" for their token's
 	hand    time.Time       // a hand still raised when they last left
 	waits   bool            // a host sent them to the lobby: only a host admits them
+	fanout  allowance       // for messages the whole room receives, on all their devices
 }
 
 func newPerson() *person {

@@ -42,7 +42,6 @@ type participant struct {
 	media     MediaState // what the client says it sends
 	sharing   bool       // its latest offer included a screen
 	hand      time.Time  // zero: hand down
-	fanout    allowance  // for messages the whole room receives
 	consent   string     // the answer to the recording on now: "", pending, accepted, declined
 	consentAt time.Time
 }
@@ -348,7 +347,10 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 	case *Join, *Resume:
 		err = refuse("already_joined", "already joined")
 	case *Offer:
-		err = s.offer(&fx, p, m)
+		// Every offer makes every subscriber renegotiate.
+		if err = s.fanout(now, p); err == nil {
+			err = s.offer(&fx, p, m)
+		}
 	case *Answer, *Candidate, *RestartICE:
 		if !p.role.Can(ActSubscribe) {
 			err = refuse("not_allowed", "your role may not receive media")

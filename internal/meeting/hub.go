@@ -265,9 +265,17 @@ func (h *Hub) forget(r *room) {
 		delete(h.rooms, r.id)
 	}
 	h.mu.Unlock()
-	close(r.stop)
-	r.media.Close()
+	r.putAway()
 	r.log.Info("meeting emptied")
+}
+
+// putAway stops the room's loops and its media, once: a meeting that
+// empties as the server shuts down is put away by both.
+func (r *room) putAway() {
+	r.away.Do(func() {
+		close(r.stop)
+		r.media.Close()
+	})
 }
 
 // Recording reports whether a live meeting is being recorded, and since
@@ -345,8 +353,7 @@ func (h *Hub) Close() {
 		if rec != nil {
 			<-rec.done // the files are closed before the media goes
 		}
-		close(r.stop)
-		r.media.Close()
+		r.putAway()
 	}
 }
 
@@ -356,6 +363,7 @@ type room struct {
 	id      string
 	uuid    uuid.UUID
 	stop    chan struct{} // closed when the meeting is put away
+	away    sync.Once     // puts it away
 	log     *slog.Logger
 	mu      sync.Mutex
 	state   *State
@@ -432,10 +440,10 @@ func (r *room) heartbeat(every time.Duration) {
 		select {
 		case <-r.stop:
 			return
-		case now := <-t.C:
+		case <-t.C:
 			r.mu.Lock()
 			if !r.dead {
-				r.journal(StillThere{At: now})
+				r.journal(StillThere{At: r.hub.cfg.Now()})
 			}
 			r.mu.Unlock()
 		}

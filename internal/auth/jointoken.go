@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -27,7 +29,17 @@ type JoinClaims struct {
 	// SessionID is the staff sign-in that asked for a host's token: the
 	// connection it opens ends when that sign-in ends.
 	SessionID uuid.UUID
+	// Link names the personal link the token came through (LinkFingerprint
+	// of its nonce): once the teacher replaces the link, tokens fetched
+	// through the old one open nothing.
+	Link      string
 	ExpiresAt time.Time // set by Verify
+}
+
+// LinkFingerprint names a personal link's nonce without revealing it.
+func LinkFingerprint(nonce []byte) string {
+	sum := sha256.Sum256(nonce)
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 type joinJWT struct {
@@ -39,6 +51,7 @@ type joinJWT struct {
 	InviteeName string `json:"invn,omitempty"`
 	Identity    string `json:"idn"`
 	Session     string `json:"sid,omitempty"`
+	Link        string `json:"lnk,omitempty"`
 }
 
 // JoinTokens signs and verifies the short-lived tokens that open a meeting's
@@ -62,7 +75,7 @@ func (j *JoinTokens) Issue(c JoinClaims, now time.Time) (string, error) {
 			Subject: c.ParticipantID.String(), ID: c.ParticipantID.String(),
 			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(now.Add(JoinTTL)),
 		},
-		Meeting: c.MeetingID.String(), Role: c.Role, Name: c.Name, InviteeName: c.InviteeName, Identity: c.Identity,
+		Meeting: c.MeetingID.String(), Role: c.Role, Name: c.Name, InviteeName: c.InviteeName, Identity: c.Identity, Link: c.Link,
 	}
 	if c.InviteeID != uuid.Nil {
 		claims.Invitee = c.InviteeID.String()
@@ -92,7 +105,7 @@ func (j *JoinTokens) Verify(token string, meetingID uuid.UUID, now time.Time) (J
 		return JoinClaims{}, fmt.Errorf("%w: this join token is for another meeting", ErrInvalidToken)
 	}
 	c := JoinClaims{MeetingID: mid, ParticipantID: pid, Role: claims.Role, Name: claims.Name, InviteeName: claims.InviteeName,
-		Identity: claims.Identity, ExpiresAt: claims.ExpiresAt.Time}
+		Identity: claims.Identity, Link: claims.Link, ExpiresAt: claims.ExpiresAt.Time}
 	if claims.Invitee != "" {
 		if c.InviteeID, err1 = uuid.Parse(claims.Invitee); err1 != nil {
 			return JoinClaims{}, fmt.Errorf("%w: malformed invitee", ErrInvalidToken)

@@ -387,6 +387,13 @@ func TestWithdrawnLinkAndCancelledMeetingReachTheRoom(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	// Whoever holds the leaked link fetched a token in advance.
+	leaker, _ := testclient.New(s.URL, "Leaker", testclient.Options{})
+	defer leaker.Close()
+	spare, socket, err := leaker.JoinToken(ctx, links[0]+"/join")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := host.PostForm(ctx, "/meetings/"+mid+"/invitees/"+pInvitee+"/renew", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -396,6 +403,9 @@ func TestWithdrawnLinkAndCancelledMeetingReachTheRoom(t *testing.T) {
 	waitFor(t, "P's socket to close", 10*time.Second, func() bool { return p.Closed() != nil })
 	msg(t, q, func(l *meeting.ParticipantLeft) bool { return l.ParticipantID == p.ID() })
 	unheard(t, "withdrawn link", p, sfu.SourceMicrophone, audio, host, q)
+	if _, m := joinWith(t, s, "Leaker", socket, spare); !isError(m, "link_withdrawn") {
+		t.Errorf("a token fetched through the replaced link: %+v", m)
+	}
 
 	if err := host.PostForm(ctx, "/meetings/"+mid+"/cancel", nil); err != nil {
 		t.Fatal(err)

@@ -329,6 +329,8 @@ func (h *handler) inviteeMayEnter(ctx context.Context, c auth.JoinClaims) error 
 		return refusal("bad_token", "this link no longer opens the meeting")
 	case err != nil:
 		return err
+	case c.Link != auth.LinkFingerprint(inv.Invitee.LinkNonce):
+		return refusal("link_withdrawn", "the teacher replaced the link this join came from: ask them for the new one")
 	}
 	err = schedule.CheckJoin(inv, h.cfg.LinkValidity, h.now())
 	switch {

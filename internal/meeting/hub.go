@@ -81,9 +81,10 @@ type HubConfig struct {
 // carries out the effects: messages are queued on connections, media work is
 // queued on each participant's media worker, so no lock is held across I/O.
 type Hub struct {
-	cfg   HubConfig
-	mu    sync.Mutex
-	rooms map[string]*room
+	cfg     HubConfig
+	mu      sync.Mutex
+	rooms   map[string]*room
+	residue map[string]Residue // of meetings emptied lately, by id
 }
 
 // NewHub returns a hub with no live meetings.
@@ -100,7 +101,7 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.StillThereEvery == 0 {
 		cfg.StillThereEvery = 30 * time.Second
 	}
-	return &Hub{cfg: cfg, rooms: map[string]*room{}}
+	return &Hub{cfg: cfg, rooms: map[string]*room{}, residue: map[string]Residue{}}
 }
 
 // ErrMeetingGone means the meeting was cancelled or does not exist.
@@ -218,6 +219,8 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	if r := h.rooms[id.String()]; r != nil {
 		return r, nil
 	}
+	res := h.residue[id.String()]
+	delete(h.residue, id.String()) // the new state holds it now
 	info := MeetingInfo{
 		ID: id.String(), Title: m.Title, HostName: m.HostName,
 		RecordingPolicy: string(m.RecordingPolicy), LobbyPolicy: string(m.LobbyPolicy),
@@ -229,6 +232,7 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 		Policy:            Policy{Unmute: string(m.UnmutePolicy), ScreenShare: string(m.ScreenShare), Chat: true, Locked: m.LockedAt != nil},
 		History:           h.history(ctx, id, log),
 		Recording:         h.cfg.Recorder != nil,
+		Residue:           res,
 	}
 	r = &room{
 		hub: h, id: id.String(), uuid: id, log: log, state: NewState(info, opts),
@@ -260,6 +264,10 @@ func (h *Hub) history(ctx context.Context, id uuid.UUID, log *slog.Logger) []Cha
 }
 
 func (h *Hub) forget(r *room) {
+	r.mu.Lock()
+	res := r.state.Residue(h.cfg.Now())
+	r.mu.Unlock()
+	h.keepResidue(r.id, res)
 	h.mu.Lock()
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
@@ -295,8 +303,8 @@ func (h *Hub) Recording(meetingID uuid.UUID) (bool, time.Time) {
 	return r.state.Recording()
 }
 
-// Running reports whether a meeting is live, so that joining it needs no
-// database.
+// Running reports whether a meeting is live: a join to one that is not must
+// first load it from the database.
 func (h *Hub) Running(meetingID uuid.UUID) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()

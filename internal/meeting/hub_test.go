@@ -229,3 +229,44 @@ func TestMuteDoesNotWaitBehindMediaWork(t *testing.T) {
 	hs.Handle(&Mute{Header: Header{Seq: 2}, Participant: "jones", Kind: KindAudio})
 	testclock.WaitFor(t, "the mute to reach the media", 10*time.Second, func() bool { return jp.isStopped(sfu.SourceMicrophone) })
 }
+
+// TestEmptiedMeetingRemembersItsEndAndBans: the database has not heard yet
+// (the fake store never does) that the host ended the meeting or banned
+// someone; a join token fetched before arrives after the room emptied and
+// is refused all the same, until the host opens the meeting again.
+func TestEmptiedMeetingRemembersItsEndAndBans(t *testing.T) {
+	media := &fakeMedia{peers: map[string]*fakePeer{}}
+	hub, mid := newTestHub(media)
+	ctx := context.Background()
+	hs, err := hub.Join(ctx, mid, host, &fakeConn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := hub.Join(ctx, mid, patel, &fakeConn{}); err != nil {
+		t.Fatal(err)
+	}
+	hs.Handle(&Remove{Header: Header{Seq: 1}, Participant: "patel", Ban: true})
+	hs.Handle(&Leave{Header: Header{Seq: 2}})
+	testclock.WaitFor(t, "the meeting to be put away", 10*time.Second, func() bool { n, _ := hub.Live(); return n == 0 })
+	again := patel
+	again.ID = "patel-2"
+	if _, err := hub.Join(ctx, mid, again, &fakeConn{}); !isRefusal(err, "removed") {
+		t.Fatalf("a banned parent, the room rebuilt: %v", err)
+	}
+
+	hs, err = hub.Join(ctx, mid, Arrival{ID: "host-2", Name: "Ms Smith", Role: RoleHost, Identity: "user-1"}, &fakeConn{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs.Handle(&EndMeeting{Header: Header{Seq: 1}})
+	testclock.WaitFor(t, "the ended meeting to be put away", 10*time.Second, func() bool { n, _ := hub.Live(); return n == 0 })
+	if _, err := hub.Join(ctx, mid, jones, &fakeConn{}); !isRefusal(err, "meeting_ended") {
+		t.Fatalf("a parent after the end: %v", err)
+	}
+	if _, err := hub.Join(ctx, mid, Arrival{ID: "host-3", Name: "Ms Smith", Role: RoleHost, Identity: "user-1"}, &fakeConn{}); err != nil {
+		t.Fatalf("the host opens it again: %v", err)
+	}
+	if _, err := hub.Join(ctx, mid, jones, &fakeConn{}); err != nil {
+		t.Errorf("a parent after the host opened it again: %v", err)
+	}
+}

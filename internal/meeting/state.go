@@ -53,6 +53,7 @@ type Options struct {
 	Policy            Policy
 	History           []ChatEntry // chat of earlier sessions of the meeting
 	Recording         bool        // the server can record
+	Residue           Residue     // what the meeting's last live session left behind
 }
 
 // State is one live meeting: who is in the lobby, who is in the room, who is
@@ -69,6 +70,7 @@ type State struct {
 	order   []string           // by arrival
 	banned  map[string]bool    // identities removed with a ban
 	persons map[string]*person // by identity: what hosts decided, for good
+	ended   bool               // the host ended it: only a host's join opens it again
 	history []ChatEntry
 	// recording is the recording in progress, or nil.
 	recording *recordingState
@@ -79,10 +81,14 @@ type State struct {
 
 // NewState returns an empty meeting.
 func NewState(m MeetingInfo, opts Options) *State {
-	return &State{
+	s := &State{
 		Meeting: m, opts: opts, policy: opts.Policy, people: map[string]*participant{}, banned: map[string]bool{}, persons: map[string]*person{},
-		history: slices.Clone(opts.History), newSecret: secret, newID: uuid.NewString,
+		history: slices.Clone(opts.History), newSecret: secret, newID: uuid.NewString, ended: opts.Residue.Ended,
 	}
+	for _, identity := range opts.Residue.Banned {
+		s.banned[identity] = true
+	}
+	return s
 }
 
 func secret() string {
@@ -169,6 +175,8 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 		return nil, refuse("already_joined", "this join token was already used; reload the page to join again")
 	case s.isBanned(a):
 		return nil, refuse("removed", "you were removed from this meeting")
+	case s.ended && a.Role != RoleHost:
+		return nil, refuse("meeting_ended", "the host ended this meeting")
 	case s.policy.Locked && !role.Can(ActSkipLobby):
 		return nil, refuse("locked", "the meeting is locked: the host is not letting anyone new in")
 	case s.connectedAs(a.Identity) >= MaxDevices:
@@ -176,6 +184,7 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	case !role.moderator() && s.posesAsHost(a.Name):
 		return nil, refuse("name_taken", "that name is a host's in this meeting: please join under your own name")
 	}
+	s.ended = false // the host opens it again
 	var fx effects
 	// The same person joining again (a reloaded page) replaces their
 	// disconnected self, so nobody sees a ghost tile. They still go through
@@ -540,6 +549,7 @@ func (s *State) autoAdmits(p *participant) bool {
 
 func (s *State) end(fx *effects, now time.Time, by *participant, why string) {
 	s.audit(fx, now, by, "ended meeting", nil, why)
+	s.ended = true
 	if by != nil {
 		fx.add(EndSaved{At: now})
 	}

@@ -115,6 +115,9 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 		if a, err = h.arrival(jctx, m.Token, meetingID); err == nil {
 			sess, err = h.hub.Join(jctx, meetingID, a, conn)
 		}
+		if err == nil {
+			h.signInEndedMeanwhile(jctx, a)
+		}
 		cancel()
 	case *meeting.Resume:
 		sess, err = h.hub.Resume(meetingID, m.Resume, m.KeepMedia, conn)
@@ -186,6 +189,19 @@ func (h *handler) mayEnter(ctx context.Context, c auth.JoinClaims) error {
 		return err
 	}
 	return h.reopen(ctx, c.MeetingID, u)
+}
+
+// signInEndedMeanwhile takes a host out again whose sign-in ended between
+// the check of their token and their join: the announcement of its end
+// found nobody to take out then.
+func (h *handler) signInEndedMeanwhile(ctx context.Context, a meeting.Arrival) {
+	sid, err := uuid.Parse(a.AuthSession)
+	if err != nil {
+		return
+	}
+	if _, err := h.store.SessionUser(ctx, sid, h.now()); errors.Is(err, store.ErrNotFound) {
+		h.hub.Revoke(store.Revocation{Session: sid})
+	}
 }
 
 // reopen opens a meeting its host ended, as the host comes back to it:

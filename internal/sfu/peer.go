@@ -59,14 +59,15 @@ type Peer struct {
 	iceRestart     bool
 	subCandidates  []webrtc.ICECandidateInit
 	everNegotiated bool
-	candidates     map[string]int // client candidates taken, per PeerConnection
+	candidates     map[string]int    // client candidates taken, per PeerConnection, this ICE generation
+	ufrags         map[string]string // the client's ICE username fragment, per PeerConnection
 }
 
 // MaxCandidates is how many ICE candidates a client may send for one of its
-// PeerConnections over the peer's life. A browser sends a handful per ICE
-// gathering; this allows dozens of restarts, and bounds the memory a
-// hostile client can make the server hold.
-const MaxCandidates = 200
+// PeerConnections in one ICE generation (an ICE restart, which drops the
+// candidates held, starts a new one). A browser sends a handful per
+// gathering; this bounds the memory a hostile client can make the server hold.
+const MaxCandidates = 100
 
 type downTrackSender struct {
 	track  *DownTrack
@@ -81,7 +82,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 	p := &Peer{
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
-		stopped: map[Source]bool{}, candidates: map[string]int{},
+		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	return p, nil
@@ -134,6 +135,7 @@ func (p *Peer) HandleOffer(sdp string, tracks map[string]Source) error {
 	if err := checkLabels(sdp, tracks); err != nil {
 		return err
 	}
+	p.newGeneration(PCPublish, sdp)
 	pc, removed, err := p.publishPC(tracks)
 	if err != nil {
 		return err
@@ -388,6 +390,7 @@ func (p *Peer) HandleAnswer(sdp string) error {
 	if err := p.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
 		return fmt.Errorf("sfu: answer: %w", err)
 	}
+	p.newGeneration(PCSubscribe, sdp)
 	p.mu.Lock()
 	cands := p.subCandidates
 	p.subCandidates = nil
@@ -402,6 +405,28 @@ func (p *Peer) HandleAnswer(sdp string) error {
 		p.negotiate()
 	}
 	return nil
+}
+
+// newGeneration starts counting the client's candidates for pc afresh when
+// its description carries new ICE credentials: the restart dropped the
+// candidates the server held.
+func (p *Peer) newGeneration(pc, sdp string) {
+	u := iceUfrag(sdp)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ufrags[pc] != u {
+		p.ufrags[pc], p.candidates[pc] = u, 0
+	}
+}
+
+// iceUfrag is the first ICE username fragment in an SDP, or "".
+func iceUfrag(sdp string) string {
+	for line := range strings.Lines(sdp) {
+		if u, ok := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "a=ice-ufrag:"); ok {
+			return u
+		}
+	}
+	return ""
 }
 
 // HandleCandidate adds a client ICE candidate to one of the PeerConnections.

@@ -156,6 +156,20 @@ func TestLoginIsLimitedPerAddress(t *testing.T) {
 	if p := e.loginFrom("198.51.100.7", "t@school.example", password); p.status != http.StatusSeeOther {
 		t.Errorf("sign-in from another address: %d", p.status)
 	}
+	// An IPv6 attacker holds a whole /64: changing address within it is
+	// the same source.
+	limited = 0
+	for i := range 25 {
+		if p := e.loginFrom(fmt.Sprintf("2001:db8:1:2::%x", i+1), fmt.Sprintf("user%d@school.example", i), "guess"); p.status == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited != 5 {
+		t.Errorf("%d of 25 attempts from one IPv6 /64 limited, want 5", limited)
+	}
+	if p := e.loginFrom("2001:db8:1:3::1", "t@school.example", password); p.status != http.StatusSeeOther {
+		t.Errorf("sign-in from another /64: %d", p.status)
+	}
 }
 
 // TestLoginRedirectsOnlyToThisSite: after signing in, "next" leads only to

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -40,7 +41,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	email := strings.ToLower(strings.TrimSpace(f.Value("email")))
-	source := h.clientIP(r)
+	source := h.source(r)
 	account := email + "\x00" + source
 	if wait := h.tryLogin(source, account); wait > 0 {
 		h.refuseLogin(w, r, f, wait)
@@ -163,6 +164,17 @@ func sameSitePath(target string) bool {
 
 // forbiddenInPath: a backslash, or a control character (C0, DEL, C1).
 func forbiddenInPath(r rune) bool { return r == '\\' || unicode.IsControl(r) }
+
+// source is who a limit counts a request against: its address, or for
+// IPv6 the /64 it belongs to, since one home or phone holds a whole /64 and
+// could otherwise step round any limit by changing address.
+func (h *handler) source(r *http.Request) string {
+	ip, err := netip.ParseAddr(h.clientIP(r))
+	if err != nil || ip.Unmap().Is4() {
+		return h.clientIP(r)
+	}
+	return netip.PrefixFrom(ip, 64).Masked().String()
+}
 
 // clientIP is the address a request came from: the proxy's X-Forwarded-For
 // when we sit behind one we trust, else the TCP peer.

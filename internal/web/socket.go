@@ -45,7 +45,7 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	release, ok := h.pending.take(h.clientIP(r))
+	release, ok := h.pending.take(h.source(r))
 	if !ok {
 		tooManyPending(w)
 		return

@@ -282,13 +282,19 @@ func (s *Session) finishTrack(rt *recTrack, stop bool) {
 	if st, err := s.r.spool.Stat(row.SpoolName); err == nil {
 		row.SizeBytes = st.Size()
 	}
+	s.keepFile(row, res)
+	s.log.Info("track recorded", "file_id", row.ID, "duration", res.duration, "frames", res.stats.Frames,
+		"lost", res.stats.Lost, "dropped", res.stats.Dropped)
+}
+
+// keepFile records a spooled file as the writer left it, placed on the
+// recording's clock, ready for upload.
+func (s *Session) keepFile(row store.RecordingFile, res result) {
 	start := res.start.Add(s.skew)
 	row.StartedAt, row.DurationMS, row.Frames = &start, res.duration.Milliseconds(), res.stats.Frames
 	row.Stats, _ = json.Marshal(res.stats)
 	row.State = store.FileSpooled
 	_ = s.r.persist("update recording file", func(ctx context.Context) error { return s.r.store.UpdateRecordingFile(ctx, row) })
-	s.log.Info("track recorded", "file_id", row.ID, "duration", res.duration, "frames", res.stats.Frames,
-		"lost", res.stats.Lost, "dropped", res.stats.Dropped)
 }
 
 // dropFile removes a file that holds nothing (no keyframe came, or the
@@ -308,12 +314,9 @@ func (s *Session) keepRepaired(row store.RecordingFile, res result) {
 		s.dropFile(row)
 		return
 	}
-	start := res.start
-	row.StartedAt, row.DurationMS, row.Frames, row.SizeBytes = &start, got.duration.Milliseconds(), got.frames, got.size
-	res.stats.Frames = got.frames
-	row.Stats, _ = json.Marshal(res.stats)
-	row.State = store.FileSpooled
-	_ = s.r.persist("update recording file", func(ctx context.Context) error { return s.r.store.UpdateRecordingFile(ctx, row) })
+	row.SizeBytes = got.size
+	res.duration, res.stats.Frames = got.duration, got.frames
+	s.keepFile(row, res)
 	s.log.Info("failed track repaired and kept", "file_id", row.ID, "duration", got.duration, "frames", got.frames)
 }
 

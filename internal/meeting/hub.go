@@ -47,6 +47,7 @@ type MediaPeer interface {
 type Meetings interface {
 	MeetingWithHost(ctx context.Context, id uuid.UUID) (store.MeetingWithHost, error)
 	Chat(ctx context.Context, meetingID uuid.UUID) ([]store.ChatMessage, error)
+	Decisions(ctx context.Context, meetingID uuid.UUID) ([]store.Decision, error)
 }
 
 // Journal keeps the record of meetings (attendance, audit log, chat, lock,
@@ -214,6 +215,11 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("meeting: load %s: %w", id, err)
 	}
+	// Without what hosts decided, people they stopped would be heard again.
+	decisions, err := h.decisions(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if r := h.rooms[id.String()]; r != nil {
@@ -233,6 +239,7 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 		History:           h.history(ctx, id, log),
 		Recording:         h.cfg.Recorder != nil,
 		Residue:           res,
+		Decisions:         decisions,
 	}
 	r = &room{
 		hub: h, id: id.String(), uuid: id, log: log, state: NewState(info, opts),
@@ -261,6 +268,19 @@ func (h *Hub) history(ctx context.Context, id uuid.UUID, log *slog.Logger) []Cha
 		})
 	}
 	return entries
+}
+
+// decisions loads what hosts decided about people earlier in the meeting.
+func (h *Hub) decisions(ctx context.Context, id uuid.UUID) ([]Decided, error) {
+	rows, err := h.cfg.Meetings.Decisions(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("meeting: load %s: %w", id, err)
+	}
+	ds := make([]Decided, 0, len(rows))
+	for _, d := range rows {
+		ds = append(ds, Decided{Identity: d.Identity, Stopped: d.Stopped, Allowed: d.Allowed, Role: Role(d.Role), Waits: d.Waits, At: d.DecidedAt})
+	}
+	return ds, nil
 }
 
 func (h *Hub) forget(r *room) {

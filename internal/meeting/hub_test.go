@@ -96,6 +96,8 @@ func (o oneMeeting) MeetingWithHost(context.Context, uuid.UUID) (store.MeetingWi
 
 func (o oneMeeting) Chat(context.Context, uuid.UUID) ([]store.ChatMessage, error) { return nil, nil }
 
+func (o oneMeeting) Decisions(context.Context, uuid.UUID) ([]store.Decision, error) { return nil, nil }
+
 func newTestHub(media *fakeMedia) (*Hub, uuid.UUID) {
 	id := uuid.New()
 	m := store.MeetingWithHost{Meeting: store.Meeting{ID: id, Title: "T", LobbyPolicy: store.LobbyEveryoneWaits}, HostName: "H"}

@@ -136,6 +136,9 @@ func (j OutboxJournal) Keep(meetingID uuid.UUID, e Effect) {
 		o.Add("lock", func(ctx context.Context, s *store.Store) error { return s.SetMeetingLocked(ctx, meetingID, e.Locked) })
 	case EndSaved:
 		o.Add("end", func(ctx context.Context, s *store.Store) error { return s.EndMeeting(ctx, meetingID, e.At) })
+	case Decided:
+		d := store.Decision{MeetingID: meetingID, Identity: e.Identity, Stopped: e.Stopped, Allowed: e.Allowed, Role: string(e.Role), Waits: e.Waits, DecidedAt: e.At}
+		o.Add("decision", func(ctx context.Context, s *store.Store) error { return s.SaveDecision(ctx, d) })
 	case Banned:
 		o.Add("ban", func(ctx context.Context, s *store.Store) error {
 			return s.BanInvitee(ctx, meetingID, parseUUID(e.InviteeID))

@@ -502,3 +502,44 @@ func TestDemotionAndLobbyHoldAgainstEveryWayBack(t *testing.T) {
 	}
 	unheard(t, "resumed into the lobby", q, sfu.SourceMicrophone, audio, host)
 }
+
+// TestStopsOutlastARestart: the server restarts mid-meeting (a deploy);
+// everyone joins again, and whom the host muted is still muted.
+func TestStopsOutlastARestart(t *testing.T) {
+	s := testserver.Start(t, nil)
+	plan := testserver.Plan(store.LobbyInviteesAdmitted)
+	plan.UnmutePolicy = store.UnmuteAsk
+	host, q, p, link := hostileRoom(t, s, plan)
+	mid := host.Welcome().Meeting.ID
+	_ = host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindAudio})
+	msg(t, p, func(y *meeting.You) bool { return y.AudioBlocked })
+	s.Drained(t, 10*time.Second)
+	for _, c := range []*testclient.Client{host, q, p} {
+		c.Close()
+	}
+	s.Hub.Close()
+
+	s2 := testserver.StartOn(t, s.Store, nil)
+	host2 := s2.Host(t, mid, testclient.Options{})
+	q2 := s2.Parent(t, qLink(t, s, mid), "Q", testclient.Options{})
+	p2 := s2.Parent(t, link, "P", testclient.Options{})
+	msg(t, p2, func(y *meeting.You) bool { return y.AudioBlocked && !y.MayUnmute })
+	waitFor(t, "P's camera after the restart", 20*time.Second, func() bool { return q2.ReceivedOfKind(p2.ID(), video) > 0 })
+	unheard(t, "after a restart", p2, sfu.SourceMicrophone, audio, host2, q2)
+}
+
+// qLink is the personal link of the invitee named Q.
+func qLink(t *testing.T, s *testserver.Server, mid string) string {
+	t.Helper()
+	invs, err := s.Store.Invitees(context.Background(), testserver.MeetingUUID(mid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, inv := range invs {
+		if inv.Name == "Q" {
+			return "/j/" + s.LinkToken(inv)
+		}
+	}
+	t.Fatal("no invitee Q")
+	return ""
+}

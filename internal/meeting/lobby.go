@@ -60,8 +60,9 @@ func (s *State) admit(fx *effects, now time.Time, host *participant, p *particip
 		return // every way in checks the ban: admit all and automatic admission too
 	}
 	p.presence, p.admitted = PresenceRoom, true
-	if host != nil {
+	if host != nil && p.person.waits {
 		p.person.waits = false // a host let them back in
+		s.decided(fx, now, p.person)
 	}
 	s.audit(fx, now, host, "admitted", p, "")
 	fx.add(Send{To: p.ID, Msg: &Admitted{Participants: s.roomInfo(p.ID)}})

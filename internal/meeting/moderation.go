@@ -8,7 +8,7 @@ import (
 // mediaState takes what the client says it sends. Turning back on something
 // a host stopped needs the meeting's (or a host's) permission; the server
 // forwards nothing of it until then, whatever the client sends.
-func (s *State) mediaState(fx *effects, p *participant, m *MediaState) error {
+func (s *State) mediaState(fx *effects, now time.Time, p *participant, m *MediaState) error {
 	if !p.role.Can(ActPublish) && (m.Audio || m.Video || m.Screen) {
 		return refuse("not_allowed", "observers do not send media")
 	}
@@ -20,7 +20,7 @@ func (s *State) mediaState(fx *effects, p *participant, m *MediaState) error {
 	}
 	for kind, on := range wanted {
 		if on && p.blocked[kind] {
-			s.restrict(fx, p, "", func(pr *person) { pr.blocked[kind], pr.may[kind] = false, false })
+			s.restrict(fx, now, p, "", func(pr *person) { pr.blocked[kind], pr.may[kind] = false, false })
 		}
 	}
 	before := s.forwarding(p)
@@ -76,7 +76,7 @@ func (s *State) muteAll(fx *effects, now time.Time, host *participant, kind stri
 // block stops kind for t's person, on every device of theirs, until a
 // host allows it back.
 func (s *State) block(fx *effects, now time.Time, host, t *participant, kind string) {
-	s.restrict(fx, t, host.Name, func(pr *person) { pr.blocked[kind], pr.may[kind] = true, false })
+	s.restrict(fx, now, t, host.Name, func(pr *person) { pr.blocked[kind], pr.may[kind] = true, false })
 	s.audit(fx, now, host, "stopped "+word(kind), t, "")
 }
 
@@ -90,7 +90,7 @@ func (s *State) askUnmute(fx *effects, now time.Time, host *participant, id stri
 	if err != nil || !t.admitted {
 		return refuse("unknown_participant", "nobody with that id is in the room")
 	}
-	s.restrict(fx, t, host.Name, func(pr *person) { pr.may[KindAudio] = true })
+	s.restrict(fx, now, t, host.Name, func(pr *person) { pr.may[KindAudio] = true })
 	s.audit(fx, now, host, "asked to unmute", t, "")
 	fx.add(Send{To: t.ID, Msg: &AskedToUnmute{By: host.Name}})
 	return nil
@@ -110,7 +110,7 @@ func (s *State) allow(fx *effects, now time.Time, host *participant, id, kind st
 		t.hand = time.Time{}
 		s.handsChanged(fx)
 	}
-	s.restrict(fx, t, host.Name, func(pr *person) { pr.may[kind] = true })
+	s.restrict(fx, now, t, host.Name, func(pr *person) { pr.may[kind] = true })
 	s.audit(fx, now, host, "allowed "+word(kind), t, "")
 	return nil
 }
@@ -135,6 +135,7 @@ func (s *State) setRole(fx *effects, now time.Time, host *participant, id string
 // lobby included, and for their joins to come.
 func (s *State) roleForAll(fx *effects, now time.Time, host, t *participant, role Role) {
 	t.person.role = role
+	s.decided(fx, now, t.person)
 	for _, d := range s.devices(t) {
 		switch {
 		case d.role == RoleHost || d.role == role:
@@ -231,6 +232,7 @@ func (s *State) sendToLobby(fx *effects, now time.Time, host *participant, id st
 	s.audit(fx, now, host, "sent to lobby", t, "")
 	t.admitted, t.hand, t.sharing = false, time.Time{}, false
 	t.person.waits = true // no automatic admission for them from now on
+	s.decided(fx, now, t.person)
 	if t.role == RoleCohost {
 		t.role = RoleParticipant
 		fx.add(RoleChanged{Who: t.ID, Role: t.role})

@@ -54,6 +54,7 @@ type Options struct {
 	History           []ChatEntry // chat of earlier sessions of the meeting
 	Recording         bool        // the server can record
 	Residue           Residue     // what the meeting's last live session left behind
+	Decisions         []Decided   // what hosts decided about people, earlier in the meeting
 }
 
 // State is one live meeting: who is in the lobby, who is in the room, who is
@@ -88,6 +89,7 @@ func NewState(m MeetingInfo, opts Options) *State {
 	for _, identity := range opts.Residue.Banned {
 		s.banned[identity] = true
 	}
+	s.remember(opts.Decisions)
 	return s
 }
 
@@ -358,7 +360,7 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 	case *Offer:
 		// Every offer makes every subscriber renegotiate.
 		if err = s.fanout(now, p); err == nil {
-			err = s.offer(&fx, p, m)
+			err = s.offer(&fx, now, p, m)
 		}
 	case *Answer, *Candidate, *RestartICE:
 		if !p.role.Can(ActSubscribe) {
@@ -368,7 +370,7 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		}
 	case *MediaState:
 		if err = s.fanout(now, p); err == nil {
-			err = s.mediaState(&fx, p, m)
+			err = s.mediaState(&fx, now, p, m)
 		}
 	case *Admit:
 		err = s.admitOne(&fx, now, p, m.Participant)
@@ -455,7 +457,7 @@ func (s *State) target(id string) (*participant, error) {
 
 // offer checks a publishing offer: the role may publish, and a screen only
 // when the meeting or the role allows it.
-func (s *State) offer(fx *effects, p *participant, m *Offer) error {
+func (s *State) offer(fx *effects, now time.Time, p *participant, m *Offer) error {
 	if !p.role.Can(ActPublish) {
 		return refuse("not_allowed", "observers see and hear, and do not send media")
 	}
@@ -468,7 +470,7 @@ func (s *State) offer(fx *effects, p *participant, m *Offer) error {
 	}
 	if screen && !p.sharing && p.blocked[KindScreen] && s.mayResume(p, KindScreen) {
 		// A new share, after a host stopped the last and allowed another.
-		s.restrict(fx, p, "", func(pr *person) { pr.blocked[KindScreen], pr.may[KindScreen] = false, false })
+		s.restrict(fx, now, p, "", func(pr *person) { pr.blocked[KindScreen], pr.may[KindScreen] = false, false })
 	}
 	before := s.forwarding(p)
 	p.sharing = screen

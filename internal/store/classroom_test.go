@@ -153,3 +153,31 @@ func TestOutboxSurvivesAnOutage(t *testing.T) {
 		t.Errorf("dropped %d, retried %d", dropped, retries)
 	}
 }
+
+func TestDecisionsKeepTheLatest(t *testing.T) {
+	st := pgtest.NewStore(t)
+	ctx := context.Background()
+	u, err := st.CreateUser(ctx, store.NewUser{Email: "d@school.example", Name: "D", Role: store.RoleTeacher, PasswordHash: "h", TimeZone: "UTC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.CreateMeeting(ctx, u.ID, store.MeetingPlan{Title: "T", StartsAt: testclock.Now(), DurationMinutes: 30, TimeZone: "UTC", LobbyPolicy: store.LobbyEveryoneWaits, RecordingPolicy: store.RecordingNotAllowed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := testclock.Now()
+	newer := store.Decision{MeetingID: m.ID, Identity: "invitee:x", Stopped: []string{"audio"}, Role: "observer", Waits: true, DecidedAt: at.Add(time.Second)}
+	older := store.Decision{MeetingID: m.ID, Identity: "invitee:x", Allowed: []string{"audio"}, DecidedAt: at}
+	for _, d := range []store.Decision{newer, older} { // the older arrives late
+		if err := st.SaveDecision(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ds, err := st.Decisions(ctx, m.ID)
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("%v %+v", err, ds)
+	}
+	if d := ds[0]; len(d.Stopped) != 1 || len(d.Allowed) != 0 || d.Role != "observer" || !d.Waits {
+		t.Errorf("kept %+v", d)
+	}
+}

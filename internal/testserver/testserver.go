@@ -5,6 +5,7 @@ package testserver
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -149,6 +150,9 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 	s.Teacher, err = st.CreateUser(context.Background(), store.NewUser{
 		Email: "teacher@school.example", Name: "Ms Smith", Role: store.RoleTeacher, PasswordHash: hash, TimeZone: "Europe/London",
 	})
+	if errors.Is(err, store.ErrEmailTaken) { // a server started again on the same database
+		s.Teacher, err = st.UserByEmail(context.Background(), "teacher@school.example")
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

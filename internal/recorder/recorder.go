@@ -55,7 +55,7 @@ type Recorder struct {
 	wg     sync.WaitGroup
 
 	mu        sync.Mutex
-	starting  map[uuid.UUID]bool
+	starting  map[uuid.UUID]bool // being started, or repaired after a crash
 	live      map[uuid.UUID]*Session
 	finishing map[uuid.UUID]*job
 	deleting  map[uuid.UUID]bool

@@ -33,11 +33,7 @@ func (r *Recorder) Recover(ctx context.Context) error {
 		if rec.State == store.RecordingActive {
 			r.log.Warn("recovering a recording cut short", "recording_id", rec.ID, "meeting_id", rec.MeetingID)
 		}
-		if err := r.repair(ctx, rec); err != nil {
-			r.log.Error("recovering a recording failed", "recording_id", rec.ID, "err", err)
-			continue
-		}
-		r.finish(rec.ID)
+		r.recoverOne(ctx, rec)
 	}
 	entries, err := fs.ReadDir(r.spool.FS(), ".")
 	if err != nil {
@@ -192,4 +188,27 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// recoverOne repairs a recording left behind and has it finished. While it
+// is repaired it counts as starting, so a delete meanwhile is refused as
+// busy rather than racing the repair.
+func (r *Recorder) recoverOne(ctx context.Context, rec store.Recording) {
+	r.mu.Lock()
+	if r.deleting[rec.ID] {
+		r.mu.Unlock()
+		return
+	}
+	r.starting[rec.ID] = true
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.starting, rec.ID)
+		r.mu.Unlock()
+	}()
+	if err := r.repair(ctx, rec); err != nil {
+		r.log.Error("recovering a recording failed", "recording_id", rec.ID, "err", err)
+		return
+	}
+	r.finish(rec.ID)
 }

@@ -84,7 +84,8 @@ func TestClassroomControls(t *testing.T) {
 	for _, p := range []*person{teacher, patel} {
 		p.do("open the chat", chromedp.Click(tid("chat-toggle")))
 		p.waitFor("read the message", `[...document.querySelectorAll('[data-testid="chat-message"]')].some(m =>
-			m.querySelector('.chat-from').textContent === 'Mr Jones' && m.querySelector('.chat-text').textContent === 'Hello everyone, thank you for the report.')`)
+			m.querySelector('.chat-from').textContent === 'Mr Jones' && m.querySelector('.chat-role').textContent === 'participant' &&
+			m.querySelector('.chat-text').textContent === 'Hello everyone, thank you for the report.')`)
 	}
 
 	// Remove Mrs Patel for good.

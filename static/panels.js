@@ -167,10 +167,9 @@ export class Panels {
     const tpl = /** @type {HTMLTemplateElement} */ (byId('chat-template'));
     const li = /** @type {HTMLElement} */ (tpl.content.firstElementChild?.cloneNode(true));
     li.dataset.message = m.id;
+    /** @type {HTMLElement} */ (li.querySelector('.chat-from')).textContent = m.from === this.meId ? `${m.from_name} (you)` : m.from_name;
     // The sender's role always shows, so nobody passes for the teacher by name.
-    const role = ROLE_NAMES[m.from_role] || (m.from_role ? 'participant' : '');
-    const from = m.from === this.meId ? `${m.from_name} (you)` : m.from_name;
-    /** @type {HTMLElement} */ (li.querySelector('.chat-from')).textContent = role ? `${from} · ${role}` : from;
+    /** @type {HTMLElement} */ (li.querySelector('.chat-role')).textContent = ROLE_NAMES[m.from_role] || 'participant';
     /** @type {HTMLElement} */ (li.querySelector('.chat-to')).textContent = m.to === 'hosts' ? 'to the hosts' : '';
     const at = /** @type {HTMLTimeElement} */ (li.querySelector('.chat-at'));
     at.dateTime = m.at;

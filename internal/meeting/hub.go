@@ -247,8 +247,8 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	}
 	r.media = h.cfg.NewMedia(r.id)
 	h.rooms[r.id] = r
-	go r.reportQuality(h.cfg.QualityEvery)
-	go r.heartbeat(h.cfg.StillThereEvery)
+	go r.every(h.cfg.QualityEvery, r.sendQuality)   // how everyone's connection is
+	go r.every(h.cfg.StillThereEvery, r.stillThere) // so a crash closes visits at the last time known
 	return r, nil
 }
 
@@ -459,21 +459,25 @@ func (r *room) apply(fx []Effect) {
 	}
 }
 
-// heartbeat records, until the meeting is put away, that everyone in it
-// is still there.
-func (r *room) heartbeat(every time.Duration) {
-	t := time.NewTicker(every)
+// stillThere records that everyone in the meeting is still there.
+func (r *room) stillThere() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.dead {
+		r.journal(StillThere{At: r.hub.cfg.Now()})
+	}
+}
+
+// every calls fn every d until the meeting is put away.
+func (r *room) every(d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-r.stop:
 			return
 		case <-t.C:
-			r.mu.Lock()
-			if !r.dead {
-				r.journal(StillThere{At: r.hub.cfg.Now()})
-			}
-			r.mu.Unlock()
+			fn()
 		}
 	}
 }

@@ -196,21 +196,8 @@ func (r SFURoom) Join(participant string, signal func(sfu.Signal)) (MediaPeer, e
 	return p, nil
 }
 
-// reportQuality tells everyone in the room how everyone's connection is, and
-// hosts the figures, until the meeting is put away.
-func (r *room) reportQuality(every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-r.stop:
-			return
-		case <-t.C:
-			r.sendQuality()
-		}
-	}
-}
-
+// sendQuality tells everyone in the room how everyone's connection is, and
+// hosts the figures.
 func (r *room) sendQuality() {
 	r.mu.Lock()
 	workers := make(map[string]*mediaWorker, len(r.workers))

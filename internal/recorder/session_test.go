@@ -68,7 +68,13 @@ func rigMeeting(t *testing.T) (*store.Store, uuid.UUID) {
 
 func (g *rig) newRecorder(t *testing.T) *Recorder {
 	t.Helper()
-	rec, err := New(Config{Store: g.st, Blob: g.blob, SpoolDir: g.spool, Log: quietLog(), Now: testclock.Now})
+	return g.newRecorderLogging(t, quietLog())
+}
+
+// newRecorderLogging is newRecorder with its log going to log.
+func (g *rig) newRecorderLogging(t *testing.T, log *slog.Logger) *Recorder {
+	t.Helper()
+	rec, err := New(Config{Store: g.st, Blob: g.blob, SpoolDir: g.spool, Log: log, Now: testclock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package recorder
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"io"
 	"log/slog"
@@ -105,16 +104,7 @@ func diskRig(t *testing.T, size string, local bool, logs io.Writer) (*rig, strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := New(Config{Store: st, Blob: g.blob, SpoolDir: g.spool, Log: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(bg, 5*time.Second)
-		defer cancel()
-		rec.Close(ctx)
-	})
-	g.rec = rec
+	g.rec = g.newRecorderLogging(t, slog.New(slog.NewTextHandler(logs, nil)))
 	return g, disk
 }
 

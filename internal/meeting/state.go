@@ -362,7 +362,14 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		if err = s.fanout(now, p); err == nil {
 			err = s.offer(&fx, now, p, m)
 		}
-	case *Answer, *Candidate, *RestartICE:
+	case *RestartICE:
+		// Each restart makes the server offer anew: it costs like an offer.
+		if !p.role.Can(ActSubscribe) {
+			err = refuse("not_allowed", "your role may not receive media")
+		} else if err = s.fanout(now, p); err == nil {
+			fx.add(ToMedia{Who: from, Msg: m})
+		}
+	case *Answer, *Candidate:
 		if !p.role.Can(ActSubscribe) {
 			err = refuse("not_allowed", "your role may not receive media")
 		} else {

@@ -8,6 +8,8 @@ var (
 	// ErrSourceMismatch is an offer whose labels do not fit what its
 	// m-lines carry: audio labelled as a camera, a source twice, and so on.
 	ErrSourceMismatch = errors.New("sfu: offer labels do not match its media")
+	// ErrTooManyMLines refuses an offer of more m-lines than anyone sends.
+	ErrTooManyMLines = errors.New("sfu: too many m-lines in the offer")
 	// ErrTooManyCandidates refuses ICE candidates beyond MaxCandidates.
 	ErrTooManyCandidates = errors.New("sfu: too many ICE candidates")
 )

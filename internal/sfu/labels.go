@@ -10,6 +10,11 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
+// MaxMLines is how many m-lines a publishing offer may hold: a participant
+// sends at most a microphone, a camera, a screen and its sound, and each
+// m-line costs the server a transceiver.
+const MaxMLines = 8
+
 // checkLabels refuses an offer whose tracks map does not fit its m-lines:
 // every labelled mid must be in the offer, carry the kind its source
 // carries, and no source may be claimed twice. A client that relabels its
@@ -18,6 +23,9 @@ func checkLabels(offer string, tracks map[string]Source) error {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(offer); err != nil {
 		return fmt.Errorf("sfu: offer: %w", err)
+	}
+	if n := len(sd.MediaDescriptions); n > MaxMLines {
+		return fmt.Errorf("%w: %d m-lines, at most %d", ErrTooManyMLines, n, MaxMLines)
 	}
 	kinds := map[string]string{}
 	for _, md := range sd.MediaDescriptions {

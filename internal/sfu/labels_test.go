@@ -29,6 +29,13 @@ func TestCheckLabels(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+	many := twoLines
+	for range MaxMLines {
+		many += "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=recvonly\r\n"
+	}
+	if err := checkLabels(many, nil); !errors.Is(err, ErrTooManyMLines) {
+		t.Errorf("an offer of %d m-lines: %v", MaxMLines+2, err)
+	}
 	if iceUfrag(twoLines) != "abcd" {
 		t.Errorf("ufrag %q", iceUfrag(twoLines))
 	}

@@ -41,7 +41,7 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 	role := fs.String("role", "teacher", "teacher or admin")
 	zone := fs.String("time-zone", defaultZone(getenv), "IANA time zone")
 	if err := fs.Parse(args[1:]); err != nil {
-		return fmt.Errorf("%w: %v\n\n%s", errUsage, err, userUsage)
+		return fmt.Errorf("%w: %w\n\n%s", errUsage, err, userUsage)
 	}
 	st, err := openStore(ctx, getenv)
 	if err != nil {

@@ -239,8 +239,8 @@ type Consent struct {
 	Accept bool `json:"accept"`
 }
 
-// Reactions are the quick reactions there are.
-var Reactions = map[string]bool{"thumbs_up": true, "clap": true, "heart": true, "laugh": true, "wave": true}
+// reactions are the quick reactions there are.
+var reactions = map[string]bool{"thumbs_up": true, "clap": true, "heart": true, "laugh": true, "wave": true}
 
 // MaxChatRunes is the longest chat message.
 const MaxChatRunes = 2000
@@ -482,7 +482,7 @@ func (m *LowerHand) validate() error {
 }
 
 func (m *React) validate() error {
-	if !Reactions[m.Reaction] {
+	if !reactions[m.Reaction] {
 		return fmt.Errorf("\"reaction\" %q is not one of thumbs_up, clap, heart, laugh, wave", m.Reaction)
 	}
 	return nil

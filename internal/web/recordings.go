@@ -224,7 +224,7 @@ func (h *handler) openFile(r *http.Request, f store.RecordingFile) (blob.Object,
 	case errors.Is(err, recorder.ErrBusy):
 		return nil, err
 	case err != nil:
-		return nil, fmt.Errorf("%w: %v", errStorage, err)
+		return nil, fmt.Errorf("%w: %w", errStorage, err)
 	}
 	return obj, nil
 }
@@ -300,7 +300,7 @@ func (h *handler) deleteRecording(w http.ResponseWriter, r *http.Request, me aut
 	if err == nil {
 		err = h.rec.Delete(r.Context(), rec.ID)
 		if err != nil && !errors.Is(err, recorder.ErrBusy) && !errors.Is(err, store.ErrNotFound) && !store.Unavailable(err) {
-			err = fmt.Errorf("%w: %v", errStorage, err)
+			err = fmt.Errorf("%w: %w", errStorage, err)
 		}
 	}
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"classmeet/internal/auth"
 	"classmeet/internal/blob"
 	"classmeet/internal/config"
+	"classmeet/internal/live"
 	"classmeet/internal/meeting"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
@@ -65,11 +66,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		defer cancel()
 		outbox.Close(ctx)
 	}()
-	hub := meeting.NewHub(meeting.HubConfig{
+	hub := live.NewHub(live.HubConfig{
 		Meetings: st,
-		Journal:  meeting.OutboxJournal{Outbox: outbox},
-		NewMedia: func(id string) meeting.MediaRoom {
-			return meeting.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
+		Journal:  live.OutboxJournal{Outbox: outbox},
+		NewMedia: func(id string) live.MediaRoom {
+			return live.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},
 		ICEServers: iceServers(cfg.RTC, now),
 		Grace:      cfg.RTC.Grace,

@@ -1,13 +1,6 @@
 package meeting
 
-import (
-	"context"
-	"time"
-
-	"github.com/google/uuid"
-
-	"classmeet/internal/store"
-)
+import "time"
 
 // Effects that keep a record of the meeting: attendance, the audit log, the
 // chat, the lock and bans. The driver hands them to its Journal.
@@ -95,77 +88,4 @@ func (s *State) audit(fx *effects, now time.Time, actor *participant, action str
 		a.TargetID, a.TargetName = target.ID, target.Name
 	}
 	fx.add(a)
-}
-
-// OutboxJournal keeps the record in the database through an outbox, so a
-// short outage loses nothing and stalls nobody.
-type OutboxJournal struct{ Outbox *store.Outbox }
-
-// Keep queues the database write an effect stands for.
-func (j OutboxJournal) Keep(meetingID uuid.UUID, e Effect) {
-	o := j.Outbox
-	switch e := e.(type) {
-	case Arrived:
-		a := store.Attendance{ParticipantID: parseUUID(e.Who), MeetingID: meetingID, Name: e.Name, Role: string(e.Role), JoinedAt: e.At}
-		a.InviteeID, a.UserID = optUUID(e.InviteeID), optUUID(e.UserID)
-		o.Add("attendance", func(ctx context.Context, s *store.Store) error { return s.Arrived(ctx, a) })
-	case EnteredRoom:
-		o.Add("attendance", func(ctx context.Context, s *store.Store) error { return s.EnteredRoom(ctx, parseUUID(e.Who), e.At) })
-	case Departed:
-		o.Add("attendance", func(ctx context.Context, s *store.Store) error {
-			return s.Departed(ctx, parseUUID(e.Who), e.At, e.Reason)
-		})
-	case StillThere:
-		o.Add("attendance", func(ctx context.Context, s *store.Store) error { return s.StillThere(ctx, meetingID, e.At) })
-	case RoleChanged:
-		o.Add("attendance", func(ctx context.Context, s *store.Store) error {
-			return s.RoleChanged(ctx, parseUUID(e.Who), string(e.Role))
-		})
-	case Audited:
-		a := store.AuditEntry{At: e.At, MeetingID: &meetingID, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action,
-			TargetID: e.TargetID, TargetName: e.TargetName, Detail: e.Detail}
-		o.Add("audit", func(ctx context.Context, s *store.Store) error { return s.Audit(ctx, a) })
-	case ChatSaved:
-		m := chatRow(meetingID, e.Entry)
-		o.Add("chat", func(ctx context.Context, s *store.Store) error { return s.AddChat(ctx, m) })
-	case ChatRemoved:
-		o.Add("chat", func(ctx context.Context, s *store.Store) error {
-			return s.DeleteChat(ctx, meetingID, parseUUID(e.ID), e.By, e.At)
-		})
-	case LockSaved:
-		o.Add("lock", func(ctx context.Context, s *store.Store) error { return s.SetMeetingLocked(ctx, meetingID, e.Locked) })
-	case EndSaved:
-		o.Add("end", func(ctx context.Context, s *store.Store) error { return s.EndMeeting(ctx, meetingID, e.At) })
-	case Decided:
-		d := store.Decision{MeetingID: meetingID, Identity: e.Identity, Stopped: e.Stopped, Allowed: e.Allowed, Role: string(e.Role), Waits: e.Waits, DecidedAt: e.At}
-		o.Add("decision", func(ctx context.Context, s *store.Store) error { return s.SaveDecision(ctx, d) })
-	case Banned:
-		o.Add("ban", func(ctx context.Context, s *store.Store) error {
-			return s.BanInvitee(ctx, meetingID, parseUUID(e.InviteeID))
-		})
-	}
-}
-
-func chatRow(meetingID uuid.UUID, e ChatEntry) store.ChatMessage {
-	at, _ := time.Parse(time.RFC3339Nano, e.At)
-	return store.ChatMessage{
-		ID: parseUUID(e.ID), MeetingID: meetingID, SenderID: parseUUID(e.From), SenderName: e.FromName,
-		SenderRole: string(e.FromRole), Recipients: e.To, Body: e.Text, SentAt: at,
-	}
-}
-
-func parseUUID(s string) uuid.UUID {
-	id, _ := uuid.Parse(s)
-	return id
-}
-
-func optUUID(s string) *uuid.UUID {
-	if s == "" {
-		return nil
-	}
-	id, err := uuid.Parse(s)
-	if err != nil {
-		return nil
-	}
-	return &id
 }

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
-
-	"classmeet/internal/sfu"
 )
 
 // The signaling protocol: JSON text messages over one WebSocket per
@@ -345,8 +343,8 @@ func (m *Resume) validate() error {
 }
 
 func (m *Offer) validate() error {
-	if m.PC != sfu.PCPublish {
-		return fmt.Errorf("clients offer only on %q", sfu.PCPublish)
+	if m.PC != PCPublish {
+		return fmt.Errorf("clients offer only on %q", PCPublish)
 	}
 	if err := checkSDP(m.SDP); err != nil {
 		return err
@@ -359,7 +357,7 @@ func (m *Offer) validate() error {
 		if mid == "" || len(mid) > 32 {
 			return errors.New("a mid must be 1 to 32 bytes")
 		}
-		if !sfu.Source(s).Valid() {
+		if !validSource(s) {
 			return fmt.Errorf("track %q: source %q is not microphone, camera, screen or screen_audio", mid, s)
 		}
 		if seen[s] {
@@ -371,15 +369,15 @@ func (m *Offer) validate() error {
 }
 
 func (m *Answer) validate() error {
-	if m.PC != sfu.PCSubscribe {
-		return fmt.Errorf("clients answer only on %q", sfu.PCSubscribe)
+	if m.PC != PCSubscribe {
+		return fmt.Errorf("clients answer only on %q", PCSubscribe)
 	}
 	return checkSDP(m.SDP)
 }
 
 func (m *Candidate) validate() error {
-	if m.PC != sfu.PCPublish && m.PC != sfu.PCSubscribe {
-		return fmt.Errorf("\"pc\" must be %q or %q", sfu.PCPublish, sfu.PCSubscribe)
+	if m.PC != PCPublish && m.PC != PCSubscribe {
+		return fmt.Errorf("\"pc\" must be %q or %q", PCPublish, PCSubscribe)
 	}
 	if len(m.Candidate.Candidate) > maxCandidate {
 		return errors.New("candidate too long")
@@ -419,6 +417,29 @@ func (m *Allow) validate() error {
 		return err
 	}
 	return checkKind(m.Kind, true)
+}
+
+// The two PeerConnections of a participant: the client offers on "pub" and
+// the server answers; the server offers on "sub" and the client answers.
+const (
+	PCPublish   = "pub"
+	PCSubscribe = "sub"
+)
+
+// The sources a published track may carry.
+const (
+	SourceMicrophone  = "microphone"
+	SourceCamera      = "camera"
+	SourceScreen      = "screen"
+	SourceScreenAudio = "screen_audio"
+)
+
+func validSource(s string) bool {
+	switch s {
+	case SourceMicrophone, SourceCamera, SourceScreen, SourceScreenAudio:
+		return true
+	}
+	return false
 }
 
 func checkKind(kind string, screen bool) error {
@@ -689,13 +710,19 @@ type ParticipantLeft struct {
 	ParticipantID string `json:"participant_id"`
 }
 
+// TrackInfo names the participant and source behind a subscribed track.
+type TrackInfo struct {
+	Participant string `json:"participant"`
+	Source      string `json:"source"`
+}
+
 // ServerOffer is the server's offer on the client's receiving PeerConnection;
 // Tracks says, by mid, whose media each m-line carries.
 type ServerOffer struct {
 	Header
-	PC     string                   `json:"pc"`
-	SDP    string                   `json:"sdp"`
-	Tracks map[string]sfu.TrackInfo `json:"tracks"`
+	PC     string               `json:"pc"`
+	SDP    string               `json:"sdp"`
+	Tracks map[string]TrackInfo `json:"tracks"`
 }
 
 // ServerAnswer answers the client's publishing offer.

@@ -16,28 +16,10 @@ type Residue struct {
 	At     time.Time
 }
 
-func (r Residue) empty() bool { return !r.Ended && len(r.Banned) == 0 }
-
-// residueKeep is how long an emptied meeting's residue is kept: well past
-// the life of a join token and the outbox's usual delay.
-const residueKeep = 15 * time.Minute
+// Empty reports whether there is nothing to remember.
+func (r Residue) Empty() bool { return !r.Ended && len(r.Banned) == 0 }
 
 // Residue is what the meeting leaves behind once emptied.
 func (s *State) Residue(now time.Time) Residue {
 	return Residue{Ended: s.ended, Banned: slices.Sorted(maps.Keys(s.banned)), At: now}
-}
-
-// keepResidue notes what an emptied room leaves behind, and forgets what
-// older ones left.
-func (h *Hub) keepResidue(id string, res Residue) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for k, old := range h.residue {
-		if res.At.Sub(old.At) > residueKeep {
-			delete(h.residue, k)
-		}
-	}
-	if !res.empty() {
-		h.residue[id] = res
-	}
 }

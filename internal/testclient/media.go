@@ -59,7 +59,7 @@ type media struct {
 	ctx  context.Context // the publishing connection's life
 
 	mu       sync.Mutex
-	tracks   map[string]sfu.TrackInfo // mid -> whose, from the latest server offer
+	tracks   map[string]meeting.TrackInfo // mid -> whose, from the latest server offer
 	received map[Key]*Received
 	sent     map[sfu.Source]*atomic.Uint64
 	sentLog  map[sfu.Source]*SentMedia
@@ -76,7 +76,7 @@ type media struct {
 }
 
 func newMedia(c *Client) *media {
-	return &media{c: c, tracks: map[string]sfu.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, sentLog: map[sfu.Source]*SentMedia{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}, pacers: map[sfu.Source]context.CancelFunc{}}
+	return &media{c: c, tracks: map[string]meeting.TrackInfo{}, received: map[Key]*Received{}, sent: map[sfu.Source]*atomic.Uint64{}, sentLog: map[sfu.Source]*SentMedia{}, pubTrack: map[sfu.Source]*webrtc.TrackLocalStaticRTP{}, pacers: map[sfu.Source]context.CancelFunc{}}
 }
 
 // newPC makes a PeerConnection on loopback only, with its own UDP socket,
@@ -351,13 +351,13 @@ func (m *media) handleOffer(o *meeting.ServerOffer) error {
 // onTrack counts what arrives and, for video, checks it decodes from a keyframe.
 func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	m.mu.Lock()
-	var info sfu.TrackInfo
+	var info meeting.TrackInfo
 	for _, t := range m.sub.GetTransceivers() {
 		if t.Receiver() == recv {
 			info = m.tracks[t.Mid()]
 		}
 	}
-	k := Key{Participant: info.Participant, Source: info.Source}
+	k := Key{Participant: info.Participant, Source: sfu.Source(info.Source)}
 	r := m.received[k]
 	if r == nil {
 		r = &Received{}

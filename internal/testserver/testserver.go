@@ -21,7 +21,7 @@ import (
 	"classmeet/internal/auth"
 	"classmeet/internal/blob"
 	"classmeet/internal/config"
-	"classmeet/internal/meeting"
+	"classmeet/internal/live"
 	"classmeet/internal/pgtest"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
@@ -41,7 +41,7 @@ const TeacherPassword = "teacher password 123"
 type Server struct {
 	URL     string
 	Store   *store.Store
-	Hub     *meeting.Hub
+	Hub     *live.Hub
 	SFU     *sfu.SFU
 	Config  config.Config
 	Teacher store.User
@@ -119,8 +119,8 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Hub = meeting.NewHub(meeting.HubConfig{
-		Meetings: st, Journal: meeting.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
+	s.Hub = live.NewHub(live.HubConfig{
+		Meetings: st, Journal: live.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
 		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now,
 	})
 	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now})
@@ -168,20 +168,20 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // newMedia gives each meeting an SFU room and remembers who got media.
-func (s *Server) newMedia(id string) meeting.MediaRoom {
+func (s *Server) newMedia(id string) live.MediaRoom {
 	r := s.SFU.NewRoom(s.Log.With("meeting_id", id))
 	s.mu.Lock()
 	s.rooms[id] = r
 	s.mu.Unlock()
-	return countingRoom{SFURoom: meeting.SFURoom{Room: r}, s: s}
+	return countingRoom{SFURoom: live.SFURoom{Room: r}, s: s}
 }
 
 type countingRoom struct {
-	meeting.SFURoom
+	live.SFURoom
 	s *Server
 }
 
-func (c countingRoom) Join(id string, signal func(sfu.Signal)) (meeting.MediaPeer, error) {
+func (c countingRoom) Join(id string, signal func(sfu.Signal)) (live.MediaPeer, error) {
 	c.s.mu.Lock()
 	c.s.mediaJoins[id]++
 	c.s.mu.Unlock()

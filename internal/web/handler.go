@@ -9,7 +9,7 @@ import (
 
 	"classmeet/internal/auth"
 	"classmeet/internal/config"
-	"classmeet/internal/meeting"
+	"classmeet/internal/live"
 	"classmeet/internal/recorder"
 	"classmeet/internal/store"
 )
@@ -19,7 +19,7 @@ type Deps struct {
 	Config     config.Config
 	Store      *store.Store
 	Log        *slog.Logger
-	Hub        *meeting.Hub // the live meetings
+	Hub        *live.Hub // the live meetings
 	Recorder   *recorder.Recorder
 	SetupToken string           // the one-time setup link's token; "" once set up
 	Now        func() time.Time // defaults to time.Now
@@ -32,7 +32,7 @@ type handler struct {
 	setupToken string
 	now        func() time.Time
 
-	hub        *meeting.Hub
+	hub        *live.Hub
 	pending    pendingSockets // meeting sockets not yet joined, per address
 	rec        *recorder.Recorder
 	auth       *auth.Authenticator

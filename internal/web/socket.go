@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/live"
 	"classmeet/internal/meeting"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
@@ -91,7 +92,7 @@ func (h *handler) canStart(r *http.Request, meetingID uuid.UUID) error {
 }
 
 // openSession reads the first message and joins or resumes with it.
-func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID uuid.UUID, conn *socketConn) (*meeting.Session, uint64, error) {
+func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID uuid.UUID, conn *socketConn) (*live.Session, uint64, error) {
 	rctx, cancel := context.WithTimeout(ctx, firstMessageWait)
 	defer cancel()
 	typ, data, err := c.Read(rctx)
@@ -105,7 +106,7 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	if err != nil {
 		return nil, 0, refusal("bad_message", err.Error())
 	}
-	var sess *meeting.Session
+	var sess *live.Session
 	switch m := msg.(type) {
 	case *meeting.Join:
 		// Checking the token and loading the meeting may not wait longer
@@ -124,7 +125,7 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	default:
 		return nil, msg.Sequence(), refusal("bad_message", "the first message must be join or resume")
 	}
-	if errors.Is(err, meeting.ErrMeetingGone) {
+	if errors.Is(err, live.ErrMeetingGone) {
 		err = refusal("meeting_gone", "this meeting was cancelled")
 	}
 	if errors.Is(err, context.DeadlineExceeded) || store.Unavailable(err) {
@@ -218,7 +219,7 @@ func (h *handler) reopen(ctx context.Context, meetingID uuid.UUID, host store.Us
 
 // readLoop passes each message to the meeting, in order, refusing malformed,
 // replayed and too frequent ones. A sustained flood closes the socket.
-func (h *handler) readLoop(ctx context.Context, c *websocket.Conn, conn *socketConn, sess *meeting.Session, lastSeq uint64) {
+func (h *handler) readLoop(ctx context.Context, c *websocket.Conn, conn *socketConn, sess *live.Session, lastSeq uint64) {
 	limit := rate.NewLimiter(msgRate, msgBurst)
 	refused, lastWarning := 0, time.Time{}
 	for {
@@ -258,7 +259,7 @@ func (h *handler) readLoop(ctx context.Context, c *websocket.Conn, conn *socketC
 
 func refusal(code, msg string) error { return &meeting.Refusal{Code: code, Message: msg} }
 
-// socketConn is meeting.Conn on a WebSocket: messages queue and one writer
+// socketConn is live.Conn on a WebSocket: messages queue and one writer
 // sends them, numbered, so the meeting never waits for a slow client. A
 // client too slow to drain its queue is disconnected; it may resume.
 type socketConn struct {

@@ -1,4 +1,4 @@
-package meeting
+package live
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
+	"classmeet/internal/meeting"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
@@ -18,16 +19,20 @@ import (
 
 type fakeConn struct {
 	mu     sync.Mutex
-	msgs   []ServerMessage
+	msgs   []meeting.ServerMessage
 	closed string
 }
 
-func (c *fakeConn) Send(m ServerMessage) { c.mu.Lock(); c.msgs = append(c.msgs, m); c.mu.Unlock() }
-func (c *fakeConn) Close(r string)       { c.mu.Lock(); c.closed = r; c.mu.Unlock() }
-func (c *fakeConn) all() []ServerMessage {
+func (c *fakeConn) Send(m meeting.ServerMessage) {
+	c.mu.Lock()
+	c.msgs = append(c.msgs, m)
+	c.mu.Unlock()
+}
+func (c *fakeConn) Close(r string) { c.mu.Lock(); c.closed = r; c.mu.Unlock() }
+func (c *fakeConn) all() []meeting.ServerMessage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]ServerMessage(nil), c.msgs...)
+	return append([]meeting.ServerMessage(nil), c.msgs...)
 }
 
 type fakeMedia struct {
@@ -107,7 +112,7 @@ func newTestHub(media *fakeMedia) (*Hub, uuid.UUID) {
 	}), id
 }
 
-func lastOf[T ServerMessage](c *fakeConn) (T, bool) {
+func lastOf[T meeting.ServerMessage](c *fakeConn) (T, bool) {
 	msgs := c.all()
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if v, ok := msgs[i].(T); ok {
@@ -135,8 +140,8 @@ func TestGraceWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		hs.Handle(&Admit{Header: Header{Seq: 1}, Participant: "jones"})
-		w, _ := lastOf[*Welcome](parentConn)
+		hs.Handle(&meeting.Admit{Header: meeting.Header{Seq: 1}, Participant: "jones"})
+		w, _ := lastOf[*meeting.Welcome](parentConn)
 		secret := w.Resume
 
 		ps.Disconnected()
@@ -146,20 +151,20 @@ func TestGraceWindow(t *testing.T) {
 		if err != nil {
 			t.Fatalf("resume after 59 s: %v", err)
 		}
-		if w, _ := lastOf[*Welcome](again); w.Presence != PresenceRoom {
+		if w, _ := lastOf[*meeting.Welcome](again); w.Presence != meeting.PresenceRoom {
 			t.Errorf("resumed into %q", w.Presence)
 		}
 		// The stale expiry from the first disconnect fires now and must not matter.
 		time.Sleep(2 * time.Second)
 		synctest.Wait()
-		if _, left := lastOf[*ParticipantLeft](hostConn); left {
+		if _, left := lastOf[*meeting.ParticipantLeft](hostConn); left {
 			t.Fatal("the resumed participant was removed by an old timer")
 		}
 
 		ps2.Disconnected()
 		time.Sleep(61 * time.Second)
 		synctest.Wait()
-		if l, ok := lastOf[*ParticipantLeft](hostConn); !ok || l.ParticipantID != "jones" {
+		if l, ok := lastOf[*meeting.ParticipantLeft](hostConn); !ok || l.ParticipantID != "jones" {
 			t.Fatal("the host was not told the participant left after the grace window")
 		}
 		if !media.peer("jones").isClosed() {
@@ -169,7 +174,7 @@ func TestGraceWindow(t *testing.T) {
 			t.Errorf("resume after 61 s: %v", err)
 		}
 
-		hs.Handle(&Leave{Header: Header{Seq: 2}})
+		hs.Handle(&meeting.Leave{Header: meeting.Header{Seq: 2}})
 		synctest.Wait()
 		if m, p := hub.Live(); m != 0 || p != 0 {
 			t.Errorf("%d meetings, %d participants live after everyone left", m, p)
@@ -190,13 +195,13 @@ func TestMediaMessagesReachThePeerInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			s.Handle(&Offer{Header: Header{Seq: uint64(i + 1)}, PC: "pub", SDP: "v=0"})
+			s.Handle(&meeting.Offer{Header: meeting.Header{Seq: uint64(i + 1)}, PC: "pub", SDP: "v=0"})
 		}
 		synctest.Wait()
 		if p := media.peer("host"); p == nil || p.offers != 3 {
 			t.Fatalf("peer got %v offers", p)
 		}
-		s.Handle(&Leave{Header: Header{Seq: 4}})
+		s.Handle(&meeting.Leave{Header: meeting.Header{Seq: 4}})
 		synctest.Wait() // the worker and its peer are gone, or synctest reports a leak
 	})
 }
@@ -215,7 +220,7 @@ func TestMuteDoesNotWaitBehindMediaWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.Handle(&Admit{Header: Header{Seq: 1}, Participant: "jones"})
+	hs.Handle(&meeting.Admit{Header: meeting.Header{Seq: 1}, Participant: "jones"})
 	testclock.WaitFor(t, "jones's media peer", 10*time.Second, func() bool { return media.peer("jones") != nil })
 	jp := media.peer("jones")
 	jp.mu.Lock()
@@ -224,11 +229,11 @@ func TestMuteDoesNotWaitBehindMediaWork(t *testing.T) {
 	defer close(jp.stuck)
 	// One offer the media work is stuck on, then candidates enough to fill
 	// its queue.
-	ps.Handle(&Offer{Header: Header{Seq: 1}, PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}})
+	ps.Handle(&meeting.Offer{Header: meeting.Header{Seq: 1}, PC: "pub", SDP: "v=0", Tracks: map[string]string{"0": "microphone"}})
 	for i := range 400 {
-		ps.Handle(&Candidate{Header: Header{Seq: uint64(i + 2)}, PC: "pub", Candidate: CandidateInit{Candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host"}})
+		ps.Handle(&meeting.Candidate{Header: meeting.Header{Seq: uint64(i + 2)}, PC: "pub", Candidate: meeting.CandidateInit{Candidate: "candidate:1 1 udp 1 127.0.0.1 9 typ host"}})
 	}
-	hs.Handle(&Mute{Header: Header{Seq: 2}, Participant: "jones", Kind: KindAudio})
+	hs.Handle(&meeting.Mute{Header: meeting.Header{Seq: 2}, Participant: "jones", Kind: meeting.KindAudio})
 	testclock.WaitFor(t, "the mute to reach the media", 10*time.Second, func() bool { return jp.isStopped(sfu.SourceMicrophone) })
 }
 
@@ -247,8 +252,8 @@ func TestEmptiedMeetingRemembersItsEndAndBans(t *testing.T) {
 	if _, err := hub.Join(ctx, mid, patel, &fakeConn{}); err != nil {
 		t.Fatal(err)
 	}
-	hs.Handle(&Remove{Header: Header{Seq: 1}, Participant: "patel", Ban: true})
-	hs.Handle(&Leave{Header: Header{Seq: 2}})
+	hs.Handle(&meeting.Remove{Header: meeting.Header{Seq: 1}, Participant: "patel", Ban: true})
+	hs.Handle(&meeting.Leave{Header: meeting.Header{Seq: 2}})
 	testclock.WaitFor(t, "the meeting to be put away", 10*time.Second, func() bool { n, _ := hub.Live(); return n == 0 })
 	again := patel
 	again.ID = "patel-2"
@@ -256,16 +261,16 @@ func TestEmptiedMeetingRemembersItsEndAndBans(t *testing.T) {
 		t.Fatalf("a banned parent, the room rebuilt: %v", err)
 	}
 
-	hs, err = hub.Join(ctx, mid, Arrival{ID: "host-2", Name: "Ms Smith", Role: RoleHost, Identity: "user-1"}, &fakeConn{})
+	hs, err = hub.Join(ctx, mid, meeting.Arrival{ID: "host-2", Name: "Ms Smith", Role: meeting.RoleHost, Identity: "user-1"}, &fakeConn{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs.Handle(&EndMeeting{Header: Header{Seq: 1}})
+	hs.Handle(&meeting.EndMeeting{Header: meeting.Header{Seq: 1}})
 	testclock.WaitFor(t, "the ended meeting to be put away", 10*time.Second, func() bool { n, _ := hub.Live(); return n == 0 })
 	if _, err := hub.Join(ctx, mid, jones, &fakeConn{}); !isRefusal(err, "meeting_ended") {
 		t.Fatalf("a parent after the end: %v", err)
 	}
-	if _, err := hub.Join(ctx, mid, Arrival{ID: "host-3", Name: "Ms Smith", Role: RoleHost, Identity: "user-1"}, &fakeConn{}); err != nil {
+	if _, err := hub.Join(ctx, mid, meeting.Arrival{ID: "host-3", Name: "Ms Smith", Role: meeting.RoleHost, Identity: "user-1"}, &fakeConn{}); err != nil {
 		t.Fatalf("the host opens it again: %v", err)
 	}
 	if _, err := hub.Join(ctx, mid, jones, &fakeConn{}); err != nil {

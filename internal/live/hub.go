@@ -1,4 +1,4 @@
-package meeting
+package live
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
+	"classmeet/internal/meeting"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
@@ -19,7 +20,7 @@ import (
 // Conn is a participant's connection as the meeting sees it. Send must not
 // block: it queues.
 type Conn interface {
-	Send(ServerMessage)
+	Send(meeting.ServerMessage)
 	Close(reason string)
 }
 
@@ -53,7 +54,7 @@ type Meetings interface {
 // Journal keeps the record of meetings (attendance, audit log, chat, lock,
 // bans). Keep must not block: the live meeting waits for nobody.
 type Journal interface {
-	Keep(meetingID uuid.UUID, e Effect)
+	Keep(meetingID uuid.UUID, e meeting.Effect)
 }
 
 // HubConfig is what a Hub needs.
@@ -62,7 +63,7 @@ type HubConfig struct {
 	NewMedia func(meetingID string) MediaRoom
 	Journal  Journal
 	// ICEServers are handed to a participant in its welcome.
-	ICEServers func(participant string) []ICEServer
+	ICEServers func(participant string) []meeting.ICEServer
 	Grace      time.Duration // how long a lost connection keeps its place
 	// QualityEvery is how often everyone is told everyone's connection quality.
 	QualityEvery time.Duration
@@ -85,13 +86,13 @@ type Hub struct {
 	cfg     HubConfig
 	mu      sync.Mutex
 	rooms   map[string]*room
-	residue map[string]Residue // of meetings emptied lately, by id
+	residue map[string]meeting.Residue // of meetings emptied lately, by id
 }
 
 // NewHub returns a hub with no live meetings.
 func NewHub(cfg HubConfig) *Hub {
 	if cfg.ICEServers == nil {
-		cfg.ICEServers = func(string) []ICEServer { return nil }
+		cfg.ICEServers = func(string) []meeting.ICEServer { return nil }
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -102,7 +103,7 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.StillThereEvery == 0 {
 		cfg.StillThereEvery = 30 * time.Second
 	}
-	return &Hub{cfg: cfg, rooms: map[string]*room{}, residue: map[string]Residue{}}
+	return &Hub{cfg: cfg, rooms: map[string]*room{}, residue: map[string]meeting.Residue{}}
 }
 
 // ErrMeetingGone means the meeting was cancelled or does not exist.
@@ -119,7 +120,7 @@ type Session struct {
 func (s *Session) ID() string { return s.id }
 
 // Join brings a participant with a verified join token into a meeting.
-func (h *Hub) Join(ctx context.Context, meetingID uuid.UUID, a Arrival, conn Conn) (*Session, error) {
+func (h *Hub) Join(ctx context.Context, meetingID uuid.UUID, a meeting.Arrival, conn Conn) (*Session, error) {
 	for {
 		r, err := h.room(ctx, meetingID)
 		if err != nil {
@@ -149,12 +150,12 @@ func (h *Hub) Resume(meetingID uuid.UUID, secret string, keepMedia bool, conn Co
 	r := h.rooms[meetingID.String()]
 	h.mu.Unlock()
 	if r == nil {
-		return nil, refuse("resume_expired", "the meeting is no longer running: join again")
+		return nil, &meeting.Refusal{Code: "resume_expired", Message: "the meeting is no longer running: join again"}
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.dead {
-		return nil, refuse("resume_expired", "the meeting is no longer running: join again")
+		return nil, &meeting.Refusal{Code: "resume_expired", Message: "the meeting is no longer running: join again"}
 	}
 	id, fx, err := r.state.Resume(h.cfg.Now(), secret, keepMedia)
 	if err != nil {
@@ -168,7 +169,7 @@ func (h *Hub) Resume(meetingID uuid.UUID, secret string, keepMedia bool, conn Co
 
 // Handle carries out one message from the session's participant; a refusal
 // is sent back as an error naming the message.
-func (s *Session) Handle(msg ClientMessage) {
+func (s *Session) Handle(msg meeting.ClientMessage) {
 	r := s.room
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -176,13 +177,13 @@ func (s *Session) Handle(msg ClientMessage) {
 		return // superseded by a newer connection
 	}
 	fx, err := r.state.Handle(r.hub.cfg.Now(), s.id, msg)
-	var ref *Refusal
+	var ref *meeting.Refusal
 	switch {
 	case errors.As(err, &ref):
-		s.conn.Send(&Error{Code: ref.Code, Message: ref.Message, InReplyTo: msg.header().Seq})
+		s.conn.Send(&meeting.Error{Code: ref.Code, Message: ref.Message, InReplyTo: msg.Sequence()})
 		return
 	case err != nil:
-		s.conn.Send(&Error{Code: "internal", Message: "something went wrong", InReplyTo: msg.header().Seq})
+		s.conn.Send(&meeting.Error{Code: "internal", Message: "something went wrong", InReplyTo: msg.Sequence()})
 		return
 	}
 	r.apply(fx)
@@ -227,22 +228,22 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	}
 	res := h.residue[id.String()]
 	delete(h.residue, id.String()) // the new state holds it now
-	info := MeetingInfo{
+	info := meeting.MeetingInfo{
 		ID: id.String(), Title: m.Title, HostName: m.HostName,
 		RecordingPolicy: string(m.RecordingPolicy), LobbyPolicy: string(m.LobbyPolicy),
 	}
 	log := h.cfg.Log.With("meeting_id", id.String())
-	opts := Options{
+	opts := meeting.Options{
 		AutoAdmitInvitees: m.LobbyPolicy == store.LobbyInviteesAdmitted,
 		Grace:             h.cfg.Grace,
-		Policy:            Policy{Unmute: string(m.UnmutePolicy), ScreenShare: string(m.ScreenShare), Chat: true, Locked: m.LockedAt != nil},
+		Policy:            meeting.Policy{Unmute: string(m.UnmutePolicy), ScreenShare: string(m.ScreenShare), Chat: true, Locked: m.LockedAt != nil},
 		History:           h.history(ctx, id, log),
 		Recording:         h.cfg.Recorder != nil,
 		Residue:           res,
 		Decisions:         decisions,
 	}
 	r = &room{
-		hub: h, id: id.String(), uuid: id, log: log, state: NewState(info, opts),
+		hub: h, id: id.String(), uuid: id, log: log, state: meeting.NewState(info, opts),
 		conns: map[string]Conn{}, workers: map[string]*mediaWorker{}, stop: make(chan struct{}),
 	}
 	r.media = h.cfg.NewMedia(r.id)
@@ -254,16 +255,16 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 
 // history is the chat of the meeting's earlier sessions; without the
 // database the meeting starts with none rather than not at all.
-func (h *Hub) history(ctx context.Context, id uuid.UUID, log *slog.Logger) []ChatEntry {
+func (h *Hub) history(ctx context.Context, id uuid.UUID, log *slog.Logger) []meeting.ChatEntry {
 	msgs, err := h.cfg.Meetings.Chat(ctx, id)
 	if err != nil {
 		log.Warn("chat history unavailable", "err", err)
 		return nil
 	}
-	entries := make([]ChatEntry, 0, len(msgs))
+	entries := make([]meeting.ChatEntry, 0, len(msgs))
 	for _, m := range msgs {
-		entries = append(entries, ChatEntry{
-			ID: m.ID.String(), From: m.SenderID.String(), FromName: m.SenderName, FromRole: Role(m.SenderRole),
+		entries = append(entries, meeting.ChatEntry{
+			ID: m.ID.String(), From: m.SenderID.String(), FromName: m.SenderName, FromRole: meeting.Role(m.SenderRole),
 			To: m.Recipients, Text: m.Body, At: m.SentAt.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
 		})
 	}
@@ -271,14 +272,14 @@ func (h *Hub) history(ctx context.Context, id uuid.UUID, log *slog.Logger) []Cha
 }
 
 // decisions loads what hosts decided about people earlier in the meeting.
-func (h *Hub) decisions(ctx context.Context, id uuid.UUID) ([]Decided, error) {
+func (h *Hub) decisions(ctx context.Context, id uuid.UUID) ([]meeting.Decided, error) {
 	rows, err := h.cfg.Meetings.Decisions(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("meeting: load %s: %w", id, err)
 	}
-	ds := make([]Decided, 0, len(rows))
+	ds := make([]meeting.Decided, 0, len(rows))
 	for _, d := range rows {
-		ds = append(ds, Decided{Identity: d.Identity, Stopped: d.Stopped, Allowed: d.Allowed, Role: Role(d.Role), Waits: d.Waits, At: d.DecidedAt})
+		ds = append(ds, meeting.Decided{Identity: d.Identity, Stopped: d.Stopped, Allowed: d.Allowed, Role: meeting.Role(d.Role), Waits: d.Waits, At: d.DecidedAt})
 	}
 	return ds, nil
 }
@@ -359,12 +360,12 @@ func (h *Hub) Close() {
 		r.mu.Lock()
 		r.dead = true
 		for _, e := range r.state.Shutdown(h.cfg.Now()) {
-			if _, ok := e.(RecordingStopped); !ok {
+			if _, ok := e.(meeting.RecordingStopped); !ok {
 				r.journal(e) // the recording is stopped below, waited for
 			}
 		}
 		for id, c := range r.conns {
-			c.Send(&Error{Code: "server_shutdown", Message: "the server is restarting; reconnecting"})
+			c.Send(&meeting.Error{Code: "server_shutdown", Message: "the server is restarting; reconnecting"})
 			c.Close("server shutdown")
 			delete(r.conns, id)
 		}
@@ -394,7 +395,7 @@ type room struct {
 	away    sync.Once     // puts it away
 	log     *slog.Logger
 	mu      sync.Mutex
-	state   *State
+	state   *meeting.State
 	conns   map[string]Conn
 	workers map[string]*mediaWorker
 	media   MediaRoom
@@ -403,54 +404,54 @@ type room struct {
 }
 
 // apply carries out effects in order; the caller holds r.mu.
-func (r *room) apply(fx []Effect) {
+func (r *room) apply(fx []meeting.Effect) {
 	for _, e := range fx {
 		switch e := e.(type) {
-		case Send:
-			if w, ok := e.Msg.(*Welcome); ok {
+		case meeting.Send:
+			if w, ok := e.Msg.(*meeting.Welcome); ok {
 				w.ICEServers = r.hub.cfg.ICEServers(e.To)
 			}
 			if c := r.conns[e.To]; c != nil {
 				c.Send(e.Msg)
 			}
-		case Close:
+		case meeting.Close:
 			if c := r.conns[e.Who]; c != nil {
 				c.Close(e.Reason)
 				delete(r.conns, e.Who)
 			}
-		case StartMedia:
+		case meeting.StartMedia:
 			if old := r.workers[e.Who]; old != nil {
 				old.stop()
 			}
 			r.workers[e.Who] = r.startWorker(e.Who)
-		case StopMedia:
+		case meeting.StopMedia:
 			if w := r.workers[e.Who]; w != nil {
 				w.stop()
 				delete(r.workers, e.Who)
 			}
-		case ToMedia:
+		case meeting.ToMedia:
 			if w := r.workers[e.Who]; w != nil {
 				w.do(e.Msg)
 			}
-		case Forward:
+		case meeting.Forward:
 			if w := r.workers[e.Who]; w != nil {
 				w.forward(e.Kind, e.On)
 			}
-		case ExpireAfter:
+		case meeting.ExpireAfter:
 			who := e.Who
 			time.AfterFunc(e.After, func() { r.expire(who) })
-		case RecordingStarted:
+		case meeting.RecordingStarted:
 			r.rec = r.startRecording(e)
-		case ConsentGiven:
+		case meeting.ConsentGiven:
 			if r.rec != nil && r.rec.id.String() == e.RecordingID {
 				r.rec.consent(e)
 			}
-		case RecordingStopped:
+		case meeting.RecordingStopped:
 			if r.rec != nil && r.rec.id.String() == e.ID {
 				r.rec.stop(e.At)
 				r.rec = nil
 			}
-		case Emptied:
+		case meeting.Emptied:
 			r.dead = true
 			go r.hub.forget(r)
 		default:
@@ -464,7 +465,7 @@ func (r *room) stillThere() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if !r.dead {
-		r.journal(StillThere{At: r.hub.cfg.Now()})
+		r.journal(meeting.StillThere{At: r.hub.cfg.Now()})
 	}
 }
 
@@ -482,7 +483,7 @@ func (r *room) every(d time.Duration, fn func()) {
 	}
 }
 
-func (r *room) journal(e Effect) {
+func (r *room) journal(e meeting.Effect) {
 	if r.hub.cfg.Journal != nil {
 		r.hub.cfg.Journal.Keep(r.uuid, e)
 	}
@@ -497,7 +498,7 @@ func (r *room) expire(who string) {
 }
 
 // sendTo queues a message for a participant's current connection.
-func (r *room) sendTo(who string, msg ServerMessage) {
+func (r *room) sendTo(who string, msg meeting.ServerMessage) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if c := r.conns[who]; c != nil {

@@ -1,4 +1,4 @@
-package meeting_test
+package live_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package meeting
+package live
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"classmeet/internal/meeting"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 )
@@ -29,7 +30,7 @@ type recWorker struct {
 
 // startRecording starts a worker for a recording the state just started;
 // the caller holds the room's lock.
-func (r *room) startRecording(e RecordingStarted) *recWorker {
+func (r *room) startRecording(e meeting.RecordingStarted) *recWorker {
 	w := &recWorker{room: r, id: uuid.MustParse(e.ID), ops: make(chan func(), 1024), done: make(chan struct{})}
 	go w.run()
 	w.queue(func() { w.start(e) })
@@ -54,7 +55,7 @@ func (w *recWorker) queue(op func()) {
 	}
 }
 
-func (w *recWorker) start(e RecordingStarted) {
+func (w *recWorker) start(e meeting.RecordingStarted) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := w.room.hub.cfg.Recorder.Start(ctx, w.id, w.room.uuid, e.ByName, e.At)
@@ -97,7 +98,7 @@ func (w *recWorker) failed(id, why string) {
 }
 
 // consent passes an answer on; the caller holds the room's lock.
-func (w *recWorker) consent(e ConsentGiven) {
+func (w *recWorker) consent(e meeting.ConsentGiven) {
 	w.queue(func() {
 		if w.session != nil {
 			w.session.Consent(e.Who, e.Name, e.Accepted, e.At)

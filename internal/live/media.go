@@ -1,4 +1,4 @@
-package meeting
+package live
 
 import (
 	"sync"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/pion/webrtc/v4"
 
+	"classmeet/internal/meeting"
 	"classmeet/internal/sfu"
 )
 
@@ -38,8 +39,8 @@ func (r *room) startWorker(who string) *mediaWorker {
 }
 
 // do queues a media message; the caller holds the room's lock.
-func (w *mediaWorker) do(m ClientMessage) {
-	w.queue(mediaOp{seq: m.header().Seq, do: func(p MediaPeer) error { return handleMedia(p, m) }})
+func (w *mediaWorker) do(m meeting.ClientMessage) {
+	w.queue(mediaOp{seq: m.Sequence(), do: func(p MediaPeer) error { return handleMedia(p, m) }})
 }
 
 // forward changes what of the participant's media is forwarded, at once: a
@@ -77,13 +78,13 @@ var allSources = []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera, sfu.Source
 func kindsOf(src sfu.Source) []string {
 	switch src {
 	case sfu.SourceMicrophone:
-		return []string{KindAudio}
+		return []string{meeting.KindAudio}
 	case sfu.SourceCamera:
-		return []string{KindVideo}
+		return []string{meeting.KindVideo}
 	case sfu.SourceScreen:
-		return []string{KindScreen, KindVideo}
+		return []string{meeting.KindScreen, meeting.KindVideo}
 	}
-	return []string{KindScreen, KindAudio}
+	return []string{meeting.KindScreen, meeting.KindAudio}
 }
 
 func (w *mediaWorker) stopsAny(kinds []string) bool {
@@ -100,7 +101,7 @@ func (w *mediaWorker) queue(op mediaOp) {
 	case w.ops <- op:
 	default:
 		if c := w.room.conns[w.who]; c != nil {
-			c.Send(&Error{Code: "rate_limited", Message: "too many media messages at once", InReplyTo: op.seq})
+			c.Send(&meeting.Error{Code: "rate_limited", Message: "too many media messages at once", InReplyTo: op.seq})
 		}
 	}
 }
@@ -129,7 +130,7 @@ func (w *mediaWorker) run() {
 	peer, err := w.room.media.Join(w.who, w.signal)
 	if err != nil {
 		w.room.log.Warn("media peer failed", "participant_id", w.who, "err", err)
-		w.room.sendTo(w.who, &Error{Code: "media_failed", Message: "the server could not set up your media"})
+		w.room.sendTo(w.who, &meeting.Error{Code: "media_failed", Message: "the server could not set up your media"})
 		<-w.quit
 		return
 	}
@@ -143,28 +144,28 @@ func (w *mediaWorker) run() {
 		case op := <-w.ops:
 			if err := op.do(peer); err != nil {
 				w.room.log.Debug("media message failed", "participant_id", w.who, "err", err)
-				w.room.sendTo(w.who, &Error{Code: "media_failed", Message: err.Error(), InReplyTo: op.seq})
+				w.room.sendTo(w.who, &meeting.Error{Code: "media_failed", Message: err.Error(), InReplyTo: op.seq})
 			}
 		}
 	}
 }
 
-func handleMedia(peer MediaPeer, m ClientMessage) error {
+func handleMedia(peer MediaPeer, m meeting.ClientMessage) error {
 	switch m := m.(type) {
-	case *Offer:
+	case *meeting.Offer:
 		tracks := make(map[string]sfu.Source, len(m.Tracks))
 		for id, s := range m.Tracks {
 			tracks[id] = sfu.Source(s)
 		}
 		return peer.HandleOffer(m.SDP, tracks)
-	case *Answer:
+	case *meeting.Answer:
 		return peer.HandleAnswer(m.SDP)
-	case *Candidate:
+	case *meeting.Candidate:
 		c := m.Candidate
 		return peer.HandleCandidate(m.PC, webrtc.ICECandidateInit{
 			Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex, UsernameFragment: c.UsernameFragment,
 		})
-	case *RestartICE:
+	case *meeting.RestartICE:
 		peer.RestartICE()
 	}
 	return nil
@@ -178,10 +179,19 @@ func (w *mediaWorker) signal(s sfu.Signal) {
 	}
 	switch s.Type {
 	case "offer":
-		w.room.sendTo(w.who, &ServerOffer{PC: s.PC, SDP: s.SDP, Tracks: s.Tracks})
+		w.room.sendTo(w.who, &meeting.ServerOffer{PC: s.PC, SDP: s.SDP, Tracks: trackInfos(s.Tracks)})
 	case "answer":
-		w.room.sendTo(w.who, &ServerAnswer{PC: s.PC, SDP: s.SDP})
+		w.room.sendTo(w.who, &meeting.ServerAnswer{PC: s.PC, SDP: s.SDP})
 	}
+}
+
+// trackInfos says in the protocol's words whose media each m-line carries.
+func trackInfos(ts map[string]sfu.TrackInfo) map[string]meeting.TrackInfo {
+	out := make(map[string]meeting.TrackInfo, len(ts))
+	for mid, t := range ts {
+		out[mid] = meeting.TrackInfo{Participant: t.Participant, Source: string(t.Source)}
+	}
+	return out
 }
 
 // SFURoom adapts an SFU room to MediaRoom.
@@ -205,14 +215,14 @@ func (r *room) sendQuality() {
 		workers[id] = w
 	}
 	r.mu.Unlock()
-	levels, details := map[string]string{}, map[string]QualityDetail{}
+	levels, details := map[string]string{}, map[string]meeting.QualityDetail{}
 	for id, w := range workers {
 		q, ok := w.quality()
 		if !ok || !q.Known {
 			continue
 		}
 		levels[id] = q.Level()
-		details[id] = QualityDetail{
+		details[id] = meeting.QualityDetail{
 			Level: q.Level(), Loss: q.Loss,
 			RTTMs: float64(q.RTT) / float64(time.Millisecond), JitterMs: float64(q.Jitter) / float64(time.Millisecond),
 		}
@@ -224,11 +234,11 @@ func (r *room) sendQuality() {
 	defer r.mu.Unlock()
 	for _, p := range r.state.InRoom() {
 		c := r.conns[p.ID]
-		if c == nil || p.Presence != PresenceRoom {
+		if c == nil || p.Presence != meeting.PresenceRoom {
 			continue
 		}
-		m := &Quality{Levels: levels}
-		if p.Role.Can(ActSeeQuality) {
+		m := &meeting.Quality{Levels: levels}
+		if p.Role.Can(meeting.ActSeeQuality) {
 			m.Details = details
 		}
 		c.Send(m)

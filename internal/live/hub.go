@@ -106,9 +106,6 @@ func NewHub(cfg HubConfig) *Hub {
 	return &Hub{cfg: cfg, rooms: map[string]*room{}, residue: map[string]meeting.Residue{}}
 }
 
-// ErrMeetingGone means the meeting was cancelled or does not exist.
-var ErrMeetingGone = errors.New("meeting: this meeting is cancelled or does not exist")
-
 // Session is one connected participant, for its connection's handler.
 type Session struct {
 	room *room

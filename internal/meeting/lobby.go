@@ -1,6 +1,9 @@
 package meeting
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // admitOne lets one person in from the lobby.
 func (s *State) admitOne(fx *effects, now time.Time, host *participant, id string) error {
@@ -67,4 +70,73 @@ func (s *State) admit(fx *effects, now time.Time, host *participant, p *particip
 	s.audit(fx, now, host, "admitted", p, "")
 	fx.add(Send{To: p.ID, Msg: &Admitted{Participants: s.roomInfo(p.ID)}})
 	s.entered(fx, now, p)
+}
+
+// hostArrived tells the lobby, and admits invitees if the meeting does so.
+func (s *State) hostArrived(fx *effects, now time.Time) {
+	s.lobbyStatus(fx)
+	for _, q := range s.inLobby() {
+		if s.autoAdmits(q) {
+			s.admit(fx, now, nil, q)
+		}
+	}
+}
+
+func (s *State) autoAdmits(p *participant) bool {
+	return s.opts.AutoAdmitInvitees && p.InviteeID != "" && !p.person.waits
+}
+
+// lobbyChanged sends the lobby to every host in the room.
+func (s *State) lobbyChanged(fx *effects) {
+	entries := s.lobbyEntries()
+	for _, id := range s.order {
+		if p := s.people[id]; p.presence == PresenceRoom && p.role.Can(ActSeeLobby) {
+			fx.add(Send{To: id, Msg: &Lobby{Entries: entries}})
+		}
+	}
+}
+
+// lobbyStatus tells everyone waiting whether a host is here.
+func (s *State) lobbyStatus(fx *effects) {
+	present := s.hostPresent()
+	for _, q := range s.inLobby() {
+		fx.add(Send{To: q.ID, Msg: &LobbyStatus{HostPresent: present}})
+	}
+}
+
+func (s *State) hostPresent() bool {
+	for _, p := range s.people {
+		if p.presence == PresenceRoom && p.role.Can(ActAdmit) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *State) inLobby() []*participant {
+	var ps []*participant
+	for _, id := range s.order {
+		if p := s.people[id]; p.presence == PresenceLobby {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
+
+func (s *State) lobbyEntries() []LobbyEntry {
+	entries := []LobbyEntry{}
+	for _, p := range s.inLobby() {
+		entries = append(entries, LobbyEntry{
+			ID: p.ID, Name: p.Name, InviteeName: p.InviteeName,
+			NameMatches: p.InviteeName != "" && sameName(p.Name, p.InviteeName),
+			ArrivedAt:   p.arrivedAt.UTC().Format(time.RFC3339),
+		})
+	}
+	return entries
+}
+
+// sameName compares a typed name with an invited one, ignoring case and
+// surrounding or repeated spaces.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
 }

@@ -64,19 +64,6 @@ func (s *State) restrict(fx *effects, now time.Time, p *participant, by string, 
 	}
 }
 
-// Decided: what hosts decided about a person changed. The record keeps it,
-// so it holds for the rest of the meeting even across a restart of the
-// server; a meeting loads what was decided as it starts (Options.Decisions).
-type Decided struct {
-	Identity         string
-	Stopped, Allowed []string // kinds of media
-	Role             Role     // the role a host gave, or ""
-	Waits            bool     // sent to the lobby: only a host admits them
-	At               time.Time
-}
-
-func (Decided) effect() {}
-
 // decided records what hosts decided about pr now.
 func (s *State) decided(fx *effects, now time.Time, pr *person) {
 	if pr.identity == "" {

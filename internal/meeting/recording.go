@@ -15,31 +15,6 @@ const (
 	ConsentDeclined = "declined"
 )
 
-// RecordingStarted: start recording the meeting.
-type RecordingStarted struct {
-	ID         string
-	By, ByName string
-	At         time.Time
-}
-
-// RecordingStopped: stop the recording.
-type RecordingStopped struct {
-	ID string
-	At time.Time
-}
-
-// ConsentGiven: a participant answered; record their media only if Accepted.
-type ConsentGiven struct {
-	RecordingID string
-	Who, Name   string
-	Accepted    bool
-	At          time.Time
-}
-
-func (RecordingStarted) effect() {}
-func (RecordingStopped) effect() {}
-func (ConsentGiven) effect()     {}
-
 // recordingState is the recording in progress.
 type recordingState struct {
 	id        string

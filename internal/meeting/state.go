@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -98,74 +97,6 @@ func secret() string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
-
-// Effect is something the caller must do.
-type Effect interface{ effect() }
-
-// Send a message to a participant's connection.
-type Send struct {
-	To  string
-	Msg ServerMessage
-}
-
-// Close a participant's connection (after the messages sent before it).
-type Close struct {
-	Who    string
-	Reason string
-}
-
-// StartMedia makes the participant's media peer: it has been admitted.
-type StartMedia struct{ Who string }
-
-// StopMedia closes the participant's media peer.
-type StopMedia struct{ Who string }
-
-// ToMedia passes a media message (offer, answer, candidate, restart) to the
-// participant's media peer.
-type ToMedia struct {
-	Who string
-	Msg ClientMessage
-}
-
-// Forward starts or stops forwarding one kind (audio, video, screen) of a
-// participant's media to everyone.
-type Forward struct {
-	Who  string
-	Kind string
-	On   bool
-}
-
-// ExpireAfter asks for Expire(Who) to be called After from now.
-type ExpireAfter struct {
-	Who   string
-	After time.Duration
-}
-
-// Emptied says nobody is left: the meeting can be put away.
-type Emptied struct{}
-
-func (Send) effect()        {}
-func (Close) effect()       {}
-func (StartMedia) effect()  {}
-func (StopMedia) effect()   {}
-func (ToMedia) effect()     {}
-func (Forward) effect()     {}
-func (ExpireAfter) effect() {}
-func (Emptied) effect()     {}
-
-// Refusal is a client message refused; the sender is told why.
-type Refusal struct {
-	Code, Message string
-}
-
-func (r *Refusal) Error() string { return r.Code + ": " + r.Message }
-
-func refuse(code, msg string) error { return &Refusal{Code: code, Message: msg} }
-
-// effects collects what a command does.
-type effects []Effect
-
-func (e *effects) add(x ...Effect) { *e = append(*e, x...) }
 
 // Join lets a participant in: hosts straight into the room, invitees too when
 // the meeting admits them automatically and a host is present, anyone else
@@ -542,20 +473,6 @@ func (s *State) catchUp(fx *effects, p *participant) {
 	}
 }
 
-// hostArrived tells the lobby, and admits invitees if the meeting does so.
-func (s *State) hostArrived(fx *effects, now time.Time) {
-	s.lobbyStatus(fx)
-	for _, q := range s.inLobby() {
-		if s.autoAdmits(q) {
-			s.admit(fx, now, nil, q)
-		}
-	}
-}
-
-func (s *State) autoAdmits(p *participant) bool {
-	return s.opts.AutoAdmitInvitees && p.InviteeID != "" && !p.person.waits
-}
-
 func (s *State) end(fx *effects, now time.Time, by *participant, why string) {
 	s.audit(fx, now, by, "ended meeting", nil, why)
 	s.ended = true
@@ -657,55 +574,6 @@ func (s *State) updated(fx *effects, p *participant) {
 	}
 }
 
-// lobbyChanged sends the lobby to every host in the room.
-func (s *State) lobbyChanged(fx *effects) {
-	entries := s.lobbyEntries()
-	for _, id := range s.order {
-		if p := s.people[id]; p.presence == PresenceRoom && p.role.Can(ActSeeLobby) {
-			fx.add(Send{To: id, Msg: &Lobby{Entries: entries}})
-		}
-	}
-}
-
-// lobbyStatus tells everyone waiting whether a host is here.
-func (s *State) lobbyStatus(fx *effects) {
-	present := s.hostPresent()
-	for _, q := range s.inLobby() {
-		fx.add(Send{To: q.ID, Msg: &LobbyStatus{HostPresent: present}})
-	}
-}
-
-func (s *State) hostPresent() bool {
-	for _, p := range s.people {
-		if p.presence == PresenceRoom && p.role.Can(ActAdmit) {
-			return true
-		}
-	}
-	return false
-}
-
-func (s *State) inLobby() []*participant {
-	var ps []*participant
-	for _, id := range s.order {
-		if p := s.people[id]; p.presence == PresenceLobby {
-			ps = append(ps, p)
-		}
-	}
-	return ps
-}
-
-func (s *State) lobbyEntries() []LobbyEntry {
-	entries := []LobbyEntry{}
-	for _, p := range s.inLobby() {
-		entries = append(entries, LobbyEntry{
-			ID: p.ID, Name: p.Name, InviteeName: p.InviteeName,
-			NameMatches: p.InviteeName != "" && sameName(p.Name, p.InviteeName),
-			ArrivedAt:   p.arrivedAt.UTC().Format(time.RFC3339),
-		})
-	}
-	return entries
-}
-
 // roomInfo lists everyone admitted but one.
 func (s *State) roomInfo(except string) []ParticipantInfo {
 	infos := []ParticipantInfo{}
@@ -766,9 +634,3 @@ func (s *State) Count() int { return len(s.people) }
 
 // InRoom lists who is admitted, for the driver's quality reports.
 func (s *State) InRoom() []ParticipantInfo { return s.roomInfo("") }
-
-// sameName compares a typed name with an invited one, ignoring case and
-// surrounding or repeated spaces.
-func sameName(a, b string) bool {
-	return strings.EqualFold(strings.Join(strings.Fields(a), " "), strings.Join(strings.Fields(b), " "))
-}

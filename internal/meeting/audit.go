@@ -1,0 +1,16 @@
+package meeting
+
+import "time"
+
+// audit records that actor did action (to target, if any). A nil actor is
+// classmeet itself (automatic admission, say).
+func (s *State) audit(fx *effects, now time.Time, actor *participant, action string, target *participant, detail string) {
+	a := Audited{At: now, Action: action, Detail: detail, ActorName: "classmeet"}
+	if actor != nil {
+		a.ActorID, a.ActorName = actor.ID, actor.Name
+	}
+	if target != nil {
+		a.TargetID, a.TargetName = target.ID, target.Name
+	}
+	fx.add(a)
+}

@@ -42,10 +42,12 @@
  * }} You
  */
 
+/** The meeting, in the welcome. @typedef {{id: string, title: string, host_name: string, recording_policy: string, lobby_policy: string}} MeetingInfo */
+
 /**
  * The answer to a join or resume.
  * @typedef {{
- *   you: Self, presence: string, resume: string, host_present: boolean,
+ *   you: Self, presence: string, resume: string, meeting: MeetingInfo, host_present: boolean,
  *   participants: Participant[], lobby: LobbyEntry[], ice_servers: RTCIceServer[]|null,
  *   recording: RecordingStatus,
  * }} Welcome

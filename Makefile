@@ -22,6 +22,8 @@ fmt:
 lint:
 	gofmt -l $$(git ls-files '*.go')
 	go vet ./...
+	[ -x node_modules/.bin/tsc ] || npm ci --no-audit --no-fund
+	node_modules/.bin/tsc -p .
 
 pg-stop:
 	scripts/pg.sh stop .data/pg

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # deps.sh run|test — install what `make run` or `make test` needs and is missing.
 # Debian packages come from apt (as root, or through sudo); Go tools from the
-# module proxy into $(go env GOPATH)/bin. Nothing is installed twice.
+# module proxy into $(go env GOPATH)/bin; TypeScript from npm into
+# node_modules, at the version package-lock.json pins. Nothing is installed twice.
 set -euo pipefail
 what=${1:-run}
+root="$(cd "$(dirname "$0")/.." && pwd)"
 
 need=()
 have_pg() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
@@ -13,6 +15,7 @@ if [ "$what" = test ]; then
   command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
   command -v git >/dev/null 2>&1 || need+=(git)
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -34,5 +37,16 @@ if [ "$what" = test ]; then
   if ! command -v versitygw >/dev/null 2>&1 && [ ! -x "$gobin/versitygw" ]; then
     echo "deps: installing versitygw v1.8.0 (go install, about a minute)" >&2
     go install github.com/versity/versitygw/cmd/versitygw@v1.8.0
+  fi
+fi
+
+# TypeScript, which type-checks static/*.js (nothing is bundled or emitted);
+# installed again when missing or not the version package.json pins.
+if [ "$what" = test ]; then
+  want=$(node -p "require('$root/package.json').devDependencies.typescript")
+  have=$(node -p "require('$root/node_modules/typescript/package.json').version" 2>/dev/null || true)
+  if [ ! -x "$root/node_modules/.bin/tsc" ] || [ "$have" != "$want" ]; then
+    echo "deps: installing TypeScript $want (npm ci, as package-lock.json pins it)" >&2
+    (cd "$root" && npm ci --no-audit --no-fund)
   fi
 fi

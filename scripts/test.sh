@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# test.sh — `make test`: install what is missing, check formatting and
-# generated code, start a private PostgreSQL cluster, run every test, stop
-# what it started.
+# test.sh — `make test`: install what is missing, check formatting,
+# generated code and the JavaScript's types, start a private PostgreSQL
+# cluster, run every test, stop what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -15,6 +15,11 @@ before=$(sha256sum templates/*_templ.go)
 go tool templ generate >/dev/null 2>&1
 if [ "$before" != "$(sha256sum templates/*_templ.go)" ]; then
   echo "templates/*_templ.go were not up to date with the .templ files: regenerated them; commit the result" >&2
+  exit 1
+fi
+# The browser's modules, checked against their JSDoc (tsconfig.json).
+if ! node_modules/.bin/tsc -p .; then
+  echo "tsc found type errors in static/*.js (listed above); make test requires none" >&2
   exit 1
 fi
 

@@ -15,6 +15,7 @@ function localTimes() {
 /** Buttons with data-copy="<input id>" copy that input's value. */
 function copyButtons() {
   for (const btn of document.querySelectorAll('button[data-copy]')) {
+    if (!(btn instanceof HTMLButtonElement)) continue;
     btn.hidden = false;
     btn.addEventListener('click', async () => {
       const input = /** @type {HTMLInputElement|null} */ (document.getElementById(btn.dataset.copy || ''));

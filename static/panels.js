@@ -2,11 +2,15 @@
 // controls), raised hands, and the chat. Text from other people is set with
 // textContent only: a name or a message is never markup.
 
-/** @param {string} id */
+/** An element every room page has; where one may be missing (the host's
+ * lobby panel), document.getElementById and a check are used instead.
+ * @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** @typedef {{id: string, name: string, role: string, presence: string, audio: boolean, video: boolean, screen: boolean, audio_blocked: boolean, video_blocked: boolean, screen_blocked: boolean, hand_raised_at: string}} Participant */
-/** @typedef {{id: string, from: string, from_name: string, from_role: string, to: string, text: string, at: string}} ChatEntry */
+/** @typedef {import('./protocol.js').Participant} Participant */
+/** @typedef {import('./protocol.js').ChatEntry} ChatEntry */
+/** @typedef {import('./protocol.js').HandEntry} HandEntry */
+/** @typedef {import('./protocol.js').QualityDetail} QualityDetail */
 
 const ROLE_NAMES = /** @type {Record<string, string>} */ ({ host: 'host', cohost: 'co-host', participant: '', observer: 'observer' });
 
@@ -22,14 +26,14 @@ export class Panels {
     this.myRole = '';
     this.unread = 0;
     this.handCount = 0;
-    /** @type {Record<string, {level: string, loss: number, rtt_ms: number, jitter_ms: number}>} */
+    /** @type {Record<string, QualityDetail>} */
     this.details = {};
   }
 
   /** Open one side panel (and close the others), or close it. @param {string} id */
   toggle(id) {
     for (const b of document.querySelectorAll('[data-panel]')) {
-      const panel = byId(b.getAttribute('data-panel') || '');
+      const panel = document.getElementById(b.getAttribute('data-panel') || '');
       if (!panel) continue;
       const open = panel.id === id && panel.hidden;
       panel.hidden = !open;
@@ -40,7 +44,8 @@ export class Panels {
 
   /** @param {string} id */
   open(id) {
-    if (byId(id) && byId(id).hidden) this.toggle(id);
+    const panel = document.getElementById(id);
+    if (panel && panel.hidden) this.toggle(id);
   }
 
   /** Who we are, and whether the hosts' controls show. @param {string} id @param {string} role */
@@ -50,7 +55,7 @@ export class Panels {
     const moderator = role === 'host' || role === 'cohost';
     for (const el of document.querySelectorAll('.host-only')) /** @type {HTMLElement} */ (el).hidden = !moderator;
     byId('toggle-hand').hidden = role !== 'participant';
-    for (const [pid, row] of this.rows) this.fillRow(row, /** @type {Participant} */ (this.people.get(pid)));
+    for (const [pid, row] of this.rows) this.fillRow(row, this.people.get(pid));
   }
 
   get moderator() { return this.myRole === 'host' || this.myRole === 'cohost'; }
@@ -70,10 +75,10 @@ export class Panels {
       this.rows.set(p.id, row);
       byId('people-list').append(row);
     }
-    this.fillRow(row, /** @type {Participant} */ (this.people.get(p.id)));
+    this.fillRow(row, this.people.get(p.id));
   }
 
-  /** @param {HTMLElement} row @param {Participant} p */
+  /** @param {HTMLElement} row @param {Participant|undefined} p */
   fillRow(row, p) {
     if (!p) return;
     const self = p.id === this.meId;
@@ -126,7 +131,7 @@ export class Panels {
     }
   }
 
-  /** The raised hands, first raised first. @param {Array<{participant: string, name: string}>} queue */
+  /** The raised hands, first raised first. @param {HandEntry[]} queue */
   hands(queue) {
     const list = byId('hands-list');
     list.replaceChildren();
@@ -214,7 +219,7 @@ export class Panels {
     }
   }
 
-  /** Everyone's connection figures (hosts get the details). @param {Record<string, any>} details */
+  /** Everyone's connection figures (hosts get the details). @param {Record<string, QualityDetail>} details */
   quality(details) {
     this.details = details || {};
     for (const [id, row] of this.rows) this.fillQuality(row, id);

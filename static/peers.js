@@ -3,7 +3,8 @@
 // what we receive and this browser answers. Each side only offers on its
 // own, so offers never collide.
 
-/** @typedef {{participant: string, source: string}} TrackInfo */
+/** @typedef {import('./protocol.js').TrackInfo} TrackInfo */
+/** @typedef {import('./protocol.js').ServerMessages} ServerMessages */
 
 export class Peers {
   /**
@@ -64,7 +65,7 @@ export class Peers {
     this.signaling.send({ type: 'offer', pc: 'pub', sdp: this.pub.localDescription?.sdp, tracks });
   }
 
-  /** @param {{sdp: string}} m */
+  /** @param {ServerMessages['answer']} m */
   async handleAnswer(m) {
     if (!this.pub) return;
     await this.pub.setRemoteDescription({ type: 'answer', sdp: m.sdp });
@@ -75,7 +76,7 @@ export class Peers {
     }
   }
 
-  /** @param {{sdp: string, tracks: Record<string, TrackInfo>}} m */
+  /** @param {ServerMessages['offer']} m */
   async handleOffer(m) {
     if (!this.sub) {
       this.sub = new RTCPeerConnection(this.config);
@@ -115,7 +116,8 @@ export class Peers {
     this.again = false;
   }
 
-  /** Share a screen (or a window); resolves false if the person cancelled. */
+  /** Share a screen (or a window); resolves false if the person cancelled.
+   * @param {() => void} onstop called when the browser's own "stop sharing" ends it */
   async shareScreen(onstop) {
     if (!this.pub) return false;
     let stream;

@@ -11,6 +11,12 @@ import { UI } from './ui.js';
 import { Panels } from './panels.js';
 import { Recording } from './recording.js';
 
+/** @typedef {import('./protocol.js').Participant} Participant */
+/** @typedef {import('./protocol.js').Self} Self */
+/** @typedef {import('./protocol.js').You} You */
+/** @typedef {import('./protocol.js').Policy} Policy */
+/** @typedef {import('./protocol.js').Welcome} Welcome */
+
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
@@ -31,13 +37,16 @@ const preview = new Preview({
 let signaling = null;
 /** @type {Peers|null} */
 let peers = null;
+/** @type {Self} */
 let me = { id: '', name: '', role: '' };
 let micOn = true, cameraOn = true, screenOn = false;
-/** What the meeting lets us do now (the latest "you"). */
-let may = { audio_blocked: false, video_blocked: false, may_unmute: true, may_video: true, may_share: false, may_chat: true, hand_raised: false };
+/** @type {You} What the meeting lets us do now (the latest "you"). */
+let may = { role: '', audio_blocked: false, video_blocked: false, screen_blocked: false, may_unmute: true, may_video: true, may_share: false, may_chat: true, hand_raised: false, by: '' };
+/** @type {Policy} */
 let policy = { unmute: 'self', screen_share: 'hosts', chat: true, locked: false };
 
-/** Ask the server for a join token for the name typed. */
+/** Ask the server for a join token for the name typed.
+ * @returns {Promise<{token: string, socket: string}>} the token and the socket to use it on */
 async function joinToken() {
   const body = new URLSearchParams({ display_name: /** @type {HTMLInputElement} */ (byId('display-name')).value });
   const resp = await fetch(joinURL, { method: 'POST', body, credentials: 'same-origin' });
@@ -147,7 +156,7 @@ function wire(s) {
   });
 }
 
-/** @param {any} m the welcome */
+/** @param {Welcome} m */
 function welcome(m) {
   if (!signaling) return;
   const resumed = me.id === m.you.id;
@@ -176,15 +185,15 @@ function welcome(m) {
   if (me.role === 'host') ui.lobby(m.lobby || [], admit, deny);
 }
 
-/** @param {any[]} participants */
+/** @param {Participant[]} participants */
 function enterRoom(participants) {
   if (!signaling) return;
   ui.show('room');
-  const self = { id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: false };
+  closePeers(); // first: a share from before is over, and our own row says so
+  const self = myself();
   ui.upsert(self, true);
   panels.upsert(self);
   for (const p of participants) { ui.upsert(p); panels.upsert(p); }
-  closePeers();
   peers = new Peers(signaling, signaling.iceServers || [], {
     ontrack: (info, track, mid) => ui.attach(mid, info, track),
     ongone: (mid) => ui.dropTrack(mid),
@@ -203,7 +212,7 @@ function publish() {
   }).catch(report);
 }
 
-/** What the meeting lets us do changed. @param {any} m */
+/** What the meeting lets us do changed. @param {You} m */
 function you(m) {
   const wasObserver = me.role === 'observer';
   me.role = m.role;
@@ -240,7 +249,7 @@ function you(m) {
   renderButtons();
 }
 
-/** @param {any} p */
+/** @param {Policy} p */
 function setPolicy(p) {
   policy = p;
   byId('locked-badge').hidden = !p.locked;
@@ -285,7 +294,18 @@ function renderButtons() {
   cam.textContent = cameraOn ? 'Stop video' : 'Start video';
   cam.setAttribute('aria-pressed', String(cameraOn));
   cam.disabled = !cameraOn && may.video_blocked && !may.may_video;
-  ui.upsert({ id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: screenOn, audio_blocked: may.audio_blocked, video_blocked: may.video_blocked, hand_raised_at: may.hand_raised ? 'yes' : '' }, true);
+  ui.upsert(myself(), true);
+}
+
+/** How we appear in our own tile and the people panel: the server sends
+ * everyone else's state, ours is what this page and the latest "you" say.
+ * @returns {Participant} */
+function myself() {
+  return {
+    id: me.id, name: me.name, role: me.role, presence: 'room', audio: micOn, video: cameraOn, screen: screenOn,
+    audio_blocked: may.audio_blocked, video_blocked: may.video_blocked, screen_blocked: may.screen_blocked,
+    hand_raised_at: may.hand_raised ? 'yes' : '', // only whether it is set is shown
+  };
 }
 
 /** @param {boolean} on */
@@ -377,7 +397,7 @@ byId('policy-screen').addEventListener('change', (ev) => signaling?.send({ type:
 byId('policy-chat').addEventListener('change', (ev) => signaling?.send({ type: 'set_policy', chat: /** @type {HTMLInputElement} */ (ev.target).checked }));
 byId('chat-form').addEventListener('submit', sendChat);
 byId('chat-text').addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); byId('chat-form').requestSubmit(); }
+  if (ev.key === 'Enter' && !ev.shiftKey) { ev.preventDefault(); /** @type {HTMLFormElement} */ (byId('chat-form')).requestSubmit(); }
 });
 byId('ask-unmute-yes').addEventListener('click', () => setMic(true));
 byId('ask-unmute-no').addEventListener('click', () => { byId('ask-unmute').hidden = true; });
@@ -389,7 +409,9 @@ if (end) {
   });
   byId('admit-all').addEventListener('click', () => signaling?.send({ type: 'admit_all' }));
 }
-preview.onchange = (stream) => {
+// Annotated here: tsc reads an assignment to a top-level object's property in
+// a .js file as declaring it, so the type from Preview does not reach stream.
+preview.onchange = (/** @type {MediaStream} */ stream) => {
   if (peers) peers.replaceTracks(stream).catch(report);
   if (me.id) ui.selfView(me.id, stream);
 };

@@ -3,6 +3,8 @@
 // reconnects by itself and resumes with the secret from the welcome (kept in
 // memory only: a reloaded page joins afresh); see docs/protocol.md.
 
+/** @typedef {import('./protocol.js').ServerMessages} ServerMessages */
+
 /** Close codes after which resuming is pointless. */
 const FINAL_CLOSE = new Set([1008, 4403]);
 
@@ -20,7 +22,7 @@ export class Signaling {
     this.seq = 0;
     this.finished = false;
     this.attempt = 0;
-    /** @type {Map<string, (m: any) => void>} */
+    /** @type {Map<string, (m: any) => void>} by message type; on() pairs each type with its shape */
     this.handlers = new Map();
     /** @type {(state: 'open'|'reconnecting'|'closed', detail?: string) => void} */
     this.onstate = () => {};
@@ -28,7 +30,11 @@ export class Signaling {
     this.freshToken = async () => '';
   }
 
-  /** @param {string} type @param {(m: any) => void} fn */
+  /**
+   * Handle the server's messages of one type.
+   * @template {keyof ServerMessages} T
+   * @param {T} type @param {(m: ServerMessages[T]) => void} fn
+   */
   on(type, fn) { this.handlers.set(type, fn); }
 
   /** Join with a join token. */

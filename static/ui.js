@@ -6,7 +6,13 @@ import { audioLevel } from './preview.js';
 /** @param {string} id */
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
-/** @typedef {{id: string, name: string, role: string, presence: string, audio: boolean, video: boolean, screen: boolean, audio_blocked?: boolean, video_blocked?: boolean, hand_raised_at?: string}} Participant */
+/** @typedef {import('./protocol.js').Participant} Participant */
+/** @typedef {import('./protocol.js').LobbyEntry} LobbyEntry */
+/** @typedef {import('./protocol.js').TrackInfo} TrackInfo */
+/**
+ * A participant's tile: its elements, what it shows, and how to stop its level meter.
+ * @typedef {{el: HTMLElement, media: HTMLElement, name: HTMLElement, state: HTMLElement, video: HTMLVideoElement|null, audio: HTMLAudioElement|null, p: Participant, stopLevel: () => void}} Tile
+ */
 
 const REACTIONS = /** @type {Record<string, string>} */ ({ thumbs_up: '👍', clap: '👏', heart: '❤️', laugh: '😂', wave: '👋' });
 
@@ -15,9 +21,9 @@ export class UI {
     this.screens = ['prejoin', 'lobby', 'room', 'finished'].map(byId);
     this.grid = byId('grid');
     this.featured = byId('featured');
-    /** @type {Map<string, {el: HTMLElement, media: HTMLElement, name: HTMLElement, state: HTMLElement, video: HTMLVideoElement|null, audio: HTMLAudioElement|null, p: Participant, stopLevel: () => void}>} */
+    /** @type {Map<string, Tile>} */
     this.tiles = new Map();
-    /** @type {Map<string, {participant: string, source: string, el: HTMLMediaElement}>} received tracks by mid */
+    /** @type {Map<string, TrackInfo & {el: HTMLMediaElement}>} received tracks by mid */
     this.tracks = new Map();
     this.audioCtx = null;
     this.lobbyCount = 0;
@@ -135,7 +141,7 @@ export class UI {
   }
 
   /** Attach a received track to its participant's tile or the stage.
-   * @param {string} mid @param {{participant: string, source: string}} info @param {MediaStreamTrack} track */
+   * @param {string} mid @param {TrackInfo} info @param {MediaStreamTrack} track */
   attach(mid, info, track) {
     const existing = this.tracks.get(mid);
     if (existing && existing.el.srcObject instanceof MediaStream && existing.el.srcObject.getTracks()[0] === track) return;
@@ -193,7 +199,7 @@ export class UI {
     return v;
   }
 
-  /** Light the tile while its person speaks. @param {any} t @param {MediaStream} stream */
+  /** Light the tile while its person speaks. @param {Tile} t @param {MediaStream} stream */
   speaking(t, stream) {
     if (stream.getAudioTracks().length === 0) return;
     t.stopLevel();
@@ -205,11 +211,11 @@ export class UI {
 
   /** Show the lobby to a host, updating entries in place so a half-typed
    * deny message survives someone else arriving.
-   * @param {Array<{id: string, name: string, invitee_name: string, name_matches: boolean}>} entries
+   * @param {LobbyEntry[]} entries
    * @param {(id: string) => void} admit @param {(id: string, message: string) => void} deny */
   lobby(entries, admit, deny) {
-    const list = byId('lobby-list');
-    if (!list) return;
+    const list = document.getElementById('lobby-list');
+    if (!list) return false; // only the host's page has the lobby panel
     const keep = new Set(entries.map((e) => e.id));
     for (const li of [...list.children]) {
       if (!keep.has(/** @type {HTMLElement} */ (li).dataset.participant || '')) li.remove();
@@ -244,7 +250,8 @@ export class UI {
     return arrived;
   }
 
-  /** An inline form to deny with an optional message. */
+  /** An inline form to deny with an optional message.
+   * @param {HTMLElement} li @param {string} id @param {(id: string, message: string) => void} deny */
   denyForm(li, id, deny) {
     if (li.querySelector('form')) return;
     const form = document.createElement('form');

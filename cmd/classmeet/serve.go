@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -143,9 +142,7 @@ func setupToken(ctx context.Context, st *store.Store) (string, error) {
 	if err != nil || has {
 		return "", err
 	}
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	return rand.Text(), nil
 }
 
 // iceServers hands browsers the configured STUN/TURN servers, with TURN

@@ -13,6 +13,7 @@ import (
 	"classmeet/internal/auth"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
+	"classmeet/internal/textrule"
 )
 
 const userUsage = `classmeet user: manage staff accounts
@@ -73,9 +74,11 @@ func addUser(ctx context.Context, st *store.Store, stdin io.Reader, stdout io.Wr
 	if err := schedule.CheckEmail(nu.Email); err != nil {
 		problems = append(problems, "--email "+err.Error())
 	}
-	if nu.Name = strings.TrimSpace(nu.Name); nu.Name == "" || len([]rune(nu.Name)) > schedule.MaxNameLen {
-		problems = append(problems, "--name is required (at most 100 characters)")
+	name, err := textrule.Name(nu.Name)
+	if err != nil {
+		problems = append(problems, "--name "+err.Error())
 	}
+	nu.Name = name
 	if _, err := store.ParseRole(string(nu.Role)); err != nil {
 		problems = append(problems, "--"+err.Error())
 	}

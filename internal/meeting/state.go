@@ -2,7 +2,6 @@ package meeting
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"slices"
 	"time"
@@ -92,11 +91,7 @@ func NewState(m MeetingInfo, opts Options) *State {
 	return s
 }
 
-func secret() string {
-	b := make([]byte, 24)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
+func secret() string { return rand.Text() }
 
 // Join lets a participant in: hosts straight into the room, invitees too when
 // the meeting admits them automatically and a host is present, anyone else

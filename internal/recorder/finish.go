@@ -13,11 +13,11 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/google/uuid"
 
 	"classmeet/internal/store"
+	"classmeet/internal/textrule"
 )
 
 // complete takes a stopped recording to storage: playable WebMs, every
@@ -452,10 +452,7 @@ func FileName(f store.RecordingFile) string {
 	if f.Kind == store.FileManifest {
 		return "manifest.json"
 	}
-	name := safeName(f.ParticipantName)
-	if name == "" {
-		name = "participant"
-	}
+	name := textrule.FileName(f.ParticipantName, "participant")
 	switch f.Kind {
 	case store.FileWebM:
 		if f.Source == "screen" {
@@ -466,16 +463,4 @@ func FileName(f store.RecordingFile) string {
 		return fmt.Sprintf("%s - %s %d.ogg", name, strings.ReplaceAll(f.Source, "_", " "), f.Segment)
 	}
 	return fmt.Sprintf("%s - %s %d.ivf", name, f.Source, f.Segment)
-}
-
-// safeName keeps letters, digits, spaces and a little punctuation, so a
-// name is safe in a file name on any system.
-func safeName(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || strings.ContainsRune(" -_'", r) {
-			b.WriteRune(r)
-		}
-	}
-	return strings.Join(strings.Fields(b.String()), " ")
 }

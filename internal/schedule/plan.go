@@ -12,13 +12,13 @@ import (
 	"unicode/utf8"
 
 	"classmeet/internal/store"
+	"classmeet/internal/textrule"
 )
 
 // Limits on what people type.
 const (
 	MaxTitleLen       = 200
 	MaxDescriptionLen = 5000
-	MaxNameLen        = 100
 	MaxEmailLen       = 254
 	MinDuration       = 5
 	MaxDuration       = 720
@@ -168,8 +168,8 @@ func ParseInvitee(in InviteeInput) (store.NewInvitee, error) {
 	if ni.Role != store.InviteeParticipant && ni.Role != store.InviteeObserver {
 		fe["role"] = "must be participant or observer"
 	}
-	checkLine(fe, "name", ni.Name, MaxNameLen, true)
-	checkLine(fe, "child_name", ni.ChildName, MaxNameLen, false)
+	checkName(fe, "name", &ni.Name, true)
+	checkName(fe, "child_name", &ni.ChildName, false)
 	if ni.Email != "" {
 		if err := CheckEmail(ni.Email); err != nil {
 			fe["email"] = err.Error()
@@ -198,16 +198,22 @@ func checkLine(fe FieldErrors, field, v string, max int, required bool) {
 	case fe[field] != "":
 	case strings.ContainsAny(v, "\n\r\t"):
 		fe[field] = "must be one line"
-	case HasBidiControl(v):
+	case textrule.HasBidiControl(v):
 		fe[field] = "must not contain text-direction control characters"
 	}
 }
 
-// HasBidiControl reports whether s holds Unicode direction embeddings,
-// overrides or isolates (U+202A–U+202E, U+2066–U+2069): a name or a title
-// never needs them, and they make text display as something it is not.
-func HasBidiControl(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) })
+// checkName checks a person's name with the one rule for names; an optional
+// one may be left empty.
+func checkName(fe FieldErrors, field string, v *string, required bool) {
+	if *v == "" && !required {
+		return
+	}
+	name, err := textrule.Name(*v)
+	if err != nil {
+		fe[field] = err.Error()
+	}
+	*v = name
 }
 
 // checkText is checkLine for text that may span lines.

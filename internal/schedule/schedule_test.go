@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"classmeet/internal/store"
+	"classmeet/internal/textrule"
 )
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -304,7 +305,7 @@ func TestParseInvitee(t *testing.T) {
 		{Name: ""},
 		{Name: "x", Email: "not an email"},
 		{Name: "x", Email: "Jones <jones@home.example>"},
-		{Name: strings.Repeat("x", MaxNameLen+1)},
+		{Name: strings.Repeat("x", textrule.MaxName+1)},
 		{Name: "x", ChildName: "a\tb"},
 		{Name: "x", Role: "host"},
 		{Name: "Mr \u202eJones"},

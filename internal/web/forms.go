@@ -4,10 +4,10 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"classmeet/internal/auth"
 	"classmeet/internal/schedule"
+	"classmeet/internal/textrule"
 	"classmeet/templates"
 )
 
@@ -51,14 +51,9 @@ func withErrors(f templates.Form, err error) templates.Form {
 
 // checkName checks a person's name as typed into a form.
 func checkName(f templates.Form, field string) string {
-	name := strings.TrimSpace(f.Value(field))
-	switch {
-	case name == "":
-		f.Errors[field] = "is required"
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) || schedule.HasBidiControl(name):
-		f.Errors[field] = "must be one line of text"
-	case utf8.RuneCountInString(name) > schedule.MaxNameLen:
-		f.Errors[field] = "must be at most 100 characters"
+	name, err := textrule.Name(f.Value(field))
+	if err != nil {
+		f.Errors[field] = err.Error()
 	}
 	return name
 }

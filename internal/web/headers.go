@@ -2,7 +2,6 @@ package web
 
 import (
 	"crypto/rand"
-	"encoding/base64"
 	"net/http"
 
 	"github.com/a-h/templ"
@@ -31,8 +30,4 @@ func securityHeaders(https bool, next http.Handler) http.Handler {
 	})
 }
 
-func newNonce() string {
-	b := make([]byte, 16)
-	_, _ = rand.Read(b)
-	return base64.RawStdEncoding.EncodeToString(b)
-}
+func newNonce() string { return rand.Text() }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -12,6 +11,7 @@ import (
 	"classmeet/internal/meeting"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
+	"classmeet/internal/textrule"
 )
 
 // joinResponse is what the page needs to open the meeting's WebSocket.
@@ -84,17 +84,13 @@ func displayName(w http.ResponseWriter, r *http.Request, def string) (string, er
 	if err != nil {
 		return "", err
 	}
-	name := strings.Join(strings.Fields(f.Value("display_name")), " ")
-	if name == "" {
-		name = def
+	typed := f.Value("display_name")
+	if strings.TrimSpace(typed) == "" {
+		typed = def
 	}
-	switch {
-	case name == "":
-		return "", fmt.Errorf("%w: please type your name", errInvalidInput)
-	case utf8.RuneCountInString(name) > schedule.MaxNameLen:
-		return "", fmt.Errorf("%w: your name must be at most %d characters", errInvalidInput, schedule.MaxNameLen)
-	case strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) || schedule.HasBidiControl(name):
-		return "", fmt.Errorf("%w: your name must be plain text", errInvalidInput)
+	name, err := textrule.Name(typed)
+	if err != nil {
+		return "", fmt.Errorf("%w: your name %w", errInvalidInput, err)
 	}
 	return name, nil
 }

@@ -18,6 +18,7 @@ import (
 	"classmeet/internal/recorder"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
+	"classmeet/internal/textrule"
 	"classmeet/templates"
 )
 
@@ -254,7 +255,7 @@ func (h *handler) recordingZip(w http.ResponseWriter, r *http.Request, v viewer,
 		return
 	}
 	h.auditRecording(r, v, rec, "downloaded recording", "all files")
-	folder := safeFileName(v.meeting.Title) + " " + rec.StartedAt.In(v.zone).Format("2006-01-02 15.04")
+	folder := textrule.FileName(v.meeting.Title, "recording") + " " + rec.StartedAt.In(v.zone).Format("2006-01-02 15.04")
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", disposition(folder+".zip"))
 	w.Header().Set("Cache-Control", "private, no-store")
@@ -328,19 +329,4 @@ func disposition(name string) string {
 		return d
 	}
 	return `attachment; filename="recording"`
-}
-
-// safeFileName keeps a title fit to name a folder.
-func safeFileName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, s)
-	s = strings.Join(strings.Fields(s), " ")
-	if s == "" || schedule.HasBidiControl(s) {
-		return "recording"
-	}
-	return s
 }

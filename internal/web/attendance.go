@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/export"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 	"classmeet/templates"
@@ -35,7 +36,7 @@ func (h *handler) attendanceCSV(w http.ResponseWriter, r *http.Request, me auth.
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="attendance.csv"`)
-	_ = schedule.WriteAttendanceCSV(w, lines, userZone(me))
+	_ = export.WriteAttendanceCSV(w, lines, userZone(me))
 }
 
 func (h *handler) attendanceOf(r *http.Request, me auth.Identity) (store.Meeting, []schedule.AttendanceLine, error) {
@@ -68,5 +69,5 @@ func (h *handler) chatText(w http.ResponseWriter, r *http.Request, me auth.Ident
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="chat.txt"`)
-	_ = schedule.WriteChat(w, m.Title, msgs, userZone(me))
+	_ = export.WriteChat(w, m.Title, msgs, userZone(me))
 }

@@ -1,64 +1,16 @@
-package schedule
+package export
 
 import (
 	"bytes"
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
 	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-
-	"classmeet/internal/store"
 )
-
-func TestAttendance(t *testing.T) {
-	t0 := time.Date(2026, 3, 20, 16, 0, 0, 0, time.UTC)
-	at := func(min int) *time.Time { x := t0.Add(time.Duration(min) * time.Minute); return &x }
-	jones, patel, absent := uuid.New(), uuid.New(), uuid.New()
-	teacher := uuid.New()
-	invitees := []store.Invitee{
-		{ID: jones, Name: "Mr Jones", Role: store.InviteeParticipant},
-		{ID: patel, Name: "Mrs Patel", Role: store.InviteeParticipant},
-		{ID: absent, Name: "=cmd|' /C calc'!A0", Role: store.InviteeParticipant},
-	}
-	visits := []store.Attendance{
-		{ParticipantID: uuid.New(), UserID: &teacher, Name: "Ms Smith", Role: "host", JoinedAt: *at(0), AdmittedAt: at(0), LeftAt: at(30)},
-		// Jones comes twice: 10 minutes, then 5 minutes after losing his connection.
-		{ParticipantID: uuid.New(), InviteeID: &jones, Name: "Dad", Role: "participant", JoinedAt: *at(2), AdmittedAt: at(3), LeftAt: at(13)},
-		{ParticipantID: uuid.New(), InviteeID: &jones, Name: "Mr Jones", Role: "participant", JoinedAt: *at(15), AdmittedAt: at(16), LeftAt: at(21)},
-		// Patel waits in the lobby and is denied.
-		{ParticipantID: uuid.New(), InviteeID: &patel, Name: "Priya", Role: "participant", JoinedAt: *at(4), LeftAt: at(6), LeftReason: "denied"},
-	}
-	lines := Attendance(invitees, visits, t0.Add(time.Hour))
-	if len(lines) != 4 {
-		t.Fatalf("%d lines: %+v", len(lines), lines)
-	}
-	if l := lines[1]; l.Name != "Mr Jones" || l.InvitedAs != "Mr Jones" || l.InRoom != 15*time.Minute || l.Visits != 2 || !l.Joined.Equal(*at(2)) || !l.Left.Equal(*at(21)) {
-		t.Errorf("jones %+v", l)
-	}
-	if l := lines[2]; l.InRoom != 0 || !l.Came || l.InvitedAs != "Mrs Patel" {
-		t.Errorf("patel %+v", l)
-	}
-	if l := lines[3]; l.Came || l.Joined != nil {
-		t.Errorf("absent %+v", l)
-	}
-
-	var buf bytes.Buffer
-	if err := WriteAttendanceCSV(&buf, lines, time.UTC); err != nil {
-		t.Fatal(err)
-	}
-	recs, err := csv.NewReader(&buf).ReadAll()
-	if err != nil || len(recs) != 5 {
-		t.Fatalf("csv %v %v", recs, err)
-	}
-	if got := recs[2]; got[0] != "Mr Jones" || got[4] != "2026-03-20 16:02" || got[5] != "2026-03-20 16:21" || got[6] != "15" || got[3] != "yes" {
-		t.Errorf("jones row %q", got)
-	}
-	if got := recs[4]; got[0] != "'=cmd|' /C calc'!A0" || got[3] != "no" {
-		t.Errorf("absent row %q: a formula was not neutralised", got)
-	}
-}
 
 func TestNeutraliseCell(t *testing.T) {
 	for in, want := range map[string]string{
@@ -87,5 +39,54 @@ func TestWriteChat(t *testing.T) {
 	}
 	if strings.Count(buf.String(), "\n[") != 3 {
 		t.Error("a message's newline can start a fake line")
+	}
+}
+
+// TestAttendance: the attendance a meeting's visits make, and its CSV.
+func TestAttendance(t *testing.T) {
+	t0 := time.Date(2026, 3, 20, 16, 0, 0, 0, time.UTC)
+	at := func(min int) *time.Time { x := t0.Add(time.Duration(min) * time.Minute); return &x }
+	jones, patel, absent := uuid.New(), uuid.New(), uuid.New()
+	teacher := uuid.New()
+	invitees := []store.Invitee{
+		{ID: jones, Name: "Mr Jones", Role: store.InviteeParticipant},
+		{ID: patel, Name: "Mrs Patel", Role: store.InviteeParticipant},
+		{ID: absent, Name: "=cmd|' /C calc'!A0", Role: store.InviteeParticipant},
+	}
+	visits := []store.Attendance{
+		{ParticipantID: uuid.New(), UserID: &teacher, Name: "Ms Smith", Role: "host", JoinedAt: *at(0), AdmittedAt: at(0), LeftAt: at(30)},
+		// Jones comes twice: 10 minutes, then 5 minutes after losing his connection.
+		{ParticipantID: uuid.New(), InviteeID: &jones, Name: "Dad", Role: "participant", JoinedAt: *at(2), AdmittedAt: at(3), LeftAt: at(13)},
+		{ParticipantID: uuid.New(), InviteeID: &jones, Name: "Mr Jones", Role: "participant", JoinedAt: *at(15), AdmittedAt: at(16), LeftAt: at(21)},
+		// Patel waits in the lobby and is denied.
+		{ParticipantID: uuid.New(), InviteeID: &patel, Name: "Priya", Role: "participant", JoinedAt: *at(4), LeftAt: at(6), LeftReason: "denied"},
+	}
+	lines := schedule.Attendance(invitees, visits, t0.Add(time.Hour))
+	if len(lines) != 4 {
+		t.Fatalf("%d lines: %+v", len(lines), lines)
+	}
+	if l := lines[1]; l.Name != "Mr Jones" || l.InvitedAs != "Mr Jones" || l.InRoom != 15*time.Minute || l.Visits != 2 || !l.Joined.Equal(*at(2)) || !l.Left.Equal(*at(21)) {
+		t.Errorf("jones %+v", l)
+	}
+	if l := lines[2]; l.InRoom != 0 || !l.Came || l.InvitedAs != "Mrs Patel" {
+		t.Errorf("patel %+v", l)
+	}
+	if l := lines[3]; l.Came || l.Joined != nil {
+		t.Errorf("absent %+v", l)
+	}
+
+	var buf bytes.Buffer
+	if err := WriteAttendanceCSV(&buf, lines, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != 5 {
+		t.Fatalf("csv %v %v", recs, err)
+	}
+	if got := recs[2]; got[0] != "Mr Jones" || got[4] != "2026-03-20 16:02" || got[5] != "2026-03-20 16:21" || got[6] != "15" || got[3] != "yes" {
+		t.Errorf("jones row %q", got)
+	}
+	if got := recs[4]; got[0] != "'=cmd|' /C calc'!A0" || got[3] != "no" {
+		t.Errorf("absent row %q: a formula was not neutralised", got)
 	}
 }

@@ -49,8 +49,18 @@ func (h *handler) signedIn(next staffHandler, anonymous http.HandlerFunc) http.H
 
 // admin is staff for administrators only.
 func (h *handler) admin(next staffHandler) http.HandlerFunc {
+	return h.staffWho(auth.ManageAccounts, next)
+}
+
+// scheduler is staff who may schedule meetings.
+func (h *handler) scheduler(next staffHandler) http.HandlerFunc {
+	return h.staffWho(auth.ScheduleMeetings, next)
+}
+
+// staffWho is staff whose role may do a; others are refused.
+func (h *handler) staffWho(a auth.Action, next staffHandler) http.HandlerFunc {
 	return h.staff(func(w http.ResponseWriter, r *http.Request, id auth.Identity) {
-		if !auth.Can(id.User.Role, auth.ManageAccounts) {
+		if !auth.Can(id.User.Role, a) {
 			h.fail(w, r, errForbidden)
 			return
 		}

@@ -31,8 +31,8 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/enable", h.admin(h.enableUser))
 	mux.HandleFunc("GET /admin/audit", h.admin(h.auditLog))
 
-	mux.HandleFunc("GET /meetings/new", h.staff(h.newMeeting))
-	mux.HandleFunc("POST /meetings", h.staff(h.createMeeting))
+	mux.HandleFunc("GET /meetings/new", h.scheduler(h.newMeeting))
+	mux.HandleFunc("POST /meetings", h.scheduler(h.createMeeting))
 	mux.HandleFunc("GET /meetings/{id}", h.staff(h.showMeeting))
 	mux.HandleFunc("GET /meetings/{id}/edit", h.staff(h.editMeeting))
 	mux.HandleFunc("POST /meetings/{id}", h.staff(h.updateMeeting))

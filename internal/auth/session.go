@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -69,9 +68,6 @@ func (s *Sessions) Verify(token string, now time.Time) (SessionClaims, error) {
 	}
 	return SessionClaims{SessionID: sid, UserID: uid, ExpiresAt: claims.ExpiresAt.Time}, nil
 }
-
-// ErrInvalidToken is every way a token can be wrong.
-var ErrInvalidToken = errors.New("invalid or expired token")
 
 // parse verifies a JWT with the one pinned algorithm and every claim required.
 func parse(token string, claims jwt.Claims, key []byte, audience string, now time.Time) error {

@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -42,12 +41,6 @@ type Object interface {
 	Size() int64
 	ModTime() time.Time
 }
-
-// ErrNotFound means no object has the key.
-var ErrNotFound = errors.New("blob: not found")
-
-// ErrMismatch means the stored copy differs from the file uploaded.
-var ErrMismatch = errors.New("blob: stored copy does not match")
 
 // checkKey refuses keys that could escape or confuse a store: keys are
 // made by classmeet (recordings/<uuid>/<name>), so anything else is a bug.

@@ -3,13 +3,14 @@
 package export
 
 import (
-	"classmeet/internal/schedule"
-	"classmeet/internal/store"
 	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
 )
 
 // WriteAttendanceCSV writes the lines as CSV, times in loc. Cells a

@@ -2,12 +2,13 @@ package export
 
 import (
 	"bytes"
-	"classmeet/internal/schedule"
-	"classmeet/internal/store"
 	"encoding/csv"
 	"strings"
 	"testing"
 	"time"
+
+	"classmeet/internal/schedule"
+	"classmeet/internal/store"
 
 	"github.com/google/uuid"
 )

@@ -68,16 +68,6 @@ type job struct {
 	done   chan struct{}
 }
 
-// ErrBusy means a recording is still being recorded or saved.
-var ErrBusy = errors.New("recorder: the recording is still being saved")
-
-// ErrClosed means the recorder is shutting down.
-var ErrClosed = errors.New("recorder: shutting down")
-
-// ErrSpoolFull means the spool has no room: a recording is not started,
-// or one being written stops.
-var ErrSpoolFull = errors.New("recorder: the spool is full")
-
 // New opens (creating) the spool directory.
 func New(cfg Config) (*Recorder, error) {
 	if err := os.MkdirAll(cfg.SpoolDir, 0o750); err != nil {

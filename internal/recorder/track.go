@@ -1,7 +1,6 @@
 package recorder
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -461,6 +460,3 @@ func (w *writer) wallStart() (time.Time, string) {
 func samplesToDuration(n uint64, rate uint32) time.Duration {
 	return time.Duration(n) * time.Second / time.Duration(rate)
 }
-
-// errNotRecordable marks a track whose codec the recorder cannot write.
-var errNotRecordable = errors.New("recorder: codec not recordable")

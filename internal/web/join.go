@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	"classmeet/internal/schedule"
@@ -62,9 +61,6 @@ func (h *handler) inviteeICS(w http.ResponseWriter, r *http.Request) {
 	url := h.joinURL(r.PathValue("token"))
 	h.writeICS(w, r, schedule.Event{Meeting: inv.Meeting, Host: host, JoinURL: url, Attendees: []store.Invitee{inv.Invitee}})
 }
-
-// errUnknownLink is a join link that never was, or was replaced by a new one.
-var errUnknownLink = fmt.Errorf("unknown join link: %w", store.ErrNotFound)
 
 // invitation finds what the {token} link opens. An unknown, forged or
 // replaced link is ErrNotFound; the caller checks revocation and expiry.

@@ -102,8 +102,6 @@ func seconds(n int) string {
 	return strconv.Itoa(n) + " seconds"
 }
 
-var errWrongLogin = errors.New(wrongLogin)
-
 func (h *handler) checkLogin(r *http.Request, email, pw string) (store.User, error) {
 	u, err := h.store.UserByEmail(r.Context(), email)
 	if errors.Is(err, store.ErrNotFound) {

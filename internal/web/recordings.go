@@ -27,9 +27,6 @@ import (
 // from their personal links. Anyone else gets "not found", whatever they
 // guess. Every file goes through here: object keys never leave the server.
 
-// errStorage means the recording storage could not be reached.
-var errStorage = errors.New("recording storage unavailable")
-
 // viewer is who is looking at a meeting's recordings, and from where.
 type viewer struct {
 	meeting   store.Meeting

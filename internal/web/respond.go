@@ -17,15 +17,6 @@ import (
 	"classmeet/templates"
 )
 
-// Errors handlers return for fail to turn into a status.
-var (
-	errForbidden  = errors.New("forbidden")
-	errBadRequest = errors.New("bad request")
-	errTooLarge   = errors.New("request too large")
-	// errInvalidInput wraps a message about what was typed wrong.
-	errInvalidInput = errors.New("invalid input")
-)
-
 // render writes a complete page, or a 500 if it cannot be rendered: the page
 // is rendered to a buffer first, so a failure never leaves half a page.
 // Rendering is quick and needs no database, so it is not bound by the

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/coder/websocket"
@@ -23,6 +24,7 @@ import (
 
 	"classmeet/internal/meeting"
 	"classmeet/internal/sfu"
+	"classmeet/internal/testclock"
 )
 
 // Options shape a client.
@@ -537,4 +539,40 @@ func (c *Client) Close() {
 		<-done
 	}
 	c.media.close()
+}
+
+// Expect waits (10 s at most) for a message of type T from the server that
+// satisfies pred (nil: any), one already received or a new one, and fails
+// the test if none comes.
+func Expect[T meeting.ServerMessage](t testing.TB, c *Client, pred func(T) bool) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m, err := c.WaitFor(ctx, func(m meeting.ServerMessage) bool {
+		v, ok := m.(T)
+		return ok && (pred == nil || pred(v))
+	})
+	if err != nil {
+		var zero T
+		t.Fatalf("%s waiting for %T: %v", c.Name, zero, err)
+	}
+	return m.(T)
+}
+
+// HearEachOther waits until each client receives audio and video from each
+// other client, and fails the test if one does not within 15 s.
+func HearEachOther(t testing.TB, cs []*Client) {
+	t.Helper()
+	for _, a := range cs {
+		for _, b := range cs {
+			if a == b {
+				continue
+			}
+			for _, src := range []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera} {
+				testclock.WaitFor(t, a.Name+" receives "+b.Name+"'s "+string(src), 15*time.Second, func() bool {
+					return a.Received(b.ID(), src).Packets.Load() > 0
+				})
+			}
+		}
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"classmeet/internal/blob"
 	"classmeet/internal/config"
 	"classmeet/internal/live"
+	"classmeet/internal/meeting"
 	"classmeet/internal/pgtest"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
@@ -297,3 +298,23 @@ func (s *Server) client(t testing.TB, name string, opts testclient.Options) *tes
 
 // MeetingUUID parses a meeting id.
 func MeetingUUID(id string) uuid.UUID { return uuid.MustParse(id) }
+
+// AdmittedRoom joins a host and parents to a new meeting where everyone
+// waits, and has the host admit them all.
+func (s *Server) AdmittedRoom(t testing.TB, parents []string, opts map[string]testclient.Options) (*testclient.Client, []*testclient.Client) {
+	t.Helper()
+	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, parents...)
+	host := s.Host(t, mid, opts["host"])
+	var ps []*testclient.Client
+	for i, name := range parents {
+		ps = append(ps, s.Parent(t, links[i], name, opts[name]))
+	}
+	testclient.Expect(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == len(parents) })
+	if err := host.Send(&meeting.AdmitAll{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		testclient.Expect[*meeting.Admitted](t, p, nil)
+	}
+	return host, ps
+}

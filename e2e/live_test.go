@@ -1,7 +1,6 @@
-package live_test
+package e2e
 
 import (
-	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -21,17 +20,7 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 
 func msg[T meeting.ServerMessage](t *testing.T, c *testclient.Client, pred func(T) bool) T {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	m, err := c.WaitFor(ctx, func(m meeting.ServerMessage) bool {
-		v, ok := m.(T)
-		return ok && (pred == nil || pred(v))
-	})
-	if err != nil {
-		var zero T
-		t.Fatalf("waiting for %T: %v", zero, err)
-	}
-	return m.(T)
+	return testclient.Expect(t, c, pred)
 }
 
 func TestHostAdmitsParentAndTheySeeEachOther(t *testing.T) {

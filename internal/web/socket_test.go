@@ -1,4 +1,4 @@
-package live_test
+package web_test
 
 import (
 	"bytes"
@@ -112,7 +112,7 @@ func TestOversizedFrameClosesTheSocket(t *testing.T) {
 	if err := host.SendRaw([]byte(big)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the socket to close", 15*time.Second, func() bool { return host.Closed() != nil })
+	testclock.WaitFor(t, "the socket to close", 15*time.Second, func() bool { return host.Closed() != nil })
 	if code := websocket.CloseStatus(host.Closed()); code != websocket.StatusMessageTooBig {
 		t.Errorf("closed with %v, want 1009", host.Closed())
 	}
@@ -141,7 +141,7 @@ func TestBadMessagesAreRefusedWithReasons(t *testing.T) {
 		if err := host.SendRaw([]byte(raw)); err != nil {
 			t.Fatal(err)
 		}
-		msg(t, host, func(e *meeting.Error) bool { return strings.Contains(e.Message, want) })
+		testclient.Expect(t, host, func(e *meeting.Error) bool { return strings.Contains(e.Message, want) })
 	}
 	if host.Closed() != nil {
 		t.Error("refused messages closed the socket")
@@ -153,9 +153,9 @@ func TestBadMessagesAreRefusedWithReasons(t *testing.T) {
 // their media and their signaling.
 func TestFloodIsLimitedWithoutHurtingOthers(t *testing.T) {
 	s := testserver.Start(t, nil)
-	host, ps := room(t, s, []string{"flooder", "jones"}, nil)
+	host, ps := s.AdmittedRoom(t, []string{"flooder", "jones"}, nil)
 	flooder, jones := ps[0], ps[1]
-	everyoneHearsEveryone(t, []*testclient.Client{host, jones})
+	testclient.HearEachOther(t, []*testclient.Client{host, jones})
 	before := jones.Received(host.ID(), sfu.SourceCamera).Packets.Load()
 
 	for i := range 2000 {
@@ -163,15 +163,15 @@ func TestFloodIsLimitedWithoutHurtingOthers(t *testing.T) {
 			break // cut off
 		}
 	}
-	msg(t, flooder, func(e *meeting.Error) bool { return e.Code == "rate_limited" })
-	waitFor(t, "the flooder to be cut off", 15*time.Second, func() bool { return flooder.Closed() != nil })
+	testclient.Expect(t, flooder, func(e *meeting.Error) bool { return e.Code == "rate_limited" })
+	testclock.WaitFor(t, "the flooder to be cut off", 15*time.Second, func() bool { return flooder.Closed() != nil })
 
 	// The others still talk: a message round trip and media.
 	if err := jones.Send(&meeting.MediaState{Audio: true, Video: true}); err != nil {
 		t.Fatal(err)
 	}
-	msg(t, host, func(u *meeting.ParticipantUpdated) bool { return u.Participant.ID == jones.ID() && u.Participant.Video })
-	waitFor(t, "media to keep flowing", 15*time.Second, func() bool {
+	testclient.Expect(t, host, func(u *meeting.ParticipantUpdated) bool { return u.Participant.ID == jones.ID() && u.Participant.Video })
+	testclock.WaitFor(t, "media to keep flowing", 15*time.Second, func() bool {
 		return jones.Received(host.ID(), sfu.SourceCamera).Packets.Load() > before+60
 	})
 	updates := 0
@@ -246,4 +246,39 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// TestSocketsThatNeverJoinAreCapped: one address opening meeting sockets
+// that never send their join holds a few places at most; closing one frees
+// its place.
+func TestSocketsThatNeverJoinAreCapped(t *testing.T) {
+	s := testserver.Start(t, nil)
+	mid, _ := s.Meeting(t, store.LobbyEveryoneWaits)
+	var open []*websocket.Conn
+	refused := 0
+	for range 25 {
+		c, resp, err := dial(t, s, mid, s.URL)
+		if err != nil {
+			if resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+				t.Fatalf("refused socket: %v %+v", err, resp)
+			}
+			refused++
+			continue
+		}
+		open = append(open, c)
+	}
+	if len(open) != 20 || refused != 5 {
+		t.Fatalf("%d sockets open, %d refused", len(open), refused)
+	}
+	open[0].CloseNow()
+	testclock.WaitFor(t, "a place to free up", 10*time.Second, func() bool {
+		c, _, err := dial(t, s, mid, s.URL)
+		if err == nil {
+			open[0] = c
+		}
+		return err == nil
+	})
+	for _, c := range open {
+		c.CloseNow()
+	}
 }

@@ -1,4 +1,4 @@
-package live_test
+package e2e
 
 import (
 	"context"
@@ -34,7 +34,7 @@ func TestMuteIsEnforcedByTheServer(t *testing.T) {
 	q := s.Parent(t, links[1], "Q", testclient.Options{})
 	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 2 })
 	_ = host.Send(&meeting.AdmitAll{})
-	everyoneHearsEveryone(t, []*testclient.Client{host, p, q})
+	testclient.HearEachOther(t, []*testclient.Client{host, p, q})
 
 	if err := host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindAudio}); err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestParticipantCannotModerate(t *testing.T) {
 // is refused; the sender shown is always the true one.
 func TestChatSenderIsWhoTheServerKnows(t *testing.T) {
 	s := testserver.Start(t, nil)
-	host, ps := room(t, s, []string{"P"}, map[string]testclient.Options{"host": {Publish: []sfu.Source{}}, "P": {Publish: []sfu.Source{}}})
+	host, ps := s.AdmittedRoom(t, []string{"P"}, map[string]testclient.Options{"host": {Publish: []sfu.Source{}}, "P": {Publish: []sfu.Source{}}})
 	p := ps[0]
 	for _, raw := range []string{
 		fmt.Sprintf(`{"type":"chat","seq":90,"text":"I am the teacher","to":"everyone","from":%q}`, host.ID()),
@@ -222,7 +222,7 @@ func TestThousandChatMessages(t *testing.T) {
 		names[i] = fmt.Sprintf("s%d", i)
 		opts[names[i]] = testclient.Options{Publish: []sfu.Source{}}
 	}
-	host, senders := room(t, s, names, opts)
+	host, senders := s.AdmittedRoom(t, names, opts)
 	var wg sync.WaitGroup
 	for i, c := range senders {
 		wg.Add(1)
@@ -354,7 +354,7 @@ func TestDatabaseOutageMidMeeting(t *testing.T) {
 	p := s.Parent(t, links[0], "P", testclient.Options{})
 	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
 	_ = host.Send(&meeting.Admit{Participant: p.ID()})
-	everyoneHearsEveryone(t, []*testclient.Client{host, p})
+	testclient.HearEachOther(t, []*testclient.Client{host, p})
 	_ = p.Send(&meeting.Chat{Text: "before", To: "everyone"})
 	s.Drained(t, 5*time.Second)
 
@@ -394,9 +394,9 @@ func TestDatabaseOutageMidMeeting(t *testing.T) {
 // the SFU's RTCP figures; only hosts get the figures themselves.
 func TestConnectionQuality(t *testing.T) {
 	s := testserver.Start(t, nil)
-	host, ps := room(t, s, []string{"P"}, nil)
+	host, ps := s.AdmittedRoom(t, []string{"P"}, nil)
 	p := ps[0]
-	everyoneHearsEveryone(t, []*testclient.Client{host, p})
+	testclient.HearEachOther(t, []*testclient.Client{host, p})
 	q := msg(t, host, func(q *meeting.Quality) bool { _, ok := q.Details[p.ID()]; return ok && q.Details[p.ID()].RTTMs > 0 })
 	d := q.Details[p.ID()]
 	if d.Level != "good" || d.Loss > 0.01 || d.RTTMs > 100 || q.Levels[p.ID()] != "good" {

@@ -1,4 +1,4 @@
-package live_test
+package e2e
 
 import (
 	"context"
@@ -20,43 +20,6 @@ import (
 	"classmeet/internal/testclock"
 	"classmeet/internal/testserver"
 )
-
-// room joins a host and parents to a new meeting and admits everyone.
-func room(t *testing.T, s *testserver.Server, parents []string, opts map[string]testclient.Options) (*testclient.Client, []*testclient.Client) {
-	t.Helper()
-	mid, links := s.Meeting(t, store.LobbyEveryoneWaits, parents...)
-	host := s.Host(t, mid, opts["host"])
-	var ps []*testclient.Client
-	for i, name := range parents {
-		ps = append(ps, s.Parent(t, links[i], name, opts[name]))
-	}
-	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == len(parents) })
-	if err := host.Send(&meeting.AdmitAll{}); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range ps {
-		msg[*meeting.Admitted](t, p, nil)
-	}
-	return host, ps
-}
-
-// everyoneHearsEveryone waits until each client receives audio and video
-// from each other client.
-func everyoneHearsEveryone(t *testing.T, cs []*testclient.Client) {
-	t.Helper()
-	for _, a := range cs {
-		for _, b := range cs {
-			if a == b {
-				continue
-			}
-			for _, src := range []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera} {
-				waitFor(t, a.Name+" receives "+b.Name+"'s "+string(src), 15*time.Second, func() bool {
-					return a.Received(b.ID(), src).Packets.Load() > 0
-				})
-			}
-		}
-	}
-}
 
 type counts map[string]uint64
 
@@ -87,9 +50,9 @@ func TestFourPeopleMeet(t *testing.T) {
 	for _, n := range []string{"host", "jones", "patel", "okafor"} {
 		opts[n] = testclient.Options{RecordDir: dir}
 	}
-	host, ps := room(t, s, []string{"jones", "patel", "okafor"}, opts)
+	host, ps := s.AdmittedRoom(t, []string{"jones", "patel", "okafor"}, opts)
 	all := append([]*testclient.Client{host}, ps...)
-	everyoneHearsEveryone(t, all)
+	testclient.HearEachOther(t, all)
 
 	// Past the start (the first keyframe everywhere), count over a stretch
 	// in which every source sends at least 300 packets (about 10 s); then
@@ -253,9 +216,9 @@ func handMadeOffer(t *testing.T) string {
 // media does not reduce what the others receive.
 func TestSlowSubscriberDoesNotHurtOthers(t *testing.T) {
 	s := testserver.Start(t, nil)
-	host, ps := room(t, s, []string{"jones", "asleep"}, map[string]testclient.Options{"asleep": {StopReading: true}})
+	host, ps := s.AdmittedRoom(t, []string{"jones", "asleep"}, map[string]testclient.Options{"asleep": {StopReading: true}})
 	jones := ps[0]
-	everyoneHearsEveryone(t, []*testclient.Client{host, jones})
+	testclient.HearEachOther(t, []*testclient.Client{host, jones})
 	mediaFlows(t, jones, host, 30) // past the start
 	before := host.Sent(sfu.SourceCamera)
 	got0 := jones.Received(host.ID(), sfu.SourceCamera).Packets.Load()
@@ -281,9 +244,9 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 	testclock.Poll(10*time.Second, func() bool { n := runtime.NumGoroutine(); settled := n == last; last = n; return settled })
 	baseline := runtime.NumGoroutine()
 
-	host, ps := room(t, s, []string{"jones", "patel"}, nil)
+	host, ps := s.AdmittedRoom(t, []string{"jones", "patel"}, nil)
 	all := append([]*testclient.Client{host}, ps...)
-	everyoneHearsEveryone(t, all)
+	testclient.HearEachOther(t, all)
 	during := runtime.NumGoroutine()
 	for _, c := range all {
 		c.Leave()
@@ -302,8 +265,8 @@ func TestGoroutinesReturnToBaseline(t *testing.T) {
 func TestICEOverTCP(t *testing.T) {
 	s := testserver.Start(t, nil)
 	tcpOnly := testclient.Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeTCP4}}
-	host, ps := room(t, s, []string{"firewalled"}, map[string]testclient.Options{"firewalled": tcpOnly})
-	everyoneHearsEveryone(t, []*testclient.Client{host, ps[0]})
+	host, ps := s.AdmittedRoom(t, []string{"firewalled"}, map[string]testclient.Options{"firewalled": tcpOnly})
+	testclient.HearEachOther(t, []*testclient.Client{host, ps[0]})
 }
 
 // TestReconnectWithoutLobby: a parent's WebSocket and UDP die for 3 s; it
@@ -311,9 +274,9 @@ func TestICEOverTCP(t *testing.T) {
 // one tile for it.
 func TestReconnectWithoutLobby(t *testing.T) {
 	s := testserver.Start(t, nil)
-	host, ps := room(t, s, []string{"jones"}, nil)
+	host, ps := s.AdmittedRoom(t, []string{"jones"}, nil)
 	jones := ps[0]
-	everyoneHearsEveryone(t, []*testclient.Client{host, jones})
+	testclient.HearEachOther(t, []*testclient.Client{host, jones})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := jones.Drop(ctx, 3*time.Second); err != nil {

@@ -1,14 +1,12 @@
-package live_test
+package e2e
 
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
 
@@ -109,7 +107,7 @@ func hostileRoom(t *testing.T, s *testserver.Server, plan store.MeetingPlan) (ho
 		msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 2 })
 		_ = host.Send(&meeting.AdmitAll{})
 	}
-	everyoneHearsEveryone(t, []*testclient.Client{host, q, p})
+	testclient.HearEachOther(t, []*testclient.Client{host, q, p})
 	return host, q, p, links[1]
 }
 
@@ -373,7 +371,7 @@ func TestWithdrawnLinkAndCancelledMeetingReachTheRoom(t *testing.T) {
 	q := s.Parent(t, links[1], "Q", testclient.Options{})
 	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 2 })
 	_ = host.Send(&meeting.AdmitAll{})
-	everyoneHearsEveryone(t, []*testclient.Client{host, p, q})
+	testclient.HearEachOther(t, []*testclient.Client{host, p, q})
 
 	invs, err := s.Store.Invitees(context.Background(), testserver.MeetingUUID(mid))
 	if err != nil {
@@ -412,41 +410,6 @@ func TestWithdrawnLinkAndCancelledMeetingReachTheRoom(t *testing.T) {
 	}
 	for _, c := range []*testclient.Client{host, q} {
 		msg(t, c, func(e *meeting.Ended) bool { return strings.Contains(e.Reason, "cancelled") })
-	}
-}
-
-// TestSocketsThatNeverJoinAreCapped: one address opening meeting sockets
-// that never send their join holds a few places at most; closing one frees
-// its place.
-func TestSocketsThatNeverJoinAreCapped(t *testing.T) {
-	s := testserver.Start(t, nil)
-	mid, _ := s.Meeting(t, store.LobbyEveryoneWaits)
-	var open []*websocket.Conn
-	refused := 0
-	for range 25 {
-		c, resp, err := dial(t, s, mid, s.URL)
-		if err != nil {
-			if resp == nil || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
-				t.Fatalf("refused socket: %v %+v", err, resp)
-			}
-			refused++
-			continue
-		}
-		open = append(open, c)
-	}
-	if len(open) != 20 || refused != 5 {
-		t.Fatalf("%d sockets open, %d refused", len(open), refused)
-	}
-	open[0].CloseNow()
-	waitFor(t, "a place to free up", 10*time.Second, func() bool {
-		c, _, err := dial(t, s, mid, s.URL)
-		if err == nil {
-			open[0] = c
-		}
-		return err == nil
-	})
-	for _, c := range open {
-		c.CloseNow()
 	}
 }
 

@@ -1,4 +1,4 @@
-package live_test
+package e2e
 
 import (
 	"context"
@@ -385,7 +385,7 @@ func TestRecordingSurvivesStorageOutage(t *testing.T) {
 	host := s.Host(t, mid, testclient.Options{})
 	id := startRecording(t, s, host, mid)
 	parent := s.Parent(t, links[0], "Mrs Parent", testclient.Options{AutoConsent: "accept"})
-	everyoneHearsEveryone(t, []*testclient.Client{host, parent})
+	testclient.HearEachOther(t, []*testclient.Client{host, parent})
 	time.Sleep(3 * time.Second)
 
 	s3.Stop()
@@ -442,7 +442,7 @@ func TestNothingRecordedWithoutConsentOrRecording(t *testing.T) {
 	mid, links := recordedMeeting(t, s, "Anna", "Ben")
 	host := s.Host(t, mid, testclient.Options{})
 	anna := s.Parent(t, links[0], "Anna", testclient.Options{AutoConsent: "accept"})
-	everyoneHearsEveryone(t, []*testclient.Client{host, anna})
+	testclient.HearEachOther(t, []*testclient.Client{host, anna})
 	mediaFlows(t, host, anna, 60)
 	if n := size(); n != 0 {
 		t.Errorf("%d bytes written for a meeting never recorded", n)
@@ -462,7 +462,7 @@ func TestNothingRecordedWithoutConsentOrRecording(t *testing.T) {
 		}
 		return false
 	})
-	everyoneHearsEveryone(t, []*testclient.Client{host, anna, ben})
+	testclient.HearEachOther(t, []*testclient.Client{host, anna, ben})
 	time.Sleep(3 * time.Second)
 	if err := host.Send(&meeting.StopRecording{}); err != nil {
 		t.Fatal(err)

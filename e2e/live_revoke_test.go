@@ -1,4 +1,4 @@
-package live_test
+package e2e
 
 import (
 	"context"

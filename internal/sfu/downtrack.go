@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -82,6 +83,7 @@ func (d *DownTrack) Publication() *Publication { return d.sub.pub }
 func (d *DownTrack) run() {
 	var rw *rewriter
 	needKey := d.kind == webrtc.RTPCodecTypeVideo
+	var h rtp.Header // one rewritten header, reused: no allocation per packet
 	for {
 		p, ok := d.sub.Recv()
 		if !ok {
@@ -109,7 +111,7 @@ func (d *DownTrack) run() {
 		if !ok {
 			continue
 		}
-		h := p.Header
+		h = p.Header
 		h.SSRC, h.PayloadType, h.SequenceNumber, h.Timestamp = ssrc, pt, seq, ts
 		h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
 		h.CSRC = nil

@@ -6,12 +6,12 @@ import "strings"
 // codec named by mime: the packet a decoder can start from. Forwarding to a
 // new or resumed subscriber starts at such a packet.
 func startsKeyframe(mime string, payload []byte) bool {
-	switch strings.ToLower(mime) {
-	case "video/vp8":
+	switch { // EqualFold: no lower-cased copy of the name for every packet
+	case strings.EqualFold(mime, "video/vp8"):
 		return vp8Keyframe(payload)
-	case "video/vp9":
+	case strings.EqualFold(mime, "video/vp9"):
 		return vp9Keyframe(payload)
-	case "video/h264":
+	case strings.EqualFold(mime, "video/h264"):
 		return h264Keyframe(payload)
 	}
 	return false

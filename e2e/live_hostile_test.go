@@ -31,6 +31,10 @@ var (
 // none of its media of that kind reaches any of others, whatever the label.
 func unheard(t *testing.T, what string, liar *testclient.Client, src sfu.Source, kind webrtc.RTPCodecType, others ...*testclient.Client) {
 	t.Helper()
+	// Packets already on their way when the rule took effect may still
+	// land: let the liar send a few more first, then count.
+	settled := liar.Sent(src) + 10
+	waitFor(t, what+": packets in flight to land", 20*time.Second, func() bool { return liar.Sent(src) >= settled })
 	before := make([]uint64, len(others))
 	for i, o := range others {
 		before[i] = o.ReceivedOfKind(liar.ID(), kind)

@@ -2,20 +2,24 @@ package recorder
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
 	"time"
+
+	"github.com/at-wat/ebml-go"
+	"github.com/at-wat/ebml-go/webm"
 )
 
 // A WebM is written from the spooled track files without re-encoding: the
 // Opus packets and VP8/VP9 frames are copied into Matroska blocks on one
-// timeline. It has a known size, a seek head and cues, so browsers can seek.
+// timeline. It has a duration, a seek head and cues, so browsers can seek.
+// The timeline is ours; at-wat/ebml-go writes the Matroska elements.
 
 // muxSegment is one spooled track segment to mux: its file in the spool and
 // where it starts on the WebM's timeline.
@@ -31,8 +35,8 @@ type muxInput struct {
 	videoCodec codec
 }
 
-// block is one frame or packet to write, indexed before writing so the
-// file's layout is known in advance.
+// block is one frame or packet to write, indexed before writing so every
+// track can be put on one timeline, in order, before a byte is written.
 type block struct {
 	ms    int64 // on the WebM timeline
 	dur   int64 // audio: the packet's duration in ms
@@ -58,30 +62,61 @@ const (
 
 // writeWebM muxes in into the spool file out. It returns the duration.
 func writeWebM(root *os.Root, out string, in muxInput) (time.Duration, error) {
-	var srcs []*os.File
-	defer func() {
-		for _, f := range srcs {
-			f.Close()
-		}
-	}()
-	open := func(name string) (*os.File, int, error) {
-		f, err := root.Open(name)
-		if err != nil {
-			return nil, 0, err
-		}
-		srcs = append(srcs, f)
-		return f, len(srcs) - 1, nil
+	var srcs sources
+	defer srcs.close()
+	blocks, width, height, err := timeline(root, &srcs, in)
+	if err != nil {
+		return 0, err
 	}
-	var blocks []block
-	var width, height uint16
+	end := timelineEnd(blocks)
+	f, err := root.OpenFile(out, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
+	if err != nil {
+		return 0, err
+	}
+	bw := bufio.NewWriterSize(f, 256<<10)
+	hasVideo, hasAudio := len(in.video) > 0, len(in.audio) > 0
+	err = muxBlocks(f, bw, srcs, blocks, webmHeader{
+		duration: float64(end), video: hasVideo, audio: hasAudio, codec: in.videoCodec, width: width, height: height,
+	})
+	if err == nil {
+		err = f.Sync()
+	}
+	return time.Duration(end) * time.Millisecond, errors.Join(err, f.Close())
+}
+
+// sources are the spool files a WebM is muxed from, open while it is
+// written; a block names its source by index.
+type sources []*os.File
+
+func (s *sources) open(root *os.Root, name string) (*os.File, int, error) {
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, 0, err
+	}
+	*s = append(*s, f)
+	return f, len(*s) - 1, nil
+}
+
+// close has a pointer receiver so that a deferred call closes what was
+// opened after the defer.
+func (s *sources) close() {
+	for _, f := range *s {
+		f.Close()
+	}
+}
+
+// timeline indexes every segment of in and puts the blocks on the WebM's
+// timeline in the order they are written: video frames at strictly
+// increasing times, audio without overlaps and with silence in the gaps.
+func timeline(root *os.Root, srcs *sources, in muxInput) (blocks []block, width, height uint16, err error) {
 	for _, seg := range in.video {
-		f, src, err := open(seg.name)
+		f, src, err := srcs.open(root, seg.name)
 		if err != nil {
-			return 0, err
+			return nil, 0, 0, err
 		}
 		bs, w, h, err := indexIVF(f, src, seg.offset, in.videoCodec)
 		if err != nil {
-			return 0, fmt.Errorf("recorder: webm from %s: %w", seg.name, err)
+			return nil, 0, 0, fmt.Errorf("recorder: webm from %s: %w", seg.name, err)
 		}
 		if width == 0 {
 			width, height = w, h
@@ -90,20 +125,20 @@ func writeWebM(root *os.Root, out string, in muxInput) (time.Duration, error) {
 	}
 	var audio []block
 	for _, seg := range in.audio {
-		f, src, err := open(seg.name)
+		f, src, err := srcs.open(root, seg.name)
 		if err != nil {
-			return 0, err
+			return nil, 0, 0, err
 		}
 		bs, err := indexOgg(f, src, seg.offset)
 		if err != nil {
-			return 0, fmt.Errorf("recorder: webm from %s: %w", seg.name, err)
+			return nil, 0, 0, fmt.Errorf("recorder: webm from %s: %w", seg.name, err)
 		}
 		audio = append(audio, bs...)
 	}
 	blocks = monotonic(blocks)
 	blocks = append(blocks, fillSilence(withoutOverlap(audio))...)
 	if len(blocks) == 0 {
-		return 0, errors.New("recorder: nothing to put in a webm")
+		return nil, 0, 0, errors.New("recorder: nothing to put in a webm")
 	}
 	slices.SortStableFunc(blocks, func(a, b block) int {
 		if a.ms != b.ms {
@@ -111,6 +146,11 @@ func writeWebM(root *os.Root, out string, in muxInput) (time.Duration, error) {
 		}
 		return int(a.track) - int(b.track)
 	})
+	return blocks, width, height, nil
+}
+
+// timelineEnd is when the last block ends, in ms.
+func timelineEnd(blocks []block) int64 {
 	var end int64
 	for _, b := range blocks {
 		d := int64(20)
@@ -119,22 +159,7 @@ func writeWebM(root *os.Root, out string, in muxInput) (time.Duration, error) {
 		}
 		end = max(end, b.ms+d)
 	}
-	f, err := root.OpenFile(out, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o640)
-	if err != nil {
-		return 0, err
-	}
-	bw := bufio.NewWriterSize(f, 256<<10)
-	hasVideo, hasAudio := len(in.video) > 0, len(in.audio) > 0
-	err = muxBlocks(bw, srcs, blocks, webmHeader{
-		duration: float64(end), video: hasVideo, audio: hasAudio, codec: in.videoCodec, width: width, height: height,
-	})
-	if err == nil {
-		err = bw.Flush()
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	return time.Duration(end) * time.Millisecond, errors.Join(err, f.Close())
+	return end
 }
 
 // indexIVF lists the frames of an IVF file.
@@ -261,201 +286,202 @@ type webmHeader struct {
 	width, height uint16
 }
 
-// Matroska element IDs.
-const (
-	idEBML            = 0x1A45DFA3
-	idSegment         = 0x18538067
-	idSeekHead        = 0x114D9B74
-	idSeek            = 0x4DBB
-	idSeekID          = 0x53AB
-	idSeekPosition    = 0x53AC
-	idInfo            = 0x1549A966
-	idTimestampScale  = 0x2AD7B1
-	idDuration        = 0x4489
-	idMuxingApp       = 0x4D80
-	idWritingApp      = 0x5741
-	idTracks          = 0x1654AE6B
-	idTrackEntry      = 0xAE
-	idTrackNumber     = 0xD7
-	idTrackUID        = 0x73C5
-	idTrackType       = 0x83
-	idFlagLacing      = 0x9C
-	idCodecID         = 0x86
-	idCodecPrivate    = 0x63A2
-	idCodecDelay      = 0x56AA
-	idSeekPreRoll     = 0x56BB
-	idVideo           = 0xE0
-	idPixelWidth      = 0xB0
-	idPixelHeight     = 0xBA
-	idAudio           = 0xE1
-	idSamplingFreq    = 0xB5
-	idChannels        = 0x9F
-	idCluster         = 0x1F43B675
-	idTimestamp       = 0xE7
-	idSimpleBlock     = 0xA3
-	idCues            = 0x1C53BB6B
-	idCuePoint        = 0xBB
-	idCueTime         = 0xB3
-	idCueTrackPos     = 0xB7
-	idCueTrack        = 0xF7
-	idCueClusterPos   = 0xF1
-	idDocType         = 0x4282
-	idDocTypeVersion  = 0x4287
-	idDocTypeReadVers = 0x4285
-	idEBMLVersion     = 0x4286
-	idEBMLReadVersion = 0x42F7
-	idEBMLMaxIDLength = 0x42F2
-	idEBMLMaxSizeLen  = 0x42F3
+// seek is webm.Seek with its position in a fixed eight bytes: the seek head
+// comes first in the file but the cues' position is known only at the end,
+// so it is written with placeholders and rewritten in place, the same size.
+type seek struct {
+	SeekID       []byte `ebml:"SeekID"`
+	SeekPosition uint64 `ebml:"SeekPosition,size=8"`
+}
+
+// The file's elements, each marshalled on its own so that the blocks stream
+// from the sources to the file a frame at a time: the segment and its
+// clusters have an unknown size (as in ebml-go's own block writer), and
+// the seek head and cues tell a player where everything is.
+type (
+	webmStart struct {
+		EBML    webm.EBMLHeader `ebml:"EBML"`
+		Segment struct{}        `ebml:"Segment,size=unknown"`
+	}
+	seekHeadEl struct {
+		SeekHead struct {
+			Seek []seek `ebml:"Seek"`
+		} `ebml:"SeekHead"`
+	}
+	infoEl struct {
+		Info webm.Info `ebml:"Info"`
+	}
+	tracksEl struct {
+		Tracks webm.Tracks `ebml:"Tracks"`
+	}
+	clusterEl struct {
+		Cluster struct {
+			Timecode uint64 `ebml:"Timecode"`
+		} `ebml:"Cluster,size=unknown"`
+	}
+	blockEl struct {
+		Block ebml.Block `ebml:"SimpleBlock"`
+	}
+	cuesEl struct {
+		Cues webm.Cues `ebml:"Cues"`
+	}
 )
 
-// cluster is a run of blocks starting at one timecode.
-type cluster struct {
-	first, last int // blocks[first:last]
-	ms          int64
-	size        int64 // of the whole element
-	pos         int64 // from the start of the segment's data
-	cue         bool
+// webmWriter counts what it writes, for the positions the seek head and
+// cues hold (from the start of the segment's data).
+type webmWriter struct {
+	w       io.Writer
+	n       int64
+	segment int64
 }
 
-// muxBlocks writes the whole file: the layout is computed first (every
-// size is known from the index), then the bytes are streamed.
-func muxBlocks(w io.Writer, srcs []*os.File, blocks []block, h webmHeader) error {
-	head := ebmlHeader()
-	info := element(idInfo,
-		uintEl(idTimestampScale, 1_000_000),
-		floatEl(idDuration, h.duration),
-		element(idMuxingApp, []byte("classmeet")),
-		element(idWritingApp, []byte("classmeet")),
-	)
-	tracks := tracksEl(h)
+func (m *webmWriter) Write(p []byte) (int, error) {
+	n, err := m.w.Write(p)
+	m.n += int64(n)
+	return n, err
+}
 
-	// Clusters: one at a video keyframe after clusterMin, or when the
-	// block timecodes would overflow; audio only: every 5 s.
-	var clusters []cluster
-	for i, b := range blocks {
-		cur := len(clusters) - 1
-		start := cur < 0
-		if !start {
-			since := b.ms - clusters[cur].ms
-			switch {
-			case since >= clusterMax:
-				start = true
-			case h.video && b.track == trackVideo && b.key && since >= clusterMin:
-				start = true
-			case !h.video && since >= 5000:
-				start = true
-			}
-		}
-		if start {
-			if cur >= 0 {
-				clusters[cur].last = i
-			}
-			clusters = append(clusters, cluster{first: i, ms: b.ms, cue: !h.video || (b.track == trackVideo && b.key)})
-		}
+// put marshals one element and returns where in the segment it starts.
+func (m *webmWriter) put(el any) (uint64, error) {
+	pos := uint64(m.n - m.segment)
+	if err := ebml.Marshal(el, m); err != nil {
+		return 0, fmt.Errorf("recorder: webm: %w", err)
 	}
-	clusters[len(clusters)-1].last = len(blocks)
+	return pos, nil
+}
 
-	const seekHeadSize = 3 * (2 + 1 + (2 + 1 + 4) + (2 + 1 + 8)) // three Seek entries, fixed width
-	seekHead := 4 + 1 + seekHeadSize
-	pos := int64(seekHead + len(info) + len(tracks))
-	infoPos, tracksPos := int64(seekHead), int64(seekHead+len(info))
-	for i := range clusters {
-		c := &clusters[i]
-		body := int64(len(uintEl(idTimestamp, uint64(c.ms))))
-		for _, b := range blocks[c.first:c.last] {
-			body += blockElementSize(b)
-		}
-		c.pos, c.size = pos, 4+8+body
-		pos += c.size
+// seekHead leads to the Info, Tracks and Cues at these positions.
+func seekHead(info, tracks, cues uint64) *seekHeadEl {
+	h := &seekHeadEl{}
+	h.SeekHead.Seek = []seek{
+		{SeekID: ebml.ElementInfo.Bytes(), SeekPosition: info},
+		{SeekID: ebml.ElementTracks.Bytes(), SeekPosition: tracks},
+		{SeekID: ebml.ElementCues.Bytes(), SeekPosition: cues},
 	}
-	cuesPos := pos
-	cues := cuesEl(clusters, h.video)
+	return h
+}
 
-	var seekEntries []byte
-	for _, s := range []struct {
-		id  uint32
-		pos int64
-	}{{idInfo, infoPos}, {idTracks, tracksPos}, {idCues, cuesPos}} {
-		seekEntries = append(seekEntries, element(idSeek,
-			element(idSeekID, binary.BigEndian.AppendUint32(nil, s.id)),
-			fixedUintEl(idSeekPosition, uint64(s.pos)),
-		)...)
+// muxBlocks writes the whole file to f through w (which buffers it), then
+// rewrites the seek head with the positions it now knows.
+func muxBlocks(f io.WriterAt, w *bufio.Writer, srcs sources, blocks []block, h webmHeader) error {
+	m := &webmWriter{w: w}
+	if err := ebml.Marshal(&webmStart{EBML: *webm.DefaultEBMLHeader}, m); err != nil {
+		return fmt.Errorf("recorder: webm: %w", err)
 	}
-	if len(seekEntries) != seekHeadSize {
-		return fmt.Errorf("recorder: seek head is %d bytes, not %d", len(seekEntries), seekHeadSize)
+	m.segment = m.n
+	if _, err := m.put(seekHead(0, 0, 0)); err != nil {
+		return err
 	}
-	segmentSize := cuesPos + int64(len(cues))
+	headSize := m.n - m.segment
+	info, err := m.put(&infoEl{webm.Info{TimecodeScale: 1_000_000, Duration: h.duration, MuxingApp: "classmeet", WritingApp: "classmeet"}})
+	if err != nil {
+		return err
+	}
+	tracks, err := m.put(&tracksEl{webm.Tracks{TrackEntry: trackEntries(h)}})
+	if err != nil {
+		return err
+	}
+	cues, err := m.clusters(srcs, blocks, h.video)
+	if err != nil {
+		return err
+	}
+	cuesPos, err := m.put(&cuesEl{cues})
+	if err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("recorder: webm: %w", err)
+	}
+	var b bytes.Buffer
+	if err := ebml.Marshal(seekHead(info, tracks, cuesPos), &b); err != nil {
+		return fmt.Errorf("recorder: webm: %w", err)
+	}
+	if int64(b.Len()) != headSize {
+		return fmt.Errorf("recorder: webm: the seek head grew from %d to %d bytes", headSize, b.Len())
+	}
+	if _, err := f.WriteAt(b.Bytes(), m.segment); err != nil {
+		return fmt.Errorf("recorder: webm: rewriting the seek head: %w", err)
+	}
+	return nil
+}
 
-	ew := &errWriter{w: w}
-	ew.write(head)
-	ew.write(idBytes(idSegment))
-	ew.write(sizeFixed(uint64(segmentSize)))
-	ew.write(element(idSeekHead, seekEntries))
-	ew.write(info)
-	ew.write(tracks)
+// clusters writes the blocks in clusters and returns the cues that lead to
+// them. A cluster starts at a video keyframe once clusterMin has passed
+// (audio only: every 5 s), and in any case before a block's timecode, in
+// 16 bits from the cluster's, could overflow. A cue points at each cluster
+// that starts with a keyframe, where a player can start decoding.
+func (m *webmWriter) clusters(srcs sources, blocks []block, video bool) (webm.Cues, error) {
+	var cues webm.Cues
+	cueTrack := uint64(trackAudio)
+	if video {
+		cueTrack = trackVideo
+	}
 	buf := make([]byte, 0, 64<<10)
-	for _, c := range clusters {
-		ew.write(idBytes(idCluster))
-		ew.write(sizeFixed(uint64(c.size - 12)))
-		ew.write(uintEl(idTimestamp, uint64(c.ms)))
-		for _, b := range blocks[c.first:c.last] {
-			data := opusSilence
-			if b.src >= 0 {
-				if cap(buf) < int(b.size) {
-					buf = make([]byte, b.size)
-				}
-				data = buf[:b.size]
-				if _, err := srcs[b.src].ReadAt(data, b.off); err != nil {
-					return fmt.Errorf("recorder: webm: reading a frame: %w", err)
-				}
+	var cluster int64 // where the current one starts
+	for i, b := range blocks {
+		if i == 0 || newCluster(b, b.ms-cluster, video) {
+			cluster = b.ms
+			var el clusterEl
+			el.Cluster.Timecode = uint64(b.ms)
+			pos, err := m.put(&el)
+			if err != nil {
+				return cues, err
 			}
-			ew.write(simpleBlock(b, c.ms, data))
+			if !video || (b.track == trackVideo && b.key) {
+				cues.CuePoint = append(cues.CuePoint, webm.CuePoint{
+					CueTime:           uint64(b.ms),
+					CueTrackPositions: []webm.CueTrackPosition{{CueTrack: cueTrack, CueClusterPosition: pos}},
+				})
+			}
 		}
-		if ew.err != nil {
-			return ew.err
+		data, err := blockData(srcs, b, &buf)
+		if err != nil {
+			return cues, err
+		}
+		el := blockEl{ebml.Block{TrackNumber: uint64(b.track), Timecode: int16(b.ms - cluster), Keyframe: b.key, Data: [][]byte{data}}}
+		if _, err := m.put(&el); err != nil {
+			return cues, err
 		}
 	}
-	ew.write(cues)
-	return ew.err
+	return cues, nil
 }
 
-func blockElementSize(b block) int64 {
-	body := int64(4) + int64(b.size) // track number, timecode, flags
-	return 1 + int64(len(sizeVint(uint64(body)))) + body
-}
-
-func simpleBlock(b block, clusterMS int64, data []byte) []byte {
-	body := make([]byte, 0, 4+len(data))
-	body = append(body, 0x80|b.track)
-	body = binary.BigEndian.AppendUint16(body, uint16(int16(b.ms-clusterMS)))
-	flags := byte(0)
-	if b.key {
-		flags |= 0x80
+// blockData reads a block's frame or packet into buf, which it grows.
+func blockData(srcs sources, b block, buf *[]byte) ([]byte, error) {
+	if b.src < 0 {
+		return opusSilence, nil
 	}
-	body = append(body, flags)
-	body = append(body, data...)
-	return element(idSimpleBlock, body)
+	if cap(*buf) < int(b.size) {
+		*buf = make([]byte, b.size)
+	}
+	data := (*buf)[:b.size]
+	if _, err := srcs[b.src].ReadAt(data, b.off); err != nil {
+		return nil, fmt.Errorf("recorder: webm: reading a frame: %w", err)
+	}
+	return data, nil
 }
 
-func ebmlHeader() []byte {
-	return element(idEBML,
-		uintEl(idEBMLVersion, 1), uintEl(idEBMLReadVersion, 1), uintEl(idEBMLMaxIDLength, 4), uintEl(idEBMLMaxSizeLen, 8),
-		element(idDocType, []byte("webm")), uintEl(idDocTypeVersion, 4), uintEl(idDocTypeReadVers, 2),
-	)
+func newCluster(b block, since int64, video bool) bool {
+	switch {
+	case since >= clusterMax:
+		return true
+	case video:
+		return b.track == trackVideo && b.key && since >= clusterMin
+	}
+	return since >= 5000
 }
 
-func tracksEl(h webmHeader) []byte {
-	var entries [][]byte
+func trackEntries(h webmHeader) []webm.TrackEntry {
+	var entries []webm.TrackEntry
 	if h.video {
 		id := "V_VP8"
 		if h.codec == codecVP9 {
 			id = "V_VP9"
 		}
-		entries = append(entries, element(idTrackEntry,
-			uintEl(idTrackNumber, trackVideo), uintEl(idTrackUID, rand.Uint64()>>1|1), uintEl(idTrackType, 1),
-			uintEl(idFlagLacing, 0), element(idCodecID, []byte(id)),
-			element(idVideo, uintEl(idPixelWidth, uint64(h.width)), uintEl(idPixelHeight, uint64(h.height))),
-		))
+		entries = append(entries, webm.TrackEntry{
+			TrackNumber: trackVideo, TrackUID: rand.Uint64()>>1 | 1, TrackType: 1, CodecID: id,
+			Video: &webm.Video{PixelWidth: uint64(h.width), PixelHeight: uint64(h.height)},
+		})
 	}
 	if h.audio {
 		head := make([]byte, 19)
@@ -463,107 +489,11 @@ func tracksEl(h webmHeader) []byte {
 		head[8], head[9] = 1, 2
 		binary.LittleEndian.PutUint16(head[10:], opusPreSkip)
 		binary.LittleEndian.PutUint32(head[12:], 48000)
-		entries = append(entries, element(idTrackEntry,
-			uintEl(idTrackNumber, trackAudio), uintEl(idTrackUID, rand.Uint64()>>1|1), uintEl(idTrackType, 2),
-			uintEl(idFlagLacing, 0), element(idCodecID, []byte("A_OPUS")), element(idCodecPrivate, head),
-			uintEl(idCodecDelay, uint64(opusPreSkip)*1_000_000_000/48000), uintEl(idSeekPreRoll, 80_000_000),
-			element(idAudio, floatEl(idSamplingFreq, 48000), uintEl(idChannels, 2)),
-		))
+		entries = append(entries, webm.TrackEntry{
+			TrackNumber: trackAudio, TrackUID: rand.Uint64()>>1 | 1, TrackType: 2, CodecID: "A_OPUS", CodecPrivate: head,
+			CodecDelay: uint64(opusPreSkip) * 1_000_000_000 / 48000, SeekPreRoll: 80_000_000,
+			Audio: &webm.Audio{SamplingFrequency: 48000, Channels: 2},
+		})
 	}
-	return element(idTracks, entries...)
-}
-
-func cuesEl(clusters []cluster, video bool) []byte {
-	var points [][]byte
-	track := uint64(trackAudio)
-	if video {
-		track = trackVideo
-	}
-	for _, c := range clusters {
-		if !c.cue {
-			continue
-		}
-		points = append(points, element(idCuePoint,
-			uintEl(idCueTime, uint64(c.ms)),
-			element(idCueTrackPos, uintEl(idCueTrack, track), uintEl(idCueClusterPos, uint64(c.pos))),
-		))
-	}
-	return element(idCues, points...)
-}
-
-// element is an EBML element: its ID, its size, its body.
-func element(id uint32, body ...[]byte) []byte {
-	n := 0
-	for _, b := range body {
-		n += len(b)
-	}
-	out := append(idBytes(id), sizeVint(uint64(n))...)
-	for _, b := range body {
-		out = append(out, b...)
-	}
-	return out
-}
-
-func idBytes(id uint32) []byte {
-	switch {
-	case id >= 1<<24:
-		return binary.BigEndian.AppendUint32(nil, id)
-	case id >= 1<<16:
-		return []byte{byte(id >> 16), byte(id >> 8), byte(id)}
-	case id >= 1<<8:
-		return []byte{byte(id >> 8), byte(id)}
-	}
-	return []byte{byte(id)}
-}
-
-// sizeVint is the shortest EBML variable-length size.
-func sizeVint(n uint64) []byte {
-	for l := 1; l <= 8; l++ {
-		if n < 1<<(7*l)-1 {
-			b := make([]byte, l)
-			for i := l - 1; i >= 0; i-- {
-				b[i] = byte(n)
-				n >>= 8
-			}
-			b[0] |= 1 << (8 - l)
-			return b
-		}
-	}
-	return sizeFixed(n)
-}
-
-// sizeFixed is an 8-byte EBML size, for sizes written before they are final.
-func sizeFixed(n uint64) []byte {
-	b := binary.BigEndian.AppendUint64(nil, n)
-	b[0] = 0x01
-	return b
-}
-
-func uintEl(id uint32, v uint64) []byte {
-	b := binary.BigEndian.AppendUint64(nil, v)
-	i := 0
-	for i < 7 && b[i] == 0 {
-		i++
-	}
-	return element(id, b[i:])
-}
-
-// fixedUintEl is an unsigned integer in eight bytes, whatever its value.
-func fixedUintEl(id uint32, v uint64) []byte {
-	return element(id, binary.BigEndian.AppendUint64(nil, v))
-}
-
-func floatEl(id uint32, v float64) []byte {
-	return element(id, binary.BigEndian.AppendUint64(nil, math.Float64bits(v)))
-}
-
-type errWriter struct {
-	w   io.Writer
-	err error
-}
-
-func (e *errWriter) write(b []byte) {
-	if e.err == nil {
-		_, e.err = e.w.Write(b)
-	}
+	return entries
 }

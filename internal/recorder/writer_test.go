@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/at-wat/ebml-go"
+	"github.com/at-wat/ebml-go/webm"
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 
@@ -279,6 +282,57 @@ func TestWebM(t *testing.T) {
 	out, err = exec.Command("ffmpeg", "-v", "error", "-ss", "6", "-i", path, "-frames:v", "1", "-f", "null", "-").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != "" {
 		t.Errorf("seek: %v %s", err, out)
+	}
+	checkCues(t, path, 9000)
+}
+
+// checkCues reads a WebM's seek head and cues as a player does, and checks
+// that they lead where they say: the seek head to Info, Tracks and Cues,
+// each cue to a cluster that starts at its time with a video keyframe, and
+// the last cue no earlier than lastKey ms (a small file plays without cues,
+// so ffmpeg seeking in one does not prove them).
+func checkCues(t *testing.T, path string, lastKey uint64) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Segment webm.Segment `ebml:"Segment"`
+	}
+	var start uint64 // of the segment's data: the seek head comes first
+	hook := func(e *ebml.Element) {
+		if e.Name == "SeekHead" {
+			start = e.Position
+		}
+	}
+	if err := ebml.Unmarshal(bytes.NewReader(b), &file, ebml.WithElementReadHooks(hook), ebml.WithIgnoreUnknown(true)); err != nil {
+		t.Fatal(err)
+	}
+	seg := file.Segment
+	if seg.SeekHead == nil || len(seg.SeekHead.Seek) != 3 || seg.Cues == nil || len(seg.Cues.CuePoint) == 0 {
+		t.Fatalf("seek head %+v, cues %+v", seg.SeekHead, seg.Cues)
+	}
+	for _, s := range seg.SeekHead.Seek {
+		if at := b[start+s.SeekPosition:]; !bytes.HasPrefix(at, s.SeekID) {
+			t.Errorf("seek head: %x at %d is not there", s.SeekID, s.SeekPosition)
+		}
+	}
+	for _, c := range seg.Cues.CuePoint {
+		var at struct {
+			Cluster []webm.Cluster `ebml:"Cluster"`
+		}
+		pos := start + c.CueTrackPositions[0].CueClusterPosition
+		if err := ebml.Unmarshal(bytes.NewReader(b[pos:]), &at, ebml.WithIgnoreUnknown(true)); err != nil || len(at.Cluster) == 0 {
+			t.Fatalf("cue at %d ms: no cluster at %d: %v", c.CueTime, pos, err)
+		}
+		cl := at.Cluster[0]
+		if cl.Timecode != c.CueTime || len(cl.SimpleBlock) == 0 || cl.SimpleBlock[0].TrackNumber != trackVideo || !cl.SimpleBlock[0].Keyframe {
+			t.Errorf("cue at %d ms leads to a cluster at %d ms, not starting with a video keyframe", c.CueTime, cl.Timecode)
+		}
+	}
+	if last := seg.Cues.CuePoint[len(seg.Cues.CuePoint)-1].CueTime; last < lastKey {
+		t.Errorf("the last cue is at %d ms, the last keyframe at %d ms", last, lastKey)
 	}
 }
 

@@ -2,10 +2,10 @@
 // controls), raised hands, and the chat. Text from other people is set with
 // textContent only: a name or a message is never markup.
 
+import { byId } from './dom.js';
 /** An element every room page has; where one may be missing (the host's
  * lobby panel), document.getElementById and a check are used instead.
  * @param {string} id */
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').ChatEntry} ChatEntry */

@@ -3,9 +3,7 @@
 // hosts, the record button and everyone's answers. The server decides
 // what is recorded; this page shows it and passes answers on.
 
-/** @param {string} id */
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-
+import { byId } from './dom.js';
 /** @typedef {{active: boolean, started_at?: string, by?: string, consent: string}} RecordingStatus */
 /** @typedef {{participant: string, name: string, answer: string, at: string}} ConsentEntry */
 

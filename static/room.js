@@ -4,6 +4,7 @@
 // (mute, stop video, remove) is enforced by the server; this page only
 // reflects it.
 
+import { byId } from './dom.js';
 import { Preview } from './preview.js';
 import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
@@ -16,9 +17,6 @@ import { Recording } from './recording.js';
 /** @typedef {import('./protocol.js').You} You */
 /** @typedef {import('./protocol.js').Policy} Policy */
 /** @typedef {import('./protocol.js').Welcome} Welcome */
-
-/** @param {string} id */
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 const app = byId('app');
 const joinURL = app.dataset.joinUrl || '';

@@ -1,10 +1,8 @@
 // ui.js: the meeting's screens, tiles and lobby panel. Anything that came
 // from another person (names, messages) is set with textContent only.
 
+import { byId } from './dom.js';
 import { audioLevel } from './preview.js';
-
-/** @param {string} id */
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').LobbyEntry} LobbyEntry */

@@ -92,28 +92,8 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	log.Info("classmeet serving", "version", version, "addr", ln.Addr().String(), "public_url", cfg.PublicURL.String(),
 		"media_udp", media.UDPAddr().String(), "media_tcp", media.TCPAddr().String())
-	fmt.Fprintf(stdout, "classmeet is serving on %s\n", cfg.PublicURL)
-	if setupToken != "" {
-		fmt.Fprintf(stdout, "No accounts exist yet. Open this one-time link to create the first administrator:\n  %s/setup/%s\n", cfg.PublicURL, setupToken)
-	} else {
-		fmt.Fprintf(stdout, "Sign in at %s/login\n", cfg.PublicURL)
-	}
-
-	// Nothing is live yet: visits a crash left open are closed now.
-	if n, err := st.CloseAbandonedAttendance(ctx, "server restart"); err != nil {
-		log.Error("closing attendance left open failed", "err", err)
-	} else if n > 0 {
-		log.Warn("attendance left open by a stop closed at the last time known", "visits", n)
-	}
-	go sweepSessions(ctx, st, log, now)
-	// A sign-in ended anywhere (here, or by `classmeet user`) ends its meeting connections.
-	go hub.FollowRevocations(ctx, st)
-	go func() {
-		if err := rec.Recover(ctx); err != nil {
-			log.Error("recovering recordings failed", "err", err)
-		}
-	}()
-	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log, now)
+	greet(stdout, cfg, setupToken)
+	startBackground(ctx, cfg, st, hub, rec, log, now)
 	errc := make(chan error, 1)
 	go func() {
 		if cfg.TLSCert != "" {
@@ -158,6 +138,37 @@ func iceServers(rtc config.RTC, now func() time.Time) func(participant string) [
 		}
 		return []meeting.ICEServer{s}
 	}
+}
+
+// greet tells whoever started the server where it serves, and how to make
+// the first account when there is none.
+func greet(stdout io.Writer, cfg config.Config, setupToken string) {
+	fmt.Fprintf(stdout, "classmeet is serving on %s\n", cfg.PublicURL)
+	if setupToken != "" {
+		fmt.Fprintf(stdout, "No accounts exist yet. Open this one-time link to create the first administrator:\n  %s/setup/%s\n", cfg.PublicURL, setupToken)
+	} else {
+		fmt.Fprintf(stdout, "Sign in at %s/login\n", cfg.PublicURL)
+	}
+}
+
+// startBackground closes what a crash left open and starts the server's
+// background work: sweeps, following ended sign-ins, recovering recordings.
+func startBackground(ctx context.Context, cfg config.Config, st *store.Store, hub *live.Hub, rec *recorder.Recorder, log *slog.Logger, now func() time.Time) {
+	// Nothing is live yet: visits a crash left open are closed now.
+	if n, err := st.CloseAbandonedAttendance(ctx, "server restart"); err != nil {
+		log.Error("closing attendance left open failed", "err", err)
+	} else if n > 0 {
+		log.Warn("attendance left open by a stop closed at the last time known", "visits", n)
+	}
+	go sweepSessions(ctx, st, log, now)
+	// A sign-in ended anywhere (here, or by `classmeet user`) ends its meeting connections.
+	go hub.FollowRevocations(ctx, st)
+	go func() {
+		if err := rec.Recover(ctx); err != nil {
+			log.Error("recovering recordings failed", "err", err)
+		}
+	}()
+	go sweepRecordings(ctx, rec, cfg.Recording.Retention, log, now)
 }
 
 // sweepSessions deletes sessions that ended over a day ago, and used join

@@ -42,3 +42,14 @@ func (s *State) fanout(now time.Time, p *participant) error {
 	}
 	return nil
 }
+
+// fansOut reports whether a message costs the fan-out budget: what everyone
+// in the room receives (reactions, hands, tile changes), an offer (every
+// subscriber renegotiates) and an ICE restart (the server offers anew).
+func fansOut(m ClientMessage) bool {
+	switch m.(type) {
+	case *React, *RaiseHand, *LowerHand, *MediaState, *Offer, *RestartICE:
+		return true
+	}
+	return false
+}

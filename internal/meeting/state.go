@@ -278,33 +278,26 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 			return nil, refuse("not_admitted", "you are waiting in the lobby: nothing but leaving until a host admits you")
 		}
 	}
+	if fansOut(msg) {
+		if err := s.fanout(now, p); err != nil {
+			return nil, err
+		}
+	}
 	var fx effects
 	var err error
 	switch m := msg.(type) {
 	case *Join, *Resume:
 		err = refuse("already_joined", "already joined")
 	case *Offer:
-		// Every offer makes every subscriber renegotiate.
-		if err = s.fanout(now, p); err == nil {
-			err = s.offer(&fx, now, p, m)
-		}
-	case *RestartICE:
-		// Each restart makes the server offer anew: it costs like an offer.
-		if !p.role.Can(ActSubscribe) {
-			err = refuse("not_allowed", "your role may not receive media")
-		} else if err = s.fanout(now, p); err == nil {
-			fx.add(ToMedia{Who: from, Msg: m})
-		}
-	case *Answer, *Candidate:
+		err = s.offer(&fx, now, p, m)
+	case *Answer, *Candidate, *RestartICE:
 		if !p.role.Can(ActSubscribe) {
 			err = refuse("not_allowed", "your role may not receive media")
 		} else {
 			fx.add(ToMedia{Who: from, Msg: m})
 		}
 	case *MediaState:
-		if err = s.fanout(now, p); err == nil {
-			err = s.mediaState(&fx, now, p, m)
-		}
+		err = s.mediaState(&fx, now, p, m)
 	case *Admit:
 		err = s.admitOne(&fx, now, p, m.Participant)
 	case *Deny:
@@ -343,19 +336,13 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 	case *DeleteChat:
 		err = s.deleteChat(&fx, now, p, m.ID)
 	case *RaiseHand:
-		if err = s.fanout(now, p); err == nil {
-			err = s.raiseHand(&fx, now, p)
-		}
+		err = s.raiseHand(&fx, now, p)
 	case *LowerHand:
-		if err = s.fanout(now, p); err == nil {
-			err = s.lowerHand(&fx, p, m.Participant)
-		}
+		err = s.lowerHand(&fx, p, m.Participant)
 	case *LowerAllHands:
 		err = s.lowerAllHands(&fx, p)
 	case *React:
-		if err = s.fanout(now, p); err == nil {
-			err = s.react(&fx, p, m.Reaction)
-		}
+		err = s.react(&fx, p, m.Reaction)
 	case *StartRecording:
 		err = s.startRecording(&fx, now, p)
 	case *StopRecording:

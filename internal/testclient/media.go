@@ -464,6 +464,14 @@ func fixture(name string) string {
 // keyframe, it skips ahead to the fixture's next one, as an encoder would
 // make one.
 func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64) error {
+	return Camera(ctx, tr, sent, &m.keyframeWanted, func(ts uint32) { m.logSent(sfu.Source(tr.ID()), ts, true) })
+}
+
+// Camera sends the VP8 fixture on tr at its frame rate, looping, until ctx
+// ends, counting packets in sent. Asked for a keyframe (keyframe set), it
+// skips ahead to the fixture's next one, as an encoder would make one.
+// frame, if set, hears each frame's RTP timestamp.
+func Camera(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, keyframe *atomic.Bool, frame func(ts uint32)) error {
 	frames, frameDur, err := loadIVF(fixture("video.ivf"))
 	if err != nil {
 		return err
@@ -471,7 +479,7 @@ func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 	pz := rtp.NewPacketizer(1200, 96, 0, &codecs.VP8Payloader{EnablePictureID: true}, rtp.NewRandomSequencer(), 90000)
 	next := time.Now()
 	for i := 0; ; i = (i + 1) % len(frames) {
-		if m.keyframeWanted.Swap(false) {
+		if keyframe.Swap(false) {
 			for !vp8Key(frames[i]) {
 				i = (i + 1) % len(frames)
 			}
@@ -482,12 +490,31 @@ func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 				sent.Add(1)
 			}
 		}
-		m.logSent(sfu.Source(tr.ID()), pkts[0].Timestamp, true)
+		if frame != nil {
+			frame(pkts[0].Timestamp)
+		}
 		next = next.Add(frameDur)
 		if err := sleepUntil(ctx, next); err != nil {
 			return err
 		}
 	}
+}
+
+// LoopbackPeerConnection is a PeerConnection as the client makes them
+// (loopback only, a UDP socket of its own, pion's default codecs and
+// interceptors), for tests that talk to the SFU without signaling; closeAll
+// closes it and its socket.
+func LoopbackPeerConnection() (pc *webrtc.PeerConnection, closeAll func(), err error) {
+	m := newMedia(&Client{opts: Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP4}}})
+	if pc, err = m.newPC(0); err != nil {
+		return nil, nil, err
+	}
+	return pc, func() {
+		_ = pc.Close()
+		for _, b := range m.udp {
+			_ = b.Close()
+		}
+	}, nil
 }
 
 func vp8Key(frame []byte) bool { return len(frame) > 0 && frame[0]&0x01 == 0 }

@@ -1,0 +1,213 @@
+package sfu_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/rtp/codecs"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
+
+	"classmeet/internal/sfu"
+	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
+)
+
+// Go peers against the SFU directly: each peer's offers and answers go
+// straight to its sfu.Peer, with no signaling server between.
+
+// goPeer is one participant: a publishing and a subscribing PeerConnection.
+type goPeer struct {
+	t    *testing.T
+	peer *sfu.Peer
+	pub  *webrtc.PeerConnection
+	sub  *webrtc.PeerConnection
+
+	mu     sync.Mutex
+	tracks map[string]sfu.TrackInfo // mid -> whose, from the SFU's offers
+	got    map[sfu.TrackInfo]*received
+	// asleep: never read what arrives, like a subscriber that fell behind.
+	asleep bool
+}
+
+type received struct {
+	packets, frames atomic.Uint64
+	firstKey        atomic.Bool
+}
+
+func newSFURoom(t *testing.T) *sfu.Room {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	s, err := sfu.New(sfu.Config{BindIP: "127.0.0.1", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	r := s.NewRoom(log)
+	t.Cleanup(r.Close)
+	return r
+}
+
+func joinRoom(t *testing.T, room *sfu.Room, id string, asleep bool) *goPeer {
+	t.Helper()
+	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, asleep: asleep}
+	var closeSub func()
+	var err error
+	if g.sub, closeSub, err = testclient.LoopbackPeerConnection(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeSub)
+	g.sub.OnTrack(g.onTrack)
+	if g.peer, err = room.Join(id, g.signal); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.peer.Close)
+	return g
+}
+
+// signal takes the SFU's answers and offers; it answers an offer at once,
+// from another goroutine, as a client's network would.
+func (g *goPeer) signal(s sfu.Signal) {
+	switch {
+	case s.Type == "answer" && s.PC == sfu.PCPublish:
+		_ = g.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP})
+	case s.Type == "offer" && s.PC == sfu.PCSubscribe:
+		g.mu.Lock()
+		for mid, info := range s.Tracks {
+			g.tracks[mid] = info
+		}
+		g.mu.Unlock()
+		go func() {
+			if err := g.sub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: s.SDP}); err != nil {
+				return
+			}
+			answer, err := g.sub.CreateAnswer(nil)
+			if err != nil || gathered(g.sub, answer) != nil {
+				return
+			}
+			_ = g.peer.HandleAnswer(g.sub.LocalDescription().SDP)
+		}()
+	}
+}
+
+func gathered(pc *webrtc.PeerConnection, sd webrtc.SessionDescription) error {
+	done := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(sd); err != nil {
+		return err
+	}
+	<-done
+	return nil
+}
+
+// publishCamera sends the VP8 fixture as the peer's camera until the test ends.
+func (g *goPeer) publishCamera() *atomic.Uint64 {
+	g.t.Helper()
+	var closePub func()
+	var err error
+	if g.pub, closePub, err = testclient.LoopbackPeerConnection(); err != nil {
+		g.t.Fatal(err)
+	}
+	g.t.Cleanup(closePub)
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "p")
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	sender, err := g.pub.AddTrack(tr)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	var keyframe atomic.Bool
+	go func() { // keyframe requests from the SFU, as an encoder hears them
+		for {
+			if _, _, err := sender.ReadRTCP(); err != nil {
+				return
+			}
+			keyframe.Store(true)
+		}
+	}()
+	offer, err := g.pub.CreateOffer(nil)
+	if err != nil || gathered(g.pub, offer) != nil {
+		g.t.Fatal("publisher offer", err)
+	}
+	mid := g.pub.GetTransceivers()[0].Mid()
+	if err := g.peer.HandleOffer(g.pub.LocalDescription().SDP, map[string]sfu.Source{mid: sfu.SourceCamera}); err != nil {
+		g.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.t.Cleanup(cancel)
+	var sent atomic.Uint64
+	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s == webrtc.PeerConnectionStateConnected {
+			go func() { _ = testclient.Camera(ctx, tr, &sent, &keyframe, nil) }()
+		}
+	})
+	return &sent
+}
+
+// onTrack counts what arrives and whether the first whole frame was a keyframe.
+func (g *goPeer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	g.mu.Lock()
+	var info sfu.TrackInfo
+	for _, tr := range g.sub.GetTransceivers() {
+		if tr.Receiver() == recv {
+			info = g.tracks[tr.Mid()]
+		}
+	}
+	r := &received{}
+	g.got[info] = r
+	g.mu.Unlock()
+	if g.asleep {
+		return
+	}
+	sb := samplebuilder.New(256, &codecs.VP8Packet{}, 90000)
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		r.packets.Add(1)
+		sb.Push(pkt)
+		for s := sb.Pop(); s != nil; s = sb.Pop() {
+			if r.frames.Add(1) == 1 {
+				r.firstKey.Store(len(s.Data) > 0 && s.Data[0]&0x01 == 0)
+			}
+		}
+	}
+}
+
+func (g *goPeer) received(from string, src sfu.Source) *received {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if r := g.got[sfu.TrackInfo{Participant: from, Source: src}]; r != nil {
+		return r
+	}
+	return &received{}
+}
+
+// TestPeersThroughTheSFU: a publisher's camera reaches two subscribers over
+// the network; one of them never reads what arrives, and the other still
+// receives all but a handful of packets and decodes from a keyframe.
+func TestPeersThroughTheSFU(t *testing.T) {
+	room := newSFURoom(t)
+	p := joinRoom(t, room, "p", false)
+	awake := joinRoom(t, room, "awake", false)
+	joinRoom(t, room, "asleep", true)
+	sent := p.publishCamera()
+
+	testclock.WaitFor(t, "the first frames at the awake subscriber", 20*time.Second, func() bool {
+		return awake.received("p", sfu.SourceCamera).frames.Load() > 30
+	})
+	if !awake.received("p", sfu.SourceCamera).firstKey.Load() {
+		t.Error("the first frame the subscriber decoded was not a keyframe")
+	}
+	// From here on, what is sent arrives.
+	base, got := sent.Load(), awake.received("p", sfu.SourceCamera).packets.Load()
+	testclock.WaitFor(t, "300 more packets sent", 30*time.Second, func() bool { return sent.Load() >= base+300 })
+	testclock.WaitFor(t, "them at the awake subscriber", 20*time.Second, func() bool {
+		return awake.received("p", sfu.SourceCamera).packets.Load()-got >= 290
+	})
+}

@@ -29,8 +29,6 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage")
-
 const usage = `classmeet: meetings for schools
 
   classmeet serve      run the server (applies pending migrations first)

@@ -4,8 +4,6 @@
 package textrule
 
 import (
-	"errors"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -13,14 +11,6 @@ import (
 
 // MaxName is the longest name a person may have, in characters.
 const MaxName = 100
-
-// Why a name is refused; each reads after the field's name ("name is
-// required").
-var (
-	ErrNameMissing  = errors.New("is required")
-	ErrNameNotPlain = errors.New("must be one line of plain text")
-	ErrNameTooLong  = fmt.Errorf("must be at most %d characters", MaxName)
-)
 
 // Name checks a person's name as typed: it must be there, be one line of
 // plain text (no control or direction-changing characters) and be at most

@@ -1,0 +1,5 @@
+package main
+
+import "errors"
+
+var errUsage = errors.New("usage")

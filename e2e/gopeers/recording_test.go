@@ -203,11 +203,11 @@ func TestRecordingTwentySeconds(t *testing.T) {
 	t.Parallel() // real time, little CPU: these run two at a time
 	s, _ := s3Server(t)
 	sent, rec, files := recordParent(t, s, testclient.Options{}, func(p *testclient.Client) {
-		time.Sleep(5 * time.Second)
+		p.Play(t, 5*time.Second)
 		p.PauseAudio(true)
-		time.Sleep(5 * time.Second)
+		p.Play(t, 5*time.Second)
 		p.PauseAudio(false)
-		time.Sleep(10 * time.Second)
+		p.Play(t, 10*time.Second)
 		p.PauseAudio(true) // the last audio packet is known
 	})
 	if rec.State != store.RecordingAvailable {
@@ -274,7 +274,7 @@ func TestRecordingWithLoss(t *testing.T) {
 	s, _ := s3Server(t)
 	var lost uint64
 	sent, _, files := recordParent(t, s, testclient.Options{SendLoss: 0.05}, func(p *testclient.Client) {
-		time.Sleep(15 * time.Second)
+		p.Play(t, 15*time.Second)
 		lost = p.LostSent()
 	})
 	t.Logf("the network lost %d packets the parent sent", lost)
@@ -331,7 +331,7 @@ func TestRecordingAlignment(t *testing.T) {
 		firstAt = append(firstAt, p.SentMedia(sfu.SourceMicrophone).FirstAt)
 		ps = append(ps, p)
 	}
-	time.Sleep(3 * time.Second)
+	ps[1].Play(t, 3*time.Second) // Ben, the later one, has sent 3 s
 	if err := host.Send(&meeting.StopRecording{}); err != nil {
 		t.Fatal(err)
 	}
@@ -386,11 +386,11 @@ func TestRecordingSurvivesStorageOutage(t *testing.T) {
 	id := startRecording(t, s, host, mid)
 	parent := s.Parent(t, links[0], "Mrs Parent", testclient.Options{AutoConsent: "accept"})
 	testclient.HearEachOther(t, []*testclient.Client{host, parent})
-	time.Sleep(3 * time.Second)
+	parent.Play(t, 3*time.Second)
 
 	s3.Stop()
 	before := host.Received(parent.ID(), sfu.SourceCamera).Packets.Load()
-	time.Sleep(10 * time.Second)                                // 10 s recorded while S3 is down
+	parent.Play(t, 10*time.Second)                              // 10 s recorded while S3 is down
 	if err := host.Send(&meeting.StopRecording{}); err != nil { // stopped while S3 is down
 		t.Fatal(err)
 	}
@@ -463,7 +463,7 @@ func TestNothingRecordedWithoutConsentOrRecording(t *testing.T) {
 		return false
 	})
 	testclient.HearEachOther(t, []*testclient.Client{host, anna, ben})
-	time.Sleep(3 * time.Second)
+	host.Play(t, 3*time.Second)
 	if err := host.Send(&meeting.StopRecording{}); err != nil {
 		t.Fatal(err)
 	}

@@ -576,3 +576,16 @@ func HearEachOther(t testing.TB, cs []*Client) {
 		}
 	}
 }
+
+// Play lets the client's camera send d more of media, measured by the
+// camera's own RTP clock, so a test that wants "10 s recorded" gets 10 s of
+// media whatever the machine's speed. It fails the test if that takes far
+// longer than d. The camera must be sending already.
+func (c *Client) Play(t testing.TB, d time.Duration) {
+	t.Helper()
+	start := c.SentMedia(sfu.SourceCamera).LastTS
+	ticks := uint32(d * 90000 / time.Second)
+	testclock.WaitFor(t, fmt.Sprintf("%s to send %v of video", c.Name, d), 3*d+20*time.Second, func() bool {
+		return c.SentMedia(sfu.SourceCamera).LastTS-start >= ticks
+	})
+}

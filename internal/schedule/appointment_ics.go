@@ -120,9 +120,8 @@ func addAppointment(cal *ics.Calendar, e AppointmentEvent, cancelling bool, now 
 		status = ics.ObjectStatusCancelled
 	}
 	ev.SetStatus(status)
-	tzid := e.Zone.String()
-	ev.SetProperty(ics.ComponentPropertyDtStart, e.Start.In(e.Zone).Format(icsLocal), ics.WithTZID(tzid))
-	ev.SetProperty(ics.ComponentPropertyDtEnd, e.End.In(e.Zone).Format(icsLocal), ics.WithTZID(tzid))
+	setTime(ev, ics.ComponentPropertyDtStart, e.Start, e.Zone)
+	setTime(ev, ics.ComponentPropertyDtEnd, e.End, e.Zone)
 	ev.SetSummary(e.Summary)
 	ev.SetDescription(appointmentDescription(e))
 	ev.SetLocation(e.JoinURL)

@@ -45,8 +45,8 @@ func ICS(e Event, now time.Time) ([]byte, error) {
 	ev.SetDtStampTime(now.UTC())
 	ev.SetSequence(m.Sequence)
 	ev.SetStatus(status)
-	ev.SetProperty(ics.ComponentPropertyDtStart, m.StartsAt.In(loc).Format(icsLocal), ics.WithTZID(m.TimeZone))
-	ev.SetProperty(ics.ComponentPropertyDtEnd, m.EndsAt().In(loc).Format(icsLocal), ics.WithTZID(m.TimeZone))
+	setTime(ev, ics.ComponentPropertyDtStart, m.StartsAt, loc)
+	setTime(ev, ics.ComponentPropertyDtEnd, m.EndsAt(), loc)
 	ev.SetSummary(m.Title)
 	desc := "Join: " + e.JoinURL
 	if m.Description != "" {
@@ -67,6 +67,32 @@ func ICS(e Event, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("schedule: ics for %s: %w", m.ID, err)
 	}
 	return b, nil
+}
+
+// setTime sets a DATE-TIME property to t as local time in loc with its
+// TZID, except in the hour that happens twice when clocks go back: RFC 5545
+// (3.3.5) reads such a local time as its first occurrence, so an instant in
+// the second is written in UTC instead.
+func setTime(ev *ics.VEvent, p ics.ComponentProperty, t time.Time, loc *time.Location) {
+	if secondOccurrence(t, loc) {
+		ev.SetProperty(p, t.UTC().Format(icsLocal+"Z"))
+		return
+	}
+	ev.SetProperty(p, t.In(loc).Format(icsLocal), ics.WithTZID(loc.String()))
+}
+
+// secondOccurrence says whether t's wall-clock time in loc already happened
+// once, before the clocks went back.
+func secondOccurrence(t time.Time, loc *time.Location) bool {
+	u := t.In(loc)
+	start, _ := u.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, before := start.Add(-time.Second).Zone()
+	_, after := u.Zone()
+	back := time.Duration(before-after) * time.Second
+	return back > 0 && u.Sub(start) < back
 }
 
 // serialize writes cal as RFC 5545 asks and golang-ical does not by

@@ -224,7 +224,7 @@ func TestVTimezoneMatchesGo(t *testing.T) {
 		t.Run(zone, func(t *testing.T) {
 			loc, _ := time.LoadLocation(zone)
 			at := time.Date(2026, 7, 1, 12, 0, 0, 0, loc)
-			tz := vtimezone(loc, at)
+			tz := vtimezone(loc, at, at)
 			if tz.GetProperty(ics.ComponentPropertyTzid).Value != zone {
 				t.Fatalf("TZID = %q", tz.GetProperty(ics.ComponentPropertyTzid).Value)
 			}

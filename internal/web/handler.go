@@ -43,6 +43,7 @@ type handler struct {
 
 	loginBySource  *auth.Backoff // failed sign-ins from an address
 	loginByAccount *auth.Backoff // failed sign-ins to an account from an address
+	linkGuesses    *auth.Backoff // unknown booking links opened from an address
 }
 
 // New returns classmeet's whole HTTP handler.
@@ -70,6 +71,10 @@ func New(d Deps) http.Handler {
 		// its owner out.
 		loginBySource:  auth.NewBackoff(20, 2*time.Second, 15*time.Minute),
 		loginByAccount: auth.NewBackoff(5, 2*time.Second, time.Hour),
+		// Booking links are unguessable; this only makes trying expensive.
+		// A family's own link never counts, so a guesser behind the same
+		// address cannot lock it out.
+		linkGuesses: auth.NewBackoff(20, time.Second, 15*time.Minute),
 	}
 	return h.routes()
 }

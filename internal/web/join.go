@@ -30,6 +30,7 @@ func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 		CanRecord: h.rec != nil && inv.Meeting.RecordingPolicy == store.RecordingHostMayRecord,
 	}
 	v.RecordingNow, _ = h.hub.Recording(inv.Meeting.ID)
+	v.Appointment = h.prejoinAppointment(r.Context(), inv)
 	if inv.Meeting.RecordingAccess == store.RecordingAccessInvitees {
 		if recs, err := h.store.MeetingRecordings(r.Context(), inv.Meeting.ID); err == nil {
 			for _, rec := range recs {

@@ -94,6 +94,12 @@ func (h *handler) classify(r *http.Request, err error) (status int, heading, tex
 		status, heading, text = http.StatusGone, "The meeting has ended", "The host ended this meeting for everyone. Thank you for coming."
 	case errors.Is(err, schedule.ErrLocked):
 		status, heading, text = http.StatusForbidden, "The meeting is locked", "The host is not letting anyone new in just now. Try again later, or contact the teacher who invited you."
+	case errors.Is(err, errTooManyGuesses):
+		status, heading, text = http.StatusTooManyRequests, "Too many attempts", "Too many links that do not work were opened from this address. Please wait a few minutes and try again."
+	case store.IsBookingConflict(err), errors.Is(err, schedule.ErrOverlap), errors.Is(err, schedule.ErrTravelGap), errors.Is(err, errSlotPast):
+		status, heading, text = http.StatusConflict, "That appointment cannot be booked", bookingProblem(err)
+	case errors.Is(err, errBookingClosed):
+		status, heading, text = http.StatusForbidden, "Booking is closed", capitalize(errBookingClosed.Error())+"."
 	case errors.Is(err, recorder.ErrBusy):
 		status, heading, text = http.StatusConflict, "The recording is still being saved", "A recording can be played, downloaded or deleted once it is saved, usually within a minute of stopping. Please try again shortly."
 	case errors.Is(err, errStorage):

@@ -54,7 +54,20 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /meetings/{id}/recordings/{rec}/download", h.staffFile(h.asStaff(h.recordingZip)))
 	mux.HandleFunc("POST /meetings/{id}/recordings/{rec}/delete", h.staff(h.deleteRecording))
 
+	mux.HandleFunc("POST /evenings/{id}/bookings", h.staff(h.staffBook))
+	mux.HandleFunc("POST /evenings/{id}/bookings/{booking}/move", h.staff(h.staffMove))
+	mux.HandleFunc("POST /evenings/{id}/bookings/{booking}/cancel", h.staff(h.staffCancel))
+
+	// A household's booking page: the link is the family's key (rate limited per address).
+	mux.HandleFunc("GET /b/{token}", h.bookingPage)
+	mux.HandleFunc("POST /b/{token}/book", h.bookAppointment)
+	mux.HandleFunc("GET /b/{token}/calendar.ics", h.householdCalendar)
+	mux.HandleFunc("GET /b/{token}/appointments/{booking}/move", h.moveForm)
+	mux.HandleFunc("POST /b/{token}/appointments/{booking}/move", h.moveAppointment)
+	mux.HandleFunc("POST /b/{token}/appointments/{booking}/cancel", h.cancelAppointment)
+
 	mux.HandleFunc("GET /j/{token}", h.prejoin)
+	mux.HandleFunc("GET /j/{token}/thanks", h.appointmentThanks)
 	mux.HandleFunc("GET /j/{token}/ics", h.inviteeICS)
 	mux.HandleFunc("POST /j/{token}/join", h.joinAsInvitee)
 	mux.HandleFunc("GET /j/{token}/recordings", h.asInvitee(h.recordingsPage))

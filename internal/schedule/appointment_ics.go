@@ -65,11 +65,14 @@ func checkAppointments(evs []AppointmentEvent, m CalendarMethod) error {
 	if m != MethodPublish && m != MethodRequest && m != MethodCancel {
 		return fmt.Errorf("schedule: appointments calendar %q: %w", m, ErrCalendarMethod)
 	}
+	uids := map[string]bool{}
 	for i, e := range evs {
 		var why string
 		switch {
 		case strings.TrimSpace(e.UID) == "":
 			why = "no UID"
+		case uids[e.UID]:
+			why = "the same UID twice" // one VEVENT per appointment, or calendars merge them
 		case e.Zone == nil || e.Zone.String() == "" || e.Zone.String() == "Local":
 			why = "no named time zone"
 		case !e.Start.Before(e.End):
@@ -80,6 +83,7 @@ func checkAppointments(evs []AppointmentEvent, m CalendarMethod) error {
 		if why != "" {
 			return fmt.Errorf("schedule: appointments calendar, event %d: %w: %s", i, ErrBadAppointment, why)
 		}
+		uids[e.UID] = true
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package schedule
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -240,6 +241,7 @@ func TestAppointmentsRefuses(t *testing.T) {
 		{"no UID", edit(func(e *AppointmentEvent) { e.UID = " " }), MethodRequest, ErrBadAppointment},
 		{"no zone", edit(func(e *AppointmentEvent) { e.Zone = nil }), MethodRequest, ErrBadAppointment},
 		{"the machine's zone", edit(func(e *AppointmentEvent) { e.Zone = time.Local }), MethodRequest, ErrBadAppointment},
+		{"the same UID twice", append(slices.Clone(good), good[0]), MethodPublish, ErrBadAppointment},
 		{"ends before it starts", edit(func(e *AppointmentEvent) { e.Start, e.End = e.End, e.Start }), MethodRequest, ErrBadAppointment},
 	}
 	for _, tt := range tests {

@@ -73,8 +73,8 @@ func checkAppointments(evs []AppointmentEvent, m CalendarMethod) error {
 			why = "no UID"
 		case uids[e.UID]:
 			why = "the same UID twice" // one VEVENT per appointment, or calendars merge them
-		case e.Zone == nil || e.Zone.String() == "" || e.Zone.String() == "Local":
-			why = "no named time zone"
+		case e.Zone == nil || e.Zone == time.Local || e.Zone.String() == "" || e.Zone.String() == "Local":
+			why = "no named time zone (the machine's own means different things on different servers)"
 		case !e.Start.Before(e.End):
 			why = "it ends before it starts"
 		case e.Sequence < 0:

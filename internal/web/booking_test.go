@@ -517,3 +517,21 @@ func TestStaffBookMoveCancel(t *testing.T) {
 	}
 	s.mailTo(t, "cancellation", emailOf("Jo Smith"), booked[0].ID)
 }
+
+// An address that opens many unknown booking links is made to wait (429);
+// a family's own link from the same address still opens.
+func TestGuessingBookingLinksIsThrottled(t *testing.T) {
+	s := newSchool(t, eveningRules{teachers: 1, slots: 2})
+	f := s.household(t, []string{"Jo Smith"}, s.student(t, "Tom", s.teachers[0]))
+	br := s.browser()
+	statuses := map[int]int{}
+	for i := range 30 {
+		statuses[br.get("/b/"+strings.Repeat("A", 42)+string(rune('A'+i%26))).status]++
+	}
+	if statuses[http.StatusNotFound] == 0 || statuses[http.StatusTooManyRequests] == 0 || len(statuses) != 2 {
+		t.Errorf("30 guesses answered %v, want 404s then 429s", statuses)
+	}
+	if p := br.get(f.link); p.status != http.StatusOK {
+		t.Errorf("the family's own link after the guesses: %d", p.status)
+	}
+}

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -32,9 +34,20 @@ func (h *handler) eveningEntries(ctx context.Context, fe familyEvening) ([]calen
 	}
 	out := make([]calendarEntry, len(fe.Booked))
 	for i, b := range fe.Booked {
-		out[i] = calendarEntry{Booking: b, Evening: fe.Evening, Zone: fe.Zone, Invitees: invs[b.ID]}
+		out[i] = calendarEntry{Booking: b, Evening: fe.Evening, Zone: fe.Zone, Invitees: byGuardian(invs[b.ID], fe.Family.Guardians)}
 	}
 	return out, nil
+}
+
+// byGuardian orders a booking's invitees as the household orders its
+// guardians, so its main contact comes first (their links are made in one
+// transaction, at one instant).
+func byGuardian(invs []store.Invitee, gs []store.Guardian) []store.Invitee {
+	pos := func(inv store.Invitee) int {
+		return slices.IndexFunc(gs, func(g store.Guardian) bool { return g.Name == inv.Name })
+	}
+	slices.SortStableFunc(invs, func(a, b store.Invitee) int { return cmp.Compare(pos(a), pos(b)) })
+	return invs
 }
 
 // householdEntries are the household's live appointments on every evening

@@ -323,6 +323,11 @@ func TestCancelFreesSlotAndJoinLinks(t *testing.T) {
 	if links.Length() != 2 {
 		t.Fatalf("%d join links, want one per guardian", links.Length())
 	}
+	if got := p.doc.Find(`label[for]`).FilterFunction(func(_ int, sel *goquery.Selection) bool {
+		return strings.HasPrefix(sel.Text(), "Join link for")
+	}).First().Text(); !strings.Contains(got, "Jo Smith") {
+		t.Errorf("the first join link is %q, want the first guardian's", got)
+	}
 	join, _ := links.First().Attr("value")
 	join = strings.TrimPrefix(join, s.srv.URL)
 

@@ -19,6 +19,10 @@ type Timetable struct {
 	Teacher      string
 	Grace        time.Duration // after the end, before the family is moved out
 	Appointments []Appointment // in start order, cancelled ones left out
+	// Late is how late the teacher said they run when the room opens (the
+	// room restarted mid-evening); a timetable that replaces another
+	// leaves the lateness as it is.
+	Late time.Duration
 }
 
 // Appointment is one booking: who may come, and when.
@@ -91,7 +95,8 @@ type timekeeper struct {
 }
 
 func newTimekeeper(tt *Timetable) *timekeeper {
-	tk := &timekeeper{told: map[string]string{}}
+	tk := &timekeeper{told: map[string]string{}, late: min(max(0, tt.Late), maxLate)}
+	tk.lateSaid = ceilMinutes(tk.late)
 	tk.load(tt)
 	return tk
 }
@@ -177,6 +182,13 @@ func (s *State) appointmentOf(identity string) *appointment {
 		}
 	}
 	return nil
+}
+
+// Expects reports whether the meeting keeps a timetable that does not know
+// identity: the driver then reloads it before the join, so that a family
+// that has just booked waits for its time too.
+func (s *State) Expects(identity string) bool {
+	return s.tk != nil && !slices.ContainsFunc(s.tk.appts, func(a *appointment) bool { return a.has(identity) })
 }
 
 // timed reports whether p is of a family with an appointment: they wait in

@@ -68,7 +68,7 @@ export class Timekeeping {
       this.over();
       return;
     }
-    if (m.status === 'running') byId('wrap-up').hidden = this.until(m.ends_at) > 60000;
+    if (m.status === 'running' && this.until(m.ends_at) > 60000) byId('wrap-up').hidden = true; // extended
     this.render();
   }
 
@@ -103,7 +103,7 @@ export class Timekeeping {
     byId('timetable-error').hidden = true;
     byId('extend').hidden = !(m.current && m.can_extend);
     byId('end-appointment').hidden = !m.current;
-    if (!m.current) byId('wrap-up').hidden = true;
+    if (!m.current || this.until(m.current.ends_at) > 60000) byId('wrap-up').hidden = true; // a new call, or extended
     byId('timetable-late').textContent = m.minutes_late > 0 ? `Running ${m.minutes_late} min late` : 'On time';
     this.list('timetable-waiting', m.next.filter((e) => e.waiting), (e) => `${e.family} (${e.students}), due ${timeOfDay(e.expected_at)}`);
     this.list('timetable-next', m.next, (e) => `${timeOfDay(e.starts_at)} ${e.family} (${e.students})${e.expected_at !== e.starts_at ? `, expected ${timeOfDay(e.expected_at)}` : ''}${e.waiting ? ' · waiting' : ''}`);

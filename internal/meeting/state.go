@@ -525,6 +525,7 @@ func (s *State) remove(fx *effects, now time.Time, p *participant, reason string
 		p.person.hand = p.hand // raised again if they come back
 	}
 	s.forget(p)
+	s.leftCall(now, p)
 	fx.add(Departed{Who: p.ID, At: now, Reason: reason})
 	if wasAdmitted {
 		fx.add(StopMedia{Who: p.ID})

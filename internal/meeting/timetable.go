@@ -187,15 +187,16 @@ func (s *State) appointmentOf(identity string) *appointment {
 // Expects reports whether the meeting keeps a timetable that does not know
 // identity: the driver then reloads it before the join, so that a family
 // that has just booked waits for its time too.
-func (s *State) Expects(identity string) bool {
-	return s.tk != nil && !slices.ContainsFunc(s.tk.appts, func(a *appointment) bool { return a.has(identity) })
-}
+func (s *State) Expects(identity string) bool { return s.tk != nil && !s.tk.knows(identity) }
 
 // timed reports whether p is of a family with an appointment: they wait in
 // the lobby for its time, whatever the meeting's lobby policy; after it (a
 // no-show come late, a family back after the end) a host lets them in.
-func (s *State) timed(p *participant) bool {
-	return s.tk != nil && slices.ContainsFunc(s.tk.appts, func(a *appointment) bool { return a.has(p.Identity) })
+func (s *State) timed(p *participant) bool { return s.tk != nil && s.tk.knows(p.Identity) }
+
+// knows reports whether identity is of a family on the timetable.
+func (tk *timekeeper) knows(identity string) bool {
+	return slices.ContainsFunc(tk.appts, func(a *appointment) bool { return a.has(identity) })
 }
 
 // family lists everyone here for a.
@@ -236,6 +237,14 @@ func (s *State) startAppointment(fx *effects, now time.Time, p *participant) {
 	fx.add(AppointmentStarted{BookingID: a.Booking, At: now})
 }
 
+// leftCall notes when someone of a call in progress left it: if nobody of
+// the family comes back, the call ended then.
+func (s *State) leftCall(now time.Time, p *participant) {
+	if a := s.appointmentOf(p.Identity); a != nil && a.inProgress() && p.admitted {
+		a.seen = now
+	}
+}
+
 // endDue warns the calls about to end, and ends those over: at the end if
 // the family has gone, at the end plus grace by moving them out.
 func (s *State) endDue(fx *effects, now time.Time) {
@@ -248,11 +257,11 @@ func (s *State) endDue(fx *effects, now time.Time) {
 			a.seen = now
 		}
 		switch {
-		case !now.Before(a.end().Add(s.tk.grace)):
-			s.finish(fx, now, a, HowHeld)
 		case !in && !now.Before(a.end()):
 			a.ended = later(a.started, a.seen) // when the family was last seen in it
 			fx.add(AppointmentEnded{BookingID: a.Booking, At: a.ended, How: HowHeld})
+		case !now.Before(a.end().Add(s.tk.grace)):
+			s.finish(fx, now, a, HowHeld)
 		case in && !a.warned && !now.Before(a.end().Add(-wrapUpBefore)):
 			a.warned = true
 			s.wrapUp(fx, a)

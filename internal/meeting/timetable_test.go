@@ -337,7 +337,7 @@ func TestRunningLateTellsEveryWaitingFamily(t *testing.T) {
 func TestTeacherLateFamilyKeepsItsTime(t *testing.T) {
 	s := newEvening(eveningTimetable())
 	joinAt(t, s, at(-2, 0), jones)
-	joinAt(t, s, at(5, 0), patel)
+	joinAt(t, s, at(1, 0), patel)
 	fx := joinAt(t, s, at(3, 0), host)
 	if s.Presence("jones") != PresenceRoom {
 		t.Fatal("the waiting family was not let in when the teacher came")
@@ -441,5 +441,33 @@ func TestResumedFamilyIsToldAgain(t *testing.T) {
 	}
 	if a := lastSent[*AppointmentStatus](fx, "jones"); a == nil || a.Status != ApptWaiting {
 		t.Errorf("resumed, the family was told %+v", a)
+	}
+}
+
+// TestFamilyThatLeftEndsItsAppointmentAtItsTime: a family that leaves
+// early may come back (a reloaded page) until the end; then the
+// appointment ends when they were last in it, and the next family comes in.
+func TestFamilyThatLeftEndsItsAppointmentAtItsTime(t *testing.T) {
+	s := newEvening(eveningTimetable())
+	joinAt(t, s, at(-10, 0), host)
+	joinAt(t, s, at(-1, 0), jones)
+	s.Tick(at(0, 0))
+	joinAt(t, s, at(5, 0), patel)
+	handleAt(t, s, at(6, 0), "jones", &Leave{})
+	again := jones
+	again.ID = "jones-again"
+	if joinAt(t, s, at(7, 0), again); s.Presence("jones-again") != PresenceRoom {
+		t.Fatal("back within its appointment, the family waits")
+	}
+	handleAt(t, s, at(8, 0), "jones-again", &Leave{})
+	if fx := s.Tick(at(9, 59)); s.Presence("patel") != PresenceLobby || has(fx, AppointmentEnded{BookingID: "b-jones", At: at(8, 0), How: HowHeld}) {
+		t.Fatal("the appointment ended before its time")
+	}
+	fx := s.Tick(at(10, 0))
+	if !has(fx, AppointmentEnded{BookingID: "b-jones", At: at(8, 0), How: HowHeld}) {
+		t.Error("the end is not recorded at the time the family left")
+	}
+	if s.Presence("patel") != PresenceRoom {
+		t.Error("the next family was not let in")
 	}
 }

@@ -31,6 +31,13 @@ func NewLinks(secret []byte) *Links {
 	return &Links{key: deriveKey(secret, "join-link")}
 }
 
+// NewBookingLinks returns the signer of households' booking links: the same
+// construction under another key, so a join link never opens a booking page
+// nor the other way round. The id in the token is the household's.
+func NewBookingLinks(secret []byte) *Links {
+	return &Links{key: deriveKey(secret, "booking-link")}
+}
+
 // NewLinkNonce returns a fresh nonce for a new or renewed link.
 func NewLinkNonce() []byte {
 	b := make([]byte, linkNonceLen)

@@ -3,6 +3,7 @@ package schedule
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
@@ -38,14 +39,14 @@ func ICS(e Event, now time.Time) ([]byte, error) {
 		method, status = ics.MethodCancel, ics.ObjectStatusCancelled
 	}
 	cal.SetMethod(method)
-	cal.AddVTimezone(vtimezone(loc, m.StartsAt))
+	cal.AddVTimezone(vtimezone(loc, m.StartsAt, m.EndsAt()))
 
 	ev := cal.AddEvent(m.ID.String() + "@" + e.Domain)
 	ev.SetDtStampTime(now.UTC())
 	ev.SetSequence(m.Sequence)
 	ev.SetStatus(status)
-	ev.SetProperty(ics.ComponentPropertyDtStart, m.StartsAt.In(loc).Format(icsLocal), ics.WithTZID(m.TimeZone))
-	ev.SetProperty(ics.ComponentPropertyDtEnd, m.EndsAt().In(loc).Format(icsLocal), ics.WithTZID(m.TimeZone))
+	setTime(ev, ics.ComponentPropertyDtStart, m.StartsAt, loc)
+	setTime(ev, ics.ComponentPropertyDtEnd, m.EndsAt(), loc)
 	ev.SetSummary(m.Title)
 	desc := "Join: " + e.JoinURL
 	if m.Description != "" {
@@ -61,21 +62,109 @@ func ICS(e Event, now time.Time) ([]byte, error) {
 				ics.ParticipationRoleReqParticipant, ics.WithRSVP(false))
 		}
 	}
-	var buf bytes.Buffer
-	if err := cal.SerializeTo(&buf); err != nil {
+	b, err := serialize(cal)
+	if err != nil {
 		return nil, fmt.Errorf("schedule: ics for %s: %w", m.ID, err)
+	}
+	return b, nil
+}
+
+// setTime sets a DATE-TIME property to t as local time in loc with its
+// TZID, except in the hour that happens twice when clocks go back: RFC 5545
+// (3.3.5) reads such a local time as its first occurrence, so an instant in
+// the second is written in UTC instead.
+func setTime(ev *ics.VEvent, p ics.ComponentProperty, t time.Time, loc *time.Location) {
+	if secondOccurrence(t, loc) {
+		ev.SetProperty(p, t.UTC().Format(icsLocal+"Z"))
+		return
+	}
+	ev.SetProperty(p, t.In(loc).Format(icsLocal), ics.WithTZID(loc.String()))
+}
+
+// secondOccurrence says whether t's wall-clock time in loc already happened
+// once, before the clocks went back.
+func secondOccurrence(t time.Time, loc *time.Location) bool {
+	u := t.In(loc)
+	start, _ := u.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, before := start.Add(-time.Second).Zone()
+	_, after := u.Zone()
+	back := time.Duration(before-after) * time.Second
+	return back > 0 && u.Sub(start) < back
+}
+
+// serialize writes cal as RFC 5545 asks and golang-ical does not by
+// default: CRLF line endings (its default is the platform's), and no
+// property or parameter with an empty value, which strict readers refuse.
+// The library folds lines at 75 octets.
+func serialize(cal *ics.Calendar) ([]byte, error) {
+	cal.CalendarProperties = slices.DeleteFunc(cal.CalendarProperties, func(p ics.CalendarProperty) bool {
+		return dropEmpty(&p.BaseProperty)
+	})
+	for _, c := range cal.Components {
+		pruneEmpty(c)
+	}
+	var buf bytes.Buffer
+	if err := cal.SerializeTo(&buf, ics.WithNewLineWindows); err != nil {
+		return nil, err
 	}
 	return buf.Bytes(), nil
 }
 
-// vtimezone describes loc for the year around `around`: one observance from
-// the start of that window and one for every transition inside it, taken
-// from the Go time zone database, so any calendar can place the meeting
-// correctly even if it does not know the IANA name.
-func vtimezone(loc *time.Location, around time.Time) *ics.VTimezone {
+// pruneEmpty removes empty properties and parameters from c and everything
+// inside it.
+func pruneEmpty(c ics.Component) {
+	cb := componentBase(c)
+	if cb == nil {
+		return
+	}
+	cb.Properties = slices.DeleteFunc(cb.Properties, func(p ics.IANAProperty) bool {
+		return dropEmpty(&p.BaseProperty)
+	})
+	for _, sub := range cb.Components {
+		pruneEmpty(sub)
+	}
+}
+
+// dropEmpty removes p's empty parameters and says whether p itself is empty.
+func dropEmpty(p *ics.BaseProperty) bool {
+	for k, vs := range p.ICalParameters {
+		if vs = slices.DeleteFunc(vs, func(v string) bool { return v == "" }); len(vs) == 0 {
+			delete(p.ICalParameters, k)
+		} else {
+			p.ICalParameters[k] = vs
+		}
+	}
+	return p.Value == ""
+}
+
+func componentBase(c ics.Component) *ics.ComponentBase {
+	switch c := c.(type) {
+	case *ics.VEvent:
+		return &c.ComponentBase
+	case *ics.VTimezone:
+		return &c.ComponentBase
+	case *ics.Standard:
+		return &c.ComponentBase
+	case *ics.Daylight:
+		return &c.ComponentBase
+	case *ics.VAlarm:
+		return &c.ComponentBase
+	}
+	return nil
+}
+
+// vtimezone describes loc from the year before `from` to the year after
+// `to`: one observance from the start of that window and one for every
+// transition inside it, taken from the Go time zone database, so any
+// calendar can place the events correctly even if it does not know the
+// IANA name.
+func vtimezone(loc *time.Location, from, to time.Time) *ics.VTimezone {
 	tz := ics.NewTimezone(loc.String())
-	start := time.Date(around.In(loc).Year()-1, 1, 1, 0, 0, 0, 0, loc)
-	stop := start.AddDate(3, 0, 0)
+	start := time.Date(from.In(loc).Year()-1, 1, 1, 0, 0, 0, 0, loc)
+	stop := time.Date(to.In(loc).Year()+2, 1, 1, 0, 0, 0, 0, loc)
 
 	name, offset := start.Zone()
 	addObservance(tz, start, start.IsDST(), name, offset, offset)
@@ -95,7 +184,8 @@ func vtimezone(loc *time.Location, around time.Time) *ics.VTimezone {
 func addObservance(tz *ics.VTimezone, at time.Time, dst bool, name string, from, to int) {
 	var c *ics.ComponentBase
 	if dst {
-		d := &ics.Daylight{ComponentBase: ics.NewComponent("")}
+		// Not ics.NewComponent: it adds a UID, empty here and out of place.
+		d := &ics.Daylight{}
 		tz.Components = append(tz.Components, d)
 		c = &d.ComponentBase
 	} else {

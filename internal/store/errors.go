@@ -19,6 +19,11 @@ var (
 	ErrSetupDone = errors.New("classmeet is already set up")
 	// ErrTokenUsed means a join token was already used to join.
 	ErrTokenUsed = errors.New("this join token was already used")
+	// ErrSlotTaken means someone else booked that slot first.
+	ErrSlotTaken = errors.New("that appointment was just booked by someone else")
+	// ErrAlreadyBooked means the child already has an appointment with that
+	// teacher on the evening.
+	ErrAlreadyBooked = errors.New("there is already an appointment with this teacher for this child")
 )
 
 // Unavailable reports whether err means the database could not be reached

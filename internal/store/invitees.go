@@ -20,6 +20,7 @@ type Invitee struct {
 	RevokedAt *time.Time  `db:"revoked_at"`
 	BannedAt  *time.Time  `db:"banned_at"`
 	CreatedAt time.Time   `db:"created_at"`
+	BookingID *uuid.UUID  `db:"booking_id"` // the parents' evening appointment the link is for, or nil
 }
 
 // InviteeRole is how an invitee takes part.
@@ -45,7 +46,7 @@ type Invitation struct {
 	HostName string
 }
 
-const inviteeColumns = `id, meeting_id, name, email, child_name, role, link_nonce, revoked_at, banned_at, created_at`
+const inviteeColumns = `id, meeting_id, name, email, child_name, role, link_nonce, revoked_at, banned_at, created_at, booking_id`
 
 // AddInvitee invites someone to a meeting that is not cancelled.
 func (s *Store) AddInvitee(ctx context.Context, meetingID uuid.UUID, ni NewInvitee) (Invitee, error) {

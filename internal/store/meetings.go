@@ -68,7 +68,8 @@ type Meeting struct {
 	UpdatedAt       time.Time         `db:"updated_at"`
 	CancelledAt     *time.Time        `db:"cancelled_at"`
 	LockedAt        *time.Time        `db:"locked_at"`
-	EndedAt         *time.Time        `db:"ended_at"` // the host ended it for everyone, until they reopen it
+	EndedAt         *time.Time        `db:"ended_at"`   // the host ended it for everyone, until they reopen it
+	EveningID       *uuid.UUID        `db:"evening_id"` // a teacher's room on a parents' evening, or nil
 }
 
 // EndsAt is when the meeting is planned to end.
@@ -124,7 +125,7 @@ type MeetingSummary struct {
 
 const meetingColumns = `id, owner_id, title, description, starts_at, duration_minutes, time_zone,
 	lobby_policy, recording_policy, unmute_policy, screen_share_policy, recording_access, sequence, created_at,
-	updated_at, cancelled_at, locked_at, ended_at`
+	updated_at, cancelled_at, locked_at, ended_at, evening_id`
 
 // CreateMeeting schedules a meeting owned by ownerID.
 func (s *Store) CreateMeeting(ctx context.Context, ownerID uuid.UUID, p MeetingPlan) (Meeting, error) {
@@ -219,7 +220,7 @@ func (s *Store) MeetingWithHost(ctx context.Context, id uuid.UUID) (MeetingWithH
 	m, err := one[MeetingWithHost](s.pool.Query(ctx, `
 		SELECT m.id, m.owner_id, m.title, m.description, m.starts_at, m.duration_minutes, m.time_zone,
 			m.lobby_policy, m.recording_policy, m.unmute_policy, m.screen_share_policy, m.recording_access,
-			m.sequence, m.created_at, m.updated_at, m.cancelled_at, m.locked_at, m.ended_at, u.name AS host_name
+			m.sequence, m.created_at, m.updated_at, m.cancelled_at, m.locked_at, m.ended_at, m.evening_id, u.name AS host_name
 		FROM meetings m JOIN users u ON u.id = m.owner_id WHERE m.id = $1`, id))
 	if err != nil {
 		return MeetingWithHost{}, fmt.Errorf("store: meeting %s: %w", id, err)

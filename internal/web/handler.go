@@ -37,7 +37,8 @@ type handler struct {
 	rec        *recorder.Recorder
 	auth       *auth.Authenticator
 	passwords  *auth.Passwords
-	links      *auth.Links
+	links      *auth.Links // invitees' join links
+	bookings   *auth.Links // households' booking links
 	joinTokens *auth.JoinTokens
 
 	loginBySource  *auth.Backoff // failed sign-ins from an address
@@ -58,6 +59,7 @@ func New(d Deps) http.Handler {
 		auth:       auth.NewAuthenticator(d.Store, auth.NewSessions(d.Config.Secret, d.Config.SessionTTL), d.Config.SecureCookies(), d.Now),
 		passwords:  auth.NewPasswords(0),
 		links:      auth.NewLinks(d.Config.Secret),
+		bookings:   auth.NewBookingLinks(d.Config.Secret),
 		joinTokens: auth.NewJoinTokens(d.Config.Secret),
 		hub:        d.Hub,
 		rec:        d.Recorder,

@@ -100,6 +100,13 @@ func (s *Server) Refuse(addr string) {
 	s.refuse[addr] = true
 }
 
+// Accept makes the server take mail to addr again.
+func (s *Server) Accept(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.refuse, addr)
+}
+
 // Stop takes the server down: connections are refused until Restart.
 func (s *Server) Stop() {
 	s.mu.Lock()

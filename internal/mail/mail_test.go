@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"classmeet/internal/config"
 	"classmeet/internal/mail"
 	"classmeet/internal/mailtest"
 	"classmeet/internal/pgtest"
@@ -36,12 +37,13 @@ func enqueue(t *testing.T, st *store.Store, now time.Time, addr string) {
 	}
 }
 
-// run starts a worker until the test ends.
-func run(t *testing.T, st *store.Store, srv *mailtest.Server, opts ...mail.Option) {
+// run starts a worker sending through cfg (trusting srv's certificate)
+// until the test ends.
+func run(t *testing.T, st *store.Store, cfg config.SMTP, srv *mailtest.Server, opts ...mail.Option) {
 	t.Helper()
 	opts = append([]mail.Option{mail.WithTLSConfig(srv.ClientTLS()), mail.WithPollInterval(10 * time.Millisecond),
 		mail.WithLogger(slog.New(slog.DiscardHandler))}, opts...)
-	w, err := mail.New(st, srv.Config(), opts...)
+	w, err := mail.New(st, cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func row(t *testing.T, st *store.Store, addr string) store.OutboxMail {
 
 func TestMailArrivesOverSTARTTLSWithItsCalendar(t *testing.T) {
 	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t), testclock.New()
-	run(t, st, srv, mail.WithClock(clock.Now))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now))
 	enqueue(t, st, clock.Now(), "alex@family.example")
 	testclock.WaitFor(t, "the mail to arrive", 20*time.Second, func() bool { return len(srv.Messages()) == 1 })
 	got := srv.Messages()[0]
@@ -142,7 +144,7 @@ func parts(t *testing.T, msg *netmail.Message) (body, att, attType, attName stri
 func TestMailWaitsWhileTheServerIsDownAndGoesOutWhenItReturns(t *testing.T) {
 	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t), testclock.New()
 	srv.Stop()
-	run(t, st, srv, mail.WithClock(clock.Now))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now))
 	enqueue(t, st, clock.Now(), "sam@family.example")
 	for attempt := 1; attempt <= 3; attempt++ {
 		testclock.WaitFor(t, fmt.Sprintf("attempt %d to fail", attempt), 20*time.Second, func() bool {
@@ -168,7 +170,7 @@ func TestMailWaitsWhileTheServerIsDownAndGoesOutWhenItReturns(t *testing.T) {
 func TestMailGivesUpAfterADayAndWaitsOnTheOutbox(t *testing.T) {
 	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t), testclock.New()
 	srv.Stop()
-	run(t, st, srv, mail.WithClock(clock.Now))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now))
 	first := clock.Now()
 	enqueue(t, st, first, "kim@family.example")
 	for attempt := 1; ; attempt++ {
@@ -201,7 +203,7 @@ func TestMailGivesUpAfterADayAndWaitsOnTheOutbox(t *testing.T) {
 func TestMailRefusedForGoodFailsAtOnce(t *testing.T) {
 	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t), testclock.New()
 	srv.Refuse("nobody@family.example")
-	run(t, st, srv, mail.WithClock(clock.Now))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now))
 	enqueue(t, st, clock.Now(), "nobody@family.example")
 	enqueue(t, st, clock.Now(), "jo@family.example")
 	testclock.WaitFor(t, "the refused mail to fail", 20*time.Second, func() bool {
@@ -215,7 +217,7 @@ func TestMailRefusedForGoodFailsAtOnce(t *testing.T) {
 
 func TestMailIsNotSentInPlainTextWhenSTARTTLSIsMissing(t *testing.T) {
 	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t, mailtest.WithoutTLS()), testclock.New()
-	run(t, st, srv, mail.WithClock(clock.Now))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now))
 	enqueue(t, st, clock.Now(), "lee@family.example")
 	testclock.WaitFor(t, "the attempt to fail", 20*time.Second, func() bool {
 		return row(t, st, "lee@family.example").Status() == store.MailFailing
@@ -235,8 +237,8 @@ func TestTwoWorkersSendEachMessageOnce(t *testing.T) {
 		enqueue(t, st, clock.Now(), fmt.Sprintf("family%02d@family.example", i))
 	}
 	// Small batches, so the two claim again and again side by side.
-	run(t, st, srv, mail.WithClock(clock.Now), mail.WithBatch(3))
-	run(t, st, srv, mail.WithClock(clock.Now), mail.WithBatch(3))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now), mail.WithBatch(3))
+	run(t, st, srv.Config(), srv, mail.WithClock(clock.Now), mail.WithBatch(3))
 	testclock.WaitFor(t, "every mail to be marked sent", 60*time.Second, func() bool {
 		ms, err := st.Outbox(context.Background(), nil, 1000)
 		if err != nil {
@@ -261,5 +263,32 @@ func TestTwoWorkersSendEachMessageOnce(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Errorf("%d recipients got mail, want %d", len(seen), n)
+	}
+}
+
+func TestMailSignsInWithTheConfiguredCredentials(t *testing.T) {
+	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t, mailtest.WithAuth("evenings", "right password")), testclock.New()
+	cfg := srv.Config()
+	cfg.Username, cfg.Password = "evenings", "right password"
+	run(t, st, cfg, srv, mail.WithClock(clock.Now))
+	enqueue(t, st, clock.Now(), "ash@family.example")
+	testclock.WaitFor(t, "the mail to arrive", 20*time.Second, func() bool { return len(srv.Messages()) == 1 })
+	if got := srv.Messages()[0]; got.User != "evenings" || !got.TLS {
+		t.Errorf("signed in as %q over TLS %v; want evenings over TLS", got.User, got.TLS)
+	}
+}
+
+func TestMailWithWrongCredentialsWaits(t *testing.T) {
+	st, srv, clock := pgtest.NewStore(t), mailtest.Start(t, mailtest.WithAuth("evenings", "right password")), testclock.New()
+	cfg := srv.Config()
+	cfg.Username, cfg.Password = "evenings", "wrong password"
+	run(t, st, cfg, srv, mail.WithClock(clock.Now))
+	enqueue(t, st, clock.Now(), "ash@family.example")
+	// Credentials are the school's to fix: the mail is retried, not failed at once.
+	testclock.WaitFor(t, "the attempt to fail", 20*time.Second, func() bool {
+		return row(t, st, "ash@family.example").Status() == store.MailFailing
+	})
+	if n := len(srv.Messages()); n != 0 {
+		t.Fatalf("%d messages accepted with the wrong password", n)
 	}
 }

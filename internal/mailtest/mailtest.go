@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
 	"classmeet/internal/config"
@@ -33,6 +34,7 @@ type Message struct {
 	To   []string
 	Data []byte // as received: headers and MIME body
 	TLS  bool   // whether it came over an encrypted connection
+	User string // who signed in with SMTP AUTH, if anyone
 }
 
 // Server is an SMTP server on loopback.
@@ -41,6 +43,8 @@ type Server struct {
 	addr  string
 	tls   *tls.Config // the server's; nil when it offers no STARTTLS
 	roots *x509.CertPool
+
+	user, pass string // required credentials, if any
 
 	mu     sync.Mutex
 	srv    *smtp.Server
@@ -54,6 +58,10 @@ type Option func(*Server)
 
 // WithoutTLS makes the server offer no STARTTLS.
 func WithoutTLS() Option { return func(s *Server) { s.tls = nil } }
+
+// WithAuth makes the server require SMTP AUTH PLAIN (over TLS) with these
+// credentials.
+func WithAuth(user, pass string) Option { return func(s *Server) { s.user, s.pass = user, pass } }
 
 // Start starts a server offering STARTTLS, stopped when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -133,7 +141,11 @@ func (s *Server) Restart() {
 func (s *Server) serve(ln net.Listener) {
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, encrypted := c.TLSConnectionState()
-		return &session{s: s, tls: encrypted}, nil
+		ss := &session{s: s, tls: encrypted}
+		if s.user != "" {
+			return &authSession{ss}, nil
+		}
+		return ss, nil
 	}))
 	srv.Domain = "mail.test"
 	srv.TLSConfig = s.tls
@@ -150,16 +162,20 @@ func (s *Server) serve(ln net.Listener) {
 }
 
 type session struct {
-	s   *Server
-	tls bool
-	msg Message
+	s    *Server
+	tls  bool
+	user string
+	msg  Message
 }
 
-func (ss *session) Reset()        { ss.msg = Message{TLS: ss.tls} }
+func (ss *session) Reset()        { ss.msg = Message{TLS: ss.tls, User: ss.user} }
 func (ss *session) Logout() error { return nil }
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
-	ss.msg = Message{From: from, TLS: ss.tls}
+	if ss.s.user != "" && ss.user == "" {
+		return smtp.ErrAuthRequired
+	}
+	ss.msg = Message{From: from, TLS: ss.tls, User: ss.user}
 	return nil
 }
 
@@ -184,6 +200,21 @@ func (ss *session) Data(r io.Reader) error {
 	ss.s.msgs = append(ss.s.msgs, ss.msg)
 	ss.s.mu.Unlock()
 	return nil
+}
+
+// authSession is a session that offers AUTH PLAIN.
+type authSession struct{ *session }
+
+func (as *authSession) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+func (as *authSession) Auth(string) (sasl.Server, error) {
+	return sasl.NewPlainServer(func(_, user, pass string) error {
+		if user != as.s.user || pass != as.s.pass {
+			return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "wrong credentials"}
+		}
+		as.user = user
+		return nil
+	}), nil
 }
 
 type discard struct{}

@@ -292,3 +292,30 @@ func TestMailWithWrongCredentialsWaits(t *testing.T) {
 		t.Fatalf("%d messages accepted with the wrong password", n)
 	}
 }
+
+func TestMailTLSPolicies(t *testing.T) {
+	tests := []struct {
+		name    string
+		server  []mailtest.Option
+		policy  config.SMTPTLS
+		wantTLS bool
+	}{
+		{"implicit TLS", []mailtest.Option{mailtest.WithImplicitTLS()}, config.SMTPImplicitTLS, true},
+		{"opportunistic STARTTLS, offered", nil, config.SMTPStartTLSOpportunistic, true},
+		{"opportunistic STARTTLS, not offered", []mailtest.Option{mailtest.WithoutTLS()}, config.SMTPStartTLSOpportunistic, false},
+		{"none, to loopback", nil, config.SMTPNoTLS, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, srv, clock := pgtest.NewStore(t), mailtest.Start(t, tt.server...), testclock.New()
+			cfg := srv.Config()
+			cfg.TLS = tt.policy
+			run(t, st, cfg, srv, mail.WithClock(clock.Now))
+			enqueue(t, st, clock.Now(), "max@family.example")
+			testclock.WaitFor(t, "the mail to arrive", 20*time.Second, func() bool { return len(srv.Messages()) == 1 })
+			if got := srv.Messages()[0].TLS; got != tt.wantTLS {
+				t.Errorf("arrived over TLS: %v, want %v", got, tt.wantTLS)
+			}
+		})
+	}
+}

@@ -45,6 +45,7 @@ type Server struct {
 	roots *x509.CertPool
 
 	user, pass string // required credentials, if any
+	implicit   bool   // TLS from the first byte (port 465 style)
 
 	mu     sync.Mutex
 	srv    *smtp.Server
@@ -62,6 +63,10 @@ func WithoutTLS() Option { return func(s *Server) { s.tls = nil } }
 // WithAuth makes the server require SMTP AUTH PLAIN (over TLS) with these
 // credentials.
 func WithAuth(user, pass string) Option { return func(s *Server) { s.user, s.pass = user, pass } }
+
+// WithImplicitTLS makes the server speak TLS from the first byte, as on
+// port 465, instead of offering STARTTLS.
+func WithImplicitTLS() Option { return func(s *Server) { s.implicit = true } }
 
 // Start starts a server offering STARTTLS, stopped when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
@@ -82,11 +87,16 @@ func Start(t testing.TB, opts ...Option) *Server {
 }
 
 // Config is classmeet's SMTP configuration for this server, with the
-// default (mandatory STARTTLS) policy.
+// default (mandatory STARTTLS) policy, or implicit TLS if the server
+// speaks it.
 func (s *Server) Config() config.SMTP {
 	_, port, _ := net.SplitHostPort(s.addr)
 	p, _ := strconv.Atoi(port)
-	return config.SMTP{Host: "127.0.0.1", Port: p, From: From, FromName: "Parents' evenings", TLS: config.SMTPStartTLS}
+	c := config.SMTP{Host: "127.0.0.1", Port: p, From: From, FromName: "Parents' evenings", TLS: config.SMTPStartTLS}
+	if s.implicit {
+		c.TLS = config.SMTPImplicitTLS
+	}
+	return c
 }
 
 // ClientTLS is a client TLS configuration trusting the server's certificate.
@@ -139,6 +149,9 @@ func (s *Server) Restart() {
 }
 
 func (s *Server) serve(ln net.Listener) {
+	if s.implicit {
+		ln = tls.NewListener(ln, s.tls)
+	}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
 		_, encrypted := c.TLSConnectionState()
 		ss := &session{s: s, tls: encrypted}
@@ -148,7 +161,9 @@ func (s *Server) serve(ln net.Listener) {
 		return ss, nil
 	}))
 	srv.Domain = "mail.test"
-	srv.TLSConfig = s.tls
+	if !s.implicit {
+		srv.TLSConfig = s.tls
+	}
 	srv.ReadTimeout, srv.WriteTimeout = time.Minute, time.Minute
 	srv.ErrorLog = discard{}
 	s.mu.Lock()

@@ -73,8 +73,8 @@ func (s *Store) WithDueMail(ctx context.Context, now time.Time, limit int, send 
 	return n, nil
 }
 
-// recordMail writes down one attempt. A message cancelled while it was
-// going out is still recorded as sent: it went out.
+// recordMail writes down one attempt. The row is locked meanwhile, so a
+// cancellation or a replacement waits for it and then finds it sent.
 func recordMail(ctx context.Context, tx pgx.Tx, id uuid.UUID, o MailOutcome) error {
 	var err error
 	switch {

@@ -30,6 +30,8 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/disable", h.admin(h.disableUser))
 	mux.HandleFunc("POST /admin/users/{id}/enable", h.admin(h.enableUser))
 	mux.HandleFunc("GET /admin/audit", h.admin(h.auditLog))
+	mux.HandleFunc("GET /admin/outbox", h.admin(h.outbox))
+	mux.HandleFunc("POST /admin/outbox/{id}/resend", h.admin(h.resendMail))
 
 	mux.HandleFunc("GET /meetings/new", h.scheduler(h.newMeeting))
 	mux.HandleFunc("POST /meetings", h.scheduler(h.createMeeting))

@@ -11,14 +11,14 @@ import (
 // rows must agree on the student, a guardian's rows on the guardian, and a
 // household has at most MaxGuardians. ref names a row's line in a message
 // ("line 3"). Every disagreement is returned, as store.RowErrors of the
-// later row.
+// later row, with what could be put together (for further checks).
 func Build(rows []Row, ref func(line int) string) (store.Roster, error) {
 	b := builder{ref: ref, students: map[string]int{}, households: map[string]int{}, subjects: map[subjectKey]int{}}
 	for _, r := range rows {
 		b.add(r)
 	}
 	if len(b.errs) > 0 {
-		return store.Roster{}, b.errs
+		return b.roster, b.errs
 	}
 	return b.roster, nil
 }

@@ -31,7 +31,8 @@ func optionalColumn(name string) bool { return name == "guardian_phone" || name 
 // Parse reads a whole file: UTF-8 (with or without a byte order mark),
 // fields separated by "," or ";" (whichever the header uses), lines ended
 // by LF or CRLF, fields optionally quoted. Every problem of every line is
-// returned together, as store.RowErrors; a file refused as a whole (too
+// returned together, as store.RowErrors, with the roster of the rows that
+// had none (to check their teachers too); a file refused as a whole (too
 // large, no rows) returns one of this package's errors.
 func Parse(r io.Reader) (store.Roster, error) {
 	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
@@ -56,7 +57,7 @@ func Parse(r io.Reader) (store.Roster, error) {
 	}
 	if len(errs) > 0 {
 		errs.Sort()
-		return store.Roster{}, errs
+		return ros, errs
 	}
 	return ros, nil
 }

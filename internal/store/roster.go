@@ -197,7 +197,7 @@ func (w *rosterWriter) claimKey(ctx context.Context, id uuid.UUID, key string) (
 // write stages the roster and upserts every table from it.
 func (w *rosterWriter) write(ctx context.Context) error {
 	steps := []func(context.Context) error{
-		w.lock, w.stage, w.checkTeachers, w.upsertHouseholds, w.upsertStudents,
+		w.lock, w.checkTeachers, w.stage, w.upsertHouseholds, w.upsertStudents,
 		w.upsertGuardians, w.linkHouseholds, w.linkTeachers,
 	}
 	for _, step := range steps {
@@ -215,7 +215,7 @@ func (w *rosterWriter) stage(ctx context.Context) error {
 		CREATE TEMP TABLE roster_guardians (household_key text, name text, email text, phone text, position int) ON COMMIT DROP;
 		CREATE TEMP TABLE roster_students (external_id text, name text, class_name text) ON COMMIT DROP;
 		CREATE TEMP TABLE roster_links (student_key text, household_key text) ON COMMIT DROP;
-		CREATE TEMP TABLE roster_teachers (student_key text, email text, subject text, line int) ON COMMIT DROP`)
+		CREATE TEMP TABLE roster_teachers (student_key text, email text, subject text) ON COMMIT DROP`)
 	if err != nil {
 		return err
 	}
@@ -232,7 +232,7 @@ func (w *rosterWriter) stage(ctx context.Context) error {
 			ls = append(ls, []any{s.ExternalID, key})
 		}
 		for _, t := range s.Teachers {
-			ts = append(ts, []any{s.ExternalID, t.Email, t.Subject, t.Line})
+			ts = append(ts, []any{s.ExternalID, t.Email, t.Subject})
 		}
 	}
 	return w.copyAll(ctx, []staged{
@@ -240,7 +240,7 @@ func (w *rosterWriter) stage(ctx context.Context) error {
 		{"roster_guardians", []string{"household_key", "name", "email", "phone", "position"}, gs},
 		{"roster_students", []string{"external_id", "name", "class_name"}, ss},
 		{"roster_links", []string{"student_key", "household_key"}, ls},
-		{"roster_teachers", []string{"student_key", "email", "subject", "line"}, ts},
+		{"roster_teachers", []string{"student_key", "email", "subject"}, ts},
 	})
 }
 
@@ -262,22 +262,51 @@ func (w *rosterWriter) copyAll(ctx context.Context, tables []staged) error {
 // checkTeachers refuses the roster when it names a teacher who is not an
 // enabled staff account, with every line that does.
 func (w *rosterWriter) checkTeachers(ctx context.Context) error {
-	type missing struct {
-		Line  int    `db:"line"`
+	errs, err := rosterTeacherErrors(ctx, w.tx, w.r)
+	if err == nil && len(errs) > 0 {
+		return errs
+	}
+	return err
+}
+
+// CheckRosterTeachers reports each teacher of r who is not an enabled staff
+// account, by the line naming them: the file's other problems and these are
+// shown together.
+func (s *Store) CheckRosterTeachers(ctx context.Context, r Roster) (RowErrors, error) {
+	errs, err := rosterTeacherErrors(ctx, s.pool, r)
+	if err != nil {
+		return nil, fmt.Errorf("store: check roster teachers: %w", err)
+	}
+	return errs, nil
+}
+
+func rosterTeacherErrors(ctx context.Context, q querier, r Roster) (RowErrors, error) {
+	var emails []string
+	for _, s := range r.Students {
+		for _, t := range s.Teachers {
+			emails = append(emails, strings.ToLower(t.Email))
+		}
+	}
+	known, err := all[struct {
 		Email string `db:"email"`
+	}](q.Query(ctx, `SELECT lower(email) AS email FROM users WHERE lower(email) = ANY($1) AND disabled_at IS NULL`, emails))
+	if err != nil {
+		return nil, err
 	}
-	ms, err := all[missing](w.tx.Query(ctx, `
-		SELECT DISTINCT t.line, t.email FROM roster_teachers t
-		WHERE NOT EXISTS (SELECT 1 FROM users u WHERE lower(u.email) = lower(t.email) AND u.disabled_at IS NULL)
-		ORDER BY t.line, t.email`))
-	if err != nil || len(ms) == 0 {
-		return err
+	enabled := map[string]bool{}
+	for _, k := range known {
+		enabled[k.Email] = true
 	}
-	errs := make(RowErrors, len(ms))
-	for i, m := range ms {
-		errs[i] = RowError{Line: m.Line, Reason: fmt.Sprintf("teachers: %s is not an enabled staff account", m.Email)}
+	var errs RowErrors
+	for _, s := range r.Students {
+		for _, t := range s.Teachers {
+			if !enabled[strings.ToLower(t.Email)] {
+				errs = append(errs, RowError{Line: t.Line, Reason: fmt.Sprintf("teachers: %s is not an enabled staff account", t.Email)})
+			}
+		}
 	}
-	return errs
+	errs.Sort()
+	return errs, nil
 }
 
 // counted runs an upsert whose RETURNING says, per written row, whether it
@@ -304,14 +333,17 @@ func (w *rosterWriter) counted(ctx context.Context, c *Change, total int, sql st
 
 // Upserts update only rows that differ (the WHERE of DO UPDATE), so a
 // re-import leaves updated_at alone. xmax = 0 marks a row just inserted.
+// Keys match whatever their case, and keep the spelling they were created
+// with.
 
+// upsertHouseholds creates the roster's new households; the others have
+// nothing the file could change.
 func (w *rosterWriter) upsertHouseholds(ctx context.Context) error {
 	return w.counted(ctx, &w.counts.Households, len(w.r.Households), `
 		INSERT INTO households (id, external_id, link_nonce, created_at, updated_at)
 		SELECT gen_random_uuid(), key, nonce, $1, $1 FROM roster_households
-		ON CONFLICT ((lower(external_id))) DO UPDATE SET external_id = EXCLUDED.external_id, updated_at = $1
-		WHERE households.external_id <> EXCLUDED.external_id
-		RETURNING xmax = 0`, w.now)
+		ON CONFLICT ((lower(external_id))) DO NOTHING
+		RETURNING true`, w.now)
 }
 
 func (w *rosterWriter) upsertStudents(ctx context.Context) error {
@@ -319,9 +351,8 @@ func (w *rosterWriter) upsertStudents(ctx context.Context) error {
 		INSERT INTO students (id, external_id, name, class_name, created_at, updated_at)
 		SELECT gen_random_uuid(), external_id, name, class_name, $1, $1 FROM roster_students
 		ON CONFLICT ((lower(external_id))) DO UPDATE
-		SET external_id = EXCLUDED.external_id, name = EXCLUDED.name, class_name = EXCLUDED.class_name, updated_at = $1
-		WHERE (students.external_id, students.name, students.class_name)
-			IS DISTINCT FROM (EXCLUDED.external_id, EXCLUDED.name, EXCLUDED.class_name)
+		SET name = EXCLUDED.name, class_name = EXCLUDED.class_name, updated_at = $1
+		WHERE (students.name, students.class_name) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.class_name)
 		RETURNING xmax = 0`, w.now)
 }
 

@@ -434,3 +434,99 @@ func (w *rosterWriter) pruneHouseholdStudents(ctx context.Context, householdID u
 	w.counts.HouseholdLinks.Removed = int(tag.RowsAffected())
 	return err
 }
+
+// FamilyList is one page of the households matching a search.
+type FamilyList struct {
+	Families []FamilySummary
+	Total    int // households matching, on every page
+}
+
+// FamilySummary is a household with its guardians and children.
+type FamilySummary struct {
+	Household Household
+	Guardians []Guardian
+	Students  []Student
+}
+
+// RosterTotals counts every household, guardian and student.
+type RosterTotals struct {
+	Households int `db:"households"`
+	Guardians  int `db:"guardians"`
+	Students   int `db:"students"`
+}
+
+// Families lists the households whose key, guardians' names, or children's
+// names, ids or classes contain search (any case), by key.
+func (s *Store) Families(ctx context.Context, search string, limit, offset int) (FamilyList, error) {
+	type match struct {
+		Household
+		Total int `db:"total"`
+	}
+	pattern := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.TrimSpace(search)) + "%"
+	ms, err := all[match](s.pool.Query(ctx, `
+		SELECT h.id, h.external_id, h.link_nonce, h.created_at, h.updated_at, count(*) OVER () AS total
+		FROM households h
+		WHERE h.external_id ILIKE $1
+		OR EXISTS (SELECT 1 FROM guardians g WHERE g.household_id = h.id AND g.name ILIKE $1)
+		OR EXISTS (SELECT 1 FROM student_households sh JOIN students st ON st.id = sh.student_id
+			WHERE sh.household_id = h.id AND (st.name ILIKE $1 OR st.class_name ILIKE $1 OR st.external_id ILIKE $1))
+		ORDER BY lower(h.external_id) LIMIT $2 OFFSET $3`, pattern, limit, offset))
+	if err != nil {
+		return FamilyList{}, fmt.Errorf("store: families: %w", err)
+	}
+	var list FamilyList
+	ids := make([]uuid.UUID, len(ms))
+	for i, m := range ms {
+		ids[i], list.Total = m.ID, m.Total
+		list.Families = append(list.Families, FamilySummary{Household: m.Household})
+	}
+	if err := s.fillFamilies(ctx, ids, list.Families); err != nil {
+		return FamilyList{}, fmt.Errorf("store: families: %w", err)
+	}
+	return list, nil
+}
+
+// fillFamilies adds their guardians and children to the households fs,
+// whose ids are ids.
+func (s *Store) fillFamilies(ctx context.Context, ids []uuid.UUID, fs []FamilySummary) error {
+	at := map[uuid.UUID]*FamilySummary{}
+	for i := range fs {
+		at[fs[i].Household.ID] = &fs[i]
+	}
+	gs, err := all[Guardian](s.pool.Query(ctx, `
+		SELECT id, household_id, name, email, phone, position FROM guardians
+		WHERE household_id = ANY($1) ORDER BY position, name`, ids))
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		at[g.HouseholdID].Guardians = append(at[g.HouseholdID].Guardians, g)
+	}
+	type child struct {
+		Student
+		HouseholdID uuid.UUID `db:"household_id"`
+	}
+	cs, err := all[child](s.pool.Query(ctx, `
+		SELECT s.id, s.external_id, s.name, s.class_name, s.created_at, s.updated_at, sh.household_id
+		FROM students s JOIN student_households sh ON sh.student_id = s.id
+		WHERE sh.household_id = ANY($1) ORDER BY s.name, s.id`, ids))
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
+		at[c.HouseholdID].Students = append(at[c.HouseholdID].Students, c.Student)
+	}
+	return nil
+}
+
+// CountRoster counts every household, guardian and student.
+func (s *Store) CountRoster(ctx context.Context) (RosterTotals, error) {
+	t, err := one[RosterTotals](s.pool.Query(ctx, `SELECT
+		(SELECT count(*) FROM households) AS households,
+		(SELECT count(*) FROM guardians) AS guardians,
+		(SELECT count(*) FROM students) AS students`))
+	if err != nil {
+		return RosterTotals{}, fmt.Errorf("store: count roster: %w", err)
+	}
+	return t, nil
+}

@@ -30,6 +30,13 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/disable", h.admin(h.disableUser))
 	mux.HandleFunc("POST /admin/users/{id}/enable", h.admin(h.enableUser))
 	mux.HandleFunc("GET /admin/audit", h.admin(h.auditLog))
+	mux.HandleFunc("GET /admin/families", h.admin(h.families))
+	mux.HandleFunc("POST /admin/families/import", h.admin(h.importFamilies))
+	mux.HandleFunc("GET /admin/families/new", h.admin(h.newFamily))
+	mux.HandleFunc("POST /admin/families/new", h.admin(h.createFamily))
+	mux.HandleFunc("GET /admin/families/{id}", h.admin(h.showFamily))
+	mux.HandleFunc("POST /admin/families/{id}", h.admin(h.updateFamily))
+	mux.HandleFunc("POST /admin/families/{id}/renew-link", h.admin(h.renewFamilyLink))
 
 	mux.HandleFunc("GET /meetings/new", h.scheduler(h.newMeeting))
 	mux.HandleFunc("POST /meetings", h.scheduler(h.createMeeting))

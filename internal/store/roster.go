@@ -174,7 +174,7 @@ func (w *rosterWriter) lock(ctx context.Context) error {
 }
 
 // claimKey makes key the key of household id (uuid.Nil: a new one, created
-// here) unless another household has it.
+// here) unless another household has it. A key may change its case.
 func (w *rosterWriter) claimKey(ctx context.Context, id uuid.UUID, key string) (uuid.UUID, error) {
 	var owner uuid.UUID
 	err := w.tx.QueryRow(ctx, `SELECT id FROM households WHERE lower(external_id) = lower($1)`, key).Scan(&owner)
@@ -182,7 +182,8 @@ func (w *rosterWriter) claimKey(ctx context.Context, id uuid.UUID, key string) (
 	case err == nil && owner != id:
 		return uuid.Nil, ErrHouseholdKeyTaken
 	case err == nil:
-		return id, nil
+		_, err = w.tx.Exec(ctx, `UPDATE households SET external_id = $2, updated_at = $3 WHERE id = $1 AND external_id <> $2`, id, key, w.now)
+		return id, err
 	case !errors.Is(err, pgx.ErrNoRows):
 		return uuid.Nil, err
 	case id == uuid.Nil:

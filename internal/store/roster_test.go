@@ -230,3 +230,48 @@ func TestImportRosterFollowsTheFile(t *testing.T) {
 		t.Errorf("%d student-household links, want 1 (Ada left H2)", links)
 	}
 }
+
+func TestSaveFamilyTouchesOneHousehold(t *testing.T) {
+	st := newRosterDB(t)
+	emails := teachers(t, st, 1)
+	file := roster.Columns + "\n" +
+		"S1,Ada,7B,Anne,anne@home.example,,H1," + emails[0] + "\n" +
+		"S1,Ada,7B,Carl,carl@home.example,,H2,\n" +
+		"S2,Ben,9C,Anne,anne@home.example,,H1,\n"
+	if _, err := st.ImportRoster(ctx, parse(t, file), nonce, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	var h1, h2 uuid.UUID
+	_ = st.conn.QueryRow(ctx, `SELECT id FROM households WHERE external_id = 'H1'`).Scan(&h1)
+	_ = st.conn.QueryRow(ctx, `SELECT id FROM households WHERE external_id = 'H2'`).Scan(&h2)
+
+	// H1, typed by hand: renamed H1a, Ada only (Ben leaves it), a new phone.
+	form := parse(t, roster.Columns+"\nS1,Ada,7B,Anne,anne@home.example,0123 456,H1a,"+emails[0]+"\n")
+	if id, err := st.SaveFamily(ctx, h1, form, nonce, testclock.Now()); err != nil || id != h1 {
+		t.Fatalf("save = %v, %v", id, err)
+	}
+	f1, _ := st.Family(ctx, h1)
+	f2, _ := st.Family(ctx, h2)
+	if f1.Household.ExternalID != "H1a" || len(f1.Students) != 1 || f1.Students[0].ExternalID != "S1" || f1.Guardians[0].Phone != "0123 456" {
+		t.Errorf("H1 = %+v", f1)
+	}
+	if len(f2.Students) != 1 || f2.Students[0].ExternalID != "S1" {
+		t.Errorf("Ada's other household lost her: %+v", f2)
+	}
+
+	taken := parse(t, roster.Columns+"\nS1,Ada,7B,Carl,carl@home.example,,h1A,\n")
+	if _, err := st.SaveFamily(ctx, h2, taken, nonce, testclock.Now()); !errors.Is(err, store.ErrHouseholdKeyTaken) {
+		t.Errorf("another household's key: %v", err)
+	}
+	if _, err := st.SaveFamily(ctx, uuid.New(), form, nonce, testclock.Now()); !errors.Is(err, store.ErrHouseholdKeyTaken) {
+		t.Errorf("a missing household with a taken key: %v", err)
+	}
+	fresh := parse(t, roster.Columns+"\nS9,Cy,7B,Dee,dee@home.example,,H9,\n")
+	if _, err := st.SaveFamily(ctx, uuid.New(), fresh, nonce, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing household: %v", err)
+	}
+	id, err := st.SaveFamily(ctx, uuid.Nil, fresh, nonce, testclock.Now())
+	if f, _ := st.Family(ctx, id); err != nil || f.Household.ExternalID != "H9" || len(f.Household.LinkNonce) == 0 || len(f.Students) != 1 {
+		t.Errorf("new household = %+v, %v", f, err)
+	}
+}

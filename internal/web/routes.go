@@ -32,6 +32,13 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /admin/audit", h.admin(h.auditLog))
 	mux.HandleFunc("GET /admin/outbox", h.admin(h.outbox))
 	mux.HandleFunc("POST /admin/outbox/{id}/resend", h.admin(h.resendMail))
+	mux.HandleFunc("GET /admin/families", h.admin(h.families))
+	mux.HandleFunc("POST /admin/families/import", h.admin(h.importFamilies))
+	mux.HandleFunc("GET /admin/families/new", h.admin(h.newFamily))
+	mux.HandleFunc("POST /admin/families/new", h.admin(h.createFamily))
+	mux.HandleFunc("GET /admin/families/{id}", h.admin(h.showFamily))
+	mux.HandleFunc("POST /admin/families/{id}", h.admin(h.updateFamily))
+	mux.HandleFunc("POST /admin/families/{id}/renew-link", h.admin(h.renewFamilyLink))
 
 	mux.HandleFunc("GET /meetings/new", h.scheduler(h.newMeeting))
 	mux.HandleFunc("POST /meetings", h.scheduler(h.createMeeting))

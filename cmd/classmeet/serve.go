@@ -65,9 +65,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		defer cancel()
 		outbox.Close(ctx)
 	}()
+	stopMail, err := startMail(ctx, cfg.SMTP, st, log, now)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	hub := live.NewHub(live.HubConfig{
-		Meetings: st,
-		Journal:  live.OutboxJournal{Outbox: outbox},
+		Meetings:   st,
+		Timetables: st,
+		Journal:    live.OutboxJournal{Outbox: outbox},
 		NewMedia: func(id string) live.MediaRoom {
 			return live.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},

@@ -24,6 +24,8 @@ var (
 	// ErrAlreadyBooked means the child already has an appointment with that
 	// teacher on the evening.
 	ErrAlreadyBooked = errors.New("there is already an appointment with this teacher for this child")
+	// ErrHouseholdKeyTaken means another household already has that key.
+	ErrHouseholdKeyTaken = errors.New("another household already has that household key")
 )
 
 // Unavailable reports whether err means the database could not be reached

@@ -200,15 +200,15 @@ func (s *school) clockOf(sl store.Slot) string {
 	return sl.StartsAt.In(s.zone).Format("15:04")
 }
 
-// mail is a queued message as the mail_queue table holds it.
-type mail struct {
+// queuedMail is a queued message as the mail_queue table holds it.
+type queuedMail struct {
 	Kind, ToAddr, DedupeKey, Body, AttachmentType string
 	Attachment                                    []byte
 	SendAfter                                     time.Time
 	Cancelled                                     bool
 }
 
-func (s *school) mails(t *testing.T) []mail {
+func (s *school) mails(t *testing.T) []queuedMail {
 	t.Helper()
 	conn, err := pgx.Connect(context.Background(), s.url)
 	if err != nil {
@@ -220,8 +220,8 @@ func (s *school) mails(t *testing.T) []mail {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (mail, error) {
-		var m mail
+	ms, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (queuedMail, error) {
+		var m queuedMail
 		err := r.Scan(&m.Kind, &m.ToAddr, &m.DedupeKey, &m.Body, &m.AttachmentType, &m.Attachment, &m.SendAfter, &m.Cancelled)
 		return m, err
 	})

@@ -273,9 +273,9 @@ func (s *school) checkEvent(t *testing.T, cal *ics.Calendar, b store.BookingDeta
 }
 
 // mailTo is the last queued mail of a kind to an address about a booking.
-func (s *school) mailTo(t *testing.T, kind, addr string, booking uuid.UUID) mail {
+func (s *school) mailTo(t *testing.T, kind, addr string, booking uuid.UUID) queuedMail {
 	t.Helper()
-	var found *mail
+	var found *queuedMail
 	for _, m := range s.mails(t) {
 		if m.Kind == kind && m.ToAddr == addr && bytes.Contains(m.Attachment, []byte(booking.String())) {
 			found = &m
@@ -287,7 +287,7 @@ func (s *school) mailTo(t *testing.T, kind, addr string, booking uuid.UUID) mail
 	return *found
 }
 
-func (s *school) attached(t *testing.T, m mail, method string) *ics.Calendar {
+func (s *school) attached(t *testing.T, m queuedMail, method string) *ics.Calendar {
 	t.Helper()
 	if !strings.Contains(m.AttachmentType, "text/calendar") || !strings.Contains(m.AttachmentType, "method="+method) {
 		t.Errorf("%s mail's attachment is %q", m.Kind, m.AttachmentType)
@@ -295,7 +295,7 @@ func (s *school) attached(t *testing.T, m mail, method string) *ics.Calendar {
 	return parseCalendar(t, m.Attachment, method)
 }
 
-func (s *school) pendingMail(t *testing.T, key string) mail {
+func (s *school) pendingMail(t *testing.T, key string) queuedMail {
 	t.Helper()
 	for _, m := range s.mails(t) {
 		if m.DedupeKey == key && !m.Cancelled {
@@ -303,7 +303,7 @@ func (s *school) pendingMail(t *testing.T, key string) mail {
 		}
 	}
 	t.Fatalf("no pending mail %s", key)
-	return mail{}
+	return queuedMail{}
 }
 
 // Cancelling frees the slot for another family and stops the join links;

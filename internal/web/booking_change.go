@@ -75,7 +75,26 @@ func (h *handler) cancel(ctx context.Context, d store.BookingDetail, fe familyEv
 		return err
 	}
 	_, err = h.store.CancelBooking(ctx, d.ID, d.HouseholdID, h.changeMails(ctx, mailCancellation, fe, entries), h.now())
-	return err
+	if err != nil {
+		return err
+	}
+	h.withdrawAppointmentLinks(ctx, d.ID)
+	return nil
+}
+
+// withdrawAppointmentLinks takes whoever came in through a cancelled
+// appointment's links out of the teacher's live room (the lobby included):
+// the links no longer work, and neither does a connection made with them.
+func (h *handler) withdrawAppointmentLinks(ctx context.Context, bookingID uuid.UUID) {
+	invs, err := h.store.BookingInvitees(ctx, []uuid.UUID{bookingID})
+	if err != nil {
+		// The links are revoked in the database: a new join is refused.
+		h.log.ErrorContext(ctx, "withdraw cancelled appointment's links", "booking_id", bookingID, "err", err)
+		return
+	}
+	for _, inv := range invs[bookingID] {
+		h.hub.WithdrawLink(inv.MeetingID, inv.ID)
+	}
 }
 
 // changeMails makes the mails about a booking as the store changed it,

@@ -24,6 +24,9 @@ var (
 	// ErrAlreadyBooked means the child already has an appointment with that
 	// teacher on the evening.
 	ErrAlreadyBooked = errors.New("there is already an appointment with this teacher for this child")
+	// ErrBookingsOrphaned means a change to an evening would leave booked
+	// appointments without their slot.
+	ErrBookingsOrphaned = errors.New("the change would leave booked appointments without their time")
 )
 
 // Unavailable reports whether err means the database could not be reached

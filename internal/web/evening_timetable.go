@@ -10,14 +10,21 @@ import (
 	"classmeet/templates"
 )
 
-// timetableRows lays an evening out as rows of start times across its
-// teachers: each cell a free or booked slot, a break, or nothing.
+// timetableRows lays an evening out as rows of start times (of slots and
+// breaks) across its teachers: each cell a free or booked slot, a break, or
+// nothing.
 func timetableRows(ts []store.EveningTeacher, slots []store.Slot, bookings []store.BookingDetail, breaks []store.EveningBreak, loc *time.Location) []templates.TimetableRow {
 	var starts []time.Time
-	for _, s := range slots {
-		if !slices.ContainsFunc(starts, s.StartsAt.Equal) {
-			starts = append(starts, s.StartsAt)
+	add := func(at time.Time) {
+		if !slices.ContainsFunc(starts, at.Equal) {
+			starts = append(starts, at)
 		}
+	}
+	for _, s := range slots {
+		add(s.StartsAt)
+	}
+	for _, b := range breaks {
+		add(b.StartsAt) // so a break shows even where no slot starts in it
 	}
 	slices.SortFunc(starts, time.Time.Compare)
 	rows := make([]templates.TimetableRow, len(starts))

@@ -57,6 +57,10 @@ type server struct {
 	DB       string // its database
 	DataDir  string // its spool, and its recordings unless S3 is set
 
+	// ahead is how far the server's clock is ahead of the test's (see
+	// startServerAt).
+	ahead time.Duration
+
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	output strings.Builder
@@ -69,9 +73,18 @@ var setupLine = regexp.MustCompile(`(http://\S+/setup/\S+)`)
 // startServer runs classmeet on a new database and a free port until the test ends.
 func startServer(t *testing.T, extraEnv ...string) *server {
 	t.Helper()
+	return startServerAt(t, 0, extraEnv...)
+}
+
+// startServerAt is startServer with the server's clock `ahead` of the
+// test's: a test of something that happens at a whole minute (a parents'
+// evening's appointments) starts the server just before one instead of
+// waiting for it. The server's clock still runs at the real speed.
+func startServerAt(t *testing.T, ahead time.Duration, extraEnv ...string) *server {
+	t.Helper()
 	port := freePort(t)
 	db := pgtest.NewDatabase(t)
-	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), DB: db, DataDir: t.TempDir()}
+	s := &server{URL: fmt.Sprintf("http://127.0.0.1:%d", port), DB: db, DataDir: t.TempDir(), ahead: ahead}
 	s.Env = append([]string{
 		"PATH=" + os.Getenv("PATH"),
 		"DATABASE_URL=" + db,
@@ -89,8 +102,14 @@ func startServer(t *testing.T, extraEnv ...string) *server {
 func (s *server) start(t *testing.T) {
 	t.Helper()
 	s.cmd = exec.Command(binary, "serve")
-	// The server's clock starts where the test's stands now, at every start.
-	s.cmd.Env = append(slices.Clone(s.Env), testclock.Environ()...)
+	// The server's clock starts where the test's stands now (or s.ahead of
+	// it), at every start.
+	s.cmd.Env = slices.Clone(s.Env)
+	if s.ahead != 0 {
+		s.cmd.Env = append(s.cmd.Env, testclock.EnvVar+"="+s.Now().UTC().Format(time.RFC3339Nano))
+	} else {
+		s.cmd.Env = append(s.cmd.Env, testclock.Environ()...)
+	}
 	stdout, _ := s.cmd.StdoutPipe()
 	stderr, _ := s.cmd.StderrPipe()
 	if err := s.cmd.Start(); err != nil {
@@ -315,6 +334,9 @@ func (p *person) schedule(title string, invitees ...string) (string, []string) {
 	links := eval[[]string](p, `[...document.querySelectorAll('[data-testid="invitee-link"]')].map(i => i.value)`)
 	return eval[string](p, `location.origin + location.pathname`), links
 }
+
+// Now is the server's time.
+func (s *server) Now() time.Time { return testclock.Now().Add(s.ahead) }
 
 // Pid is the server process's id.
 func (s *server) Pid() int { return s.cmd.Process.Pid }

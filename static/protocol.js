@@ -54,6 +54,28 @@
  */
 
 /**
+ * A family's appointment on a parents' evening: status waiting, running or
+ * over; times RFC 3339; now is the server's time, to count down by.
+ * @typedef {{status: string, teacher: string, starts_at: string, expected_at: string, ends_at: string, now: string}} Appointment
+ */
+
+/**
+ * One appointment as the teacher sees it; waiting: someone of it is in the lobby.
+ * @typedef {{
+ *   booking: string, family: string, students: string, starts_at: string, ends_at: string,
+ *   expected_at: string, started_at?: string, waiting: boolean,
+ * }} TimetableEntry
+ */
+
+/**
+ * The teacher's timetable of a parents' evening room.
+ * @typedef {{
+ *   current: TimetableEntry|null, next: TimetableEntry[], no_shows: TimetableEntry[],
+ *   minutes_late: number, can_extend: boolean, now: string,
+ * }} Timetable
+ */
+
+/**
  * Every server message the room handles, by its "type" (seq left out).
  * Go's nil maps arrive as null, hence the |null on quality and offer.
  * @typedef {{
@@ -81,6 +103,9 @@
  *   quality: {levels: Record<string, string>|null, details: Record<string, QualityDetail>|null},
  *   recording: RecordingStatus,
  *   consents: {entries: ConsentEntry[]},
+ *   appointment: Appointment,
+ *   timetable: Timetable,
+ *   wrap_up: {ends_at: string, booking?: string},
  *   error: {code: string, message: string, in_reply_to?: number},
  * }} ServerMessages
  */

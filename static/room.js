@@ -11,6 +11,7 @@ import { Peers } from './peers.js';
 import { UI } from './ui.js';
 import { Panels } from './panels.js';
 import { Recording } from './recording.js';
+import { Timekeeping } from './timetable.js';
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').Self} Self */
@@ -23,6 +24,9 @@ const joinURL = app.dataset.joinUrl || '';
 const ui = new UI();
 const panels = new Panels((m) => signaling?.send(m));
 const recording = new Recording((m) => signaling?.send(m), (text) => ui.announce(text));
+// A family's personal link joins at /j/{token}/join; its thank-you page is beside it.
+const thanksURL = /^\/j\/[^/]+\/join$/.test(joinURL) ? joinURL.replace(/\/join$/, '/thanks') : '';
+const timekeeping = new Timekeeping((m) => signaling?.send(m), thanksURL);
 const preview = new Preview({
   video: /** @type {HTMLVideoElement} */ (byId('preview-video')),
   placeholder: byId('preview-placeholder'),
@@ -86,12 +90,20 @@ function finish(title, text) {
   stopMedia();
 }
 
+/** A family's appointment is over: thanks, and the thank-you page. */
+function appointmentOver() {
+  finish('Your appointment is over', 'Thank you for coming.');
+  timekeeping.over();
+}
+
 /** @param {Signaling} s */
 function wire(s) {
   s.onstate = (state, detail) => {
     document.body.classList.toggle('reconnecting', state === 'reconnecting');
     if (state === 'reconnecting') ui.announce('Connection lost. Reconnecting…');
-    if (state === 'closed' && byId('finished').hidden) {
+    if (state === 'closed' && detail === 'appointment_over' && byId('finished').hidden) {
+      appointmentOver();
+    } else if (state === 'closed' && byId('finished').hidden) {
       finish('You were disconnected', detail === 'lost'
         ? 'The connection to the meeting was lost. Reload the page to join again.'
         : 'The connection to the meeting was closed. Reload the page to join again.');
@@ -136,6 +148,9 @@ function wire(s) {
   s.on('quality', (m) => { ui.quality(m.levels || {}); panels.quality(m.details || {}); });
   s.on('recording', (m) => recording.update(m));
   s.on('consents', (m) => recording.consents(m.entries || []));
+  s.on('appointment', (m) => (m.status === 'over' ? appointmentOver() : timekeeping.appointment(m)));
+  s.on('timetable', (m) => timekeeping.timetable(m));
+  s.on('wrap_up', (m) => timekeeping.wrapUp(m));
   s.on('error', (m) => {
     console.warn('classmeet:', m.code, m.message);
     if (m.code === 'revoked') {
@@ -146,6 +161,8 @@ function wire(s) {
       finish('You could not join', m.message);
     } else if (m.code === 'recording_failed' || (m.in_reply_to && ['already_recording', 'not_recording', 'unavailable'].includes(m.code))) {
       recording.failed(m.message);
+    } else if (['next_appointment', 'no_appointment', 'no_timetable'].includes(m.code)) {
+      timekeeping.refused(m.message);
     } else if (m.code === 'not_allowed') {
       ui.announce(m.message);
       recording.busy = false;

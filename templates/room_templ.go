@@ -308,7 +308,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</h1><p class=\"notice\" data-testid=\"lobby-status\" role=\"status\" aria-live=\"polite\">Waiting for the host to arrive…</p><p class=\"notice danger\" id=\"lobby-recording\" data-testid=\"lobby-recording\" role=\"status\" hidden><span class=\"rec-dot\" aria-hidden=\"true\"></span> This meeting is being recorded. When you come in, you will be asked whether you agree to be recorded.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</h1><p class=\"notice\" data-testid=\"lobby-status\" role=\"status\" aria-live=\"polite\">Waiting for the host to arrive…</p><p class=\"notice\" id=\"appointment-countdown\" data-testid=\"appointment-countdown\" role=\"timer\" aria-live=\"polite\" hidden></p><p class=\"notice danger\" id=\"lobby-recording\" data-testid=\"lobby-recording\" role=\"status\" hidden><span class=\"rec-dot\" aria-hidden=\"true\"></span> This meeting is being recorded. When you come in, you will be asked whether you agree to be recorded.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -323,7 +323,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 120, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 121, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -339,59 +339,100 @@ func RoomPage(p Page, v RoomView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</header><div class=\"room-notices\"><p id=\"moderation-notice\" class=\"notice danger\" role=\"status\" data-testid=\"moderation-notice\" hidden></p><div id=\"consent\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"consent-text\" data-testid=\"consent-dialog\" hidden><p id=\"consent-text\"></p><button type=\"button\" id=\"consent-yes\" data-testid=\"consent-accept\">I agree to be recorded</button> <button type=\"button\" class=\"secondary\" id=\"consent-no\" data-testid=\"consent-decline\">Do not record me</button></div><p id=\"consent-status\" class=\"notice\" role=\"status\" data-testid=\"consent-status\" hidden><span id=\"consent-status-text\"></span> <button type=\"button\" class=\"link\" id=\"consent-change\" data-testid=\"consent-change\"></button></p><div id=\"ask-unmute\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"ask-unmute-text\" data-testid=\"ask-unmute\" hidden><span id=\"ask-unmute-text\"></span> <button type=\"button\" id=\"ask-unmute-yes\" data-testid=\"ask-unmute-yes\">Unmute</button> <button type=\"button\" class=\"secondary\" id=\"ask-unmute-no\">Not now</button></div></div><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div><aside id=\"people-panel\" class=\"side-panel card\" aria-labelledby=\"people-panel-title\" hidden data-testid=\"people-panel\"><h2 id=\"people-panel-title\">People</h2><section class=\"host-only\" aria-label=\"Meeting controls\" data-testid=\"meeting-controls\" hidden><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-meeting=\"mute_all\" data-testid=\"mute-all\">Mute everyone</button> <button type=\"button\" class=\"secondary\" data-meeting=\"stop_all_video\">Stop everyone's video</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lower_all_hands\" data-testid=\"lower-all-hands\">Lower all hands</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lock\" data-testid=\"lock\">Lock meeting</button></div><fieldset class=\"policies\"><legend>Rules for now</legend> <label><input type=\"checkbox\" id=\"policy-self-unmute\" data-testid=\"policy-self-unmute\"> People I mute may unmute themselves</label> <label><input type=\"checkbox\" id=\"policy-screen\" data-testid=\"policy-screen\"> Everyone may share a screen</label> <label><input type=\"checkbox\" id=\"policy-chat\" data-testid=\"policy-chat\"> Everyone may write in the chat</label></fieldset></section><section id=\"consents\" aria-labelledby=\"consents-title\" data-testid=\"consents\" hidden><h3 id=\"consents-title\">Recording consent</h3><ul id=\"consents-list\" class=\"people-list\" data-testid=\"consents-list\"></ul></section><h3>Raised hands</h3><ol id=\"hands-list\" class=\"hands-list\" data-testid=\"hands-list\"></ol><p class=\"muted\" id=\"hands-empty\">No hands raised.</p><h3>In the room</h3><ul id=\"people-list\" class=\"people-list\" data-testid=\"people-list\"></ul></aside><aside id=\"chat-panel\" class=\"side-panel card\" aria-labelledby=\"chat-panel-title\" hidden data-testid=\"chat-panel\"><h2 id=\"chat-panel-title\">Chat</h2><p class=\"muted\" id=\"chat-closed\" data-testid=\"chat-closed\" hidden>The host has closed the chat.</p><ol id=\"chat-log\" class=\"chat-log\" aria-live=\"polite\" data-testid=\"chat-log\"></ol><form id=\"chat-form\" class=\"chat-form\" data-testid=\"chat-form\"><label class=\"visually-hidden\" for=\"chat-text\">Message</label> <textarea id=\"chat-text\" maxlength=\"2000\" rows=\"2\" required data-testid=\"chat-text\"></textarea><div class=\"actions\"><label for=\"chat-to\" class=\"visually-hidden\">To</label> <select id=\"chat-to\" data-testid=\"chat-to\"><option value=\"everyone\">To everyone</option> <option value=\"hosts\">Privately to the hosts</option></select> <button type=\"submit\" data-testid=\"chat-send\">Send</button></div></form></aside>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</header><div class=\"room-notices\"><p id=\"call-countdown\" class=\"notice\" role=\"timer\" data-testid=\"call-countdown\" hidden></p><p id=\"wrap-up\" class=\"notice danger\" role=\"alert\" data-testid=\"wrap-up\" hidden></p><p id=\"moderation-notice\" class=\"notice danger\" role=\"status\" data-testid=\"moderation-notice\" hidden></p><div id=\"consent\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"consent-text\" data-testid=\"consent-dialog\" hidden><p id=\"consent-text\"></p><button type=\"button\" id=\"consent-yes\" data-testid=\"consent-accept\">I agree to be recorded</button> <button type=\"button\" class=\"secondary\" id=\"consent-no\" data-testid=\"consent-decline\">Do not record me</button></div><p id=\"consent-status\" class=\"notice\" role=\"status\" data-testid=\"consent-status\" hidden><span id=\"consent-status-text\"></span> <button type=\"button\" class=\"link\" id=\"consent-change\" data-testid=\"consent-change\"></button></p><div id=\"ask-unmute\" class=\"notice\" role=\"alertdialog\" aria-labelledby=\"ask-unmute-text\" data-testid=\"ask-unmute\" hidden><span id=\"ask-unmute-text\"></span> <button type=\"button\" id=\"ask-unmute-yes\" data-testid=\"ask-unmute-yes\">Unmute</button> <button type=\"button\" class=\"secondary\" id=\"ask-unmute-no\">Not now</button></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
+				templ_7745c5c3_Err = timetablePanel().Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" id=\"toggle-hand\" aria-pressed=\"false\" data-testid=\"toggle-hand\" hidden>Raise hand</button> <span class=\"reactions\" role=\"group\" aria-label=\"Reactions\"><button type=\"button\" class=\"secondary\" data-reaction=\"thumbs_up\" aria-label=\"Thumbs up\">👍</button> <button type=\"button\" class=\"secondary\" data-reaction=\"clap\" aria-label=\"Clap\">👏</button> <button type=\"button\" class=\"secondary\" data-reaction=\"heart\" aria-label=\"Heart\">❤️</button> <button type=\"button\" class=\"secondary\" data-reaction=\"laugh\" aria-label=\"Laugh\">😂</button> <button type=\"button\" class=\"secondary\" data-reaction=\"wave\" aria-label=\"Wave\">👋</button></span> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> <button type=\"button\" class=\"secondary\" id=\"toggle-recording\" data-testid=\"toggle-recording\" hidden>Record</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</div><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div><aside id=\"people-panel\" class=\"side-panel card\" aria-labelledby=\"people-panel-title\" hidden data-testid=\"people-panel\"><h2 id=\"people-panel-title\">People</h2><section class=\"host-only\" aria-label=\"Meeting controls\" data-testid=\"meeting-controls\" hidden><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-meeting=\"mute_all\" data-testid=\"mute-all\">Mute everyone</button> <button type=\"button\" class=\"secondary\" data-meeting=\"stop_all_video\">Stop everyone's video</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lower_all_hands\" data-testid=\"lower-all-hands\">Lower all hands</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lock\" data-testid=\"lock\">Lock meeting</button></div><fieldset class=\"policies\"><legend>Rules for now</legend> <label><input type=\"checkbox\" id=\"policy-self-unmute\" data-testid=\"policy-self-unmute\"> People I mute may unmute themselves</label> <label><input type=\"checkbox\" id=\"policy-screen\" data-testid=\"policy-screen\"> Everyone may share a screen</label> <label><input type=\"checkbox\" id=\"policy-chat\" data-testid=\"policy-chat\"> Everyone may write in the chat</label></fieldset></section><section id=\"consents\" aria-labelledby=\"consents-title\" data-testid=\"consents\" hidden><h3 id=\"consents-title\">Recording consent</h3><ul id=\"consents-list\" class=\"people-list\" data-testid=\"consents-list\"></ul></section><h3>Raised hands</h3><ol id=\"hands-list\" class=\"hands-list\" data-testid=\"hands-list\"></ol><p class=\"muted\" id=\"hands-empty\">No hands raised.</p><h3>In the room</h3><ul id=\"people-list\" class=\"people-list\" data-testid=\"people-list\"></ul></aside><aside id=\"chat-panel\" class=\"side-panel card\" aria-labelledby=\"chat-panel-title\" hidden data-testid=\"chat-panel\"><h2 id=\"chat-panel-title\">Chat</h2><p class=\"muted\" id=\"chat-closed\" data-testid=\"chat-closed\" hidden>The host has closed the chat.</p><ol id=\"chat-log\" class=\"chat-log\" aria-live=\"polite\" data-testid=\"chat-log\"></ol><form id=\"chat-form\" class=\"chat-form\" data-testid=\"chat-form\"><label class=\"visually-hidden\" for=\"chat-text\">Message</label> <textarea id=\"chat-text\" maxlength=\"2000\" rows=\"2\" required data-testid=\"chat-text\"></textarea><div class=\"actions\"><label for=\"chat-to\" class=\"visually-hidden\">To</label> <select id=\"chat-to\" data-testid=\"chat-to\"><option value=\"everyone\">To everyone</option> <option value=\"hosts\">Privately to the hosts</option></select> <button type=\"submit\" data-testid=\"chat-send\">Send</button></div></form></aside>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><span class=\"tile-reaction\" aria-live=\"polite\"></span> <span class=\"tile-quality\" data-testid=\"tile-quality\" role=\"img\" aria-label=\"connection unknown\"></span><figcaption><span class=\"tile-hand\" aria-label=\"hand raised\" hidden>✋</span> <span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"person-template\"><li class=\"person\" data-testid=\"person\"><div><span class=\"person-name\" data-testid=\"person-name\"></span> <span class=\"person-role muted\"></span> <span class=\"person-state muted\"></span></div><div class=\"person-quality muted\" data-testid=\"person-quality\"></div><div class=\"actions person-actions host-only\" hidden><button type=\"button\" class=\"secondary\" data-act=\"mute-audio\" data-testid=\"mute-audio\">Mute</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-video\">Stop video</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-screen\">Stop screen</button> <button type=\"button\" class=\"secondary\" data-act=\"ask-unmute\" data-testid=\"ask-unmute-person\">Ask to unmute</button> <button type=\"button\" class=\"secondary\" data-act=\"allow-audio\" data-testid=\"allow-audio\">Let speak</button> <button type=\"button\" class=\"secondary\" data-act=\"role\" data-testid=\"role-toggle\">Make co-host</button> <button type=\"button\" class=\"secondary\" data-act=\"observer\">Make observer</button> <button type=\"button\" class=\"secondary\" data-act=\"lobby\" data-testid=\"send-to-lobby\">Send to lobby</button> <button type=\"button\" class=\"danger\" data-act=\"remove\" data-testid=\"remove\">Remove</button> <button type=\"button\" class=\"danger\" data-act=\"ban\" data-testid=\"remove-ban\">Remove and ban</button></div></li></template><template id=\"chat-template\"><li class=\"chat-message\" data-testid=\"chat-message\"><div class=\"chat-meta\"><strong class=\"chat-from\" data-testid=\"chat-from\"></strong> <span class=\"chat-role badge\" data-testid=\"chat-role\"></span> <span class=\"chat-to muted\"></span> <time class=\"chat-at muted\"></time></div><div class=\"chat-text\" data-testid=\"chat-text-shown\"></div><button type=\"button\" class=\"link chat-delete host-only\" data-testid=\"chat-delete\" hidden>Delete</button></li></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" id=\"toggle-hand\" aria-pressed=\"false\" data-testid=\"toggle-hand\" hidden>Raise hand</button> <span class=\"reactions\" role=\"group\" aria-label=\"Reactions\"><button type=\"button\" class=\"secondary\" data-reaction=\"thumbs_up\" aria-label=\"Thumbs up\">👍</button> <button type=\"button\" class=\"secondary\" data-reaction=\"clap\" aria-label=\"Clap\">👏</button> <button type=\"button\" class=\"secondary\" data-reaction=\"heart\" aria-label=\"Heart\">❤️</button> <button type=\"button\" class=\"secondary\" data-reaction=\"laugh\" aria-label=\"Laugh\">😂</button> <button type=\"button\" class=\"secondary\" data-reaction=\"wave\" aria-label=\"Wave\">👋</button></span> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> <button type=\"button\" class=\"secondary\" id=\"toggle-recording\" data-testid=\"toggle-recording\" hidden>Record</button> ")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.IsHost {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><span class=\"tile-reaction\" aria-live=\"polite\"></span> <span class=\"tile-quality\" data-testid=\"tile-quality\" role=\"img\" aria-label=\"connection unknown\"></span><figcaption><span class=\"tile-hand\" aria-label=\"hand raised\" hidden>✋</span> <span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"person-template\"><li class=\"person\" data-testid=\"person\"><div><span class=\"person-name\" data-testid=\"person-name\"></span> <span class=\"person-role muted\"></span> <span class=\"person-state muted\"></span></div><div class=\"person-quality muted\" data-testid=\"person-quality\"></div><div class=\"actions person-actions host-only\" hidden><button type=\"button\" class=\"secondary\" data-act=\"mute-audio\" data-testid=\"mute-audio\">Mute</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-video\">Stop video</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-screen\">Stop screen</button> <button type=\"button\" class=\"secondary\" data-act=\"ask-unmute\" data-testid=\"ask-unmute-person\">Ask to unmute</button> <button type=\"button\" class=\"secondary\" data-act=\"allow-audio\" data-testid=\"allow-audio\">Let speak</button> <button type=\"button\" class=\"secondary\" data-act=\"role\" data-testid=\"role-toggle\">Make co-host</button> <button type=\"button\" class=\"secondary\" data-act=\"observer\">Make observer</button> <button type=\"button\" class=\"secondary\" data-act=\"lobby\" data-testid=\"send-to-lobby\">Send to lobby</button> <button type=\"button\" class=\"danger\" data-act=\"remove\" data-testid=\"remove\">Remove</button> <button type=\"button\" class=\"danger\" data-act=\"ban\" data-testid=\"remove-ban\">Remove and ban</button></div></li></template><template id=\"chat-template\"><li class=\"chat-message\" data-testid=\"chat-message\"><div class=\"chat-meta\"><strong class=\"chat-from\" data-testid=\"chat-from\"></strong> <span class=\"chat-role badge\" data-testid=\"chat-role\"></span> <span class=\"chat-to muted\"></span> <time class=\"chat-at muted\"></time></div><div class=\"chat-text\" data-testid=\"chat-text-shown\"></div><button type=\"button\" class=\"link chat-delete host-only\" data-testid=\"chat-delete\" hidden>Delete</button></li></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.ResolveAttributeValue(templ.GetNonce(ctx))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 275, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 281, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "\" src=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\" src=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.ResolveAttributeValue(static.Path("room.js"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 275, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 281, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			return nil
 		})
 		templ_7745c5c3_Err = Layout(p).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		return nil
+	})
+}
+
+// timetablePanel is the teacher's view of a parents' evening room; it shows
+// itself when the server sends a timetable (an ordinary meeting has none).
+func timetablePanel() templ.Component {
+	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
+		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
+		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
+			return templ_7745c5c3_CtxErr
+		}
+		templ_7745c5c3_Buffer, templ_7745c5c3_IsBuffer := templruntime.GetBuffer(templ_7745c5c3_W)
+		if !templ_7745c5c3_IsBuffer {
+			defer func() {
+				templ_7745c5c3_BufErr := templruntime.ReleaseBuffer(templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err == nil {
+					templ_7745c5c3_Err = templ_7745c5c3_BufErr
+				}
+			}()
+		}
+		ctx = templ.InitializeContext(ctx)
+		templ_7745c5c3_Var18 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var18 == nil {
+			templ_7745c5c3_Var18 = templ.NopComponent
+		}
+		ctx = templ.ClearChildren(ctx)
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section id=\"timetable-panel\" class=\"timetable card\" aria-labelledby=\"timetable-title\" hidden data-testid=\"timetable-panel\"><h2 id=\"timetable-title\">Timetable <span class=\"muted\" id=\"timetable-late\" data-testid=\"timetable-late\"></span></h2><p id=\"timetable-current\" data-testid=\"timetable-current\"></p><p id=\"timetable-countdown\" role=\"timer\" data-testid=\"timetable-countdown\"></p><p id=\"timetable-error\" class=\"form-error\" role=\"alert\" data-testid=\"timetable-error\" hidden></p><div class=\"actions\"><button type=\"button\" id=\"extend\" data-testid=\"extend\" hidden>Extend 5 min</button> <button type=\"button\" class=\"secondary\" id=\"end-appointment\" data-testid=\"end-appointment\" hidden>End appointment</button> <button type=\"button\" class=\"secondary\" data-late=\"5\" data-testid=\"running-late-5\">Running late +5 min</button> <button type=\"button\" class=\"secondary\" data-late=\"10\" data-testid=\"running-late-10\">Running late +10 min</button> <button type=\"button\" class=\"secondary\" data-late=\"-60\" data-testid=\"running-late-reset\">Back on time</button></div><h3>Waiting</h3><p class=\"muted\" id=\"timetable-waiting-empty\">Nobody is waiting.</p><ul id=\"timetable-waiting\" data-testid=\"timetable-waiting\"></ul><h3>Next</h3><p class=\"muted\" id=\"timetable-next-empty\">No more appointments.</p><ol id=\"timetable-next\" data-testid=\"timetable-next\"></ol><h3>No-shows</h3><p class=\"muted\" id=\"timetable-noshows-empty\">None so far.</p><ul id=\"timetable-noshows\" data-testid=\"timetable-noshows\"></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -415,27 +456,27 @@ func recordingNotice(m store.Meeting) templ.Component {
 			}()
 		}
 		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var18 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var18 == nil {
-			templ_7745c5c3_Var18 = templ.NopComponent
+		templ_7745c5c3_Var19 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var19 == nil {
+			templ_7745c5c3_Var19 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "<p data-testid=\"recording-policy\" class=\"notice\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<p data-testid=\"recording-policy\" class=\"notice\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.RecordingPolicy == store.RecordingHostMayRecord {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "This meeting will not be recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "This meeting will not be recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -149,3 +149,28 @@ func TestPrejoinStatesTheRecordingPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestTimetablePanelIsTheTeachers: the room page of a host carries the
+// timetable panel and its buttons (shown when an evening's timetable
+// arrives); a family's page has only its own countdowns.
+func TestTimetablePanelIsTheTeachers(t *testing.T) {
+	m := store.Meeting{Title: "Parents' evening", StartsAt: testclock.Now(), DurationMinutes: 180, TimeZone: "UTC"}
+	host := render(t, RoomPage(Page{}, RoomView{Meeting: m, HostName: "Ms Smith", IsHost: true}))
+	for _, id := range []string{"timetable-panel", "timetable-countdown", "extend", "end-appointment", "running-late-5", "running-late-10"} {
+		if host.Find(tid(id)).Length() != 1 {
+			t.Errorf("the host's page has no %s", id)
+		}
+	}
+	if _, hidden := host.Find(tid("timetable-panel")).Attr("hidden"); !hidden {
+		t.Error("the timetable panel shows before any timetable came")
+	}
+	family := render(t, RoomPage(Page{}, RoomView{Meeting: m, HostName: "Ms Smith", DisplayName: "Mr Jones"}))
+	if family.Find(tid("timetable-panel")).Length() != 0 {
+		t.Error("a family's page carries the teacher's timetable panel")
+	}
+	for _, id := range []string{"appointment-countdown", "call-countdown", "wrap-up"} {
+		if family.Find(tid(id)).Length() != 1 {
+			t.Errorf("the family's page has no %s", id)
+		}
+	}
+}

@@ -66,8 +66,9 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		outbox.Close(ctx)
 	}()
 	hub := live.NewHub(live.HubConfig{
-		Meetings: st,
-		Journal:  live.OutboxJournal{Outbox: outbox},
+		Meetings:   st,
+		Timetables: st,
+		Journal:    live.OutboxJournal{Outbox: outbox},
 		NewMedia: func(id string) live.MediaRoom {
 			return live.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},

@@ -77,6 +77,12 @@ type HubConfig struct {
 	// Now stamps what happens in a meeting (attendance, chat, recordings);
 	// time.Now unless a test's clock stands in for it.
 	Now func() time.Time
+	// Timetables finds the timetable of a parents' evening room; nil: no
+	// meeting has one.
+	Timetables Timetables
+	// TimetableEvery is how often a live evening room reloads its
+	// timetable, so bookings made or cancelled meanwhile count (20 s if zero).
+	TimetableEvery time.Duration
 }
 
 // Hub holds the live meetings. Each runs its State under its own lock and
@@ -103,6 +109,9 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.StillThereEvery == 0 {
 		cfg.StillThereEvery = 30 * time.Second
 	}
+	if cfg.TimetableEvery == 0 {
+		cfg.TimetableEvery = 20 * time.Second
+	}
 	return &Hub{cfg: cfg, rooms: map[string]*room{}, residue: map[string]meeting.Residue{}}
 }
 
@@ -122,6 +131,9 @@ func (h *Hub) Join(ctx context.Context, meetingID uuid.UUID, a meeting.Arrival, 
 		r, err := h.room(ctx, meetingID)
 		if err != nil {
 			return nil, err
+		}
+		if a.InviteeID != "" {
+			r.learnBookings(ctx, a.Identity)
 		}
 		r.mu.Lock()
 		if r.dead {
@@ -218,6 +230,11 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Without its timetable, an evening room would let families in out of turn.
+	tt, err := h.timetable(ctx, id)
+	if err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if r := h.rooms[id.String()]; r != nil {
@@ -238,6 +255,7 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 		Recording:         h.cfg.Recorder != nil,
 		Residue:           res,
 		Decisions:         decisions,
+		Timetable:         tt,
 	}
 	r = &room{
 		hub: h, id: id.String(), uuid: id, log: log, state: meeting.NewState(info, opts),
@@ -247,6 +265,10 @@ func (h *Hub) room(ctx context.Context, id uuid.UUID) (*room, error) {
 	h.rooms[r.id] = r
 	go r.every(h.cfg.QualityEvery, r.sendQuality)   // how everyone's connection is
 	go r.every(h.cfg.StillThereEvery, r.stillThere) // so a crash closes visits at the last time known
+	if tt != nil {
+		go r.every(time.Second, r.tick)                     // families let in, warned, moved out on time
+		go r.every(h.cfg.TimetableEvery, r.reloadTimetable) // bookings made or cancelled meanwhile
+	}
 	return r, nil
 }
 

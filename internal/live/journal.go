@@ -52,6 +52,16 @@ func (j OutboxJournal) Keep(meetingID uuid.UUID, e meeting.Effect) {
 	case meeting.Decided:
 		d := store.Decision{MeetingID: meetingID, Identity: e.Identity, Stopped: e.Stopped, Allowed: e.Allowed, Role: string(e.Role), Waits: e.Waits, DecidedAt: e.At}
 		o.Add("decision", func(ctx context.Context, s *store.Store) error { return s.SaveDecision(ctx, d) })
+	case meeting.AppointmentStarted:
+		o.Add("appointment", func(ctx context.Context, s *store.Store) error {
+			return s.AppointmentStarted(ctx, parseUUID(e.BookingID), e.At)
+		})
+	case meeting.AppointmentEnded:
+		o.Add("appointment", func(ctx context.Context, s *store.Store) error {
+			return s.AppointmentEnded(ctx, parseUUID(e.BookingID), e.At, e.How)
+		})
+	case meeting.RunningLate:
+		o.Add("running late", func(ctx context.Context, s *store.Store) error { return s.RunningLate(ctx, meetingID, e.Minutes) })
 	case meeting.Banned:
 		o.Add("ban", func(ctx context.Context, s *store.Store) error {
 			return s.BanInvitee(ctx, meetingID, parseUUID(e.InviteeID))

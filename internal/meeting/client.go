@@ -225,6 +225,24 @@ type Consent struct {
 	Accept bool `json:"accept"`
 }
 
+// Extend gives the appointment in progress 5 more minutes, when the next
+// slot is free (a parents' evening).
+type Extend struct{ Header }
+
+// EndAppointment ends the appointment in progress now: its family is moved
+// out, and the next comes in when due.
+type EndAppointment struct{ Header }
+
+// RunningLateBy moves the expected start of every appointment still to
+// come by Minutes (negative: the teacher caught up).
+type RunningLateBy struct {
+	Header
+	Minutes int `json:"minutes"`
+}
+
+// maxLateStep is the most one running_late message moves the timetable.
+const maxLateStep = 60
+
 // reactions are the quick reactions there are.
 var reactions = map[string]bool{"thumbs_up": true, "clap": true, "heart": true, "laugh": true, "wave": true}
 
@@ -419,6 +437,15 @@ func (m *MediaState) validate() error     { return nil }
 func (m *AdmitAll) validate() error       { return nil }
 func (m *EndMeeting) validate() error     { return nil }
 func (m *Leave) validate() error          { return nil }
+func (m *Extend) validate() error         { return nil }
+func (m *EndAppointment) validate() error { return nil }
+
+func (m *RunningLateBy) validate() error {
+	if m.Minutes == 0 || m.Minutes < -maxLateStep || m.Minutes > maxLateStep {
+		return fmt.Errorf("\"minutes\" must be between -%d and %d, and not 0", maxLateStep, maxLateStep)
+	}
+	return nil
+}
 
 func checkSDP(sdp string) error {
 	if len(sdp) == 0 || len(sdp) > maxSDPBytes {

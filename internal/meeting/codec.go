@@ -50,6 +50,9 @@ var clientTypes = map[string]func() ClientMessage{
 	"start_recording": func() ClientMessage { return &StartRecording{} },
 	"stop_recording":  func() ClientMessage { return &StopRecording{} },
 	"consent":         func() ClientMessage { return &Consent{} },
+	"extend":          func() ClientMessage { return &Extend{} },
+	"end_appointment": func() ClientMessage { return &EndAppointment{} },
+	"running_late":    func() ClientMessage { return &RunningLateBy{} },
 }
 
 // DecodeClient decodes and checks one client message.
@@ -126,6 +129,9 @@ var serverTypes = map[string]func() ServerMessage{
 	"quality":             func() ServerMessage { return &Quality{} },
 	"recording":           func() ServerMessage { return &Recording{} },
 	"consents":            func() ServerMessage { return &Consents{} },
+	"appointment":         func() ServerMessage { return &AppointmentStatus{} },
+	"timetable":           func() ServerMessage { return &TimetableStatus{} },
+	"wrap_up":             func() ServerMessage { return &WrapUp{} },
 }
 
 var serverTypeNames = func() map[string]string {

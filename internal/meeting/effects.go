@@ -196,3 +196,31 @@ type Decided struct {
 }
 
 func (Decided) effect() {}
+
+// AppointmentStarted: the call of a booking on a parents' evening started
+// (its family was let in).
+type AppointmentStarted struct {
+	BookingID string
+	At        time.Time
+}
+
+// AppointmentEnded: the call of a booking ended, How: held, ended_early
+// (the teacher ended it before its time) or no_show.
+type AppointmentEnded struct {
+	BookingID string
+	At        time.Time
+	How       string
+}
+
+// RunningLate: how many minutes late the teacher's next appointment is
+// expected to start changed (announced by the teacher, or an overrun).
+type RunningLate struct {
+	Minutes int
+	At      time.Time
+}
+
+func (AppointmentStarted) effect() {}
+
+func (AppointmentEnded) effect() {}
+
+func (RunningLate) effect() {}

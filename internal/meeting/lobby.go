@@ -70,6 +70,7 @@ func (s *State) admit(fx *effects, now time.Time, host *participant, p *particip
 	s.audit(fx, now, host, "admitted", p, "")
 	fx.add(Send{To: p.ID, Msg: &Admitted{Participants: s.roomInfo(p.ID)}})
 	s.entered(fx, now, p)
+	s.startAppointment(fx, now, p)
 }
 
 // hostArrived tells the lobby, and admits invitees if the meeting does so.
@@ -82,8 +83,11 @@ func (s *State) hostArrived(fx *effects, now time.Time) {
 	}
 }
 
+// autoAdmits reports whether the lobby policy lets p in by itself. A family
+// coming for an appointment waits for its time whatever the policy: the
+// timetable lets them in (keepTime).
 func (s *State) autoAdmits(p *participant) bool {
-	return s.opts.AutoAdmitInvitees && p.InviteeID != "" && !p.person.waits
+	return s.opts.AutoAdmitInvitees && p.InviteeID != "" && !p.person.waits && !s.timed(p)
 }
 
 // lobbyChanged sends the lobby to every host in the room.

@@ -20,6 +20,9 @@ func TestDecodeClientAccepts(t *testing.T) {
 		`{"type":"leave","seq":6}`:                                                           &Leave{Header{"leave", 6}},
 		`{"type":"start_recording","seq":7}`:                                                 &StartRecording{Header{"start_recording", 7}},
 		`{"type":"consent","seq":8,"accept":false}`:                                          &Consent{Header{"consent", 8}, false},
+		`{"type":"extend","seq":9}`:                                                          &Extend{Header{"extend", 9}},
+		`{"type":"end_appointment","seq":10}`:                                                &EndAppointment{Header{"end_appointment", 10}},
+		`{"type":"running_late","seq":11,"minutes":-5}`:                                      &RunningLateBy{Header{"running_late", 11}, -5},
 	}
 	for in, want := range tests {
 		got, err := DecodeClient([]byte(in))
@@ -67,6 +70,12 @@ func TestDecodeClientRefuses(t *testing.T) {
 		{"{\"type\":\"join\",\"seq\":1,\"token\":\"\xff\"}", "not UTF-8"},
 		{`{"type":"consent","seq":1,"accept":"yes"}`, `field "accept" must be a boolean`},
 		{`{"type":"stop_recording","seq":1,"recording":"x"}`, `unknown key "recording"`},
+		{`{"type":"running_late","seq":1}`, `"minutes" must be between -60 and 60, and not 0`},
+		{`{"type":"running_late","seq":1,"minutes":61}`, `"minutes" must be between`},
+		{`{"type":"running_late","seq":1,"minutes":"5"}`, `field "minutes" must be a number`},
+		{`{"type":"running_late","seq":1,"minutes":5,"Minutes":5}`, `key "Minutes" must be spelled "minutes"`},
+		{`{"type":"extend","seq":1,"minutes":5}`, `unknown key "minutes"`},
+		{`{"type":"end_appointment","seq":1,"booking":"b"}`, `unknown key "booking"`},
 		{`{"type":"join","seq":1,"token":"` + strings.Repeat("x", MaxMessageBytes) + `"}`, "larger than"},
 	}
 	for _, tt := range tests {
@@ -89,6 +98,9 @@ func TestServerMessagesRoundTrip(t *testing.T) {
 		&Error{Code: "not_allowed", Message: "m", InReplyTo: 4},
 		&Recording{RecordingStatus: RecordingStatus{Active: true, StartedAt: "2026-11-23T16:30:00Z", By: "Ms Smith", Consent: ConsentPending}},
 		&Consents{Entries: []ConsentEntry{{Participant: "p", Name: "Mr Jones", Answer: ConsentDeclined, At: "2026-11-23T16:31:00Z"}}},
+		&AppointmentStatus{Status: ApptWaiting, Teacher: "Ms Smith", StartsAt: "2026-11-23T16:30:00Z", ExpectedAt: "2026-11-23T16:35:00Z", EndsAt: "2026-11-23T16:45:00Z", Now: "2026-11-23T16:26:00Z"},
+		&TimetableStatus{Current: &TimetableEntry{Booking: "b", Family: "Mr Jones", Students: "Amy Jones", Waiting: true}, Next: []TimetableEntry{}, NoShows: []TimetableEntry{{Booking: "c"}}, MinutesLate: 3, CanExtend: true},
+		&WrapUp{EndsAt: "2026-11-23T16:40:00Z", Booking: "b"},
 	}
 	for i, m := range msgs {
 		b, err := EncodeServer(m, uint64(i+1))
@@ -262,7 +274,7 @@ func holdable(t reflect.Type) []string {
 		return append(null, `"x"`)
 	case reflect.Bool:
 		return append(null, `true`, `false`)
-	case reflect.Uint16, reflect.Uint64:
+	case reflect.Uint16, reflect.Uint64, reflect.Int:
 		return append(null, `7`) // -1.5e3 is a number, but not one of these
 	case reflect.Map:
 		return []string{`null`, `{}`}

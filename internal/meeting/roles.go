@@ -35,6 +35,7 @@ const (
 	ActSeeQuality   Action = "see connection details"
 	ActSelfUnmute   Action = "unmute without asking" // whatever the meeting's policy
 	ActRecord       Action = "record"                // start and stop recording; see who consented
+	ActKeepTime     Action = "keep time"             // a parents' evening's timetable: see it (children's names too), extend, end, running late
 )
 
 // permissions is the one table of what each role may do. Every check in the
@@ -44,7 +45,7 @@ var permissions = map[Role]map[Action]bool{
 		ActPublish: true, ActShareScreen: true, ActSubscribe: true, ActSkipLobby: true, ActSeeLobby: true,
 		ActAdmit: true, ActEnd: true, ActMute: true, ActRemove: true, ActLock: true, ActSetRole: true,
 		ActSetPolicy: true, ActChat: true, ActChatAlways: true, ActModerateChat: true, ActLowerHands: true,
-		ActReact: true, ActSeeQuality: true, ActSelfUnmute: true, ActRecord: true,
+		ActReact: true, ActSeeQuality: true, ActSelfUnmute: true, ActRecord: true, ActKeepTime: true,
 	},
 	RoleCohost: {
 		ActPublish: true, ActShareScreen: true, ActSubscribe: true, ActSeeLobby: true,

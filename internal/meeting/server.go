@@ -283,3 +283,50 @@ type Error struct {
 	Message   string `json:"message"`
 	InReplyTo uint64 `json:"in_reply_to,omitempty"`
 }
+
+// AppointmentStatus tells a family about its appointment on a parents'
+// evening: waiting (in the lobby, with the start expected now that the
+// teacher may run late), running (in the call, until EndsAt) or over (moved
+// out; the connection then closes with reason appointment_over). It says
+// nothing of any other family. Times are RFC 3339; Now is the server's
+// time, to count down by whatever the client's clock says.
+type AppointmentStatus struct {
+	Header
+	Status     string `json:"status"` // waiting, running, over
+	Teacher    string `json:"teacher"`
+	StartsAt   string `json:"starts_at"`   // planned
+	ExpectedAt string `json:"expected_at"` // expected (waiting) or actual (running) start
+	EndsAt     string `json:"ends_at"`     // expected end; while running, the call's end
+	Now        string `json:"now"`
+}
+
+// TimetableEntry is one appointment as the teacher sees it.
+type TimetableEntry struct {
+	Booking    string `json:"booking"`
+	Family     string `json:"family"`
+	Students   string `json:"students"`
+	StartsAt   string `json:"starts_at"`   // planned
+	EndsAt     string `json:"ends_at"`     // planned; for the current one the call's end
+	ExpectedAt string `json:"expected_at"` // expected start; actual for the current one
+	StartedAt  string `json:"started_at,omitempty"`
+	Waiting    bool   `json:"waiting"` // someone of it is in the lobby
+}
+
+// TimetableStatus is the timetable of a parents' evening room, sent to the
+// teacher whenever it changes.
+type TimetableStatus struct {
+	Header
+	Current     *TimetableEntry  `json:"current"` // null between appointments
+	Next        []TimetableEntry `json:"next"`    // still to come, in order
+	NoShows     []TimetableEntry `json:"no_shows"`
+	MinutesLate int              `json:"minutes_late"`
+	CanExtend   bool             `json:"can_extend"` // extend would delay no one
+	Now         string           `json:"now"`
+}
+
+// WrapUp tells both sides of an appointment that it ends in a minute.
+type WrapUp struct {
+	Header
+	EndsAt  string `json:"ends_at"`
+	Booking string `json:"booking,omitempty"` // to the teacher
+}

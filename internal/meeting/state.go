@@ -53,6 +53,7 @@ type Options struct {
 	Recording         bool        // the server can record
 	Residue           Residue     // what the meeting's last live session left behind
 	Decisions         []Decided   // what hosts decided about people, earlier in the meeting
+	Timetable         *Timetable  // a parents' evening room's appointments, or nil
 }
 
 // State is one live meeting: who is in the lobby, who is in the room, who is
@@ -73,6 +74,8 @@ type State struct {
 	history []ChatEntry
 	// recording is the recording in progress, or nil.
 	recording *recordingState
+	// tk keeps a parents' evening's time, or is nil.
+	tk *timekeeper
 
 	newSecret func() string
 	newID     func() string
@@ -88,6 +91,9 @@ func NewState(m MeetingInfo, opts Options) *State {
 		s.banned[identity] = true
 	}
 	s.remember(opts.Decisions)
+	if opts.Timetable != nil {
+		s.tk = newTimekeeper(opts.Timetable)
+	}
 	return s
 }
 
@@ -146,6 +152,7 @@ func (s *State) Join(now time.Time, a Arrival) ([]Effect, error) {
 	if !hostWasPresent && s.hostPresent() {
 		s.hostArrived(&fx, now)
 	}
+	s.keepTime(&fx, now)
 	return fx, nil
 }
 
@@ -226,6 +233,8 @@ func (s *State) Resume(now time.Time, secret string, keepMedia bool) (string, []
 	if !hostWasPresent && s.hostPresent() {
 		s.hostArrived(&fx, now)
 	}
+	s.retell(p)
+	s.keepTime(&fx, now)
 	return p.ID, fx, nil
 }
 
@@ -249,6 +258,7 @@ func (s *State) Disconnected(now time.Time, id string) []Effect {
 	if hostWasPresent && !s.hostPresent() {
 		s.lobbyStatus(&fx)
 	}
+	s.keepTime(&fx, now)
 	return fx
 }
 
@@ -261,6 +271,7 @@ func (s *State) Expire(now time.Time, id string) []Effect {
 	var fx effects
 	s.remove(&fx, now, p, "connection lost")
 	s.emptied(&fx, now)
+	s.keepTime(&fx, now)
 	return fx
 }
 
@@ -349,12 +360,19 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		err = s.stopRecording(&fx, now, p)
 	case *Consent:
 		err = s.consentTo(&fx, now, p, m.Accept)
+	case *Extend:
+		err = s.extend(&fx, now, p)
+	case *EndAppointment:
+		err = s.endAppointment(&fx, now, p)
+	case *RunningLateBy:
+		err = s.runningLate(&fx, now, p, m.Minutes)
 	default:
 		err = refuse("bad_message", "unexpected message")
 	}
 	if err != nil {
 		return nil, err
 	}
+	s.keepTime(&fx, now)
 	return fx, nil
 }
 
@@ -507,6 +525,7 @@ func (s *State) remove(fx *effects, now time.Time, p *participant, reason string
 		p.person.hand = p.hand // raised again if they come back
 	}
 	s.forget(p)
+	s.leftCall(now, p)
 	fx.add(Departed{Who: p.ID, At: now, Reason: reason})
 	if wasAdmitted {
 		fx.add(StopMedia{Who: p.ID})

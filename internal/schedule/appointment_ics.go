@@ -65,13 +65,16 @@ func checkAppointments(evs []AppointmentEvent, m CalendarMethod) error {
 	if m != MethodPublish && m != MethodRequest && m != MethodCancel {
 		return fmt.Errorf("schedule: appointments calendar %q: %w", m, ErrCalendarMethod)
 	}
+	uids := map[string]bool{}
 	for i, e := range evs {
 		var why string
 		switch {
 		case strings.TrimSpace(e.UID) == "":
 			why = "no UID"
-		case e.Zone == nil || e.Zone.String() == "" || e.Zone.String() == "Local":
-			why = "no named time zone"
+		case uids[e.UID]:
+			why = "the same UID twice" // one VEVENT per appointment, or calendars merge them
+		case e.Zone == nil || e.Zone == time.Local || e.Zone.String() == "" || e.Zone.String() == "Local":
+			why = "no named time zone (the machine's own means different things on different servers)"
 		case !e.Start.Before(e.End):
 			why = "it ends before it starts"
 		case e.Sequence < 0:
@@ -80,6 +83,7 @@ func checkAppointments(evs []AppointmentEvent, m CalendarMethod) error {
 		if why != "" {
 			return fmt.Errorf("schedule: appointments calendar, event %d: %w: %s", i, ErrBadAppointment, why)
 		}
+		uids[e.UID] = true
 	}
 	return nil
 }

@@ -36,17 +36,85 @@ type TeacherHours struct {
 	Breaks     []Span // in addition to the evening's
 }
 
+// Limits on an evening's rules.
+const (
+	MinSlot       = time.Minute
+	MaxSlot       = 2 * time.Hour
+	MaxGap        = 2 * time.Hour
+	MaxEveningLen = 24 * time.Hour
+)
+
+// Check says what is wrong with an evening's rules, by form field ("start",
+// "end", "slot", "gap", "breaks").
+func (r EveningRules) Check() error {
+	fe := FieldErrors{}
+	checkHours(fe, r.Start, r.End)
+	checkSlot(fe, r.Slot)
+	if r.Gap < 0 || r.Gap > MaxGap {
+		fe["gap"] = fmt.Sprintf("must be from 0 to %d minutes", int(MaxGap.Minutes()))
+	}
+	checkBreaks(fe, r.Breaks, r.Start, r.End)
+	if len(fe) == 0 && len(Slots(r, TeacherHours{})) == 0 {
+		fe["slot"] = "no appointment fits between the start, the end and the breaks"
+	}
+	if len(fe) > 0 {
+		return fe
+	}
+	return nil
+}
+
+// Check says what is wrong with a teacher's overrides of the evening r, by
+// the same fields as EveningRules.Check.
+func (t TeacherHours) Check(r EveningRules) error {
+	fe := FieldErrors{}
+	start, end := hours(r, t)
+	checkHours(fe, start, end)
+	if t.Slot != 0 {
+		checkSlot(fe, t.Slot)
+	}
+	checkBreaks(fe, t.Breaks, start, end)
+	if len(fe) > 0 {
+		return fe
+	}
+	return nil
+}
+
+func checkHours(fe FieldErrors, start, end time.Time) {
+	switch {
+	case start.IsZero():
+		fe["start"] = "is required"
+	case end.IsZero():
+		fe["end"] = "is required"
+	case !end.After(start):
+		fe["end"] = "must be after the start"
+	case end.Sub(start) > MaxEveningLen:
+		fe["end"] = fmt.Sprintf("must be at most %d hours after the start", int(MaxEveningLen.Hours()))
+	}
+}
+
+func checkSlot(fe FieldErrors, slot time.Duration) {
+	if slot < MinSlot || slot > MaxSlot || slot%time.Minute != 0 {
+		fe["slot"] = fmt.Sprintf("must be a whole number of minutes from %d to %d", int(MinSlot.Minutes()), int(MaxSlot.Minutes()))
+	}
+}
+
+func checkBreaks(fe FieldErrors, breaks []Span, start, end time.Time) {
+	for _, b := range breaks {
+		switch {
+		case !b.End.After(b.Start):
+			fe["breaks"] = "each break must end after it starts"
+		case b.Start.Before(start) || b.End.After(end):
+			fe["breaks"] = "each break must lie within the hours"
+		}
+	}
+}
+
 // Slots lists a teacher's appointment slots in order: Slot long, Gap apart,
 // none overlapping a break or running past the end (a slot that would
 // overlap a break starts when the break ends).
 func Slots(r EveningRules, t TeacherHours) []Span {
-	start, end, slot := r.Start, r.End, r.Slot
-	if !t.Start.IsZero() {
-		start = t.Start
-	}
-	if !t.End.IsZero() {
-		end = t.End
-	}
+	start, end := hours(r, t)
+	slot := r.Slot
 	if t.Slot > 0 {
 		slot = t.Slot
 	}
@@ -66,6 +134,18 @@ func Slots(r EveningRules, t TeacherHours) []Span {
 		at = s.End.Add(gap)
 	}
 	return out
+}
+
+// hours are a teacher's hours on evening r.
+func hours(r EveningRules, t TeacherHours) (start, end time.Time) {
+	start, end = r.Start, r.End
+	if !t.Start.IsZero() {
+		start = t.Start
+	}
+	if !t.End.IsZero() {
+		end = t.End
+	}
+	return start, end
 }
 
 // firstOverlap returns the break overlapping s that ends last, so one jump
@@ -225,6 +305,11 @@ const (
 	SplitEachHousehold SplitPolicy = "each_household" // each household books its own appointment per teacher
 	SplitShared        SplitPolicy = "shared"         // one appointment per child and teacher, whichever household books it
 )
+
+// Valid says whether p is one of the policies, for the evening form.
+func (p SplitPolicy) Valid() bool {
+	return p == SplitEachHousehold || p == SplitShared
+}
 
 // ShareKey is what may be booked at most once per evening and teacher:
 // under SplitShared the child, otherwise the child in that household. The

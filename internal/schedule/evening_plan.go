@@ -79,7 +79,7 @@ func ParseEvening(in EveningInput, now time.Time) (store.EveningPlan, error) {
 		return store.EveningPlan{}, fe
 	}
 	date := strings.TrimSpace(in.Date)
-	p.StartsAt, p.EndsAt = hours(fe, "start", "end", date, in.Start, in.End, loc)
+	p.StartsAt, p.EndsAt = localHours(fe, "start", "end", date, in.Start, in.End, loc)
 	if fe["start"] == "" && fe["end"] == "" && !p.EndsAt.After(now) {
 		fe["date"] = "is in the past: the evening would already be over"
 	}
@@ -144,9 +144,9 @@ func checkClasses(fe FieldErrors, classes, known []string) []string {
 	return out
 }
 
-// hours reads a start and end time on date; the end must come after the
+// localHours reads a start and end time on date; the end must come after the
 // start on the same day.
-func hours(fe FieldErrors, startField, endField, date, start, end string, loc *time.Location) (time.Time, time.Time) {
+func localHours(fe FieldErrors, startField, endField, date, start, end string, loc *time.Location) (time.Time, time.Time) {
 	from, err := LocalTime(date, strings.TrimSpace(start), loc)
 	if err != nil {
 		fe[startField] = err.Error()
@@ -171,7 +171,7 @@ func breaks(fe FieldErrors, field, date, v string, within Span, loc *time.Locati
 		}
 		from, to, ok := strings.Cut(strings.ReplaceAll(part, "–", "-"), "-")
 		sub := FieldErrors{}
-		start, end := hours(sub, "start", "end", date, from, to, loc)
+		start, end := localHours(sub, "start", "end", date, from, to, loc)
 		switch {
 		case !ok:
 			fe[field] = fmt.Sprintf("%q is not a break such as 18:00-18:15", part)
@@ -263,7 +263,7 @@ func teacher(fe FieldErrors, ti TeacherInput, id uuid.UUID, rules EveningRules, 
 		if end == "" {
 			end = rules.End.In(loc).Format("15:04")
 		}
-		hrs.Start, hrs.End = hours(fe, TeacherField(key, "start"), TeacherField(key, "end"), date, start, end, loc)
+		hrs.Start, hrs.End = localHours(fe, TeacherField(key, "start"), TeacherField(key, "end"), date, start, end, loc)
 		if fe[TeacherField(key, "start")] == "" && fe[TeacherField(key, "end")] == "" &&
 			(hrs.Start.Before(rules.Start) || hrs.End.After(rules.End)) {
 			fe[TeacherField(key, "start")] = "a teacher's hours must be within the evening's"

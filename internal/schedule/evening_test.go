@@ -334,11 +334,87 @@ func TestShareKey(t *testing.T) {
 		{SplitEachHousehold, mum, tom, mum, tom, true, "the child's appointment within a household"},
 		{SplitEachHousehold, mum, tom, mum, tom2, false, "nothing between siblings"},
 	}
+	if !SplitShared.Valid() || !SplitEachHousehold.Valid() || SplitPolicy("").Valid() || SplitPolicy("both").Valid() {
+		t.Errorf("Valid does not know the policies")
+	}
 	for _, tt := range tests {
 		t.Run(string(tt.policy)+": "+tt.whatIsShared, func(t *testing.T) {
 			k1, k2 := ShareKey(tt.policy, tt.h1, tt.s1), ShareKey(tt.policy, tt.h2, tt.s2)
 			if (k1 == k2) != tt.sameKey {
 				t.Errorf("keys %q and %q: same = %v, want %v", k1, k2, k1 == k2, tt.sameKey)
+			}
+		})
+	}
+}
+
+func TestCheckEvening(t *testing.T) {
+	good := EveningRules{Start: london(t, "16:00"), End: london(t, "19:00"), Slot: 10 * time.Minute, Gap: 2 * time.Minute,
+		Breaks: []Span{span(t, "17:30", "17:45")}}
+	if err := good.Check(); err != nil {
+		t.Fatalf("good evening: %v", err)
+	}
+	if err := (EveningRules{Start: good.Start, End: good.End, Slot: time.Minute}).Check(); err != nil {
+		t.Errorf("1-minute slots: %v", err)
+	}
+	tests := []struct {
+		name  string
+		edit  func(*EveningRules)
+		field string
+	}{
+		{"no start", func(r *EveningRules) { r.Start = time.Time{} }, "start"},
+		{"no end", func(r *EveningRules) { r.End = time.Time{} }, "end"},
+		{"end before start", func(r *EveningRules) { r.End = london(t, "15:00") }, "end"},
+		{"end at start", func(r *EveningRules) { r.End = r.Start }, "end"},
+		{"a day and more", func(r *EveningRules) { r.End = r.Start.Add(25 * time.Hour) }, "end"},
+		{"no slot length", func(r *EveningRules) { r.Slot = 0 }, "slot"},
+		{"slot under a minute", func(r *EveningRules) { r.Slot = 30 * time.Second }, "slot"},
+		{"slot over two hours", func(r *EveningRules) { r.Slot = 121 * time.Minute }, "slot"},
+		{"slot of odd seconds", func(r *EveningRules) { r.Slot = 10*time.Minute + time.Second }, "slot"},
+		{"negative gap", func(r *EveningRules) { r.Gap = -time.Minute }, "gap"},
+		{"huge gap", func(r *EveningRules) { r.Gap = 3 * time.Hour }, "gap"},
+		{"break ends before it starts", func(r *EveningRules) { r.Breaks = []Span{span(t, "17:45", "17:30")} }, "breaks"},
+		{"break outside the hours", func(r *EveningRules) { r.Breaks = []Span{span(t, "18:50", "19:10")} }, "breaks"},
+		{"nothing fits", func(r *EveningRules) { r.Slot = 2 * time.Hour; r.Breaks = []Span{span(t, "17:00", "18:00")} }, "slot"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := good
+			tt.edit(&r)
+			var fe FieldErrors
+			if err := r.Check(); !errors.As(err, &fe) || fe[tt.field] == "" {
+				t.Errorf("err = %v, want a message for %q", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestCheckTeacherHours(t *testing.T) {
+	r := EveningRules{Start: london(t, "16:00"), End: london(t, "19:00"), Slot: 10 * time.Minute}
+	for _, th := range []TeacherHours{
+		{},
+		{Start: london(t, "17:00")},
+		{End: london(t, "18:00"), Slot: 5 * time.Minute, Breaks: []Span{span(t, "17:00", "17:15")}},
+		{Start: london(t, "15:00"), End: london(t, "20:00")},
+	} {
+		if err := th.Check(r); err != nil {
+			t.Errorf("%+v: %v", th, err)
+		}
+	}
+	tests := []struct {
+		name  string
+		th    TeacherHours
+		field string
+	}{
+		{"starts after the evening ends", TeacherHours{Start: london(t, "19:30")}, "end"},
+		{"ends before the evening starts", TeacherHours{End: london(t, "15:00")}, "end"},
+		{"slot too long", TeacherHours{Slot: 3 * time.Hour}, "slot"},
+		{"break outside the teacher's hours", TeacherHours{End: london(t, "17:00"), Breaks: []Span{span(t, "17:30", "17:40")}}, "breaks"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var fe FieldErrors
+			if err := tt.th.Check(r); !errors.As(err, &fe) || fe[tt.field] == "" {
+				t.Errorf("err = %v, want a message for %q", err, tt.field)
 			}
 		})
 	}

@@ -162,6 +162,7 @@ func TestICSRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkRFC5545(t, b)
 	cal, ev := parseICS(t, b)
 	if got := calProp(cal, ics.PropertyMethod); got != "REQUEST" {
 		t.Errorf("METHOD = %q", got)
@@ -205,6 +206,7 @@ func TestICSCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkRFC5545(t, b)
 	cal, ev := parseICS(t, b)
 	if got := calProp(cal, ics.PropertyMethod); got != "CANCEL" {
 		t.Errorf("METHOD = %q", got)
@@ -214,6 +216,26 @@ func TestICSCancel(t *testing.T) {
 	}
 	if ev.Id() != "6f1c2d7e-8a9b-4c0d-9e1f-2a3b4c5d6e7f@x" {
 		t.Errorf("a cancellation must carry the invitation's UID, got %q", ev.Id())
+	}
+}
+
+// TestICSRepeatedHour: a meeting ending in the hour that happens twice
+// when the clocks go back ends when it ends, not an hour earlier, and a host
+// without a name leaves no empty CN.
+func TestICSRepeatedHour(t *testing.T) {
+	m := meeting(false)
+	m.StartsAt = time.Date(2026, 10, 24, 23, 45, 0, 0, time.UTC) // 00:45 BST on 25 October
+	m.DurationMinutes = 90                                       // to 01:15 GMT
+	m.Description = ""
+	b, err := ICS(Event{Meeting: m, Host: store.User{Email: "h@school.example"}, JoinURL: "https://x/j/a", Domain: "x"}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkRFC5545(t, b)
+	_, ev := parseICS(t, b)
+	start, end := instant(t, ev.GetProperty(ics.ComponentPropertyDtStart)), instant(t, ev.GetProperty(ics.ComponentPropertyDtEnd))
+	if !start.Equal(m.StartsAt) || !end.Equal(m.EndsAt()) {
+		t.Errorf("read back as %v to %v, want %v to %v", start.UTC(), end.UTC(), m.StartsAt.UTC(), m.EndsAt().UTC())
 	}
 }
 

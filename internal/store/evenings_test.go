@@ -1,0 +1,262 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"classmeet/internal/pgtest"
+	"classmeet/internal/store"
+	"classmeet/internal/testclock"
+)
+
+// evening is a parents' evening with teachers and families, seeded for a
+// booking test.
+type evening struct {
+	st         *store.Store
+	url        string
+	e          store.Evening
+	teachers   []store.User
+	households []uuid.UUID
+	students   []uuid.UUID // students[i] lives in households[i]
+}
+
+// newEvening stores an evening of `slots` 10-minute slots per teacher and
+// `families` households of one child each, taught by every teacher.
+func newEvening(t *testing.T, teachers, slots, families int) evening {
+	t.Helper()
+	url := pgtest.NewDatabase(t)
+	st, err := store.Open(ctx, url, 60)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(st.Close)
+	if err := st.Migrate(ctx, discard()); err != nil {
+		t.Fatal(err)
+	}
+	ev := evening{st: st, url: url}
+	start := testclock.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	p := store.EveningPlan{
+		Name: "Year 7", TimeZone: "Europe/London", StartsAt: start, EndsAt: start.Add(time.Duration(slots) * 10 * time.Minute),
+		SlotMinutes: 10, BookingOpensAt: start.Add(-72 * time.Hour), BookingClosesAt: start, SplitPolicy: "each_household",
+		GraceSeconds: 60, RecordingPolicy: store.RecordingNotAllowed,
+	}
+	for i := range teachers {
+		u := newUser(t, st, fmt.Sprintf("teacher%d@school.example", i))
+		ev.teachers = append(ev.teachers, u)
+		tp := store.EveningTeacherPlan{TeacherID: u.ID}
+		for s := range slots {
+			at := start.Add(time.Duration(s) * 10 * time.Minute)
+			tp.Slots = append(tp.Slots, store.Times{StartsAt: at, EndsAt: at.Add(10 * time.Minute)})
+		}
+		p.Teachers = append(p.Teachers, tp)
+	}
+	if ev.e, err = st.CreateEvening(ctx, ev.teachers[0].ID, p, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	seedFamilies(t, url, &ev, families)
+	return ev
+}
+
+// seedFamilies writes households, guardians and students straight into the
+// database: the import has its own tests.
+func seedFamilies(t *testing.T, url string, ev *evening, n int) {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	now := testclock.Now()
+	for i := range n {
+		h, s := uuid.New(), uuid.New()
+		batch := &pgx.Batch{}
+		batch.Queue(`INSERT INTO households (id, external_id, link_nonce, created_at, updated_at) VALUES ($1, $2, '\x00', $3, $3)`, h, fmt.Sprintf("H%d", i), now)
+		batch.Queue(`INSERT INTO guardians (id, household_id, name, email, position) VALUES ($1, $2, $3, $4, 0)`, uuid.New(), h, fmt.Sprintf("Parent %d", i), fmt.Sprintf("p%d@home.example", i))
+		batch.Queue(`INSERT INTO students (id, external_id, name, class_name, created_at, updated_at) VALUES ($1, $2, $3, '7B', $4, $4)`, s, fmt.Sprintf("S%d", i), fmt.Sprintf("Child %d", i), now)
+		batch.Queue(`INSERT INTO student_households (student_id, household_id) VALUES ($1, $2)`, s, h)
+		for _, tc := range ev.teachers {
+			batch.Queue(`INSERT INTO student_teachers (student_id, teacher_id) VALUES ($1, $2)`, s, tc.ID)
+		}
+		if err := conn.SendBatch(ctx, batch).Close(); err != nil {
+			t.Fatal(err)
+		}
+		ev.households = append(ev.households, h)
+		ev.students = append(ev.students, s)
+	}
+}
+
+func (ev evening) book(i int, slot store.Slot, fits store.FitCheck) (store.Booking, error) {
+	if fits == nil {
+		fits = func(store.Slot, []store.Booking) error { return nil }
+	}
+	return ev.st.Book(ctx, store.NewBooking{
+		ID: uuid.New(), EveningID: ev.e.ID, SlotID: slot.ID, HouseholdID: ev.households[i], StudentID: ev.students[i],
+		ShareKey: ev.students[i].String(), BookedBy: "family", ChildName: "Child",
+		Guardians: []store.BookingGuardian{{InviteeID: uuid.New(), Name: fmt.Sprintf("Parent %d", i), LinkNonce: []byte{1}}},
+	}, fits, []store.NewMail{{Kind: "confirmation", ToAddr: "p@home.example", Subject: "Booked", Body: "b"}}, testclock.Now())
+}
+
+func (ev evening) slots(t *testing.T, teacher int) []store.Slot {
+	t.Helper()
+	ss, err := ev.st.Slots(ctx, ev.e.ID, ev.teachers[teacher].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+// Fifty families racing for ten slots: the unique index lets exactly one
+// booking hold each slot, and every loser is told the slot was taken.
+func TestBookingRaceHasOneWinnerPerSlot(t *testing.T) {
+	ev := newEvening(t, 1, 10, 50)
+	slots := ev.slots(t, 0)
+	var mu sync.Mutex
+	won, lost := map[uuid.UUID]int{}, 0
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			b, err := ev.book(i, slots[i%10], nil)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				won[b.SlotID]++
+			case errors.Is(err, store.ErrSlotTaken):
+				lost++
+			default:
+				t.Errorf("family %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 10 || lost != 40 {
+		t.Fatalf("%d slots won, %d families told it was taken; want 10 and 40", len(won), lost)
+	}
+	for id, n := range won {
+		if n != 1 {
+			t.Errorf("slot %s booked %d times", id, n)
+		}
+	}
+	bs, _ := ev.st.EveningBookings(ctx, ev.e.ID, uuid.Nil)
+	if len(bs) != 10 {
+		t.Errorf("%d bookings in the database, want 10", len(bs))
+	}
+}
+
+// Two tabs of one family booking at once: the household is locked while
+// its bookings are checked, so the second sees the first and the rule holds.
+func TestOneFamilyTwoTabsCannotOverlap(t *testing.T) {
+	ev := newEvening(t, 2, 4, 1)
+	a, b := ev.slots(t, 0)[1], ev.slots(t, 1)[1] // the same time with two teachers
+	noOverlap := func(slot store.Slot, booked []store.Booking) error {
+		for _, x := range booked {
+			if slot.StartsAt.Before(x.EndsAt) && x.StartsAt.Before(slot.EndsAt) {
+				return errors.New("overlaps")
+			}
+		}
+		return nil
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, sl := range []store.Slot{a, b} {
+		wg.Go(func() {
+			nb := store.NewBooking{
+				ID: uuid.New(), EveningID: ev.e.ID, SlotID: sl.ID, HouseholdID: ev.households[0], StudentID: ev.students[0],
+				ShareKey: ev.students[0].String(), BookedBy: "family",
+			}
+			_, errs[i] = ev.st.Book(ctx, nb, noOverlap, nil, testclock.Now())
+		})
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) {
+		t.Fatalf("two overlapping bookings of one family: %v, %v; want exactly one refused", errs[0], errs[1])
+	}
+}
+
+// Moving keeps the booking (its UID) and bumps its sequence; cancelling
+// frees the slot, withdraws the join links and the pending reminder.
+func TestMoveAndCancel(t *testing.T) {
+	ev := newEvening(t, 1, 4, 2)
+	slots := ev.slots(t, 0)
+	b, err := ev.book(0, slots[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.st.EnqueueMail(ctx, store.NewMail{DedupeKey: "reminder:" + b.ID.String(), Kind: "reminder", ToAddr: "p@home.example", Subject: "s", Body: "b", SendAfter: b.StartsAt.Add(-time.Hour)}, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	none := func(store.Booking) []store.NewMail { return nil }
+	always := func(store.Slot, []store.Booking) error { return nil }
+	if _, err := ev.book(1, slots[1], nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.st.MoveBooking(ctx, b.ID, ev.households[0], slots[1].ID, always, none, testclock.Now()); !errors.Is(err, store.ErrSlotTaken) {
+		t.Errorf("moving onto a taken slot: %v, want ErrSlotTaken", err)
+	}
+	if _, err := ev.st.MoveBooking(ctx, b.ID, ev.households[1], slots[2].ID, always, none, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another household moving it: %v, want ErrNotFound", err)
+	}
+	moved, err := ev.st.MoveBooking(ctx, b.ID, ev.households[0], slots[2].ID, always, none, testclock.Now())
+	if err != nil || moved.ID != b.ID || moved.Sequence != b.Sequence+1 || !moved.StartsAt.Equal(slots[2].StartsAt) {
+		t.Fatalf("moved = %+v, %v", moved, err)
+	}
+	tt, ok, err := ev.st.RoomTimetable(ctx, ev.teacherRoom(t, 0))
+	if err != nil || !ok || len(tt.Appointments) != 2 || len(tt.Appointments[1].InviteeIDs) != 1 || tt.Grace != time.Minute {
+		t.Fatalf("timetable = %+v, %v, %v", tt, ok, err)
+	}
+	cancelled, err := ev.st.CancelBooking(ctx, b.ID, uuid.Nil, none, testclock.Now())
+	if err != nil || cancelled.CancelledAt == nil || cancelled.Sequence != moved.Sequence+1 {
+		t.Fatalf("cancelled = %+v, %v", cancelled, err)
+	}
+	invs, _ := ev.st.BookingInvitees(ctx, []uuid.UUID{b.ID})
+	if len(invs[b.ID]) != 1 || invs[b.ID][0].RevokedAt == nil {
+		t.Errorf("join links after cancelling: %+v", invs[b.ID])
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE kind = 'reminder' AND cancelled_at IS NULL`); n != 0 {
+		t.Errorf("%d reminders still queued for the cancelled appointment", n)
+	}
+	if _, err := ev.book(1, slots[2], nil); !errors.Is(err, store.ErrAlreadyBooked) {
+		t.Errorf("the same child twice with one teacher: %v, want ErrAlreadyBooked", err)
+	}
+	if free := ev.slots(t, 0)[2]; free.Taken {
+		t.Error("the cancelled booking's slot is still taken")
+	}
+	if tt, _, _ := ev.st.RoomTimetable(ctx, ev.teacherRoom(t, 0)); len(tt.Appointments) != 1 {
+		t.Errorf("timetable after cancelling has %d appointments, want 1", len(tt.Appointments))
+	}
+}
+
+func (ev evening) teacherRoom(t *testing.T, i int) uuid.UUID {
+	t.Helper()
+	ts, err := ev.st.EveningTeachers(ctx, ev.e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range ts {
+		if tc.TeacherID == ev.teachers[i].ID {
+			return tc.MeetingID
+		}
+	}
+	t.Fatalf("teacher %d has no room", i)
+	return uuid.Nil
+}
+
+func (ev evening) count(t *testing.T, sql string) int {
+	t.Helper()
+	conn, err := pgx.Connect(ctx, ev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, sql).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

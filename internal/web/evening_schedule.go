@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"classmeet/internal/auth"
 	"classmeet/internal/export"
@@ -24,8 +25,10 @@ func (h *handler) teacherSchedule(w http.ResponseWriter, r *http.Request, me aut
 	}
 	v := templates.TeacherScheduleView{Evening: a.evening, Zone: eveningZone(a.evening), Teacher: t}
 	for _, s := range slots {
-		c := slotCell(s, slots, bookings, v.Zone)
-		c.MoveTo = nil
+		c := templates.Cell{Kind: "free", Slot: s}
+		if i := slices.IndexFunc(bookings, func(b store.BookingDetail) bool { return b.SlotID == s.ID }); i >= 0 {
+			c.Kind, c.Booking = "booked", &bookings[i]
+		}
 		v.Slots = append(v.Slots, c)
 	}
 	h.render(w, r, http.StatusOK, templates.TeacherSchedulePage(page(r, t.TeacherName+": "+a.evening.Name), v))

@@ -397,6 +397,15 @@ func TestInviteQueuesOneMailPerGuardian(t *testing.T) {
 	if strings.Join(to, " ") != "ann@home.example bob@home.example" {
 		t.Errorf("unsent invitations after inviting twice: %v", to)
 	}
+	// Booking on a family's behalf starts from a search: the child, with their teachers' free slots.
+	found := admin.get(path + "?q=smi")
+	if found.doc.Find(tid("behalf-form")).Length() != 1 || found.attr(tid("behalf-form")+" [name=household]", "value") != two.household.String() ||
+		found.doc.Find(tid("behalf-form")+" option").Length() != 16 {
+		t.Errorf("search: %d families, %d slots offered", found.doc.Find(tid("behalf-form")).Length(), found.doc.Find(tid("behalf-form")+" option").Length())
+	}
+	if p := admin.get(path + "?q=Dee"); p.doc.Find(tid("no-families")).Length() != 1 {
+		t.Error("a family of another class is found")
+	}
 	if p := admin.get(path + "/invite?queued=2"); p.text(tid("queued")) == "" {
 		t.Error("the page does not say invitations were queued")
 	}

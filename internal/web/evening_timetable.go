@@ -10,13 +10,42 @@ import (
 	"classmeet/templates"
 )
 
+// grid is what the timetable's cells are made from, indexed once: a large
+// evening has hundreds of slots and bookings.
+type grid struct {
+	slots  map[uuid.UUID]map[time.Time]store.Slot // teacher -> start (UTC) -> slot
+	booked map[uuid.UUID]*store.BookingDetail     // slot -> its booking
+	free   map[uuid.UUID][]templates.SlotChoice   // teacher -> free slots
+	breaks []store.EveningBreak
+}
+
+func newGrid(slots []store.Slot, bookings []store.BookingDetail, breaks []store.EveningBreak, loc *time.Location) grid {
+	g := grid{slots: map[uuid.UUID]map[time.Time]store.Slot{}, booked: map[uuid.UUID]*store.BookingDetail{},
+		free: map[uuid.UUID][]templates.SlotChoice{}, breaks: breaks}
+	for i := range bookings {
+		g.booked[bookings[i].SlotID] = &bookings[i]
+	}
+	for _, s := range slots {
+		if g.slots[s.TeacherID] == nil {
+			g.slots[s.TeacherID] = map[time.Time]store.Slot{}
+		}
+		g.slots[s.TeacherID][s.StartsAt.UTC()] = s
+		if g.booked[s.ID] == nil && !s.Taken {
+			g.free[s.TeacherID] = append(g.free[s.TeacherID], slotChoice(s, "", loc))
+		}
+	}
+	return g
+}
+
 // timetableRows lays an evening out as rows of start times (of slots and
 // breaks) across its teachers: each cell a free or booked slot, a break, or
 // nothing.
 func timetableRows(ts []store.EveningTeacher, slots []store.Slot, bookings []store.BookingDetail, breaks []store.EveningBreak, loc *time.Location) []templates.TimetableRow {
 	var starts []time.Time
+	seen := map[time.Time]bool{}
 	add := func(at time.Time) {
-		if !slices.ContainsFunc(starts, at.Equal) {
+		if !seen[at.UTC()] {
+			seen[at.UTC()] = true
 			starts = append(starts, at)
 		}
 	}
@@ -27,24 +56,27 @@ func timetableRows(ts []store.EveningTeacher, slots []store.Slot, bookings []sto
 		add(b.StartsAt) // so a break shows even where no slot starts in it
 	}
 	slices.SortFunc(starts, time.Time.Compare)
+	g := newGrid(slots, bookings, breaks, loc)
 	rows := make([]templates.TimetableRow, len(starts))
 	for i, at := range starts {
 		rows[i].At = at
 		for _, t := range ts {
-			rows[i].Cells = append(rows[i].Cells, cellAt(t, at, slots, bookings, breaks, loc))
+			rows[i].Cells = append(rows[i].Cells, g.cell(t.TeacherID, at))
 		}
 	}
 	return rows
 }
 
-// cellAt is teacher t's cell at the start time at.
-func cellAt(t store.EveningTeacher, at time.Time, slots []store.Slot, bookings []store.BookingDetail, breaks []store.EveningBreak, loc *time.Location) templates.Cell {
-	i := slices.IndexFunc(slots, func(s store.Slot) bool { return s.TeacherID == t.TeacherID && s.StartsAt.Equal(at) })
-	if i >= 0 {
-		return slotCell(slots[i], slots, bookings, loc)
+// cell is a teacher's cell at the start time at.
+func (g grid) cell(teacherID uuid.UUID, at time.Time) templates.Cell {
+	if s, ok := g.slots[teacherID][at.UTC()]; ok {
+		if b := g.booked[s.ID]; b != nil {
+			return templates.Cell{Kind: "booked", Slot: s, Booking: b, MoveTo: g.free[teacherID]}
+		}
+		return templates.Cell{Kind: "free", Slot: s}
 	}
-	onBreak := slices.ContainsFunc(breaks, func(b store.EveningBreak) bool {
-		return (b.TeacherID == nil || *b.TeacherID == t.TeacherID) && !at.Before(b.StartsAt) && at.Before(b.EndsAt)
+	onBreak := slices.ContainsFunc(g.breaks, func(b store.EveningBreak) bool {
+		return (b.TeacherID == nil || *b.TeacherID == teacherID) && !at.Before(b.StartsAt) && at.Before(b.EndsAt)
 	})
 	if onBreak {
 		return templates.Cell{Kind: "break"}
@@ -52,41 +84,30 @@ func cellAt(t store.EveningTeacher, at time.Time, slots []store.Slot, bookings [
 	return templates.Cell{}
 }
 
-// slotCell is a slot, free or with its booking and where it may move to.
-func slotCell(s store.Slot, slots []store.Slot, bookings []store.BookingDetail, loc *time.Location) templates.Cell {
-	j := slices.IndexFunc(bookings, func(b store.BookingDetail) bool { return b.SlotID == s.ID })
-	if j < 0 {
-		return templates.Cell{Kind: "free", Slot: s}
+// slotChoice is a slot in a list, labelled with its time (and the
+// teacher's name, when given).
+func slotChoice(s store.Slot, name string, loc *time.Location) templates.SlotChoice {
+	label := s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
+	if name != "" {
+		label = name + ", " + label
 	}
-	return templates.Cell{Kind: "booked", Slot: s, Booking: &bookings[j], MoveTo: freeSlots(slots, bookings, s.TeacherID, "", loc)}
-}
-
-// freeSlots are a teacher's slots nobody booked, labelled with their time
-// (and the teacher's name, when given).
-func freeSlots(slots []store.Slot, bookings []store.BookingDetail, teacherID uuid.UUID, name string, loc *time.Location) []templates.SlotChoice {
-	var out []templates.SlotChoice
-	for _, s := range slots {
-		if s.TeacherID != teacherID || s.Taken || slices.ContainsFunc(bookings, func(b store.BookingDetail) bool { return b.SlotID == s.ID }) {
-			continue
-		}
-		label := s.StartsAt.In(loc).Format("15:04") + "–" + s.EndsAt.In(loc).Format("15:04")
-		if name != "" {
-			label = name + ", " + label
-		}
-		out = append(out, templates.SlotChoice{ID: s.ID.String(), Label: label})
-	}
-	return out
+	return templates.SlotChoice{ID: s.ID.String(), Label: label}
 }
 
 // behalfRows offers, for each child found, the free slots of their
 // teachers on the evening.
 func behalfRows(students []store.EveningStudent, ts []store.EveningTeacher, slots []store.Slot, loc *time.Location) []templates.BehalfRow {
 	out := make([]templates.BehalfRow, len(students))
-	for i, s := range students {
-		out[i].Student = s
+	for i, st := range students {
+		out[i].Student = st
 		for _, t := range ts {
-			if slices.Contains(s.TeacherIDs, t.TeacherID) {
-				out[i].Slots = append(out[i].Slots, freeSlots(slots, nil, t.TeacherID, t.TeacherName, loc)...)
+			if !slices.Contains(st.TeacherIDs, t.TeacherID) {
+				continue
+			}
+			for _, s := range slots {
+				if s.TeacherID == t.TeacherID && !s.Taken {
+					out[i].Slots = append(out[i].Slots, slotChoice(s, t.TeacherName, loc))
+				}
 			}
 		}
 	}

@@ -231,6 +231,13 @@ func TestEditKeepsBookedSlots(t *testing.T) {
 	booked := e.slots(id, a)[2] // 16:20
 	bk := e.book(id, fam, booked)
 
+	// The timetable shows the booking with a move to any of A's 15 free slots, and a cancel.
+	tt := admin.get(path)
+	if tt.text(tid("booked-family")) != "Ann Smith" || tt.doc.Find(tid("move-form")+" option").Length() != 15 ||
+		tt.attr(tid("cancel-booking-form"), "action") != path+"/bookings/"+bk.ID.String()+"/cancel" {
+		t.Errorf("booked cell: %q, %d moves, cancel %q", tt.text(tid("booked-family")), tt.doc.Find(tid("move-form")+" option").Length(), tt.attr(tid("cancel-booking-form"), "action"))
+	}
+
 	// 15-minute appointments have no slot at 16:20-16:30: refused, listed, nothing changed.
 	form.Set("slot_minutes", "15")
 	p := admin.post(path, form)

@@ -263,6 +263,30 @@ func TestEditKeepsBookedSlots(t *testing.T) {
 	if err != nil || got.SlotID != booked.ID || got.CancelledAt != nil || !slots[2].Taken || slots[2].ID != booked.ID {
 		t.Errorf("the booking lost its slot: %+v %v", got.Booking, err)
 	}
+
+	// A teacher joins, is booked and cancelled, and leaves again: their
+	// room is cancelled and their slots go, the cancelled booking with them.
+	b := e.user("b@school.example", store.RoleTeacher)
+	form.Add("teachers", b.ID.String())
+	if p := admin.post(path, form); p.status != http.StatusSeeOther {
+		t.Fatalf("adding B: %d %s", p.status, p.text(tid("form-error")))
+	}
+	gone := e.book(id, fam, e.slots(id, b)[0])
+	if _, err := e.store.CancelBooking(context.Background(), gone.ID, uuid.Nil, func(store.Booking) []store.NewMail { return nil }, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	form.Del("teachers")
+	form.Add("teachers", a.ID.String())
+	if p := admin.post(path, form); p.status != http.StatusSeeOther {
+		t.Fatalf("removing B: %d %s", p.status, p.text(tid("form-error")))
+	}
+	var open, slotsOfB int
+	err = db.QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM meetings WHERE evening_id = $1 AND owner_id = $2 AND cancelled_at IS NULL),
+		(SELECT count(*) FROM evening_slots WHERE evening_id = $1 AND teacher_id = $2)`, id, b.ID).Scan(&open, &slotsOfB)
+	if err != nil || open != 0 || slotsOfB != 0 || len(e.slots(id, a)) != 18 {
+		t.Errorf("after removing B: %d rooms open, %d slots (%v)", open, slotsOfB, err)
+	}
 }
 
 func TestEveningAccess(t *testing.T) {

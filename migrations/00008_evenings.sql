@@ -187,6 +187,8 @@ CREATE TABLE mail_queue (
     cancelled_at    timestamptz
 );
 CREATE INDEX mail_queue_due_idx ON mail_queue (next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL;
+-- A failed message counts as pending here ("send again" may revive it):
+-- replacing one cancels it, failed or not.
 CREATE UNIQUE INDEX mail_queue_pending_key ON mail_queue (dedupe_key)
     WHERE dedupe_key <> '' AND sent_at IS NULL AND cancelled_at IS NULL;
 CREATE INDEX mail_queue_created_idx ON mail_queue (created_at DESC);

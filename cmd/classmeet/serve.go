@@ -65,6 +65,11 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		defer cancel()
 		outbox.Close(ctx)
 	}()
+	stopMail, err := startMail(ctx, cfg.SMTP, st, log, now)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
 	hub := live.NewHub(live.HubConfig{
 		Meetings:   st,
 		Timetables: st,

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -38,7 +39,33 @@ type Config struct {
 
 	RTC       RTC
 	Recording Recording
+	// SMTP is the mail server classmeet sends through; nil: outbox only
+	// (mail waits on the outbox page for an admin to pass on).
+	SMTP *SMTP
 }
+
+// SMTP is the mail server mail goes out through.
+type SMTP struct {
+	Host     string // CLASSMEET_SMTP_HOST
+	Port     int    // CLASSMEET_SMTP_PORT: 587, or 465 with implicit TLS
+	From     string // CLASSMEET_SMTP_FROM: the sender's address
+	FromName string // the name in CLASSMEET_SMTP_FROM ("Name <addr>"), if any
+	// Username and Password (CLASSMEET_SMTP_USERNAME, CLASSMEET_SMTP_PASSWORD
+	// or CLASSMEET_SMTP_PASSWORD_FILE) sign in; both empty: no SMTP AUTH.
+	Username, Password string
+	TLS                SMTPTLS // CLASSMEET_SMTP_TLS
+}
+
+// SMTPTLS is how the connection to the mail server is encrypted.
+type SMTPTLS string
+
+// The TLS policies CLASSMEET_SMTP_TLS accepts.
+const (
+	SMTPStartTLS              SMTPTLS = "starttls"               // STARTTLS or no mail (the default)
+	SMTPStartTLSOpportunistic SMTPTLS = "starttls_opportunistic" // STARTTLS when offered
+	SMTPImplicitTLS           SMTPTLS = "tls"                    // TLS from the first byte (port 465)
+	SMTPNoTLS                 SMTPTLS = "none"                   // plain text: loopback only
+)
 
 // Recording is where recordings go and how long they stay.
 type Recording struct {
@@ -113,7 +140,66 @@ func Load(getenv func(string) string) (Config, error) {
 	c.PublicURL = l.publicURL(c.Addr, c.TLSCert != "")
 	c.RTC = l.rtc(c.Addr)
 	c.Recording = l.recording()
+	c.SMTP = l.smtp()
 	return c, errors.Join(l.errs...)
+}
+
+// smtpVars are the settings that mean nothing without CLASSMEET_SMTP_HOST.
+var smtpVars = []string{"CLASSMEET_SMTP_PORT", "CLASSMEET_SMTP_FROM", "CLASSMEET_SMTP_USERNAME",
+	"CLASSMEET_SMTP_PASSWORD", "CLASSMEET_SMTP_PASSWORD_FILE", "CLASSMEET_SMTP_TLS"}
+
+func (l *loader) smtp() *SMTP {
+	host := l.str("CLASSMEET_SMTP_HOST", "")
+	if host == "" {
+		for _, name := range smtpVars {
+			if l.getenv(name) != "" {
+				l.fail(name, "is set but CLASSMEET_SMTP_HOST is not; set the mail server too, or unset it to keep mail on the outbox page")
+			}
+		}
+		return nil
+	}
+	s := SMTP{Host: host, TLS: SMTPTLS(l.oneOf("CLASSMEET_SMTP_TLS", string(SMTPStartTLS),
+		string(SMTPStartTLS), string(SMTPStartTLSOpportunistic), string(SMTPImplicitTLS), string(SMTPNoTLS)))}
+	if strings.ContainsAny(host, ":/ ") && net.ParseIP(host) == nil {
+		l.fail("CLASSMEET_SMTP_HOST", "must be a host name or IP address (the port goes in CLASSMEET_SMTP_PORT), not %q", host)
+	}
+	defPort := 587
+	if s.TLS == SMTPImplicitTLS {
+		defPort = 465
+	}
+	s.Port = l.integer("CLASSMEET_SMTP_PORT", defPort, 1, 65535)
+	if s.TLS == SMTPNoTLS && !isLoopback(host) {
+		l.fail("CLASSMEET_SMTP_TLS", "none sends mail and passwords in plain text: it is only allowed to a loopback CLASSMEET_SMTP_HOST, not %q", host)
+	}
+	s.From, s.FromName = l.fromAddress()
+	s.Username = l.str("CLASSMEET_SMTP_USERNAME", "")
+	s.Password = l.fileOrValue("CLASSMEET_SMTP_PASSWORD")
+	if (s.Username == "") != (s.Password == "") {
+		l.fail("CLASSMEET_SMTP_USERNAME", "and CLASSMEET_SMTP_PASSWORD (or CLASSMEET_SMTP_PASSWORD_FILE) must be set together")
+	}
+	return &s
+}
+
+func (l *loader) fromAddress() (addr, name string) {
+	v := l.str("CLASSMEET_SMTP_FROM", "")
+	if v == "" {
+		l.fail("CLASSMEET_SMTP_FROM", "is required with CLASSMEET_SMTP_HOST, e.g. \"Parents' evenings <meet@school.example>\"")
+		return "", ""
+	}
+	a, err := mail.ParseAddress(v)
+	if err != nil {
+		l.fail("CLASSMEET_SMTP_FROM", "must be an address such as meet@school.example or \"Name <meet@school.example>\", not %q", v)
+		return "", ""
+	}
+	return a.Address, a.Name
+}
+
+// isLoopback reports whether host names this machine only.
+func isLoopback(host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost"
 }
 
 func (l *loader) recording() Recording {

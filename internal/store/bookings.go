@@ -226,7 +226,7 @@ func (s *Store) CancelBooking(ctx context.Context, id, householdID uuid.UUID, ma
 		}
 		if _, err := tx.Exec(ctx, `
 			UPDATE mail_queue SET cancelled_at = $2
-			WHERE dedupe_key LIKE $1 AND sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL`,
+			WHERE dedupe_key LIKE $1 AND sent_at IS NULL AND cancelled_at IS NULL`,
 			"%:"+id.String(), now); err != nil {
 			return err
 		}

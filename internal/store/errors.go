@@ -27,6 +27,8 @@ var (
 	// ErrBookingsOrphaned means a change to an evening would leave booked
 	// appointments without their slot.
 	ErrBookingsOrphaned = errors.New("the change would leave booked appointments without their time")
+	// ErrHouseholdKeyTaken means another household already has that key.
+	ErrHouseholdKeyTaken = errors.New("another household already has that household key")
 )
 
 // Unavailable reports whether err means the database could not be reached

@@ -260,3 +260,20 @@ func (ev evening) count(t *testing.T, sql string) int {
 	}
 	return n
 }
+
+// A reminder that failed is replaced like a pending one when its
+// appointment moves: the queue never refuses the new one.
+func TestReplacingAFailedMail(t *testing.T) {
+	ev := newEvening(t, 1, 1, 0)
+	m := store.NewMail{DedupeKey: "reminder:x", Kind: "reminder", ToAddr: "p@home.example", Subject: "s", Body: "b"}
+	if err := ev.st.EnqueueMail(ctx, m, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ev.count(t, `WITH f AS (UPDATE mail_queue SET failed_at = now() RETURNING 1) SELECT count(*) FROM f`)
+	if err := ev.st.EnqueueMail(ctx, m, testclock.Now()); err != nil {
+		t.Fatalf("queueing over a failed message: %v", err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE cancelled_at IS NULL`); n != 1 {
+		t.Errorf("%d messages live, want the new one only", n)
+	}
+}

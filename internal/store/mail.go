@@ -71,6 +71,6 @@ func enqueueMail(ctx context.Context, q execer, m NewMail, now time.Time) error 
 func cancelMail(ctx context.Context, q execer, dedupeKey string, now time.Time) error {
 	_, err := q.Exec(ctx, `
 		UPDATE mail_queue SET cancelled_at = $2
-		WHERE dedupe_key = $1 AND sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL`, dedupeKey, now)
+		WHERE dedupe_key = $1 AND sent_at IS NULL AND cancelled_at IS NULL`, dedupeKey, now)
 	return err
 }

@@ -10,11 +10,13 @@ const (
 	ScheduleMeetings Action = "schedule meetings"
 	// ManageRecordings: see, download and delete any meeting's recordings.
 	ManageRecordings Action = "manage recordings"
+	// ManageEvenings: run every parents' evening (a teacher runs only their own).
+	ManageEvenings Action = "manage parents' evenings"
 )
 
 // permissions is the one table of what each account role may do.
 var permissions = map[store.Role][]Action{
-	store.RoleAdmin:   {ManageAccounts, ScheduleMeetings, ManageRecordings},
+	store.RoleAdmin:   {ManageAccounts, ScheduleMeetings, ManageRecordings, ManageEvenings},
 	store.RoleTeacher: {ScheduleMeetings},
 }
 

@@ -104,7 +104,14 @@ func NewDatabase(t testing.TB) string {
 // NewStore returns a store on a new, migrated database.
 func NewStore(t testing.TB) *store.Store {
 	t.Helper()
-	st, err := store.Open(context.Background(), NewDatabase(t), 10)
+	return OpenStore(t, NewDatabase(t))
+}
+
+// OpenStore returns a store on the database at url, migrated; tests that
+// also write rows no page writes yet keep the url to connect to it.
+func OpenStore(t testing.TB, url string) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), url, 10)
 	if err != nil {
 		t.Fatalf("pgtest: open: %v", err)
 	}

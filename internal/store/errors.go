@@ -24,6 +24,9 @@ var (
 	// ErrAlreadyBooked means the child already has an appointment with that
 	// teacher on the evening.
 	ErrAlreadyBooked = errors.New("there is already an appointment with this teacher for this child")
+	// ErrBookingsOrphaned means a change to an evening would leave booked
+	// appointments without their slot.
+	ErrBookingsOrphaned = errors.New("the change would leave booked appointments without their time")
 	// ErrHouseholdKeyTaken means another household already has that key.
 	ErrHouseholdKeyTaken = errors.New("another household already has that household key")
 )

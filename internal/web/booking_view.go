@@ -35,7 +35,7 @@ func (h *handler) bookingView(ctx context.Context, f store.Family, p pick) (temp
 	}
 	v := templates.BookingView{Link: h.householdPath(f.Household)}
 	for _, fe := range fes {
-		ev, err := h.eveningView(ctx, fe, v.Link, p)
+		ev, err := h.bookingEveningView(ctx, fe, v.Link, p)
 		if err != nil {
 			return templates.BookingView{}, err
 		}
@@ -47,7 +47,7 @@ func (h *handler) bookingView(ctx context.Context, f store.Family, p pick) (temp
 	return v, nil
 }
 
-func (h *handler) eveningView(ctx context.Context, fe familyEvening, link string, p pick) (templates.BookingEvening, error) {
+func (h *handler) bookingEveningView(ctx context.Context, fe familyEvening, link string, p pick) (templates.BookingEvening, error) {
 	e, now := fe.Evening, h.now()
 	v := templates.BookingEvening{Name: e.Name, When: eveningTime(e, fe.Zone), Zone: e.TimeZone, Open: e.BookingOpen(now)}
 	if now.Before(e.BookingOpensAt) {

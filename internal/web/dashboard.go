@@ -7,7 +7,8 @@ import (
 	"classmeet/templates"
 )
 
-// dashboard lists the teacher's upcoming and recent meetings in their time zone.
+// dashboard lists the teacher's upcoming and recent meetings in their time
+// zone, and their rooms on the parents' evenings to come.
 func (h *handler) dashboard(w http.ResponseWriter, r *http.Request, me auth.Identity) {
 	now := h.now()
 	upcoming, err := h.store.UpcomingMeetings(r.Context(), me.User.ID, now)
@@ -20,6 +21,11 @@ func (h *handler) dashboard(w http.ResponseWriter, r *http.Request, me auth.Iden
 		h.fail(w, r, err)
 		return
 	}
-	v := templates.DashboardView{Upcoming: upcoming, Past: past, Zone: userZone(me)}
+	evenings, err := h.store.UpcomingEveningRooms(r.Context(), me.User.ID, now)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := templates.DashboardView{Upcoming: upcoming, Past: past, Evenings: evenings, Zone: userZone(me)}
 	h.render(w, r, http.StatusOK, templates.Dashboard(page(r, "Your meetings"), v))
 }

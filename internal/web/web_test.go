@@ -33,6 +33,7 @@ type env struct {
 	blob  *blob.Dir
 	rec   *recorder.Recorder
 	clock *testclock.Clock // the server's time; it stands still until a test moves it
+	dbURL string           // the database's, for rows no page writes yet
 }
 
 const setupToken = "test-setup-token-0123456789"
@@ -45,7 +46,8 @@ func newEnv(t *testing.T) *env {
 // newEnvWith is newEnv with some configuration variables set.
 func newEnvWith(t *testing.T, vars map[string]string) *env {
 	t.Helper()
-	e := &env{t: t, store: pgtest.NewStore(t), clock: testclock.New()}
+	e := &env{t: t, dbURL: pgtest.NewDatabase(t), clock: testclock.New()}
+	e.store = pgtest.OpenStore(t, e.dbURL)
 	var h http.Handler
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(e.srv.Close)

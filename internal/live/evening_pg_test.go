@@ -47,7 +47,7 @@ func TestEveningRoomRecordsAppointmentsInTheDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	parent := &fakeConn{}
-	if _, err := hub.Join(ctx, roomID, meeting.Arrival{ID: "parent", Name: "Parent", Role: meeting.RoleParticipant, InviteeID: invitee.String(), InviteeName: "Parent", Identity: invitee.String()}, parent); err != nil {
+	if _, err := hub.Join(ctx, roomID, meeting.Arrival{ID: "parent", Name: "Parent", Role: meeting.RoleParticipant, InviteeID: invitee.String(), InviteeName: "Parent", Identity: meeting.InviteeIdentity(invitee.String())}, parent); err != nil {
 		t.Fatal(err)
 	}
 	if a, ok := lastOf[*meeting.AppointmentStatus](parent); !ok || a.Status != meeting.ApptWaiting || a.Teacher != "Ms Smith" {

@@ -48,7 +48,7 @@ func toTimetable(tt store.RoomTimetable) *meeting.Timetable {
 			Family: a.Family, Students: a.Students,
 		}
 		for _, id := range a.InviteeIDs {
-			ma.Invitees = append(ma.Invitees, id.String())
+			ma.Invitees = append(ma.Invitees, meeting.InviteeIdentity(id.String()))
 		}
 		if a.StartedAt != nil {
 			ma.StartedAt = *a.StartedAt

@@ -116,7 +116,7 @@ func (r *eveningRig) join(t *testing.T, a meeting.Arrival) (*Session, *fakeConn)
 
 func family(id, name string) meeting.Arrival {
 	inv := uuid.NewString()
-	return meeting.Arrival{ID: id, Name: name, Role: meeting.RoleParticipant, InviteeID: inv, InviteeName: name, Identity: inv}
+	return meeting.Arrival{ID: id, Name: name, Role: meeting.RoleParticipant, InviteeID: inv, InviteeName: name, Identity: meeting.InviteeIdentity(inv)}
 }
 
 func (c *fakeConn) closedWith() string {

@@ -16,6 +16,11 @@ const (
 	PresenceAway  = "away"  // connection lost; may resume within the grace window
 )
 
+// InviteeIdentity is the identity (Arrival.Identity) of whoever comes in
+// through an invitee's personal link: the one way it is written, so a
+// timetable and a join agree on who a family is.
+func InviteeIdentity(inviteeID string) string { return "invitee:" + inviteeID }
+
 // Arrival is a participant arriving with a verified join token.
 type Arrival struct {
 	ID          string

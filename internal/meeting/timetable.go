@@ -29,7 +29,7 @@ type Timetable struct {
 type Appointment struct {
 	Booking          string
 	StartsAt, EndsAt time.Time // planned
-	Invitees         []string  // the identities (invitee ids) of the family
+	Invitees         []string  // the family's identities: InviteeIdentity of each guardian's invitee id
 	Family           string    // guardian name(s), for the teacher
 	Students         string    // child name(s), for the teacher only
 	// StartedAt and EndedAt are what the record already holds (the meeting

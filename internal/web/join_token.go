@@ -44,7 +44,7 @@ func (h *handler) joinAsInvitee(w http.ResponseWriter, r *http.Request) {
 	}
 	h.issueJoin(w, r, auth.JoinClaims{
 		MeetingID: inv.Meeting.ID, ParticipantID: uuid.New(), Role: string(role), Name: name,
-		InviteeID: inv.Invitee.ID, InviteeName: inv.Invitee.Name, Identity: "invitee:" + inv.Invitee.ID.String(),
+		InviteeID: inv.Invitee.ID, InviteeName: inv.Invitee.Name, Identity: meeting.InviteeIdentity(inv.Invitee.ID.String()),
 		Link: auth.LinkFingerprint(inv.Invitee.LinkNonce),
 	})
 }

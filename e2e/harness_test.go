@@ -289,7 +289,13 @@ func (p *person) text(sel chromedp.CSS) string {
 // addTeacher makes a teacher account with the command line, as an administrator would.
 func (s *server) addTeacher(t *testing.T, email, name, password string) {
 	t.Helper()
-	cmd := exec.Command(binary, "user", "add", "--email", email, "--name", name, "--role", "teacher", "--time-zone", "Europe/London")
+	s.addUser(t, email, name, "teacher", password)
+}
+
+// addUser makes an account of any role with the command line.
+func (s *server) addUser(t *testing.T, email, name, role, password string) {
+	t.Helper()
+	cmd := exec.Command(binary, "user", "add", "--email", email, "--name", name, "--role", role, "--time-zone", "Europe/London")
 	cmd.Env = s.Env
 	cmd.Stdin = strings.NewReader(password + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {

@@ -77,6 +77,11 @@ func TestParentsEvening(t *testing.T) {
 	if now := srv.Now(); now.Before(s) {
 		t.Errorf("let in at %v, before the appointment's start %v", now.In(loc), s.In(loc))
 	}
+	novak.waitFor("see the notes box", `!document.querySelector('[data-testid="appointment-notes-text"]')?.disabled`)
+	novak.do("write a note during the call",
+		chromedp.SendKeys(tid("appointment-notes-text"), "Tom reads well; more maths practice."),
+		chromedp.Click(tid("save-notes")))
+	novak.waitFor("see the note saved", `document.querySelector('[data-testid="appointment-notes-status"]').textContent.startsWith('Saved')`)
 	parent.waitLong("be moved to the thank-you page at the end", s.Add(time.Minute+5*time.Second).Sub(srv.Now())+30*time.Second, `!!document.querySelector('[data-testid="thanks"]')`)
 	if href := eval[string](parent, `document.querySelector('[data-testid="follow-up"]')?.href ?? ""`); href != bookingLink {
 		t.Errorf("the thank-you page offers a follow-up at %q, want the family's booking link", href)
@@ -94,6 +99,9 @@ func TestParentsEvening(t *testing.T) {
 	if len(outcomes) != 2 || outcomes[0] != "held" || outcomes[1] != "held" || len(actual) != 2 ||
 		!strings.HasPrefix(actual[0], want[0]) || !strings.HasPrefix(actual[1], want[1]) {
 		t.Errorf("the report says %v, actual times %v; want both held, begun at %v", outcomes, actual, want)
+	}
+	if note := admin.text(tid("report-notes")); note != "Tom reads well; more maths practice." {
+		t.Errorf("the report shows the note %q", note)
 	}
 }
 

@@ -44,6 +44,9 @@ export class Timekeeping {
     this.table = null;
     /** @type {number|undefined} */
     this.timer = undefined;
+    /** The appointment the notes box is about, and its text as last saved. */
+    this.notesBooking = '';
+    this.notesSaved = '';
     const panel = document.getElementById('timetable-panel');
     if (panel) this.wirePanel(panel);
   }
@@ -108,7 +111,67 @@ export class Timekeeping {
     this.list('timetable-waiting', m.next.filter((e) => e.waiting), (e) => `${e.family} (${e.students}), due ${timeOfDay(e.expected_at)}`);
     this.list('timetable-next', m.next, (e) => `${timeOfDay(e.starts_at)} ${e.family} (${e.students})${e.expected_at !== e.starts_at ? `, expected ${timeOfDay(e.expected_at)}` : ''}${e.waiting ? ' · waiting' : ''}`);
     this.list('timetable-noshows', m.no_shows, (e) => `${timeOfDay(e.starts_at)} ${e.family} (${e.students})`);
+    if (m.current) this.notesOn(m.current);
     this.render();
+  }
+
+  /**
+   * The notes box follows the appointment in progress and stays on the
+   * last one after its call, so the teacher can finish writing. What was
+   * typed and not saved is saved before the box moves on.
+   * @param {TimetableEntry} cur
+   */
+  notesOn(cur) {
+    const form = document.getElementById('appointment-notes');
+    if (!form || cur.booking === this.notesBooking) return;
+    const text = /** @type {HTMLTextAreaElement} */ (byId('appointment-notes-text'));
+    if (this.notesBooking && text.value !== this.notesSaved) void this.saveNotes();
+    const booking = cur.booking;
+    this.notesBooking = booking;
+    this.notesSaved = '';
+    byId('appointment-notes-family').textContent = `${cur.family} (${cur.students})`;
+    byId('appointment-notes-status').textContent = '';
+    text.value = '';
+    text.disabled = true;
+    form.hidden = false;
+    fetch(this.notesURL(booking), { headers: { Accept: 'application/json' } })
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+      .then((/** @type {{notes: string}} */ j) => {
+        if (this.notesBooking !== booking) return;
+        text.value = j.notes;
+        this.notesSaved = j.notes;
+        text.disabled = false;
+      })
+      .catch(() => {
+        if (this.notesBooking === booking) byId('appointment-notes-status').textContent = 'Your earlier notes could not be loaded: reload the page to write notes.';
+      });
+  }
+
+  /** @param {string} booking */
+  notesURL(booking) {
+    return `${/** @type {HTMLElement} */ (byId('appointment-notes')).dataset.notes}${booking}/notes`;
+  }
+
+  /** Saves the notes box to the appointment it belongs to. */
+  async saveNotes() {
+    const booking = this.notesBooking;
+    const body = /** @type {HTMLTextAreaElement} */ (byId('appointment-notes-text')).value;
+    const status = byId('appointment-notes-status');
+    if (!booking) return;
+    try {
+      const r = await fetch(this.notesURL(booking), {
+        method: 'POST',
+        headers: { Accept: 'application/json', 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ notes: body }),
+      });
+      if (!r.ok) throw new Error((await r.json().catch(() => ({}))).error ?? String(r.status));
+      if (this.notesBooking === booking) {
+        this.notesSaved = body;
+        status.textContent = `Saved at ${new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}.`;
+      }
+    } catch (e) {
+      status.textContent = `Not saved: ${e instanceof Error ? e.message : e}. Your text is still here: try again.`;
+    }
   }
 
   /** @param {string} id @param {TimetableEntry[]} entries @param {(e: TimetableEntry) => string} text */
@@ -155,6 +218,10 @@ export class Timekeeping {
 
   /** @param {HTMLElement} panel */
   wirePanel(panel) {
+    document.getElementById('appointment-notes')?.addEventListener('submit', (e) => {
+      e.preventDefault();
+      void this.saveNotes();
+    });
     byId('extend').addEventListener('click', () => this.send({ type: 'extend' }));
     byId('end-appointment').addEventListener('click', () => {
       if (window.confirm('End this appointment now? The family will be moved out.')) this.send({ type: 'end_appointment' });

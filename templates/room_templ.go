@@ -352,7 +352,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = timetablePanel().Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = timetablePanel(v).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -419,7 +419,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 
 // timetablePanel is the teacher's view of a parents' evening room; it shows
 // itself when the server sends a timetable (an ordinary meeting has none).
-func timetablePanel() templ.Component {
+func timetablePanel(v RoomView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
 		if templ_7745c5c3_CtxErr := ctx.Err(); templ_7745c5c3_CtxErr != nil {
@@ -440,7 +440,30 @@ func timetablePanel() templ.Component {
 			templ_7745c5c3_Var18 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section id=\"timetable-panel\" class=\"timetable card\" aria-labelledby=\"timetable-title\" hidden data-testid=\"timetable-panel\"><h2 id=\"timetable-title\">Timetable <span class=\"muted\" id=\"timetable-late\" data-testid=\"timetable-late\"></span></h2><p id=\"timetable-current\" data-testid=\"timetable-current\"></p><p id=\"timetable-countdown\" role=\"timer\" data-testid=\"timetable-countdown\"></p><p id=\"timetable-error\" class=\"form-error\" role=\"alert\" data-testid=\"timetable-error\" hidden></p><div class=\"actions\"><button type=\"button\" id=\"extend\" data-testid=\"extend\" hidden>Extend 5 min</button> <button type=\"button\" class=\"secondary\" id=\"end-appointment\" data-testid=\"end-appointment\" hidden>End appointment</button> <button type=\"button\" class=\"secondary\" data-late=\"5\" data-testid=\"running-late-5\">Running late +5 min</button> <button type=\"button\" class=\"secondary\" data-late=\"10\" data-testid=\"running-late-10\">Running late +10 min</button> <button type=\"button\" class=\"secondary\" data-late=\"-60\" data-testid=\"running-late-reset\">Back on time</button></div><h3>Waiting</h3><p class=\"muted\" id=\"timetable-waiting-empty\">Nobody is waiting.</p><ul id=\"timetable-waiting\" data-testid=\"timetable-waiting\"></ul><h3>Next</h3><p class=\"muted\" id=\"timetable-next-empty\">No more appointments.</p><ol id=\"timetable-next\" data-testid=\"timetable-next\"></ol><h3>No-shows</h3><p class=\"muted\" id=\"timetable-noshows-empty\">None so far.</p><ul id=\"timetable-noshows\" data-testid=\"timetable-noshows\"></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section id=\"timetable-panel\" class=\"timetable card\" aria-labelledby=\"timetable-title\" hidden data-testid=\"timetable-panel\"><h2 id=\"timetable-title\">Timetable <span class=\"muted\" id=\"timetable-late\" data-testid=\"timetable-late\"></span></h2><p id=\"timetable-current\" data-testid=\"timetable-current\"></p><p id=\"timetable-countdown\" role=\"timer\" data-testid=\"timetable-countdown\"></p><p id=\"timetable-error\" class=\"form-error\" role=\"alert\" data-testid=\"timetable-error\" hidden></p><div class=\"actions\"><button type=\"button\" id=\"extend\" data-testid=\"extend\" hidden>Extend 5 min</button> <button type=\"button\" class=\"secondary\" id=\"end-appointment\" data-testid=\"end-appointment\" hidden>End appointment</button> <button type=\"button\" class=\"secondary\" data-late=\"5\" data-testid=\"running-late-5\">Running late +5 min</button> <button type=\"button\" class=\"secondary\" data-late=\"10\" data-testid=\"running-late-10\">Running late +10 min</button> <button type=\"button\" class=\"secondary\" data-late=\"-60\" data-testid=\"running-late-reset\">Back on time</button></div><h3>Waiting</h3><p class=\"muted\" id=\"timetable-waiting-empty\">Nobody is waiting.</p><ul id=\"timetable-waiting\" data-testid=\"timetable-waiting\"></ul><h3>Next</h3><p class=\"muted\" id=\"timetable-next-empty\">No more appointments.</p><ol id=\"timetable-next\" data-testid=\"timetable-next\"></ol>")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		if v.Meeting.EveningID != nil {
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<form id=\"appointment-notes\" class=\"stack\" data-notes=\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			var templ_7745c5c3_Var19 string
+			templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.ResolveAttributeValue("/evenings/" + v.Meeting.EveningID.String() + "/appointments/")
+			if templ_7745c5c3_Err != nil {
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 312, Col: 121}
+			}
+			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" hidden data-testid=\"appointment-notes\"><label for=\"appointment-notes-text\">Private notes on <span id=\"appointment-notes-family\"></span> <span class=\"muted\">(you and administrators only)</span></label> <textarea id=\"appointment-notes-text\" name=\"notes\" rows=\"4\" maxlength=\"10000\" data-testid=\"appointment-notes-text\"></textarea><div class=\"actions\"><button type=\"submit\" class=\"secondary\" data-testid=\"save-notes\">Save notes</button> <span id=\"appointment-notes-status\" class=\"muted\" role=\"status\" data-testid=\"appointment-notes-status\"></span></div></form>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<h3>No-shows</h3><p class=\"muted\" id=\"timetable-noshows-empty\">None so far.</p><ul id=\"timetable-noshows\" data-testid=\"timetable-noshows\"></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -464,27 +487,27 @@ func recordingNotice(m store.Meeting) templ.Component {
 			}()
 		}
 		ctx = templ.InitializeContext(ctx)
-		templ_7745c5c3_Var19 := templ.GetChildren(ctx)
-		if templ_7745c5c3_Var19 == nil {
-			templ_7745c5c3_Var19 = templ.NopComponent
+		templ_7745c5c3_Var20 := templ.GetChildren(ctx)
+		if templ_7745c5c3_Var20 == nil {
+			templ_7745c5c3_Var20 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<p data-testid=\"recording-policy\" class=\"notice\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<p data-testid=\"recording-policy\" class=\"notice\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.RecordingPolicy == store.RecordingHostMayRecord {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "This meeting will not be recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "This meeting will not be recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -143,3 +143,17 @@ func (s *Store) Notes(ctx context.Context, eveningID, teacherID uuid.UUID) (map[
 	}
 	return by, nil
 }
+
+// NoteOn returns the note on one appointment; an appointment without one
+// has an empty note.
+func (s *Store) NoteOn(ctx context.Context, bookingID uuid.UUID) (Note, error) {
+	n, err := one[Note](s.pool.Query(ctx,
+		`SELECT booking_id, author_id, body, updated_at FROM appointment_notes WHERE booking_id = $1`, bookingID))
+	if errors.Is(err, ErrNotFound) {
+		return Note{BookingID: bookingID}, nil
+	}
+	if err != nil {
+		return Note{}, fmt.Errorf("store: note on %s: %w", bookingID, err)
+	}
+	return n, nil
+}

@@ -328,6 +328,9 @@ func TestEveningAccess(t *testing.T) {
 	if p := tb.post(notes, url.Values{"notes": {"overwritten"}}); p.status != http.StatusNotFound {
 		t.Errorf("B writes A's note: %d", p.status)
 	}
+	if p := tb.get(notes); p.status != http.StatusNotFound || strings.Contains(p.body, "Sam") {
+		t.Errorf("B reads A's note: %d %q", p.status, p.body)
+	}
 	for _, post := range []string{path, path + "/cancel", path + "/invite"} {
 		if p := tb.post(post, e.eveningForm(b)); p.status != http.StatusNotFound {
 			t.Errorf("B POST %s: %d", post, p.status)
@@ -368,6 +371,10 @@ func TestEveningAccess(t *testing.T) {
 	}
 	if p := admin.get(path + "/report"); p.text(tid("report-notes")) != "from the room" {
 		t.Errorf("admin's report note: %q", p.text(tid("report-notes")))
+	}
+	// The room's notes box loads the note it continues.
+	if p := ta.get(notes); p.status != http.StatusOK || !strings.Contains(p.body, `"notes":"from the room"`) || p.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("the room loading a note: %d %q %q", p.status, p.body, p.header.Get("Cache-Control"))
 	}
 	if p := ta.post(notes, url.Values{"notes": {strings.Repeat("n", 10001)}}); p.status != http.StatusUnprocessableEntity {
 		t.Errorf("a note over 10,000 characters: %d", p.status)

@@ -74,6 +74,7 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /evenings/{id}/teachers/{teacher}/schedule.csv", h.staff(h.teacherScheduleCSV))
 	mux.HandleFunc("GET /evenings/{id}/invite", h.staff(h.invitations))
 	mux.HandleFunc("POST /evenings/{id}/invite", h.staff(h.invite))
+	mux.HandleFunc("GET /evenings/{id}/appointments/{booking}/notes", h.staff(h.showNote))
 	mux.HandleFunc("POST /evenings/{id}/appointments/{booking}/notes", h.staff(h.saveNote))
 	mux.HandleFunc("GET /evenings/{id}/report", h.staff(h.eveningReport))
 	mux.HandleFunc("GET /evenings/{id}/report.csv", h.staff(h.eveningReportCSV))

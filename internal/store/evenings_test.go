@@ -277,3 +277,61 @@ func TestReplacingAFailedMail(t *testing.T) {
 		t.Errorf("%d messages live, want the new one only", n)
 	}
 }
+
+// Moving an appointment withdraws its reminders, whoever's they are: the
+// mails of the move bring new ones only when the new time still leaves
+// room for a reminder, and an old one would remind of the old time.
+func TestMoveWithdrawsTheOldReminders(t *testing.T) {
+	ev := newEvening(t, 1, 4, 1)
+	slots := ev.slots(t, 0)
+	b, err := ev.book(0, slots[3], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"reminder:" + b.ID.String(), "reminder:" + uuid.NewString() + ":" + b.ID.String()} {
+		m := store.NewMail{DedupeKey: key, Kind: "reminder", ToAddr: "p@home.example", Subject: "s", Body: "b", SendAfter: b.StartsAt.Add(-time.Hour)}
+		if err := ev.st.EnqueueMail(ctx, m, testclock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	always := func(store.Slot, []store.Booking) error { return nil }
+	none := func(store.Booking) []store.NewMail { return nil }
+	if _, err := ev.st.MoveBooking(ctx, b.ID, uuid.Nil, slots[0].ID, always, none, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE kind = 'reminder' AND cancelled_at IS NULL`); n != 0 {
+		t.Errorf("%d reminders of the old time still queued after the move", n)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE kind = 'confirmation' AND cancelled_at IS NULL`); n != 1 {
+		t.Errorf("%d confirmations queued, want the booking's 1 left alone", n)
+	}
+}
+
+// An evening cancelled while a family books or moves: the booking waits
+// for the cancellation and is refused, so no appointment (nor its mails)
+// is left on a cancelled evening.
+func TestNoBookingOnACancelledEvening(t *testing.T) {
+	ev := newEvening(t, 1, 4, 2)
+	slots := ev.slots(t, 0)
+	b, err := ev.book(0, slots[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.st.CancelEvening(ctx, ev.e.ID, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.book(1, slots[1], nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("booking on a cancelled evening: %v, want ErrNotFound", err)
+	}
+	always := func(store.Slot, []store.Booking) error { return nil }
+	none := func(store.Booking) []store.NewMail { return nil }
+	if _, err := ev.st.MoveBooking(ctx, b.ID, uuid.Nil, slots[2].ID, always, none, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("moving on a cancelled evening: %v, want ErrNotFound", err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM bookings WHERE cancelled_at IS NULL AND slot_id <> '`+slots[0].ID.String()+`'`); n != 0 {
+		t.Errorf("%d bookings made or moved after the evening was cancelled", n)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue`); n != 1 {
+		t.Errorf("%d mails queued, want only the first booking's: none for a refused one", n)
+	}
+}

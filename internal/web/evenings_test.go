@@ -526,3 +526,30 @@ func TestCancelEvening(t *testing.T) {
 		t.Error("the dashboard still offers the cancelled evening's room")
 	}
 }
+
+// A teacher who runs an evening of their own manages it, but a colleague
+// an administrator added to it keeps their notes to themselves: notes are
+// for their teacher and administrators only.
+func TestOwnersReportHoldsNoColleaguesNotes(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	b := e.user("b@school.example", store.RoleTeacher)
+	ta, tb, admin := e.login("a@school.example"), e.login("b@school.example"), e.login("admin@school.example")
+	path := ta.evening(e.eveningForm())
+	if p := admin.post(path, e.eveningForm(a, b)); p.status != http.StatusSeeOther {
+		t.Fatalf("admin adds B to A's evening: %d", p.status)
+	}
+	id := eveningID(t, path)
+	fam := e.seedFamily(e.db(), "Sam Private", "7A", []guardian{{"Ann Smith", "ann@home.example"}}, a, b)
+	bk := e.book(id, fam, e.slots(id, b)[0])
+	if p := tb.post(path+"/appointments/"+bk.ID.String()+"/notes", url.Values{"notes": {"B's private note"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("B saves a note: %d", p.status)
+	}
+	if p := ta.get(path + "/report"); p.status != http.StatusOK || strings.Contains(p.body, "private note") {
+		t.Errorf("A's report shows B's note: %d", p.status)
+	}
+	if p := admin.get(path + "/report"); p.text(tid("report-notes")) != "B's private note" {
+		t.Errorf("admin's report note: %q", p.text(tid("report-notes")))
+	}
+}

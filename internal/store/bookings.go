@@ -183,7 +183,7 @@ func enqueueAll(ctx context.Context, tx pgx.Tx, mails []NewMail, now time.Time) 
 func (s *Store) MoveBooking(ctx context.Context, id, householdID, slotID uuid.UUID, fits FitCheck, mails func(Booking) []NewMail, now time.Time) (Booking, error) {
 	var b Booking
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		old, err := liveBooking(ctx, tx, id, householdID)
+		old, err := liveBooking(ctx, tx, id, householdID, now)
 		if err != nil {
 			return err
 		}
@@ -235,7 +235,7 @@ func withdrawReminders(ctx context.Context, tx pgx.Tx, bookingID uuid.UUID, now 
 func (s *Store) CancelBooking(ctx context.Context, id, householdID uuid.UUID, mails func(Booking) []NewMail, now time.Time) (Booking, error) {
 	var b Booking
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := liveBooking(ctx, tx, id, householdID); err != nil {
+		if _, err := liveBooking(ctx, tx, id, householdID, now); err != nil {
 			return err
 		}
 		var err error
@@ -263,12 +263,17 @@ func (s *Store) CancelBooking(ctx context.Context, id, householdID uuid.UUID, ma
 }
 
 // liveBooking reads a booking that is not cancelled, of householdID unless
-// that is Nil, locking it.
-func liveBooking(ctx context.Context, tx pgx.Tx, id, householdID uuid.UUID) (Booking, error) {
+// that is Nil, locking it, for a change at now. One that has begun (its
+// time came, or its family was let in early) is ErrAppointmentBegun: what
+// happened in it is the evening's record.
+func liveBooking(ctx context.Context, tx pgx.Tx, id, householdID uuid.UUID, now time.Time) (Booking, error) {
 	b, err := one[Booking](tx.Query(ctx, `SELECT `+bookingColumns+` FROM bookings b
 		WHERE b.id = $1 AND b.cancelled_at IS NULL
 			AND ($2 = '00000000-0000-0000-0000-000000000000'::uuid OR b.household_id = $2)
 		FOR UPDATE`, id, householdID))
+	if err == nil && (!b.StartsAt.After(now) || b.StartedAt != nil) {
+		err = ErrAppointmentBegun
+	}
 	if err != nil {
 		return Booking{}, fmt.Errorf("booking %s: %w", id, err)
 	}

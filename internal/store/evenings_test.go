@@ -335,3 +335,55 @@ func TestNoBookingOnACancelledEvening(t *testing.T) {
 		t.Errorf("%d mails queued, want only the first booking's: none for a refused one", n)
 	}
 }
+
+// An evening for a class written in another case than the students' (the
+// school's file changed "7b" to "7B" after the evening was planned) is for
+// the same families everywhere: their booking page, the invitations and
+// staff's search of the evening's families.
+func TestEveningClassesIgnoreCase(t *testing.T) {
+	ev := newEvening(t, 1, 2, 1)
+	conn, err := pgx.Connect(ctx, ev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE evenings SET classes = '{7b}' WHERE id = $1`, ev.e.ID); err != nil {
+		t.Fatal(err)
+	}
+	es, err := ev.st.HouseholdEvenings(ctx, ev.households[0], testclock.Now())
+	if err != nil || len(es) != 1 {
+		t.Fatalf("the family's evenings: %d, %v; want the evening", len(es), err)
+	}
+	hs, err := ev.st.EveningHouseholds(ctx, ev.e.ID)
+	if err != nil || len(hs) != 1 {
+		t.Errorf("households invited: %d, %v; want the family", len(hs), err)
+	}
+	ss, err := ev.st.EveningStudents(ctx, ev.e.ID, "")
+	if err != nil || len(ss) != 1 {
+		t.Errorf("children found for staff: %d, %v; want the child", len(ss), err)
+	}
+}
+
+// Cancelling an evening withdraws its failed mail too: a reminder that
+// failed cannot be sent again from the outbox for an evening that is off.
+func TestCancellingAnEveningWithdrawsFailedMail(t *testing.T) {
+	ev := newEvening(t, 1, 1, 0)
+	m := store.NewMail{DedupeKey: "reminder:x", Kind: "reminder", ToAddr: "p@home.example", Subject: "s", Body: "b", EveningID: &ev.e.ID}
+	if err := ev.st.EnqueueMail(ctx, m, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ev.count(t, `WITH f AS (UPDATE mail_queue SET failed_at = now() RETURNING 1) SELECT count(*) FROM f`)
+	if _, err := ev.st.CancelEvening(ctx, ev.e.ID, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := ev.st.Outbox(ctx, &ev.e.ID, 10)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("outbox: %d, %v", len(ms), err)
+	}
+	if err := ev.st.ResendMail(ctx, ms[0].ID, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("sending a cancelled evening's failed mail again: %v, want ErrNotFound", err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE cancelled_at IS NULL`); n != 0 {
+		t.Errorf("%d of the cancelled evening's mails not withdrawn", n)
+	}
+}

@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
@@ -551,5 +553,57 @@ func TestOwnersReportHoldsNoColleaguesNotes(t *testing.T) {
 	}
 	if p := admin.get(path + "/report"); p.text(tid("report-notes")) != "B's private note" {
 		t.Errorf("admin's report note: %q", p.text(tid("report-notes")))
+	}
+}
+
+// A family's booking link opens all its appointments, with every teacher:
+// no teacher can come by it, neither on the booking links page of an
+// evening of their own nor through an appointment's join link (whose
+// thank-you page leads to it) on their room's meeting page or its .ics.
+// Only administrators see booking links.
+func TestTeachersNeverReachAFamilysBookingLink(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	b := e.user("b@school.example", store.RoleTeacher)
+	admin, ta := e.login("admin@school.example"), e.login("a@school.example")
+	path := admin.evening(e.eveningForm(a, b))
+	id := eveningID(t, path)
+	db := e.db()
+	fam := e.seedFamily(db, "Sam Private", "7A", []guardian{{"Ann Smith", "ann@home.example"}}, a, b)
+	e.book(id, fam, e.slots(id, a)[0])
+	e.book(id, fam, e.slots(id, b)[3]) // with a colleague: not A's to see or change
+	var nonce []byte
+	if err := db.QueryRow(context.Background(), `SELECT link_nonce FROM households WHERE id = $1`, fam.household).Scan(&nonce); err != nil {
+		t.Fatal(err)
+	}
+	bookingToken := auth.NewBookingLinks(e.cfg.Secret).Token(fam.household, nonce)
+
+	own := ta.evening(e.eveningForm())
+	if p := ta.get(own + "/invite"); p.status != http.StatusOK || strings.Contains(p.body, bookingToken) {
+		t.Errorf("A's own evening's booking links page: %d, shows the family's booking link: %v", p.status, strings.Contains(p.body, bookingToken))
+	}
+	if p := admin.get(own + "/invite"); !strings.Contains(p.body, bookingToken) {
+		t.Error("an administrator does not see the booking link")
+	}
+
+	var room uuid.UUID
+	if err := db.QueryRow(context.Background(), `SELECT meeting_id FROM evening_teachers WHERE evening_id = $1 AND teacher_id = $2`, id, a.ID).Scan(&room); err != nil {
+		t.Fatal(err)
+	}
+	meeting := ta.get("/meetings/" + room.String())
+	if meeting.status != http.StatusOK {
+		t.Fatalf("A's room's meeting page: %d", meeting.status)
+	}
+	seen := meeting.body
+	meeting.doc.Find(`a[href$="/ics"]`).Each(func(_ int, sel *goquery.Selection) {
+		href, _ := sel.Attr("href")
+		seen += strings.ReplaceAll(ta.get(href).body, "\r\n ", "") // unfolded
+	})
+	family := e.browser()
+	for _, join := range regexp.MustCompile(`/j/[A-Za-z0-9_-]+`).FindAllString(seen, -1) {
+		if p := family.get(join + "/thanks"); strings.Contains(p.body, bookingToken) {
+			t.Errorf("A reaches the family's booking link through the join link %s on their room's pages", join)
+		}
 	}
 }

@@ -607,3 +607,44 @@ func TestTeachersNeverReachAFamilysBookingLink(t *testing.T) {
 		}
 	}
 }
+
+// A teacher's room on an evening changes with the evening: the ordinary
+// meeting form cannot re-plan it (its hours, or a recording policy the
+// evening does not allow) nor cancel it while families book with them.
+func TestEveningRoomIsNotAnOrdinaryMeeting(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	admin, ta := e.login("admin@school.example"), e.login("a@school.example")
+	id := eveningID(t, admin.evening(e.eveningForm(a)))
+	db := e.db()
+	var room uuid.UUID
+	if err := db.QueryRow(context.Background(), `SELECT meeting_id FROM evening_teachers WHERE evening_id = $1 AND teacher_id = $2`, id, a.ID).Scan(&room); err != nil {
+		t.Fatal(err)
+	}
+	path := "/meetings/" + room.String()
+	if p := ta.get(path); p.status != http.StatusOK || p.doc.Find(tid("edit-meeting")).Length() != 0 || p.doc.Find(tid("cancel-meeting")).Length() != 0 {
+		t.Errorf("the room's page: %d, offers to edit or cancel it", p.status)
+	}
+	if p := ta.get(path + "/edit"); p.status != http.StatusNotFound {
+		t.Errorf("GET the room's meeting form: %d, want 404", p.status)
+	}
+	start := e.clock.Now().Add(48 * time.Hour).In(mustZone("Europe/London"))
+	form := url.Values{"title": {"Mine now"}, "date": {start.Format("2006-01-02")}, "time": {"09:00"}, "duration": {"30"},
+		"time_zone": {"Europe/London"}, "lobby_policy": {"invitees_admitted"}, "recording_policy": {"host_may_record"},
+		"unmute_policy": {"self"}, "screen_share_policy": {"hosts"}}
+	if p := ta.post(path, form); p.status != http.StatusNotFound {
+		t.Errorf("re-planning the room as a meeting: %d, want 404", p.status)
+	}
+	if p := ta.post(path+"/cancel", nil); p.status != http.StatusNotFound {
+		t.Errorf("cancelling the room as a meeting: %d, want 404", p.status)
+	}
+	var title, recording string
+	var cancelled bool
+	if err := db.QueryRow(context.Background(), `SELECT title, recording_policy, cancelled_at IS NOT NULL FROM meetings WHERE id = $1`, room).Scan(&title, &recording, &cancelled); err != nil {
+		t.Fatal(err)
+	}
+	if title != "Year 7 parents' evening" || recording != "not_allowed" || cancelled {
+		t.Errorf("the room after the meeting forms: %q, recording %s, cancelled %v", title, recording, cancelled)
+	}
+}

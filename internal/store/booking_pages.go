@@ -21,14 +21,18 @@ func (s *Store) HouseholdEvenings(ctx context.Context, householdID uuid.UUID, no
 			JOIN students s ON s.id = sh.student_id
 			JOIN student_teachers st ON st.student_id = s.id
 			JOIN evening_teachers et ON et.teacher_id = st.teacher_id AND et.evening_id = e.id
-			WHERE sh.household_id = $1 AND (cardinality(e.classes) = 0
-				OR lower(s.class_name) IN (SELECT lower(c) FROM unnest(e.classes) c)))
+			WHERE sh.household_id = $1 AND `+forClasses+`)
 		ORDER BY e.starts_at, e.id`, householdID, now))
 	if err != nil {
 		return nil, fmt.Errorf("store: evenings of household %s: %w", householdID, err)
 	}
 	return es, nil
 }
+
+// forClasses is the SQL of Evening.ForClass for the evening e and the
+// student s: every class when the evening names none, else the classes it
+// names, whatever their case. Every query of who an evening is for uses it.
+const forClasses = `(cardinality(e.classes) = 0 OR lower(s.class_name) IN (SELECT lower(c) FROM unnest(e.classes) c))`
 
 // ForClass reports whether the evening is for a class: every class when it
 // names none, else the classes it names, whatever their case.

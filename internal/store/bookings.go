@@ -114,11 +114,17 @@ func (s *Store) Book(ctx context.Context, nb NewBooking, fits FitCheck, mails []
 
 // lockForBooking locks the household (one booking change of a family at a
 // time) and reads the slot and the household's live bookings that evening.
+// The evening must not be cancelled; it is share-locked, so a cancellation
+// racing the booking either waits for it (and withdraws its mail) or goes
+// first and the booking is refused.
 func lockForBooking(ctx context.Context, tx pgx.Tx, eveningID, householdID, slotID, except uuid.UUID) (Slot, []Booking, error) {
 	if _, err := one[Household](tx.Query(ctx, `
 		SELECT id, external_id, link_nonce, created_at, updated_at FROM households WHERE id = $1 FOR UPDATE`,
 		householdID)); err != nil {
 		return Slot{}, nil, fmt.Errorf("household %s: %w", householdID, err)
+	}
+	if err := affected(tx.Exec(ctx, `SELECT 1 FROM evenings WHERE id = $1 AND cancelled_at IS NULL FOR SHARE`, eveningID)); err != nil {
+		return Slot{}, nil, fmt.Errorf("evening %s: %w", eveningID, err)
 	}
 	slot, err := one[Slot](tx.Query(ctx, `
 		SELECT id, evening_id, teacher_id, starts_at, ends_at, false AS taken
@@ -177,7 +183,7 @@ func enqueueAll(ctx context.Context, tx pgx.Tx, mails []NewMail, now time.Time) 
 func (s *Store) MoveBooking(ctx context.Context, id, householdID, slotID uuid.UUID, fits FitCheck, mails func(Booking) []NewMail, now time.Time) (Booking, error) {
 	var b Booking
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		old, err := liveBooking(ctx, tx, id, householdID)
+		old, err := liveBooking(ctx, tx, id, householdID, now)
 		if err != nil {
 			return err
 		}
@@ -197,6 +203,11 @@ func (s *Store) MoveBooking(ctx context.Context, id, householdID, slotID uuid.UU
 		if err != nil {
 			return bookingConflict(err)
 		}
+		// The old time's reminders go: mails(b) brings new ones only if the
+		// new time still leaves room for one.
+		if err := withdrawReminders(ctx, tx, id, now); err != nil {
+			return err
+		}
 		return enqueueAll(ctx, tx, mails(b), now)
 	})
 	if err != nil {
@@ -205,13 +216,26 @@ func (s *Store) MoveBooking(ctx context.Context, id, householdID, slotID uuid.UU
 	return b, nil
 }
 
+// withdrawReminders cancels a booking's unsent reminders: every guardian's
+// (their keys start "reminder:" and end in ":<booking id>").
+func withdrawReminders(ctx context.Context, tx pgx.Tx, bookingID uuid.UUID, now time.Time) error {
+	_, err := tx.Exec(ctx, `
+		UPDATE mail_queue SET cancelled_at = $2
+		WHERE dedupe_key LIKE 'reminder:%' AND dedupe_key LIKE $1 AND sent_at IS NULL AND cancelled_at IS NULL`,
+		"%:"+bookingID.String(), now)
+	if err != nil {
+		return fmt.Errorf("withdraw reminders of %s: %w", bookingID, err)
+	}
+	return nil
+}
+
 // CancelBooking cancels a live booking: its slot is free again, its join
 // links stop working, its pending mails (the reminder) are withdrawn and
 // the cancellation mails are queued.
 func (s *Store) CancelBooking(ctx context.Context, id, householdID uuid.UUID, mails func(Booking) []NewMail, now time.Time) (Booking, error) {
 	var b Booking
 	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := liveBooking(ctx, tx, id, householdID); err != nil {
+		if _, err := liveBooking(ctx, tx, id, householdID, now); err != nil {
 			return err
 		}
 		var err error
@@ -239,12 +263,17 @@ func (s *Store) CancelBooking(ctx context.Context, id, householdID uuid.UUID, ma
 }
 
 // liveBooking reads a booking that is not cancelled, of householdID unless
-// that is Nil, locking it.
-func liveBooking(ctx context.Context, tx pgx.Tx, id, householdID uuid.UUID) (Booking, error) {
+// that is Nil, locking it, for a change at now. One that has begun (its
+// time came, or its family was let in early) is ErrAppointmentBegun: what
+// happened in it is the evening's record.
+func liveBooking(ctx context.Context, tx pgx.Tx, id, householdID uuid.UUID, now time.Time) (Booking, error) {
 	b, err := one[Booking](tx.Query(ctx, `SELECT `+bookingColumns+` FROM bookings b
 		WHERE b.id = $1 AND b.cancelled_at IS NULL
 			AND ($2 = '00000000-0000-0000-0000-000000000000'::uuid OR b.household_id = $2)
 		FOR UPDATE`, id, householdID))
+	if err == nil && (!b.StartsAt.After(now) || b.StartedAt != nil) {
+		err = ErrAppointmentBegun
+	}
 	if err != nil {
 		return Booking{}, fmt.Errorf("booking %s: %w", id, err)
 	}

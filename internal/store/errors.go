@@ -24,6 +24,10 @@ var (
 	// ErrAlreadyBooked means the child already has an appointment with that
 	// teacher on the evening.
 	ErrAlreadyBooked = errors.New("there is already an appointment with this teacher for this child")
+	// ErrAppointmentBegun means an appointment's time has come (or its
+	// family was let in): it is history, and can no longer be moved or
+	// cancelled.
+	ErrAppointmentBegun = errors.New("that appointment has already begun")
 	// ErrBookingsOrphaned means a change to an evening would leave booked
 	// appointments without their slot.
 	ErrBookingsOrphaned = errors.New("the change would leave booked appointments without their time")

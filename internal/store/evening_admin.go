@@ -229,7 +229,7 @@ func replaceSlots(ctx context.Context, tx pgx.Tx, eveningID, teacherID uuid.UUID
 }
 
 // CancelEvening cancels an evening and its teachers' rooms, and withdraws
-// its mail not sent yet (invitations, reminders). It returns the rooms, for
+// its mail not sent yet (invitations, reminders, failed ones included). It returns the rooms, for
 // the live meetings to be told.
 func (s *Store) CancelEvening(ctx context.Context, id uuid.UUID, now time.Time) ([]uuid.UUID, error) {
 	var rooms []uuid.UUID
@@ -246,8 +246,9 @@ func (s *Store) CancelEvening(ctx context.Context, id uuid.UUID, now time.Time) 
 		if rooms, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
 			return err
 		}
+		// Failed mail too: "send again" must not revive it.
 		_, err = tx.Exec(ctx, `UPDATE mail_queue SET cancelled_at = $2
-			WHERE evening_id = $1 AND sent_at IS NULL AND failed_at IS NULL AND cancelled_at IS NULL`, id, now)
+			WHERE evening_id = $1 AND sent_at IS NULL AND cancelled_at IS NULL`, id, now)
 		return err
 	})
 	if err != nil {
@@ -275,7 +276,7 @@ const eveningStudentsFrom = `
 	JOIN student_teachers st ON st.teacher_id = et.teacher_id
 	JOIN students s ON s.id = st.student_id
 	JOIN student_households sh ON sh.student_id = s.id
-	WHERE e.id = $1 AND (cardinality(e.classes) = 0 OR s.class_name = ANY(e.classes))`
+	WHERE e.id = $1 AND ` + forClasses
 
 const familyOf = `coalesce((SELECT string_agg(g.name, ', ' ORDER BY g.position, g.name)
 	FROM guardians g WHERE g.household_id = sh.household_id), '')`

@@ -277,3 +277,113 @@ func TestReplacingAFailedMail(t *testing.T) {
 		t.Errorf("%d messages live, want the new one only", n)
 	}
 }
+
+// Moving an appointment withdraws its reminders, whoever's they are: the
+// mails of the move bring new ones only when the new time still leaves
+// room for a reminder, and an old one would remind of the old time.
+func TestMoveWithdrawsTheOldReminders(t *testing.T) {
+	ev := newEvening(t, 1, 4, 1)
+	slots := ev.slots(t, 0)
+	b, err := ev.book(0, slots[3], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"reminder:" + b.ID.String(), "reminder:" + uuid.NewString() + ":" + b.ID.String()} {
+		m := store.NewMail{DedupeKey: key, Kind: "reminder", ToAddr: "p@home.example", Subject: "s", Body: "b", SendAfter: b.StartsAt.Add(-time.Hour)}
+		if err := ev.st.EnqueueMail(ctx, m, testclock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	always := func(store.Slot, []store.Booking) error { return nil }
+	none := func(store.Booking) []store.NewMail { return nil }
+	if _, err := ev.st.MoveBooking(ctx, b.ID, uuid.Nil, slots[0].ID, always, none, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE kind = 'reminder' AND cancelled_at IS NULL`); n != 0 {
+		t.Errorf("%d reminders of the old time still queued after the move", n)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE kind = 'confirmation' AND cancelled_at IS NULL`); n != 1 {
+		t.Errorf("%d confirmations queued, want the booking's 1 left alone", n)
+	}
+}
+
+// An evening cancelled while a family books or moves: the booking waits
+// for the cancellation and is refused, so no appointment (nor its mails)
+// is left on a cancelled evening.
+func TestNoBookingOnACancelledEvening(t *testing.T) {
+	ev := newEvening(t, 1, 4, 2)
+	slots := ev.slots(t, 0)
+	b, err := ev.book(0, slots[0], nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.st.CancelEvening(ctx, ev.e.ID, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ev.book(1, slots[1], nil); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("booking on a cancelled evening: %v, want ErrNotFound", err)
+	}
+	always := func(store.Slot, []store.Booking) error { return nil }
+	none := func(store.Booking) []store.NewMail { return nil }
+	if _, err := ev.st.MoveBooking(ctx, b.ID, uuid.Nil, slots[2].ID, always, none, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("moving on a cancelled evening: %v, want ErrNotFound", err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM bookings WHERE cancelled_at IS NULL AND slot_id <> '`+slots[0].ID.String()+`'`); n != 0 {
+		t.Errorf("%d bookings made or moved after the evening was cancelled", n)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue`); n != 1 {
+		t.Errorf("%d mails queued, want only the first booking's: none for a refused one", n)
+	}
+}
+
+// An evening for a class written in another case than the students' (the
+// school's file changed "7b" to "7B" after the evening was planned) is for
+// the same families everywhere: their booking page, the invitations and
+// staff's search of the evening's families.
+func TestEveningClassesIgnoreCase(t *testing.T) {
+	ev := newEvening(t, 1, 2, 1)
+	conn, err := pgx.Connect(ctx, ev.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `UPDATE evenings SET classes = '{7b}' WHERE id = $1`, ev.e.ID); err != nil {
+		t.Fatal(err)
+	}
+	es, err := ev.st.HouseholdEvenings(ctx, ev.households[0], testclock.Now())
+	if err != nil || len(es) != 1 {
+		t.Fatalf("the family's evenings: %d, %v; want the evening", len(es), err)
+	}
+	hs, err := ev.st.EveningHouseholds(ctx, ev.e.ID)
+	if err != nil || len(hs) != 1 {
+		t.Errorf("households invited: %d, %v; want the family", len(hs), err)
+	}
+	ss, err := ev.st.EveningStudents(ctx, ev.e.ID, "")
+	if err != nil || len(ss) != 1 {
+		t.Errorf("children found for staff: %d, %v; want the child", len(ss), err)
+	}
+}
+
+// Cancelling an evening withdraws its failed mail too: a reminder that
+// failed cannot be sent again from the outbox for an evening that is off.
+func TestCancellingAnEveningWithdrawsFailedMail(t *testing.T) {
+	ev := newEvening(t, 1, 1, 0)
+	m := store.NewMail{DedupeKey: "reminder:x", Kind: "reminder", ToAddr: "p@home.example", Subject: "s", Body: "b", EveningID: &ev.e.ID}
+	if err := ev.st.EnqueueMail(ctx, m, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ev.count(t, `WITH f AS (UPDATE mail_queue SET failed_at = now() RETURNING 1) SELECT count(*) FROM f`)
+	if _, err := ev.st.CancelEvening(ctx, ev.e.ID, testclock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := ev.st.Outbox(ctx, &ev.e.ID, 10)
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("outbox: %d, %v", len(ms), err)
+	}
+	if err := ev.st.ResendMail(ctx, ms[0].ID, testclock.Now()); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("sending a cancelled evening's failed mail again: %v, want ErrNotFound", err)
+	}
+	if n := ev.count(t, `SELECT count(*) FROM mail_queue WHERE cancelled_at IS NULL`); n != 0 {
+		t.Errorf("%d of the cancelled evening's mails not withdrawn", n)
+	}
+}

@@ -14,7 +14,8 @@ import (
 type NewMail struct {
 	// DedupeKey, when set, replaces an unsent message with the same key
 	// (a reminder for an appointment that moved). A key ending in
-	// ":<booking id>" is withdrawn when that booking is cancelled.
+	// ":<booking id>" is withdrawn when that booking is cancelled, one that
+	// also starts "reminder:" when it moves.
 	DedupeKey      string
 	Kind           string // booking_invitation, confirmation, change, cancellation, reminder, running_late
 	ToName, ToAddr string

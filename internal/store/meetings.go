@@ -153,13 +153,14 @@ func (s *Store) OwnedMeeting(ctx context.Context, ownerID, id uuid.UUID) (Meetin
 }
 
 // UpdateMeeting replaces the plan of a meeting ownerID owns and has not
-// cancelled, and bumps its iCalendar sequence.
+// cancelled, and bumps its iCalendar sequence. A room of a parents' evening
+// is not such a meeting: it changes with its evening (ErrNotFound here).
 func (s *Store) UpdateMeeting(ctx context.Context, ownerID, id uuid.UUID, p MeetingPlan) (Meeting, error) {
 	m, err := one[Meeting](s.pool.Query(ctx, `
 		UPDATE meetings SET title = $3, description = $4, starts_at = $5, duration_minutes = $6,
 			time_zone = $7, lobby_policy = $8, recording_policy = $9, unmute_policy = $10,
 			screen_share_policy = $11, recording_access = $12, sequence = sequence + 1, updated_at = now()
-		WHERE id = $1 AND owner_id = $2 AND cancelled_at IS NULL RETURNING `+meetingColumns,
+		WHERE id = $1 AND owner_id = $2 AND cancelled_at IS NULL AND evening_id IS NULL RETURNING `+meetingColumns,
 		id, ownerID, p.Title, p.Description, p.StartsAt, p.DurationMinutes, p.TimeZone, p.LobbyPolicy, p.RecordingPolicy,
 		p.unmute(), p.screenShare(), p.access()))
 	if err != nil {
@@ -168,12 +169,14 @@ func (s *Store) UpdateMeeting(ctx context.Context, ownerID, id uuid.UUID, p Meet
 	return m, nil
 }
 
-// CancelMeeting cancels a meeting ownerID owns. Cancelling twice is not an error.
+// CancelMeeting cancels a meeting ownerID owns. Cancelling twice is not an
+// error. A room of a parents' evening is cancelled with its evening, or
+// when its teacher leaves it, never on its own (ErrNotFound here).
 func (s *Store) CancelMeeting(ctx context.Context, ownerID, id uuid.UUID) error {
 	err := affected(s.pool.Exec(ctx, `
 		UPDATE meetings SET cancelled_at = coalesce(cancelled_at, now()),
 			sequence = sequence + CASE WHEN cancelled_at IS NULL THEN 1 ELSE 0 END, updated_at = now()
-		WHERE id = $1 AND owner_id = $2`, id, ownerID))
+		WHERE id = $1 AND owner_id = $2 AND evening_id IS NULL`, id, ownerID))
 	if err != nil {
 		return fmt.Errorf("store: cancel meeting %s: %w", id, err)
 	}

@@ -34,6 +34,8 @@ func bookingProblemIn(err error, loc *time.Location) string {
 		return fmt.Sprintf("That time leaves too little time to get from your appointment%s with another teacher. Please pick another.", at)
 	case errors.Is(err, errSlotPast):
 		return "That time has already begun. Please pick a later one."
+	case errors.Is(err, store.ErrAppointmentBegun):
+		return "This appointment has already begun, so it can no longer be moved or cancelled."
 	case errors.Is(err, errBookingClosed):
 		return "Booking for this evening is not open, so appointments cannot be booked, moved or cancelled here. Please contact the school."
 	}

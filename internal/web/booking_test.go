@@ -540,3 +540,42 @@ func TestGuessingBookingLinksIsThrottled(t *testing.T) {
 		t.Errorf("the family's own link after the guesses: %d", p.status)
 	}
 }
+
+// An appointment that has begun is history: neither the family (whose
+// window may stay open into the evening) nor staff can move or cancel it,
+// so its record stays in the report and its call is not booked twice.
+func TestBegunAppointmentCannotChange(t *testing.T) {
+	s := newSchool(t, eveningRules{teachers: 1, slots: 4})
+	teacher, slots := s.teachers[0], s.slots(t, s.teachers[0])
+	tom := s.student(t, "Tom", teacher)
+	f := s.household(t, []string{"Jo Smith"}, tom)
+	br := s.browser()
+	if p := s.book(br, f, tom, teacher, slots[0]); p.status != http.StatusSeeOther {
+		t.Fatalf("book: %d %s", p.status, p.text(tid("booking-error")))
+	}
+	booking := s.bookings(t)[0]
+	s.exec(t, `UPDATE evenings SET booking_closes_at = ends_at WHERE id = $1`, s.ev.ID)
+	s.clock.Set(slots[0].StartsAt.Add(2 * time.Minute))
+	admin := s.login(s.admin.Email)
+
+	if p := br.get(f.link); p.doc.Find(tid("move")).Length() != 0 {
+		t.Error("the booking page offers to move an appointment that has begun")
+	}
+	mine := f.link + "/appointments/" + booking.ID.String()
+	if p := br.post(mine+"/move", url.Values{"slot": {slots[3].ID.String()}}); p.status != http.StatusConflict {
+		t.Errorf("the family moving an appointment that has begun: %d, want 409", p.status)
+	}
+	if p := br.post(mine+"/cancel", nil); p.status != http.StatusConflict {
+		t.Errorf("the family cancelling an appointment that has begun: %d, want 409", p.status)
+	}
+	staff := "/evenings/" + s.ev.ID.String() + "/bookings/" + booking.ID.String()
+	if p := admin.post(staff+"/move", url.Values{"slot": {slots[3].ID.String()}}); p.status != http.StatusConflict {
+		t.Errorf("staff moving an appointment that has begun: %d, want 409", p.status)
+	}
+	if p := admin.post(staff+"/cancel", nil); p.status != http.StatusConflict {
+		t.Errorf("staff cancelling an appointment that has begun: %d, want 409", p.status)
+	}
+	if got := s.bookings(t); len(got) != 1 || got[0].SlotID != slots[0].ID || got[0].Sequence != 0 {
+		t.Errorf("after the refused changes: %+v", got)
+	}
+}

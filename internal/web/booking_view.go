@@ -116,7 +116,7 @@ func (h *handler) appointmentView(c calendarEntry, fes []familyEvening, link str
 			a.Late = runningLate(t)
 		}
 	}
-	if c.Evening.BookingOpen(h.now()) {
+	if c.Evening.BookingOpen(h.now()) && b.StartsAt.After(h.now()) && b.StartedAt == nil {
 		base := link + "/appointments/" + b.ID.String()
 		a.MoveURL, a.CancelURL = base+"/move", base+"/cancel"
 	}

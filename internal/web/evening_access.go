@@ -15,6 +15,8 @@ type eveningAccess struct {
 	teachers []store.EveningTeacher
 	manage   bool                  // an administrator, or the teacher who runs it
 	me       *store.EveningTeacher // the signed-in teacher, when taking part
+	viewer   uuid.UUID             // the signed-in person
+	allNotes bool                  // an administrator: reads every teacher's notes
 }
 
 // eveningFor loads the {id} evening for someone who runs it or takes part
@@ -32,7 +34,8 @@ func (h *handler) eveningFor(r *http.Request, me auth.Identity) (eveningAccess, 
 	if err != nil {
 		return eveningAccess{}, err
 	}
-	a := eveningAccess{evening: e, teachers: ts, manage: auth.Can(me.User.Role, auth.ManageEvenings) || e.OwnerID == me.User.ID}
+	admin := auth.Can(me.User.Role, auth.ManageEvenings)
+	a := eveningAccess{evening: e, teachers: ts, manage: admin || e.OwnerID == me.User.ID, viewer: me.User.ID, allNotes: admin}
 	for i := range ts {
 		if ts[i].TeacherID == me.User.ID {
 			a.me = &ts[i]
@@ -75,4 +78,14 @@ func (a eveningAccess) scope() uuid.UUID {
 		return uuid.Nil
 	}
 	return a.me.TeacherID
+}
+
+// notesScope is whose private notes the signed-in person reads: every
+// teacher's for an administrator, else only their own, also on an evening
+// they run (an administrator may have added colleagues to it).
+func (a eveningAccess) notesScope() uuid.UUID {
+	if a.allNotes {
+		return uuid.Nil
+	}
+	return a.viewer
 }

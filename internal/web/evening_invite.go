@@ -11,7 +11,10 @@ import (
 )
 
 // invitations lists the households an evening is for with their booking
-// links, to copy for those without an email address.
+// links, to copy for those without an email address. Only administrators
+// see the links: a booking link opens the family's appointments with every
+// teacher, and a teacher running an evening of their own may change only
+// theirs (they may still email the families their links).
 func (h *handler) invitations(w http.ResponseWriter, r *http.Request, me auth.Identity) {
 	a, err := h.managedEvening(r, me)
 	var hs []store.InvitedHousehold
@@ -27,7 +30,10 @@ func (h *handler) invitations(w http.ResponseWriter, r *http.Request, me auth.Id
 		v.Queued = strconv.Itoa(n)
 	}
 	for _, hh := range hs {
-		row := templates.InviteRow{Household: hh, Link: h.bookingURL(hh.Household)}
+		row := templates.InviteRow{Household: hh}
+		if auth.Can(me.User.Role, auth.ManageEvenings) {
+			row.Link = h.bookingURL(hh.Household)
+		}
 		for _, g := range hh.Guardians {
 			if g.Email != "" {
 				row.Emails++

@@ -18,7 +18,7 @@ func (h *handler) eveningReport(w http.ResponseWriter, r *http.Request, me auth.
 	a, bookings, err := h.reportOf(r, me)
 	var notes map[uuid.UUID]store.Note
 	if err == nil {
-		notes, err = h.store.Notes(r.Context(), a.evening.ID, a.scope())
+		notes, err = h.store.Notes(r.Context(), a.evening.ID, a.notesScope())
 	}
 	if err != nil {
 		h.fail(w, r, err)

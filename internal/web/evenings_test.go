@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
@@ -531,5 +533,125 @@ func TestCancelEvening(t *testing.T) {
 	}
 	if p := e.login("a@school.example").get("/"); p.doc.Find(tid("evening-room")).Length() != 0 {
 		t.Error("the dashboard still offers the cancelled evening's room")
+	}
+}
+
+// A teacher who runs an evening of their own manages it, but a colleague
+// an administrator added to it keeps their notes to themselves: notes are
+// for their teacher and administrators only.
+func TestOwnersReportHoldsNoColleaguesNotes(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	b := e.user("b@school.example", store.RoleTeacher)
+	ta, tb, admin := e.login("a@school.example"), e.login("b@school.example"), e.login("admin@school.example")
+	path := ta.evening(e.eveningForm())
+	if p := admin.post(path, e.eveningForm(a, b)); p.status != http.StatusSeeOther {
+		t.Fatalf("admin adds B to A's evening: %d", p.status)
+	}
+	id := eveningID(t, path)
+	fam := e.seedFamily(e.db(), "Sam Private", "7A", []guardian{{"Ann Smith", "ann@home.example"}}, a, b)
+	bk := e.book(id, fam, e.slots(id, b)[0])
+	if p := tb.post(path+"/appointments/"+bk.ID.String()+"/notes", url.Values{"notes": {"B's private note"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("B saves a note: %d", p.status)
+	}
+	if p := ta.get(path + "/report"); p.status != http.StatusOK || strings.Contains(p.body, "private note") {
+		t.Errorf("A's report shows B's note: %d", p.status)
+	}
+	if p := admin.get(path + "/report"); p.text(tid("report-notes")) != "B's private note" {
+		t.Errorf("admin's report note: %q", p.text(tid("report-notes")))
+	}
+}
+
+// A family's booking link opens all its appointments, with every teacher:
+// no teacher can come by it, neither on the booking links page of an
+// evening of their own nor through an appointment's join link (whose
+// thank-you page leads to it) on their room's meeting page or its .ics.
+// Only administrators see booking links.
+func TestTeachersNeverReachAFamilysBookingLink(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	b := e.user("b@school.example", store.RoleTeacher)
+	admin, ta := e.login("admin@school.example"), e.login("a@school.example")
+	path := admin.evening(e.eveningForm(a, b))
+	id := eveningID(t, path)
+	db := e.db()
+	fam := e.seedFamily(db, "Sam Private", "7A", []guardian{{"Ann Smith", "ann@home.example"}}, a, b)
+	e.book(id, fam, e.slots(id, a)[0])
+	e.book(id, fam, e.slots(id, b)[3]) // with a colleague: not A's to see or change
+	var nonce []byte
+	if err := db.QueryRow(context.Background(), `SELECT link_nonce FROM households WHERE id = $1`, fam.household).Scan(&nonce); err != nil {
+		t.Fatal(err)
+	}
+	bookingToken := auth.NewBookingLinks(e.cfg.Secret).Token(fam.household, nonce)
+
+	own := ta.evening(e.eveningForm())
+	if p := ta.get(own + "/invite"); p.status != http.StatusOK || strings.Contains(p.body, bookingToken) {
+		t.Errorf("A's own evening's booking links page: %d, shows the family's booking link: %v", p.status, strings.Contains(p.body, bookingToken))
+	}
+	if p := admin.get(own + "/invite"); !strings.Contains(p.body, bookingToken) {
+		t.Error("an administrator does not see the booking link")
+	}
+
+	var room uuid.UUID
+	if err := db.QueryRow(context.Background(), `SELECT meeting_id FROM evening_teachers WHERE evening_id = $1 AND teacher_id = $2`, id, a.ID).Scan(&room); err != nil {
+		t.Fatal(err)
+	}
+	meeting := ta.get("/meetings/" + room.String())
+	if meeting.status != http.StatusOK {
+		t.Fatalf("A's room's meeting page: %d", meeting.status)
+	}
+	seen := meeting.body
+	meeting.doc.Find(`a[href$="/ics"]`).Each(func(_ int, sel *goquery.Selection) {
+		href, _ := sel.Attr("href")
+		seen += strings.ReplaceAll(ta.get(href).body, "\r\n ", "") // unfolded
+	})
+	family := e.browser()
+	for _, join := range regexp.MustCompile(`/j/[A-Za-z0-9_-]+`).FindAllString(seen, -1) {
+		if p := family.get(join + "/thanks"); strings.Contains(p.body, bookingToken) {
+			t.Errorf("A reaches the family's booking link through the join link %s on their room's pages", join)
+		}
+	}
+}
+
+// A teacher's room on an evening changes with the evening: the ordinary
+// meeting form cannot re-plan it (its hours, or a recording policy the
+// evening does not allow) nor cancel it while families book with them.
+func TestEveningRoomIsNotAnOrdinaryMeeting(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	admin, ta := e.login("admin@school.example"), e.login("a@school.example")
+	id := eveningID(t, admin.evening(e.eveningForm(a)))
+	db := e.db()
+	var room uuid.UUID
+	if err := db.QueryRow(context.Background(), `SELECT meeting_id FROM evening_teachers WHERE evening_id = $1 AND teacher_id = $2`, id, a.ID).Scan(&room); err != nil {
+		t.Fatal(err)
+	}
+	path := "/meetings/" + room.String()
+	if p := ta.get(path); p.status != http.StatusOK || p.doc.Find(tid("edit-meeting")).Length() != 0 || p.doc.Find(tid("cancel-meeting")).Length() != 0 {
+		t.Errorf("the room's page: %d, offers to edit or cancel it", p.status)
+	}
+	if p := ta.get(path + "/edit"); p.status != http.StatusNotFound {
+		t.Errorf("GET the room's meeting form: %d, want 404", p.status)
+	}
+	start := e.clock.Now().Add(48 * time.Hour).In(mustZone("Europe/London"))
+	form := url.Values{"title": {"Mine now"}, "date": {start.Format("2006-01-02")}, "time": {"09:00"}, "duration": {"30"},
+		"time_zone": {"Europe/London"}, "lobby_policy": {"invitees_admitted"}, "recording_policy": {"host_may_record"},
+		"unmute_policy": {"self"}, "screen_share_policy": {"hosts"}}
+	if p := ta.post(path, form); p.status != http.StatusNotFound {
+		t.Errorf("re-planning the room as a meeting: %d, want 404", p.status)
+	}
+	if p := ta.post(path+"/cancel", nil); p.status != http.StatusNotFound {
+		t.Errorf("cancelling the room as a meeting: %d, want 404", p.status)
+	}
+	var title, recording string
+	var cancelled bool
+	if err := db.QueryRow(context.Background(), `SELECT title, recording_policy, cancelled_at IS NOT NULL FROM meetings WHERE id = $1`, room).Scan(&title, &recording, &cancelled); err != nil {
+		t.Fatal(err)
+	}
+	if title != "Year 7 parents' evening" || recording != "not_allowed" || cancelled {
+		t.Errorf("the room after the meeting forms: %q, recording %s, cancelled %v", title, recording, cancelled)
 	}
 }

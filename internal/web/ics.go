@@ -38,6 +38,9 @@ func (h *handler) inviteeICSForHost(w http.ResponseWriter, r *http.Request, me a
 		return
 	}
 	inv, err := h.store.Invitee(r.Context(), m.ID, id)
+	if err == nil && inv.BookingID != nil {
+		err = store.ErrNotFound // an appointment's join link is the family's alone (see renderMeeting)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -43,8 +43,8 @@ func (h *handler) createMeeting(w http.ResponseWriter, r *http.Request, me auth.
 // editMeeting shows the form filled with the meeting as planned, in its own zone.
 func (h *handler) editMeeting(w http.ResponseWriter, r *http.Request, me auth.Identity) {
 	m, err := h.ownedMeeting(r, me)
-	if err == nil && m.Cancelled() {
-		err = store.ErrNotFound
+	if err == nil && (m.Cancelled() || m.EveningID != nil) {
+		err = store.ErrNotFound // an evening's room changes with its evening
 	}
 	if err != nil {
 		h.fail(w, r, err)

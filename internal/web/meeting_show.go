@@ -33,7 +33,14 @@ func (h *handler) renderMeeting(w http.ResponseWriter, r *http.Request, me auth.
 	}
 	v := templates.MeetingView{Meeting: m, Zone: userZone(me), Form: f, LinkExpiry: schedule.LinkExpiry(m, h.cfg.LinkValidity), Recordings: len(recs)}
 	for _, inv := range invs {
-		v.Invitees = append(v.Invitees, templates.InviteeRow{Invitee: inv, Link: h.joinURL(h.links.Token(inv.ID, inv.LinkNonce))})
+		row := templates.InviteeRow{Invitee: inv}
+		// An appointment's join link is the family's alone: its thank-you
+		// page leads to their booking link, which opens their appointments
+		// with every teacher.
+		if inv.BookingID == nil {
+			row.Link = h.joinURL(h.links.Token(inv.ID, inv.LinkNonce))
+		}
+		v.Invitees = append(v.Invitees, row)
 	}
 	h.render(w, r, status, templates.MeetingPage(page(r, m.Title), v))
 }

@@ -96,7 +96,8 @@ func (h *handler) classify(r *http.Request, err error) (status int, heading, tex
 		status, heading, text = http.StatusForbidden, "The meeting is locked", "The host is not letting anyone new in just now. Try again later, or contact the teacher who invited you."
 	case errors.Is(err, errTooManyGuesses):
 		status, heading, text = http.StatusTooManyRequests, "Too many attempts", "Too many links that do not work were opened from this address. Please wait a few minutes and try again."
-	case store.IsBookingConflict(err), errors.Is(err, schedule.ErrOverlap), errors.Is(err, schedule.ErrTravelGap), errors.Is(err, errSlotPast):
+	case store.IsBookingConflict(err), errors.Is(err, schedule.ErrOverlap), errors.Is(err, schedule.ErrTravelGap), errors.Is(err, errSlotPast),
+		errors.Is(err, store.ErrAppointmentBegun):
 		status, heading, text = http.StatusConflict, "That appointment cannot be booked", bookingProblem(err)
 	case errors.Is(err, errBookingClosed):
 		status, heading, text = http.StatusForbidden, "Booking is closed", capitalize(errBookingClosed.Error())+"."

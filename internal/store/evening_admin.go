@@ -246,9 +246,10 @@ func (s *Store) CancelEvening(ctx context.Context, id uuid.UUID, now time.Time) 
 		if rooms, err = pgx.CollectRows(rows, pgx.RowTo[uuid.UUID]); err != nil {
 			return err
 		}
-		// Failed mail too: "send again" must not revive it.
+		// Failed mail too: "send again" must not revive it. Only the
+		// cancellations of its appointments still go out.
 		_, err = tx.Exec(ctx, `UPDATE mail_queue SET cancelled_at = $2
-			WHERE evening_id = $1 AND sent_at IS NULL AND cancelled_at IS NULL`, id, now)
+			WHERE evening_id = $1 AND sent_at IS NULL AND cancelled_at IS NULL AND kind <> 'cancellation'`, id, now)
 		return err
 	})
 	if err != nil {

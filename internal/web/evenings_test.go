@@ -520,8 +520,27 @@ func TestCancelEvening(t *testing.T) {
 	a := e.user("a@school.example", store.RoleTeacher)
 	admin := e.login("admin@school.example")
 	path := admin.evening(e.eveningForm(a))
+	fam := e.seedFamily(e.db(), "Sam", "7A", []guardian{{"Ann Smith", "ann@home.example"}}, a)
+	nb := store.NewBooking{ID: uuid.New(), EveningID: eveningID(t, path), SlotID: e.slots(eveningID(t, path), a)[0].ID,
+		HouseholdID: fam.household, StudentID: fam.students[0], ShareKey: fam.students[0].String(), BookedBy: "staff", ChildName: "Sam",
+		Guardians: []store.BookingGuardian{{InviteeID: uuid.New(), Name: "Ann Smith", Email: "ann@home.example", LinkNonce: auth.NewLinkNonce()}}}
+	bk, err := e.store.Book(context.Background(), nb, func(store.Slot, []store.Booking) error { return nil }, nil, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p := admin.post(path+"/cancel", nil); p.status != http.StatusSeeOther {
 		t.Fatalf("cancel: %d", p.status)
+	}
+	// The family is told: its appointment is cancelled, its calendar entry
+	// withdrawn by the mail, its link dead.
+	var cancelled, mails, linksLive int
+	err = e.db().QueryRow(context.Background(), `SELECT
+		(SELECT count(*) FROM bookings WHERE id = $1 AND cancelled_at IS NOT NULL),
+		(SELECT count(*) FROM mail_queue WHERE kind = 'cancellation' AND to_addr = 'ann@home.example' AND cancelled_at IS NULL
+			AND attachment_type LIKE '%method=CANCEL%'),
+		(SELECT count(*) FROM invitees WHERE booking_id = $1 AND revoked_at IS NULL)`, bk.ID).Scan(&cancelled, &mails, &linksLive)
+	if err != nil || cancelled != 1 || mails != 1 || linksLive != 0 {
+		t.Errorf("after cancelling the evening: booking cancelled %d, cancellation mails %d, live links %d (%v)", cancelled, mails, linksLive, err)
 	}
 	var live int
 	if err := e.db().QueryRow(context.Background(), `SELECT count(*) FROM meetings WHERE evening_id = $1 AND cancelled_at IS NULL`,

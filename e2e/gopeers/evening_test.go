@@ -1,0 +1,279 @@
+package gopeers
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"classmeet/internal/auth"
+	"classmeet/internal/meeting"
+	"classmeet/internal/sfu"
+	"classmeet/internal/store"
+	"classmeet/internal/testclient"
+	"classmeet/internal/testclock"
+	"classmeet/internal/testserver"
+)
+
+// The tests here play families on a parents' evening who lie to get into
+// the teacher's call out of turn: early, after their time, with a
+// cancelled booking's link, as the teacher, on another family's booking.
+// Each checks where the effect lands: packets counted at the others, the
+// booking's row in the database, the socket closed.
+
+// eveningRoom is a parents' evening of the test server's teacher, seeded
+// through the store: her room and the appointment times of her slots.
+type eveningRoom struct {
+	s       *testserver.Server
+	evening store.Evening
+	room    string // the teacher's room for the evening: a meeting id
+	slots   []store.Slot
+}
+
+// family is a household booked into one of the teacher's slots.
+type family struct {
+	name, child string // the first guardian's, the child's
+	household   store.Household
+	booking     uuid.UUID
+	links       []string // one personal join link per guardian, /j/...
+	slot        store.Slot
+}
+
+// seedEvening stores an evening of the teacher's with these appointment
+// times (relative to the test clock's now), and grace after each end.
+func seedEvening(t *testing.T, s *testserver.Server, grace time.Duration, times ...store.Times) *eveningRoom {
+	t.Helper()
+	ctx := context.Background()
+	now := testclock.Now()
+	plan := store.EveningPlan{
+		Name: "Year 7 parents' evening", TimeZone: "Europe/London",
+		StartsAt: now.Add(-10 * time.Minute), EndsAt: now.Add(2 * time.Hour), SlotMinutes: 10,
+		BookingOpensAt: now.Add(-24 * time.Hour), BookingClosesAt: now.Add(2 * time.Hour), SplitPolicy: "each_household",
+		GraceSeconds: int(grace / time.Second), RecordingPolicy: store.RecordingNotAllowed,
+		Teachers: []store.EveningTeacherPlan{{TeacherID: s.Teacher.ID, Slots: times}},
+	}
+	ev, err := s.Store.CreateEvening(ctx, s.Teacher.ID, plan, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	teachers, err := s.Store.EveningTeachers(ctx, ev.ID)
+	if err != nil || len(teachers) != 1 {
+		t.Fatalf("evening teachers: %v, %v", teachers, err)
+	}
+	slots, err := s.Store.Slots(ctx, ev.ID, s.Teacher.ID)
+	if err != nil || len(slots) != len(times) {
+		t.Fatalf("slots: %v, %v", slots, err)
+	}
+	return &eveningRoom{s: s, evening: ev, room: teachers[0].MeetingID.String(), slots: slots}
+}
+
+// from is an appointment time from a to b after the test clock's now.
+func from(a, b time.Duration) store.Times {
+	now := testclock.Now()
+	return store.Times{StartsAt: now.Add(a), EndsAt: now.Add(b)}
+}
+
+// book stores a household whose child the teacher teaches, with these
+// guardians, and books it into slot i: each guardian gets a join link.
+func (ev *eveningRoom) book(t *testing.T, i int, child string, guardians ...string) family {
+	t.Helper()
+	ctx := context.Background()
+	now := testclock.Now()
+	key := "H-" + child
+	hh := store.RosterHousehold{Key: key}
+	for _, g := range guardians {
+		hh.Guardians = append(hh.Guardians, store.RosterGuardian{Name: g, Email: strings.ReplaceAll(strings.ToLower(g), " ", ".") + "@home.example"})
+	}
+	roster := store.Roster{Households: []store.RosterHousehold{hh}, Students: []store.RosterStudent{{
+		ExternalID: "S-" + child, Name: child, ClassName: "7B", Households: []string{key},
+		Teachers: []store.RosterTeacher{{Email: ev.s.Teacher.Email}},
+	}}}
+	id, err := ev.s.Store.SaveFamily(ctx, uuid.Nil, roster, auth.NewLinkNonce, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ev.s.Store.Family(ctx, id)
+	if err != nil || len(f.Students) != 1 {
+		t.Fatalf("family %s: %+v, %v", key, f, err)
+	}
+	nb := store.NewBooking{
+		ID: uuid.New(), EveningID: ev.evening.ID, SlotID: ev.slots[i].ID, HouseholdID: id, StudentID: f.Students[0].ID,
+		ShareKey: f.Students[0].ID.String(), BookedBy: "family", ChildName: child,
+	}
+	for _, g := range f.Guardians {
+		nb.Guardians = append(nb.Guardians, store.BookingGuardian{InviteeID: uuid.New(), Name: g.Name, Email: g.Email, LinkNonce: auth.NewLinkNonce()})
+	}
+	b, err := ev.s.Store.Book(ctx, nb, func(store.Slot, []store.Booking) error { return nil }, nil, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fam := family{name: guardians[0], child: child, household: f.Household, booking: b.ID, slot: ev.slots[i]}
+	for _, g := range nb.Guardians {
+		fam.links = append(fam.links, "/j/"+ev.s.LinkToken(store.Invitee{ID: g.InviteeID, LinkNonce: g.LinkNonce}))
+	}
+	return fam
+}
+
+// bookingRow is the booking as the database holds it.
+func (ev *eveningRoom) bookingRow(t *testing.T, f family) store.Booking {
+	t.Helper()
+	d, err := ev.s.Store.BookingDetail(context.Background(), f.booking)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Booking
+}
+
+// inCall joins the teacher and a family whose appointment is running, and
+// waits until they hear and see each other.
+func (ev *eveningRoom) inCall(t *testing.T, f family) (host, parent *testclient.Client) {
+	t.Helper()
+	host = ev.s.Host(t, ev.room, testclient.Options{})
+	parent = ev.s.Parent(t, f.links[0], f.name, testclient.Options{})
+	msg[*meeting.Admitted](t, parent, nil)
+	testclient.HearEachOther(t, []*testclient.Client{host, parent})
+	return host, parent
+}
+
+// refused sends m from c and waits for the server's refusal of it.
+func refused(t *testing.T, c *testclient.Client, m meeting.ClientMessage, code string) {
+	t.Helper()
+	if err := c.Send(m); err != nil {
+		t.Fatal(err)
+	}
+	seq := m.Sequence()
+	e := msg(t, c, func(e *meeting.Error) bool { return e.InReplyTo == seq })
+	if e.Code != code {
+		t.Errorf("%s's %T was answered %s (%s), want %s", c.Name, m, e.Code, e.Message, code)
+	}
+}
+
+// untouched checks that while each of senders (in the room) sends at
+// least 100 more microphone packets, nothing of any of them reaches any of
+// receivers, and that none of receivers was let in.
+func untouched(t *testing.T, what string, senders, receivers []*testclient.Client) {
+	t.Helper()
+	// Packets already on their way may still land: let the senders send a
+	// few more first, then count.
+	for _, s := range senders {
+		settled := s.Sent(sfu.SourceMicrophone) + 10
+		waitFor(t, what+": packets in flight to land", 20*time.Second, func() bool { return s.Sent(sfu.SourceMicrophone) >= settled })
+	}
+	before := map[[2]int]uint64{}
+	for i, s := range senders {
+		for j, r := range receivers {
+			before[[2]int{i, j}] = receivedFrom(r, s)
+		}
+	}
+	for _, s := range senders {
+		sent := s.Sent(sfu.SourceMicrophone)
+		waitFor(t, what+": "+s.Name+" sends on", 20*time.Second, func() bool { return s.Sent(sfu.SourceMicrophone) >= sent+100 })
+	}
+	for i, s := range senders {
+		for j, r := range receivers {
+			if n := receivedFrom(r, s) - before[[2]int{i, j}]; n != 0 {
+				t.Errorf("%s: %s received %d packets from %s", what, r.Name, n, s.Name)
+			}
+		}
+	}
+	for _, r := range receivers {
+		if admittedEver(r) {
+			t.Errorf("%s: %s was let in", what, r.Name)
+		}
+	}
+}
+
+// receivedFrom counts the packets of every kind r received from c.
+func receivedFrom(r, c *testclient.Client) uint64 {
+	return r.ReceivedOfKind(c.ID(), audio) + r.ReceivedOfKind(c.ID(), video)
+}
+
+// nothingFrom checks that none of others ever received anything from c.
+func nothingFrom(t *testing.T, what string, c *testclient.Client, others ...*testclient.Client) {
+	t.Helper()
+	for _, o := range others {
+		if n := receivedFrom(o, c); n != 0 {
+			t.Errorf("%s: %s received %d packets from %s", what, o.Name, n, c.Name)
+		}
+	}
+}
+
+func admittedEver(c *testclient.Client) bool {
+	for _, m := range c.Messages() {
+		if _, ok := m.(*meeting.Admitted); ok {
+			return true
+		}
+	}
+	return c.Welcome() != nil && c.Welcome().Presence == meeting.PresenceRoom
+}
+
+// learnsNothingOf checks that nothing c was sent names another family or
+// child, and that c never had the teacher's timetable.
+func learnsNothingOf(t *testing.T, c *testclient.Client, names ...string) {
+	t.Helper()
+	for _, m := range c.Messages() {
+		if _, ok := m.(*meeting.TimetableStatus); ok {
+			t.Errorf("%s was sent the teacher's timetable", c.Name)
+		}
+		b, err := meeting.EncodeServer(m, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if strings.Contains(string(b), n) {
+				t.Errorf("%s was told %q: %s", c.Name, n, b)
+			}
+		}
+	}
+}
+
+// TestEveningFamilyWaitsForItsTime: a family whose appointment is later
+// arrives during another family's call. It stays in the lobby; nothing of
+// the teacher's or the other family's reaches it, nothing of its own
+// reaches them (its offer, chat, hand and reactions from the lobby are
+// refused), and it learns nothing of the other family.
+func TestEveningFamilyWaitsForItsTime(t *testing.T) {
+	s := testserver.Start(t, nil)
+	ev := seedEvening(t, s, 5*time.Second, from(-time.Minute, 10*time.Minute), from(10*time.Minute, 20*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
+	birch := ev.book(t, 1, "Ben Birch", "Mrs Birch")
+	host, a := ev.inCall(t, amber)
+
+	b := ev.s.Parent(t, birch.links[0], birch.name, testclient.Options{})
+	if w := b.Welcome(); w.Presence != meeting.PresenceLobby {
+		t.Fatalf("the later family entered %q", w.Presence)
+	}
+	st := msg[*meeting.AppointmentStatus](t, b, nil)
+	if st.Status != meeting.ApptWaiting || st.ExpectedAt != birch.slot.StartsAt.UTC().Format(time.RFC3339) {
+		t.Errorf("the later family was told %+v", st)
+	}
+	_ = a.Send(&meeting.Chat{Text: "about Alice's maths", To: "everyone"})
+
+	// From the lobby: its own media offered, chat, a hand, a reaction, a
+	// restart of ICE, its microphone turned on.
+	if err := b.StartMedia(); err != nil {
+		t.Fatal(err)
+	}
+	msg(t, b, func(e *meeting.Error) bool { return e.Code == "not_admitted" })
+	for _, m := range []meeting.ClientMessage{
+		&meeting.Chat{Text: "let us in", To: "everyone"}, &meeting.RaiseHand{}, &meeting.React{Reaction: "wave"},
+		&meeting.RestartICE{}, &meeting.MediaState{Audio: true, Video: true},
+	} {
+		refused(t, b, m, "not_admitted")
+	}
+	untouched(t, "the later family in the lobby", []*testclient.Client{host, a}, []*testclient.Client{b})
+	// The lobby client received nothing, so its own count is total.
+	for _, c := range []*testclient.Client{host, a} {
+		if n := receivedFrom(b, c); n != 0 {
+			t.Errorf("the family in the lobby received %d packets from %s", n, c.Name)
+		}
+	}
+	nothingFrom(t, "the family in the lobby", b, host, a)
+	if n := len(chatOf(a)); n != 1 {
+		t.Errorf("the family in the call has %d chat messages, want its own only", n)
+	}
+	learnsNothingOf(t, b, amber.name, amber.child, "about Alice's maths")
+	learnsNothingOf(t, a, birch.name, birch.child)
+}

@@ -2,6 +2,7 @@ package gopeers
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -276,4 +277,159 @@ func TestEveningFamilyWaitsForItsTime(t *testing.T) {
 	}
 	learnsNothingOf(t, b, amber.name, amber.child, "about Alice's maths")
 	learnsNothingOf(t, a, birch.name, birch.child)
+}
+
+// resumeWith opens a new connection and resumes with secret; it returns
+// the client and the first answer: a welcome or an error.
+func resumeWith(t *testing.T, s *testserver.Server, name, socket, secret string) (*testclient.Client, meeting.ServerMessage) {
+	t.Helper()
+	c, _ := testclient.New(s.URL, name, testclient.Options{})
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Connect(ctx, socket); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Send(&meeting.Resume{Resume: secret, KeepMedia: true})
+	m, err := c.WaitFor(ctx, func(m meeting.ServerMessage) bool {
+		switch m.(type) {
+		case *meeting.Welcome, *meeting.Error:
+			return true
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, m
+}
+
+// TestEveningFamilyAfterItsTimeWaitsForTheTeacher: a family whose
+// appointment the teacher ended comes back: resuming its old connection,
+// joining again with its link, on a second device, with a join token
+// fetched during the call. None of it is let in by itself or exchanges
+// media with anyone; the teacher may let them in.
+func TestEveningFamilyAfterItsTimeWaitsForTheTeacher(t *testing.T) {
+	s := testserver.Start(t, nil)
+	ev := seedEvening(t, s, 5*time.Second, from(-time.Minute, 10*time.Minute), from(10*time.Minute, 20*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
+	host, a := ev.inCall(t, amber)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	spare, _ := testclient.New(s.URL, "Mr Amber", testclient.Options{})
+	defer spare.Close()
+	token, socket, err := spare.JoinToken(ctx, amber.links[0]+"/join")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := a.Welcome().Resume
+
+	_ = host.Send(&meeting.EndAppointment{})
+	msg(t, a, func(st *meeting.AppointmentStatus) bool { return st.Status == meeting.ApptOver })
+	waitFor(t, "the family's socket to close", 10*time.Second, func() bool { return a.Closed() != nil })
+	s.Drained(t, 10*time.Second)
+	if b := ev.bookingRow(t, amber); b.Outcome != meeting.HowEndedEarly || b.EndedAt == nil {
+		t.Fatalf("the booking's row after the teacher ended it: %+v", b)
+	}
+
+	if _, m := resumeWith(t, s, "Mr Amber resuming", socket, secret); !isError(m, "resume_expired") {
+		t.Errorf("the old connection resumed: %+v", m)
+	}
+	again := s.Parent(t, amber.links[0], "Mr Amber", testclient.Options{})
+	phone := s.Parent(t, amber.links[0], "Mr Amber's phone", testclient.Options{})
+	early, m := joinWith(t, s, "Mr Amber's tablet", socket, token)
+	if w, ok := m.(*meeting.Welcome); !ok || w.Presence != meeting.PresenceLobby {
+		t.Errorf("the token fetched during the call: %+v", m)
+	}
+	back := []*testclient.Client{again, phone, early}
+	for _, c := range back {
+		if w := c.Welcome(); w == nil || w.Presence != meeting.PresenceLobby {
+			t.Fatalf("%s came back into %+v", c.Name, w)
+		}
+	}
+	untouched(t, "back after the appointment", []*testclient.Client{host}, back)
+	for _, c := range back {
+		nothingFrom(t, "back after the appointment", c, host)
+	}
+
+	// The teacher may let them in: then they are heard, so the counts above
+	// would have seen a leak.
+	_ = host.Send(&meeting.Admit{Participant: again.ID()})
+	msg[*meeting.Admitted](t, again, nil)
+	testclient.HearEachOther(t, []*testclient.Client{host, again})
+	if admittedEver(phone) || admittedEver(early) {
+		t.Error("the family's other devices came in with the one the teacher admitted")
+	}
+}
+
+// TestEveningFamilyCannotKeepTheTeachersTime: a family in its call sends
+// the teacher's commands (extend, end, running late, admit, admit all,
+// promote itself, mute the teacher), and a family in the lobby admits
+// itself and says the teacher runs late. Each is refused, and nothing
+// changes where it would show: the call ends on time (the booking's row),
+// the waiting family's expected start stays, the room is not recorded as
+// running late, and the waiting family is not let in.
+func TestEveningFamilyCannotKeepTheTeachersTime(t *testing.T) {
+	s := testserver.Start(t, nil)
+	const grace = 3 * time.Second
+	ev := seedEvening(t, s, grace, from(-time.Minute, 45*time.Second), from(10*time.Minute, 20*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
+	birch := ev.book(t, 1, "Ben Birch", "Mrs Birch")
+	host, a := ev.inCall(t, amber)
+	b := ev.s.Parent(t, birch.links[0], birch.name, testclient.Options{})
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
+
+	for _, m := range []meeting.ClientMessage{
+		&meeting.Extend{}, &meeting.EndAppointment{}, &meeting.RunningLateBy{Minutes: 30}, &meeting.RunningLateBy{Minutes: -30},
+		&meeting.Admit{Participant: b.ID()}, &meeting.AdmitAll{}, &meeting.SetRole{Participant: a.ID(), Role: meeting.RoleCohost},
+		&meeting.Mute{Participant: host.ID(), Kind: meeting.KindAudio}, &meeting.EndMeeting{},
+	} {
+		refused(t, a, m, "not_allowed")
+	}
+	for _, m := range []meeting.ClientMessage{
+		&meeting.Admit{Participant: b.ID()}, &meeting.AdmitAll{}, &meeting.Extend{}, &meeting.RunningLateBy{Minutes: -30},
+	} {
+		refused(t, b, m, "not_admitted")
+	}
+	heard(t, "the teacher after the family's mute", host, audio, a)
+
+	end := amber.slot.EndsAt
+	waitFor(t, "the call to end", end.Sub(testclock.Now())+60*time.Second, func() bool {
+		return slices.ContainsFunc(a.Messages(), func(m meeting.ServerMessage) bool {
+			st, ok := m.(*meeting.AppointmentStatus)
+			return ok && st.Status == meeting.ApptOver
+		})
+	})
+	if st := lastStatus(t, a, meeting.ApptRunning); st.EndsAt != end.UTC().Format(time.RFC3339) {
+		t.Errorf("the family's call was to end at %s, not %s", st.EndsAt, end.UTC().Format(time.RFC3339))
+	}
+	waitFor(t, "the family's socket to close", 10*time.Second, func() bool { return a.Closed() != nil })
+	s.Drained(t, 10*time.Second)
+	row := ev.bookingRow(t, amber)
+	if row.Outcome != meeting.HowHeld || row.EndedAt == nil || row.EndedAt.Before(end.Add(grace)) || !row.EndedAt.Before(end.Add(meeting.Extension)) {
+		t.Errorf("the call's row: outcome %q, ended at %v; planned end %v", row.Outcome, row.EndedAt, end)
+	}
+	if st := lastStatus(t, b, meeting.ApptWaiting); st.ExpectedAt != birch.slot.StartsAt.UTC().Format(time.RFC3339) {
+		t.Errorf("the waiting family now expects %s, not %s", st.ExpectedAt, birch.slot.StartsAt.UTC().Format(time.RFC3339))
+	}
+	teachers, err := s.Store.EveningTeachers(context.Background(), ev.evening.ID)
+	if err != nil || teachers[0].LateMinutes != 0 {
+		t.Errorf("the room is recorded as running %d minutes late (%v)", teachers[0].LateMinutes, err)
+	}
+	if admittedEver(b) || ev.bookingRow(t, birch).StartedAt != nil {
+		t.Error("the waiting family was let in")
+	}
+}
+
+// lastStatus is the last appointment status of this kind c was sent.
+func lastStatus(t *testing.T, c *testclient.Client, status string) *meeting.AppointmentStatus {
+	t.Helper()
+	ms := c.Messages()
+	for i := len(ms) - 1; i >= 0; i-- {
+		if st, ok := ms[i].(*meeting.AppointmentStatus); ok && st.Status == status {
+			return st
+		}
+	}
+	t.Fatalf("%s was never told its appointment is %s", c.Name, status)
+	return nil
 }

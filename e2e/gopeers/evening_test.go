@@ -76,12 +76,11 @@ func from(a, b time.Duration) store.Times {
 	return store.Times{StartsAt: now.Add(a), EndsAt: now.Add(b)}
 }
 
-// book stores a household whose child the teacher teaches, with these
-// guardians, and books it into slot i: each guardian gets a join link.
-func (ev *eveningRoom) book(t *testing.T, i int, child string, guardians ...string) family {
+// household stores a household whose child the teacher teaches, with
+// these guardians.
+func (ev *eveningRoom) household(t *testing.T, child string, guardians ...string) store.Family {
 	t.Helper()
 	ctx := context.Background()
-	now := testclock.Now()
 	key := "H-" + child
 	hh := store.RosterHousehold{Key: key}
 	for _, g := range guardians {
@@ -91,7 +90,7 @@ func (ev *eveningRoom) book(t *testing.T, i int, child string, guardians ...stri
 		ExternalID: "S-" + child, Name: child, ClassName: "7B", Households: []string{key},
 		Teachers: []store.RosterTeacher{{Email: ev.s.Teacher.Email}},
 	}}}
-	id, err := ev.s.Store.SaveFamily(ctx, uuid.Nil, roster, auth.NewLinkNonce, now)
+	id, err := ev.s.Store.SaveFamily(ctx, uuid.Nil, roster, auth.NewLinkNonce, testclock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,14 +98,22 @@ func (ev *eveningRoom) book(t *testing.T, i int, child string, guardians ...stri
 	if err != nil || len(f.Students) != 1 {
 		t.Fatalf("family %s: %+v, %v", key, f, err)
 	}
+	return f
+}
+
+// book stores a household with these guardians and books it into slot i:
+// each guardian gets a join link.
+func (ev *eveningRoom) book(t *testing.T, i int, child string, guardians ...string) family {
+	t.Helper()
+	f := ev.household(t, child, guardians...)
 	nb := store.NewBooking{
-		ID: uuid.New(), EveningID: ev.evening.ID, SlotID: ev.slots[i].ID, HouseholdID: id, StudentID: f.Students[0].ID,
+		ID: uuid.New(), EveningID: ev.evening.ID, SlotID: ev.slots[i].ID, HouseholdID: f.Household.ID, StudentID: f.Students[0].ID,
 		ShareKey: f.Students[0].ID.String(), BookedBy: "family", ChildName: child,
 	}
 	for _, g := range f.Guardians {
 		nb.Guardians = append(nb.Guardians, store.BookingGuardian{InviteeID: uuid.New(), Name: g.Name, Email: g.Email, LinkNonce: auth.NewLinkNonce()})
 	}
-	b, err := ev.s.Store.Book(ctx, nb, func(store.Slot, []store.Booking) error { return nil }, nil, now)
+	b, err := ev.s.Store.Book(context.Background(), nb, func(store.Slot, []store.Booking) error { return nil }, nil, testclock.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -432,4 +439,117 @@ func lastStatus(t *testing.T, c *testclient.Client, status string) *meeting.Appo
 	}
 	t.Fatalf("%s was never told its appointment is %s", c.Name, status)
 	return nil
+}
+
+// TestEveningCancelledAppointmentLetsNobodyStay: an admin cancels the
+// appointment of a family waiting in the lobby, and a family cancels its
+// own appointment during its call. Each is taken out (told, socket
+// closed), its link gives no new join token, a token fetched before the
+// cancellation is refused, and the family in the call is no longer heard
+// by the teacher.
+func TestEveningCancelledAppointmentLetsNobodyStay(t *testing.T) {
+	s := testserver.Start(t, nil)
+	ev := seedEvening(t, s, 5*time.Second, from(-time.Minute, 10*time.Minute), from(10*time.Minute, 20*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
+	birch := ev.book(t, 1, "Ben Birch", "Mrs Birch")
+	host, a := ev.inCall(t, amber)
+	b := ev.s.Parent(t, birch.links[0], birch.name, testclient.Options{})
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tokens := map[string]string{}
+	var socket string
+	for _, f := range []family{amber, birch} {
+		c, _ := testclient.New(s.URL, f.name, testclient.Options{})
+		defer c.Close()
+		tok, sock, err := c.JoinToken(ctx, f.links[0]+"/join")
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[f.name], socket = tok, sock
+	}
+
+	admin := signedInAdmin(t, s)
+	if err := admin.PostForm(ctx, "/evenings/"+ev.evening.ID.String()+"/bookings/"+birch.booking.String()+"/cancel", nil); err != nil {
+		t.Fatal(err)
+	}
+	takenOut(t, s, birch, b, socket, tokens[birch.name])
+	msg(t, host, func(l *meeting.Lobby) bool { return len(l.Entries) == 0 })
+
+	// The family's own cancel, from its booking page, during the call.
+	home, _ := testclient.New(s.URL, "the Ambers' booking page", testclient.Options{})
+	defer home.Close()
+	page := "/b/" + auth.NewBookingLinks([]byte(testserver.Secret)).Token(amber.household.ID, amber.household.LinkNonce)
+	if err := home.PostForm(ctx, page+"/appointments/"+amber.booking.String()+"/cancel", nil); err != nil {
+		t.Fatal(err)
+	}
+	takenOut(t, s, amber, a, socket, tokens[amber.name])
+	msg(t, host, func(l *meeting.ParticipantLeft) bool { return l.ParticipantID == a.ID() })
+	unheard(t, "cancelled during the call", a, sfu.SourceMicrophone, audio, host)
+	unheard(t, "cancelled during the call", a, sfu.SourceCamera, video, host)
+	for _, f := range []family{amber, birch} {
+		if row := ev.bookingRow(t, f); row.CancelledAt == nil {
+			t.Errorf("%s's booking is not cancelled in the database", f.name)
+		}
+	}
+}
+
+// takenOut checks that c, who came in through f's link, was told its link
+// was withdrawn and its socket closed, that the link gives no new join
+// token, and that a token fetched before is refused.
+func takenOut(t *testing.T, s *testserver.Server, f family, c *testclient.Client, socket, token string) {
+	t.Helper()
+	msg(t, c, func(e *meeting.Error) bool { return e.Code == "link_withdrawn" })
+	waitFor(t, c.Name+"'s socket to close", 10*time.Second, func() bool { return c.Closed() != nil })
+	again, _ := testclient.New(s.URL, f.name, testclient.Options{})
+	defer again.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := again.JoinToken(ctx, f.links[0]+"/join"); err == nil {
+		t.Errorf("%s's cancelled link still gives join tokens", f.name)
+	}
+	if _, m := joinWith(t, s, f.name+" with an earlier token", socket, token); !isError(m, "bad_token") {
+		t.Errorf("%s's token fetched before the cancellation: %+v", f.name, m)
+	}
+}
+
+// TestEveningCancelledCallDoesNotHoldUpTheNext: the teacher runs five
+// minutes late (the call in progress started five minutes after its
+// slot), so the next family, whose slot has begun, waits. The call in
+// progress is cancelled and its family taken out: the teacher is free, and
+// the next family is let in without waiting out the cancelled call.
+func TestEveningCancelledCallDoesNotHoldUpTheNext(t *testing.T) {
+	s := testserver.Start(t, nil)
+	ev := seedEvening(t, s, 5*time.Second, from(-12*time.Minute, -2*time.Minute), from(-2*time.Minute, 8*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
+	birch := ev.book(t, 1, "Ben Birch", "Mrs Birch")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Store.AppointmentStarted(ctx, amber.booking, amber.slot.StartsAt.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	host, a := ev.inCall(t, amber)
+	b := ev.s.Parent(t, birch.links[0], birch.name, testclient.Options{})
+	st := msg(t, b, func(st *meeting.AppointmentStatus) bool { return st.Status == meeting.ApptWaiting })
+	if at, err := time.Parse(time.RFC3339, st.ExpectedAt); err != nil || !at.After(testclock.Now()) {
+		t.Fatalf("the next family expects its call at %s: the teacher was to be busy", st.ExpectedAt)
+	}
+	if admittedEver(b) {
+		t.Fatal("the next family was let in during the call")
+	}
+
+	admin := signedInAdmin(t, s)
+	if err := admin.PostForm(ctx, "/evenings/"+ev.evening.ID.String()+"/bookings/"+amber.booking.String()+"/cancel", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the cancelled family's socket to close", 10*time.Second, func() bool { return a.Closed() != nil })
+	// Generous: the room learns of the cancellation at its next reload of
+	// the timetable (every 20 s); the cancelled call would hold the teacher
+	// for minutes more.
+	waitFor(t, "the next family to be let in", 60*time.Second, func() bool { return admittedEver(b) })
+	testclient.HearEachOther(t, []*testclient.Client{host, b})
+	s.Drained(t, 10*time.Second)
+	if row := ev.bookingRow(t, birch); row.StartedAt == nil {
+		t.Error("the next family's call is not recorded as started")
+	}
 }

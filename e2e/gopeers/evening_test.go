@@ -553,3 +553,23 @@ func TestEveningCancelledCallDoesNotHoldUpTheNext(t *testing.T) {
 		t.Error("the next family's call is not recorded as started")
 	}
 }
+
+// TestEveningSecondGuardianJoinsTheCall: the second guardian of the
+// booking in progress joins from their own link and goes straight into the
+// call; a guardian of another family, whose appointment is later, joining
+// at the same moment waits in the lobby with nothing sent to or from them.
+func TestEveningSecondGuardianJoinsTheCall(t *testing.T) {
+	s := testserver.Start(t, nil)
+	ev := seedEvening(t, s, 5*time.Second, from(-time.Minute, 10*time.Minute), from(10*time.Minute, 20*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber", "Mrs Amber")
+	cedar := ev.book(t, 1, "Cara Cedar", "Ms Cedar")
+	host, a := ev.inCall(t, amber)
+
+	second := s.Parent(t, amber.links[1], "Mrs Amber", testclient.Options{})
+	other := s.Parent(t, cedar.links[0], cedar.name, testclient.Options{})
+	msg[*meeting.Admitted](t, second, nil)
+	testclient.HearEachOther(t, []*testclient.Client{host, a, second})
+	untouched(t, "another family's guardian", []*testclient.Client{host, a, second}, []*testclient.Client{other})
+	nothingFrom(t, "another family's guardian", other, host, a, second)
+	learnsNothingOf(t, other, amber.name, "Mrs Amber", amber.child)
+}

@@ -573,3 +573,35 @@ func TestEveningSecondGuardianJoinsTheCall(t *testing.T) {
 	nothingFrom(t, "another family's guardian", other, host, a, second)
 	learnsNothingOf(t, other, amber.name, "Mrs Amber", amber.child)
 }
+
+// TestEveningNextFamilyWaitsWhileTheTeacherHasAnother: the teacher ends a
+// call and lets the family back in for a last word. The next family's time
+// comes meanwhile: they wait in the lobby (another family is in the call),
+// with nothing sent to or from them, and come in once the other family has
+// left.
+func TestEveningNextFamilyWaitsWhileTheTeacherHasAnother(t *testing.T) {
+	s := testserver.Start(t, nil)
+	ev := seedEvening(t, s, 2*time.Second, from(-time.Minute, 20*time.Second), from(20*time.Second, 10*time.Minute))
+	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
+	birch := ev.book(t, 1, "Ben Birch", "Mrs Birch")
+	host, a := ev.inCall(t, amber)
+	_ = host.Send(&meeting.EndAppointment{}) // refused if the call already ended by itself: over either way
+	waitFor(t, "the family to be moved out", 30*time.Second, func() bool { return a.Closed() != nil })
+
+	again := s.Parent(t, amber.links[0], "Mr Amber", testclient.Options{})
+	_ = host.Send(&meeting.Admit{Participant: again.ID()})
+	msg[*meeting.Admitted](t, again, nil)
+	testclient.HearEachOther(t, []*testclient.Client{host, again})
+	b := s.Parent(t, birch.links[0], birch.name, testclient.Options{})
+	start := birch.slot.StartsAt
+	waitFor(t, "the next family's time", start.Sub(testclock.Now())+20*time.Second, func() bool {
+		return testclock.Now().After(start.Add(2 * time.Second))
+	})
+	untouched(t, "the next family while another is in", []*testclient.Client{host, again}, []*testclient.Client{b})
+	nothingFrom(t, "the next family while another is in", b, host, again)
+	learnsNothingOf(t, b, amber.name, amber.child)
+
+	again.Leave()
+	msg[*meeting.Admitted](t, b, nil)
+	testclient.HearEachOther(t, []*testclient.Client{host, b})
+}

@@ -331,16 +331,17 @@ func (s *State) admitDue(fx *effects, now time.Time) {
 	if !s.hostPresent() {
 		return
 	}
-	busy := false
 	for _, a := range s.tk.appts {
 		if a.inProgress() {
 			for _, p := range s.familyWaiting(a) {
 				s.admit(fx, now, nil, p)
 			}
-			busy = busy || s.familyIn(a)
 		}
 	}
-	if busy {
+	// Any family in counts, not only that of the call in progress: one a
+	// host let back in after its time is in the call too, and the next
+	// family must not walk in on them.
+	if slices.ContainsFunc(s.tk.appts, s.familyIn) {
 		return
 	}
 	expected := s.expectedStarts(now)

@@ -525,3 +525,29 @@ func ended(fx []Effect) []AppointmentEnded {
 	}
 	return out
 }
+
+// TestNextFamilyWaitsWhileAnotherIsIn: the teacher ends the Joneses' call
+// early and lets them back in for a last word. The Patels' time comes
+// meanwhile: they wait (another family is in the call), and come in as
+// soon as the Joneses have left.
+func TestNextFamilyWaitsWhileAnotherIsIn(t *testing.T) {
+	s := newEvening(eveningTimetable())
+	joinAt(t, s, at(-10, 0), host)
+	joinAt(t, s, at(-1, 0), jones)
+	s.Tick(at(0, 0))
+	handleAt(t, s, at(5, 0), "host", &EndAppointment{})
+	again := jones
+	again.ID = "jones-again"
+	if joinAt(t, s, at(6, 0), again); s.Presence("jones-again") != PresenceLobby {
+		t.Fatal("after its appointment the family came in by itself")
+	}
+	handleAt(t, s, at(6, 10), "host", &Admit{Participant: "jones-again"})
+	joinAt(t, s, at(9, 0), patel)
+	if s.Tick(at(10, 0)); s.Presence("patel") != PresenceLobby {
+		t.Fatal("the Patels were let in while the teacher had the Joneses in the call")
+	}
+	handleAt(t, s, at(11, 0), "jones-again", &Leave{})
+	if s.Presence("patel") != PresenceRoom {
+		t.Error("the Patels were not let in once the Joneses had left")
+	}
+}

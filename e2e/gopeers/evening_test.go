@@ -338,6 +338,7 @@ func TestEveningFamilyAfterItsTimeWaitsForTheTeacher(t *testing.T) {
 	if b := ev.bookingRow(t, amber); b.Outcome != meeting.HowEndedEarly || b.EndedAt == nil {
 		t.Fatalf("the booking's row after the teacher ended it: %+v", b)
 	}
+	unheard(t, "moved out", a, sfu.SourceMicrophone, audio, host)
 
 	if _, m := resumeWith(t, s, "Mr Amber resuming", socket, secret); !isError(m, "resume_expired") {
 		t.Errorf("the old connection resumed: %+v", m)
@@ -377,6 +378,7 @@ func TestEveningFamilyAfterItsTimeWaitsForTheTeacher(t *testing.T) {
 // the waiting family's expected start stays, the room is not recorded as
 // running late, and the waiting family is not let in.
 func TestEveningFamilyCannotKeepTheTeachersTime(t *testing.T) {
+	t.Parallel() // waits for a call's real time, with little CPU
 	s := testserver.Start(t, nil)
 	const grace = 3 * time.Second
 	ev := seedEvening(t, s, grace, from(-time.Minute, 45*time.Second), from(10*time.Minute, 20*time.Minute))
@@ -390,6 +392,7 @@ func TestEveningFamilyCannotKeepTheTeachersTime(t *testing.T) {
 		&meeting.Extend{}, &meeting.EndAppointment{}, &meeting.RunningLateBy{Minutes: 30}, &meeting.RunningLateBy{Minutes: -30},
 		&meeting.Admit{Participant: b.ID()}, &meeting.AdmitAll{}, &meeting.SetRole{Participant: a.ID(), Role: meeting.RoleCohost},
 		&meeting.Mute{Participant: host.ID(), Kind: meeting.KindAudio}, &meeting.EndMeeting{},
+		&meeting.Deny{Participant: b.ID()}, &meeting.Remove{Participant: b.ID(), Ban: true}, &meeting.Lock{Locked: true},
 	} {
 		refused(t, a, m, "not_allowed")
 	}
@@ -519,6 +522,7 @@ func takenOut(t *testing.T, s *testserver.Server, f family, c *testclient.Client
 // progress is cancelled and its family taken out: the teacher is free, and
 // the next family is let in without waiting out the cancelled call.
 func TestEveningCancelledCallDoesNotHoldUpTheNext(t *testing.T) {
+	t.Parallel() // waits for a call's real time, with little CPU
 	s := testserver.Start(t, nil)
 	ev := seedEvening(t, s, 5*time.Second, from(-12*time.Minute, -2*time.Minute), from(-2*time.Minute, 8*time.Minute))
 	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")
@@ -580,6 +584,7 @@ func TestEveningSecondGuardianJoinsTheCall(t *testing.T) {
 // with nothing sent to or from them, and come in once the other family has
 // left.
 func TestEveningNextFamilyWaitsWhileTheTeacherHasAnother(t *testing.T) {
+	t.Parallel() // waits for a call's real time, with little CPU
 	s := testserver.Start(t, nil)
 	ev := seedEvening(t, s, 2*time.Second, from(-time.Minute, 20*time.Second), from(20*time.Second, 10*time.Minute))
 	amber := ev.book(t, 0, "Alice Amber", "Mr Amber")

@@ -68,6 +68,9 @@ type appointment struct {
 	extended       time.Duration
 	warned         bool      // told to wrap up
 	seen           time.Time // the family was last in the room
+	// cancelled: its booking left the timetable while the call ran. Its
+	// links no longer let anyone in, so once its family is out it is over.
+	cancelled bool
 }
 
 func (a *appointment) inProgress() bool { return !a.started.IsZero() && a.ended.IsZero() }
@@ -102,7 +105,9 @@ func newTimekeeper(tt *Timetable) *timekeeper {
 }
 
 // load takes a new timetable, keeping how each known appointment is going.
-// A running appointment whose booking disappeared runs to its end.
+// A running appointment whose booking disappeared (cancelled) runs on while
+// its family is in it, and ends as soon as nobody of it is: held to its
+// planned end, it would keep the teacher from the next family.
 func (tk *timekeeper) load(tt *Timetable) {
 	old := map[string]*appointment{}
 	for _, a := range tk.appts {
@@ -122,6 +127,7 @@ func (tk *timekeeper) load(tt *Timetable) {
 	}
 	for _, o := range old {
 		if o.inProgress() {
+			o.cancelled = true
 			appts = append(appts, o)
 		}
 	}
@@ -246,7 +252,8 @@ func (s *State) leftCall(now time.Time, p *participant) {
 }
 
 // endDue warns the calls about to end, and ends those over: at the end if
-// the family has gone, at the end plus grace by moving them out.
+// the family has gone (at once if it was cancelled: they cannot come
+// back), at the end plus grace by moving them out.
 func (s *State) endDue(fx *effects, now time.Time) {
 	for _, a := range s.tk.appts {
 		if !a.inProgress() {
@@ -257,9 +264,13 @@ func (s *State) endDue(fx *effects, now time.Time) {
 			a.seen = now
 		}
 		switch {
-		case !in && !now.Before(a.end()):
+		case !in && (a.cancelled || !now.Before(a.end())):
 			a.ended = later(a.started, a.seen) // when the family was last seen in it
-			fx.add(AppointmentEnded{BookingID: a.Booking, At: a.ended, How: HowHeld})
+			how := HowHeld
+			if a.cancelled && a.ended.Before(a.end()) {
+				how = HowEndedEarly
+			}
+			fx.add(AppointmentEnded{BookingID: a.Booking, At: a.ended, How: how})
 		case !now.Before(a.end().Add(s.tk.grace)):
 			s.finish(fx, now, a, HowHeld)
 		case in && !a.warned && !now.Before(a.end().Add(-wrapUpBefore)):
@@ -320,16 +331,17 @@ func (s *State) admitDue(fx *effects, now time.Time) {
 	if !s.hostPresent() {
 		return
 	}
-	busy := false
 	for _, a := range s.tk.appts {
 		if a.inProgress() {
 			for _, p := range s.familyWaiting(a) {
 				s.admit(fx, now, nil, p)
 			}
-			busy = busy || s.familyIn(a)
 		}
 	}
-	if busy {
+	// Any family in counts, not only that of the call in progress: one a
+	// host let back in after its time is in the call too, and the next
+	// family must not walk in on them.
+	if slices.ContainsFunc(s.tk.appts, s.familyIn) {
 		return
 	}
 	expected := s.expectedStarts(now)

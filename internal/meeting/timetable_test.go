@@ -471,3 +471,83 @@ func TestFamilyThatLeftEndsItsAppointmentAtItsTime(t *testing.T) {
 		t.Error("the next family was not let in")
 	}
 }
+
+// TestCancelledCallEndsWhenItsFamilyIsOut: the teacher arrives three
+// minutes late, so the Joneses' call runs to 18:13 and the Patels, due at
+// 18:10, wait. At 18:11 the Joneses' appointment is cancelled: its link
+// takes them out, and the reloaded timetable no longer holds it. It ends
+// then (early), and the Patels come in at once rather than at 18:13. A
+// cancelled call whose family is still in (their links were not
+// withdrawn) runs on to its end.
+func TestCancelledCallEndsWhenItsFamilyIsOut(t *testing.T) {
+	s := newEvening(eveningTimetable())
+	joinAt(t, s, at(-1, 0), jones)
+	joinAt(t, s, at(3, 0), host)
+	if s.Presence("jones") != PresenceRoom {
+		t.Fatal("the Joneses were not let in when the teacher came")
+	}
+	joinAt(t, s, at(9, 0), patel)
+	if s.Tick(at(10, 30)); s.Presence("patel") != PresenceLobby {
+		t.Fatal("the Patels were let in during the Joneses' call")
+	}
+	s.WithdrawLink(at(11, 0), "inv-1")
+	cancelled := eveningTimetable()
+	cancelled.Appointments = cancelled.Appointments[1:]
+	fx := s.SetTimetable(at(11, 5), cancelled)
+	if !has(fx, AppointmentEnded{BookingID: "b-jones", At: at(11, 0), How: HowEndedEarly}) {
+		t.Errorf("the cancelled call's end is not recorded when its family was taken out: %+v", fx)
+	}
+	if s.Presence("patel") != PresenceRoom {
+		t.Error("the Patels wait for a cancelled call")
+	}
+
+	// Cancelled with its family still in the call: it runs to its end.
+	s = newEvening(eveningTimetable())
+	joinAt(t, s, at(-10, 0), host)
+	joinAt(t, s, at(-1, 0), jones)
+	s.Tick(at(0, 0))
+	joinAt(t, s, at(5, 0), patel)
+	if fx := s.SetTimetable(at(6, 0), cancelled); s.Presence("jones") != PresenceRoom || s.Presence("patel") != PresenceLobby || len(ended(fx)) > 0 {
+		t.Fatalf("a cancelled call with its family in it was cut: %+v", fx)
+	}
+	fx = s.Tick(at(12, 0)) // its end plus grace
+	if closedWith(fx, "jones") != "appointment_over" || !has(fx, AppointmentEnded{BookingID: "b-jones", At: at(12, 0), How: HowHeld}) {
+		t.Errorf("at its end plus grace: %+v", fx)
+	}
+}
+
+func ended(fx []Effect) []AppointmentEnded {
+	var out []AppointmentEnded
+	for _, e := range fx {
+		if a, ok := e.(AppointmentEnded); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// TestNextFamilyWaitsWhileAnotherIsIn: the teacher ends the Joneses' call
+// early and lets them back in for a last word. The Patels' time comes
+// meanwhile: they wait (another family is in the call), and come in as
+// soon as the Joneses have left.
+func TestNextFamilyWaitsWhileAnotherIsIn(t *testing.T) {
+	s := newEvening(eveningTimetable())
+	joinAt(t, s, at(-10, 0), host)
+	joinAt(t, s, at(-1, 0), jones)
+	s.Tick(at(0, 0))
+	handleAt(t, s, at(5, 0), "host", &EndAppointment{})
+	again := jones
+	again.ID = "jones-again"
+	if joinAt(t, s, at(6, 0), again); s.Presence("jones-again") != PresenceLobby {
+		t.Fatal("after its appointment the family came in by itself")
+	}
+	handleAt(t, s, at(6, 10), "host", &Admit{Participant: "jones-again"})
+	joinAt(t, s, at(9, 0), patel)
+	if s.Tick(at(10, 0)); s.Presence("patel") != PresenceLobby {
+		t.Fatal("the Patels were let in while the teacher had the Joneses in the call")
+	}
+	handleAt(t, s, at(11, 0), "jones-again", &Leave{})
+	if s.Presence("patel") != PresenceRoom {
+		t.Error("the Patels were not let in once the Joneses had left")
+	}
+}

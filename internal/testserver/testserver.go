@@ -123,6 +123,7 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 	s.Hub = live.NewHub(live.HubConfig{
 		Meetings: st, Journal: live.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
 		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now,
+		Timetables: st, // as serve wires it: evening rooms keep their timetable
 	})
 	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now})
 	handler.h.Store(&h)

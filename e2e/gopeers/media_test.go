@@ -292,8 +292,8 @@ func TestReconnectWithoutLobby(t *testing.T) {
 	}
 	hostGot := host.Received(jones.ID(), sfu.SourceCamera).Packets.Load()
 	jonesGot := jones.Received(host.ID(), sfu.SourceCamera).Packets.Load()
-	waitFor(t, "media from jones again", 10*time.Second, func() bool { return host.Received(jones.ID(), sfu.SourceCamera).Packets.Load() > hostGot+30 })
-	waitFor(t, "media to jones again", 10*time.Second, func() bool { return jones.Received(host.ID(), sfu.SourceCamera).Packets.Load() > jonesGot+30 })
+	waitFor(t, "media from jones again", 30*time.Second, func() bool { return host.Received(jones.ID(), sfu.SourceCamera).Packets.Load() > hostGot+30 })
+	waitFor(t, "media to jones again", 30*time.Second, func() bool { return jones.Received(host.ID(), sfu.SourceCamera).Packets.Load() > jonesGot+30 })
 
 	// The host's view of the room, replayed from its messages: one jones.
 	tiles := map[string]string{}

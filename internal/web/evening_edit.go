@@ -45,7 +45,12 @@ func (h *handler) updateEvening(w http.ResponseWriter, r *http.Request, me auth.
 		return
 	}
 	action := "/evenings/" + a.evening.ID.String()
-	plan, ef, ok := h.readEvening(w, r, me, action, true)
+	breaks, err := h.store.EveningBreaks(r.Context(), a.evening.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	plan, ef, ok := h.readEvening(w, r, me, action, true, teachersAsPlanned(a.evening, a.teachers, breaks))
 	if !ok {
 		return
 	}
@@ -93,6 +98,19 @@ func eveningValues(e store.Evening, ts []store.EveningTeacher, breaks []store.Ev
 		f.Values[schedule.TeacherField(id, "breaks")] = breakList(breaks, &t, loc)
 	}
 	return f
+}
+
+// teachersAsPlanned is an evening's teachers as the form gives them: each
+// with their own hours, length and breaks, if any.
+func teachersAsPlanned(e store.Evening, ts []store.EveningTeacher, breaks []store.EveningBreak) []schedule.TeacherInput {
+	f := eveningValues(e, ts, breaks)
+	in := make([]schedule.TeacherInput, 0, len(ts))
+	for _, t := range ts {
+		id := t.TeacherID.String()
+		v := func(what string) string { return f.Value(schedule.TeacherField(id, what)) }
+		in = append(in, schedule.TeacherInput{ID: id, Start: v("start"), End: v("end"), SlotMinutes: v("slot_minutes"), Breaks: v("breaks")})
+	}
+	return in
 }
 
 // breakList writes the breaks of everyone (t nil) or of one teacher as the form takes them.

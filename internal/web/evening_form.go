@@ -54,8 +54,11 @@ func (ef eveningForm) view(f templates.Form, chosenClasses []string, action stri
 }
 
 // readEvening reads and checks the evening form; when it is wrong, it has
-// already answered with the form and its errors.
-func (h *handler) readEvening(w http.ResponseWriter, r *http.Request, me auth.Identity, action string, edit bool) (store.EveningPlan, eveningForm, bool) {
+// already answered with the form and its errors. kept is who teaches on an
+// evening being changed by someone who does not choose its teachers (a
+// teacher running it): they stay as they are. Nil: a new evening, whose
+// teacher is whoever creates it.
+func (h *handler) readEvening(w http.ResponseWriter, r *http.Request, me auth.Identity, action string, edit bool, kept []schedule.TeacherInput) (store.EveningPlan, eveningForm, bool) {
 	ef, err := h.loadEveningForm(r, me)
 	var f templates.Form
 	if err == nil {
@@ -70,7 +73,18 @@ func (h *handler) readEvening(w http.ResponseWriter, r *http.Request, me auth.Id
 	for _, u := range ef.staff {
 		in.Staff = append(in.Staff, u.ID)
 	}
-	if !ef.choose {
+	switch {
+	case ef.choose:
+	case kept != nil:
+		// A teacher changing the evening they run keeps the colleagues an
+		// administrator added, with their own hours.
+		in.Teachers = kept
+		for _, t := range kept {
+			if id, err := uuid.Parse(t.ID); err == nil {
+				in.Staff = append(in.Staff, id)
+			}
+		}
+	default:
 		// A teacher runs an evening of their own: they are its only teacher.
 		in.Teachers = []schedule.TeacherInput{{ID: me.User.ID.String()}}
 	}

@@ -31,7 +31,7 @@ func (h *handler) newEvening(w http.ResponseWriter, r *http.Request, me auth.Ide
 // createEvening plans an evening: an administrator's with the teachers
 // they chose, a teacher's with themselves as its only teacher.
 func (h *handler) createEvening(w http.ResponseWriter, r *http.Request, me auth.Identity) {
-	plan, _, ok := h.readEvening(w, r, me, "/evenings", false)
+	plan, _, ok := h.readEvening(w, r, me, "/evenings", false, nil)
 	if !ok {
 		return
 	}

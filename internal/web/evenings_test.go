@@ -674,3 +674,36 @@ func TestEveningRoomIsNotAnOrdinaryMeeting(t *testing.T) {
 		t.Errorf("the room after the meeting forms: %q, recording %s, cancelled %v", title, recording, cancelled)
 	}
 }
+
+// A teacher changing the evening they run keeps the colleague an
+// administrator added, with the colleague's own hours and bookings: the
+// teacher's form does not choose teachers, so it must not drop them.
+func TestOwnerEditKeepsColleagues(t *testing.T) {
+	e := newEnv(t)
+	e.user("admin@school.example", store.RoleAdmin)
+	a := e.user("a@school.example", store.RoleTeacher)
+	b := e.user("b@school.example", store.RoleTeacher)
+	ta, admin := e.login("a@school.example"), e.login("admin@school.example")
+	path := ta.evening(e.eveningForm())
+	id := eveningID(t, path)
+	withB := e.eveningForm(a, b)
+	withB.Set(schedule.TeacherField(b.ID.String(), "start"), "17:30")
+	if p := admin.post(path, withB); p.status != http.StatusSeeOther {
+		t.Fatalf("admin adds B to A's evening: %d", p.status)
+	}
+	fam := e.seedFamily(e.db(), "Sam", "7A", []guardian{{"Ann Smith", "ann@home.example"}}, a, b)
+	bk := e.book(id, fam, e.slots(id, b)[0])
+
+	renamed := e.eveningForm()
+	renamed.Set("name", "Year 7 evening (renamed)")
+	if p := ta.post(path, renamed); p.status != http.StatusSeeOther {
+		t.Fatalf("A changes the evening: %d %s", p.status, p.doc.Find("[aria-invalid=true], .field-error, .error, [role=alert]").Text())
+	}
+	ts, err := e.store.EveningTeachers(context.Background(), id)
+	if err != nil || len(ts) != 2 {
+		t.Fatalf("after A's change the evening has %d teachers (%v), want A and B", len(ts), err)
+	}
+	if slots := e.slots(id, b); len(slots) == 0 || slots[0].StartsAt != bk.StartsAt || !slots[0].Taken {
+		t.Errorf("B's first slot after A's change: %+v, want B's own 17:30 start kept, booked", slots)
+	}
+}

@@ -3,9 +3,11 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Household is a home a child lives in, with its guardians and its own
@@ -98,13 +100,44 @@ func (s *Store) Family(ctx context.Context, householdID uuid.UUID) (Family, erro
 	return f, nil
 }
 
-// RenewHouseholdLink replaces a household's booking link: the old one stops
-// working at once.
-func (s *Store) RenewHouseholdLink(ctx context.Context, id uuid.UUID, nonce []byte, now time.Time) error {
-	err := affected(s.pool.Exec(ctx,
-		`UPDATE households SET link_nonce = $2, updated_at = $3 WHERE id = $1`, id, nonce, now))
+// RenewHouseholdLink replaces a household's booking link, and the join
+// links of its appointments still to come, which its booking page showed:
+// the old ones stop working at once. It returns the renewed invitees, with
+// their new nonces (each from newNonce).
+func (s *Store) RenewHouseholdLink(ctx context.Context, id uuid.UUID, nonce []byte, newNonce func() []byte, now time.Time) ([]Invitee, error) {
+	var renewed []Invitee
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		if err := affected(tx.Exec(ctx,
+			`UPDATE households SET link_nonce = $2, updated_at = $3 WHERE id = $1`, id, nonce, now)); err != nil {
+			return err
+		}
+		invs, err := all[Invitee](tx.Query(ctx, `SELECT `+prefixed("i.", inviteeColumns)+`
+			FROM invitees i JOIN bookings b ON b.id = i.booking_id
+			WHERE b.household_id = $1 AND b.cancelled_at IS NULL AND b.ended_at IS NULL AND i.revoked_at IS NULL
+			ORDER BY i.created_at, i.id FOR UPDATE OF i`, id))
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			inv.LinkNonce = newNonce()
+			if _, err := tx.Exec(ctx, `UPDATE invitees SET link_nonce = $2 WHERE id = $1`, inv.ID, inv.LinkNonce); err != nil {
+				return err
+			}
+			renewed = append(renewed, inv)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("store: renew booking link of %s: %w", id, err)
+		return nil, fmt.Errorf("store: renew booking link of %s: %w", id, err)
 	}
-	return nil
+	return renewed, nil
+}
+
+// prefixed qualifies each of a comma-separated list of columns.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"classmeet/internal/auth"
+
 	"github.com/PuerkitoBio/goquery"
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/uuid"
@@ -410,7 +412,7 @@ func TestBookingLinksAndWindow(t *testing.T) {
 	s.clock.Set(s.ev.BookingOpensAt)
 
 	old := f.link
-	if err := s.store.RenewHouseholdLink(context.Background(), f.id, []byte("renewed"), s.clock.Now()); err != nil {
+	if _, err := s.store.RenewHouseholdLink(context.Background(), f.id, []byte("renewed"), auth.NewLinkNonce, s.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	unknown := s.household(t, []string{"Nobody"})
@@ -577,5 +579,52 @@ func TestBegunAppointmentCannotChange(t *testing.T) {
 	}
 	if got := s.bookings(t); len(got) != 1 || got[0].SlotID != slots[0].ID || got[0].Sequence != 0 {
 		t.Errorf("after the refused changes: %+v", got)
+	}
+}
+
+// Renewing a household's booking link (it leaked) renews the join links
+// its booking page showed: the old ones stop opening the appointment, the
+// new ones work, and the reminder queued with the old link is written
+// again with the new one.
+func TestRenewingABookingLinkRenewsItsJoinLinks(t *testing.T) {
+	s := newSchool(t, eveningRules{teachers: 1, slots: 4})
+	teacher, slots := s.teachers[0], s.slots(t, s.teachers[0])
+	tom := s.student(t, "Tom", teacher)
+	f := s.household(t, []string{"Jo Smith"}, tom)
+	br := s.browser()
+	if p := s.book(br, f, tom, teacher, slots[1]); p.status != http.StatusSeeOther {
+		t.Fatalf("book: %d %s", p.status, p.text(tid("booking-error")))
+	}
+	old := strings.TrimPrefix(br.get(f.link).attr(tid("join-link"), "value"), s.srv.URL)
+	booking := s.bookings(t)[0]
+	if r := s.pendingMail(t, "reminder:"+booking.ID.String()); !strings.Contains(r.Body, old) {
+		t.Fatalf("the reminder does not carry the join link %s", old)
+	}
+
+	admin := s.login(s.admin.Email)
+	if p := admin.post("/admin/families/"+f.id.String()+"/renew-link", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("renew: %d", p.status)
+	}
+	if p := br.get(old); p.status != http.StatusNotFound && p.status != http.StatusGone {
+		t.Errorf("the old join link after renewing: %d, want 404 or 410", p.status)
+	}
+	if p := br.get(old + "/thanks"); p.status == http.StatusOK {
+		t.Error("the old join link still opens the thank-you page (and the new booking link)")
+	}
+	h, err := s.store.Household(context.Background(), f.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := "/b/" + auth.NewBookingLinks(s.cfg.Secret).Token(f.id, h.LinkNonce)
+	renewed := strings.TrimPrefix(br.get(fresh).attr(tid("join-link"), "value"), s.srv.URL)
+	if renewed == "" || renewed == old {
+		t.Fatalf("the new booking page shows the join link %q (old %q)", renewed, old)
+	}
+	if p := br.get(renewed); p.status != http.StatusOK {
+		t.Errorf("the new join link: %d", p.status)
+	}
+	r := s.pendingMail(t, "reminder:"+booking.ID.String())
+	if !strings.Contains(r.Body, renewed) || strings.Contains(r.Body, old) || !strings.Contains(r.Body, fresh) {
+		t.Errorf("the reminder after renewing carries the old links:\n%s", r.Body)
 	}
 }

@@ -353,3 +353,56 @@ func TestAttendanceAndAuditAreKept(t *testing.T) {
 		}
 	}
 }
+
+// A hand going up or down reaches everyone in the room as an update of the
+// person, so their tile shows it; someone in the lobby stays unseen.
+func TestHandsUpdateTheParticipant(t *testing.T) {
+	s := newTestState(false)
+	mustJoin(t, s, host)
+	mustJoin(t, s, jones)
+	mustJoin(t, s, patel)
+	mustHandle(t, s, "host", &AdmitAll{})
+
+	fx := mustHandle(t, s, "jones", &RaiseHand{})
+	for _, to := range []string{"host", "patel"} {
+		u := first[*ParticipantUpdated](t, sent(fx, to))
+		if u.Participant.ID != "jones" || u.Participant.HandRaisedAt != t0.Format(time.RFC3339Nano) {
+			t.Fatalf("%s told %+v, want jones's hand raised at %s", to, u.Participant, t0)
+		}
+	}
+	if y := first[*You](t, sent(fx, "jones")); !y.HandRaised {
+		t.Fatalf("jones told %+v, want hand_raised", y)
+	}
+
+	fx = mustHandle(t, s, "jones", &LowerHand{})
+	if u := first[*ParticipantUpdated](t, sent(fx, "patel")); u.Participant.ID != "jones" || u.Participant.HandRaisedAt != "" {
+		t.Fatalf("patel told %+v after the hand went down", u.Participant)
+	}
+
+	mustHandle(t, s, "jones", &RaiseHand{})
+	mustHandle(t, s, "patel", &RaiseHand{})
+	fx = mustHandle(t, s, "host", &LowerAllHands{})
+	lowered := map[string]bool{}
+	for _, m := range sent(fx, "host") {
+		if u, ok := m.(*ParticipantUpdated); ok && u.Participant.HandRaisedAt == "" {
+			lowered[u.Participant.ID] = true
+		}
+	}
+	if !lowered["jones"] || !lowered["patel"] {
+		t.Fatalf("host told of lowered hands %v, want jones and patel", lowered)
+	}
+
+	// A hand kept from an earlier visit, lowered while its owner waits in
+	// the lobby, tells the room nothing about them.
+	mustHandle(t, s, "jones", &RaiseHand{})
+	mustHandle(t, s, "jones", &Leave{})
+	again := jones
+	again.ID = "jones-2"
+	mustJoin(t, s, again)
+	fx = mustHandle(t, s, "host", &LowerHand{Participant: "jones-2"})
+	for _, m := range sent(fx, "host") {
+		if u, ok := m.(*ParticipantUpdated); ok {
+			t.Fatalf("host told of %+v, who waits in the lobby", u.Participant)
+		}
+	}
+}

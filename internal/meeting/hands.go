@@ -12,7 +12,7 @@ func (s *State) raiseHand(fx *effects, now time.Time, p *participant) error {
 	if p.hand.IsZero() {
 		p.hand = now
 		s.handsChanged(fx)
-		fx.add(Send{To: p.ID, Msg: s.you(p, "")})
+		s.handShown(fx, p)
 	}
 	return nil
 }
@@ -32,9 +32,7 @@ func (s *State) lowerHand(fx *effects, p *participant, id string) error {
 	if !t.hand.IsZero() {
 		t.hand = time.Time{}
 		s.handsChanged(fx)
-		if t.presence == PresenceRoom {
-			fx.add(Send{To: t.ID, Msg: s.you(t, "")})
-		}
+		s.handShown(fx, t)
 	}
 	return nil
 }
@@ -46,13 +44,20 @@ func (s *State) lowerAllHands(fx *effects, host *participant) error {
 	for _, id := range s.order {
 		if t := s.people[id]; !t.hand.IsZero() {
 			t.hand = time.Time{}
-			if t.presence == PresenceRoom {
-				fx.add(Send{To: t.ID, Msg: s.you(t, "")})
-			}
+			s.handShown(fx, t)
 		}
 	}
 	s.handsChanged(fx)
 	return nil
+}
+
+// handShown tells the room of p's hand going up or down, so their tile and
+// their row in the people list show it. Someone still in the lobby has no
+// tile: the room hears nothing of them.
+func (s *State) handShown(fx *effects, p *participant) {
+	if p.admitted {
+		s.updated(fx, p)
+	}
 }
 
 // handQueue lists raised hands, first raised first.

@@ -26,6 +26,8 @@ export class Panels {
     this.myRole = '';
     this.unread = 0;
     this.handCount = 0;
+    /** Who has a hand up, first raised first, as the latest queue said. @type {string[]} */
+    this.handOrder = [];
     /** @type {Record<string, QualityDetail>} */
     this.details = {};
   }
@@ -76,6 +78,27 @@ export class Panels {
       byId('people-list').append(row);
     }
     this.fillRow(row, this.people.get(p.id));
+    this.reorder();
+  }
+
+  /** Where someone stands in the people list: raised hands first, in the
+   * queue's order, then everyone else as they came. @param {string} id */
+  rank(id) {
+    if (!this.people.get(id)?.hand_raised_at) return Infinity;
+    const i = this.handOrder.indexOf(id);
+    return i >= 0 ? i : this.handOrder.length;
+  }
+
+  /** Put the people list in queue order, moving rows only when it changed
+   * (a moved row loses the focus of a host about to press one of its buttons). */
+  reorder() {
+    const ids = [...this.rows.keys()];
+    const sorted = ids.map((id, i) => ({ id, i, r: this.rank(id) }))
+      .sort((a, b) => (a.r - b.r) || (a.i - b.i)).map((x) => x.id);
+    const list = byId('people-list');
+    const now = [...list.children].map((el) => /** @type {HTMLElement} */ (el).dataset.participant);
+    if (sorted.every((id, i) => now[i] === id)) return;
+    list.append(...sorted.map((id) => /** @type {HTMLElement} */ (this.rows.get(id))));
   }
 
   /** @param {HTMLElement} row @param {Participant|undefined} p */
@@ -84,6 +107,7 @@ export class Panels {
     const self = p.id === this.meId;
     /** @type {HTMLElement} */ (row.querySelector('.person-name')).textContent = self ? `${p.name} (you)` : p.name;
     /** @type {HTMLElement} */ (row.querySelector('.person-role')).textContent = ROLE_NAMES[p.role] || '';
+    /** @type {HTMLElement} */ (row.querySelector('.person-hand')).hidden = !p.hand_raised_at;
     const notes = [];
     if (p.presence === 'away') notes.push('reconnecting');
     if (p.audio_blocked) notes.push('muted by host');
@@ -133,6 +157,8 @@ export class Panels {
 
   /** The raised hands, first raised first. @param {HandEntry[]} queue */
   hands(queue) {
+    this.handOrder = queue.map((h) => h.participant);
+    this.reorder();
     const list = byId('hands-list');
     list.replaceChildren();
     for (const h of queue) {

@@ -6,7 +6,9 @@
 
 /**
  * What others see of a participant in the room. The server always sends every
- * field; hand_raised_at is RFC 3339, or "" with the hand down.
+ * field; hand_raised_at is RFC 3339, or "" with the hand down. A hand going
+ * up or down arrives as a participant_updated, so tiles and the people list
+ * show it; the hands message gives the queue's order.
  * @typedef {{
  *   id: string, name: string, role: string, presence: string,
  *   audio: boolean, video: boolean, screen: boolean,

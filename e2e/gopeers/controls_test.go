@@ -407,3 +407,33 @@ func TestConnectionQuality(t *testing.T) {
 		t.Errorf("a participant got the figures: %+v", pq.Details)
 	}
 }
+
+// TestRaisedHandReachesEveryTile: a hand going up, then down, reaches the
+// host and the other parent as an update of the person, which is what their
+// tiles are drawn from.
+func TestRaisedHandReachesEveryTile(t *testing.T) {
+	s := testserver.Start(t, nil)
+	quiet := testclient.Options{Publish: []sfu.Source{}}
+	host, ps := s.AdmittedRoom(t, []string{"P", "Q"}, map[string]testclient.Options{"host": quiet, "P": quiet, "Q": quiet})
+	p, q := ps[0], ps[1]
+	if err := p.Send(&meeting.RaiseHand{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = msg(t, p, func(y *meeting.You) bool { return y.HandRaised })
+	if err := p.Send(&meeting.LowerHand{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*testclient.Client{host, q} {
+		up := false // the hand goes up, and later down, in that order
+		msg(t, c, func(u *meeting.ParticipantUpdated) bool {
+			if u.Participant.ID != p.ID() {
+				return false
+			}
+			if u.Participant.HandRaisedAt != "" {
+				up = true
+				return false
+			}
+			return up
+		})
+	}
+}

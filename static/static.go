@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-//go:embed *.css *.js
+//go:embed *.css *.js *.svg
 var files embed.FS
 
 // version is a digest of every embedded file. Assets live under
@@ -37,6 +37,22 @@ const Prefix = "/static/"
 
 // Path is the URL of an embedded asset.
 func Path(name string) string { return Prefix + version + "/" + name }
+
+// Favicon answers /favicon.ico, which browsers and tools ask for whatever
+// the page links, with the embedded SVG icon itself: a redirect would cost
+// a round trip and could not be cached for long, as the versioned URL moves.
+func Favicon() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := files.ReadFile("favicon.svg")
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "image/svg+xml")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		_, _ = w.Write(b)
+	})
+}
 
 // Handler serves /static/<version>/<name>. The current version is cached
 // forever; any other version is served too (a page from before a deploy)

@@ -374,6 +374,26 @@ func TestStaticAssetsAreEmbeddedAndCached(t *testing.T) {
 	}
 }
 
+// Every page links the favicon, and /favicon.ico, which browsers ask for
+// whatever a page links, is the same icon rather than a 404.
+func TestFavicon(t *testing.T) {
+	e := newEnv(t)
+	icon := e.browser().get("/login").attr(`link[rel="icon"]`, "href")
+	if !regexp.MustCompile(`^/static/[0-9a-f]{12}/favicon\.svg$`).MatchString(icon) {
+		t.Fatalf("icon URL %q", icon)
+	}
+	linked := e.browser().get(icon)
+	ico := e.browser().get("/favicon.ico")
+	for name, p := range map[string]page{icon: linked, "/favicon.ico": ico} {
+		if p.status != http.StatusOK || p.header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(p.body, "<svg") {
+			t.Errorf("%s: %d %q", name, p.status, p.header.Get("Content-Type"))
+		}
+	}
+	if ico.body != linked.body {
+		t.Error("/favicon.ico is not the linked icon")
+	}
+}
+
 func TestOversizedFormIsRefused(t *testing.T) {
 	e := newEnv(t)
 	e.user("t@school.example", store.RoleTeacher)

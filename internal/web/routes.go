@@ -13,6 +13,7 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", h.healthz)
 	mux.HandleFunc("GET /readyz", h.readyz)
 	mux.Handle("GET "+static.Prefix, static.Handler())
+	mux.Handle("GET /favicon.ico", static.Favicon())
 
 	mux.HandleFunc("GET /setup/{token}", h.setupForm)
 	mux.HandleFunc("POST /setup/{token}", h.setup)

@@ -71,8 +71,13 @@ func TestClassroomControls(t *testing.T) {
 	if badge := teacher.text(tid("hands-badge")); badge != "1" {
 		t.Errorf("hands badge %q", badge)
 	}
+	// Everyone sees it on his tile; the teacher's people list puts him first.
+	patel.waitFor("see the hand on his tile", `!`+tile("Mr Jones")+`?.querySelector('.tile-hand').hidden`)
+	teacher.waitFor("see the hand on his tile and first among the people", `!`+tile("Mr Jones")+`?.querySelector('.tile-hand').hidden &&
+		document.querySelector('[data-testid="person"]') === `+personRow("Mr Jones")+` && !`+personRow("Mr Jones")+`.querySelector('[data-testid="person-hand"]').hidden`)
 	teacher.do("lower the hand", chromedp.Click(tid("lower-hand")))
 	teacher.waitFor("the queue to empty", `document.querySelectorAll('[data-testid="hand"]').length === 0`)
+	patel.waitFor("see the hand gone from his tile", tile("Mr Jones")+`?.querySelector('.tile-hand').hidden`)
 	jones.waitFor("see his hand lowered", `document.querySelector('[data-testid="toggle-hand"]').textContent === 'Raise hand'`)
 
 	// Chat from a parent to everyone.

@@ -93,10 +93,11 @@ func writeFixtureIVF(t *testing.T, path string) int {
 func TestIVFWriterAndRepair(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "v.ivf")
 	n := writeFixtureIVF(t, path)
-	out := ffprobe(t, path, "stream=codec_name,width,height")
+	out := ffprobe(t, path, "format=duration:stream=codec_name,width,height")
 	if !strings.Contains(out, "codec_name=vp8") || !strings.Contains(out, "width=320") || countFrames(t, path) != n {
 		t.Errorf("ffprobe: %s, %d frames of %d", out, countFrames(t, path), n)
 	}
+	sameLength(t, path, n)
 	decodesCleanly(t, path)
 
 	// Cut it mid-frame, as a crash would, and repair it.
@@ -109,9 +110,20 @@ func TestIVFWriterAndRepair(t *testing.T) {
 		t.Fatalf("repair: %d frames, last pts %d, %v", frames, last, err)
 	}
 	if got := countFrames(t, path); got != int(frames) {
-		t.Errorf("after repair ffmpeg decodes %d frames, the header says %d", got, frames)
+		t.Errorf("after repair ffmpeg decodes %d frames, the repair kept %d", got, frames)
 	}
+	sameLength(t, path, int(frames))
 	decodesCleanly(t, path)
+}
+
+// sameLength checks that ffprobe reads an IVF file of n frames, sent at 30
+// a second, as lasting n/30 s, within a frame.
+func sameLength(t *testing.T, path string, n int) {
+	t.Helper()
+	sent := float64(n) / 30
+	if d := field(t, ffprobe(t, path, "format=duration"), "duration"); d < sent-1.0/30 || d > sent+1.0/30 {
+		t.Errorf("ffprobe reads %.3f s, %d frames were sent: %.3f s", d, n, sent)
+	}
 }
 
 // writeFixtureOgg writes the Opus fixture's packets, leaving out those whose

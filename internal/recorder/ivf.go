@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 )
 
@@ -12,14 +13,43 @@ const (
 	ivfHeaderLen      = 32
 	ivfFrameHeaderLen = 12
 	ivfTimebase       = 90000 // frame timestamps are RTP video clock ticks
+	ivfLengthAt       = 24    // the header's length field
 )
 
 // ivfWriter writes whole video frames to an IVF file. Each sync patches the
-// frame count in the header, so the file is valid up to its last sync.
+// length in the header, so the file is valid up to its last sync.
 type ivfWriter struct {
-	f      *os.File
-	w      *bufio.Writer
-	frames uint32
+	f       *os.File
+	w       *bufio.Writer
+	frames  uint32
+	lastPTS uint64
+}
+
+// ivfLength is how long frames ending with one at lastPTS last, in 90 kHz
+// ticks: the last frame lasts as long as the average one, or a 30th of a
+// second when it is the only one.
+func ivfLength(frames uint32, lastPTS uint64) uint64 {
+	if frames == 0 {
+		return 0
+	}
+	per := uint64(ivfTimebase / 30)
+	if frames > 1 {
+		per = lastPTS / uint64(frames-1)
+	}
+	return lastPTS + per
+}
+
+// putIVFLength writes the header's length field. The IVF note of libvpx
+// calls it a frame count, but FFmpeg (ffprobe, ffmpeg, and players built on
+// them) reads it as the duration in the header's time base and writes it so
+// itself; libvpx's reader ignores it. A frame count there made ffprobe show a
+// recording of minutes as 0.003 s, so it holds the duration (at 90 kHz a
+// uint32 lasts 13 hours; a longer file says 13 hours).
+func putIVFLength(f *os.File, frames uint32, lastPTS uint64) error {
+	var n [4]byte
+	binary.LittleEndian.PutUint32(n[:], uint32(min(ivfLength(frames, lastPTS), math.MaxUint32)))
+	_, err := f.WriteAt(n[:], ivfLengthAt)
+	return err
 }
 
 func newIVF(f *os.File, fourcc string, width, height uint16) (*ivfWriter, error) {
@@ -45,7 +75,7 @@ func (v *ivfWriter) write(frame []byte, pts uint64) error {
 		return err
 	}
 	_, err := v.w.Write(frame)
-	v.frames++
+	v.frames, v.lastPTS = v.frames+1, pts
 	return err
 }
 
@@ -54,9 +84,7 @@ func (v *ivfWriter) sync() error {
 	if err := v.w.Flush(); err != nil {
 		return err
 	}
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], v.frames)
-	if _, err := v.f.WriteAt(n[:], 24); err != nil {
+	if err := putIVFLength(v.f, v.frames, v.lastPTS); err != nil {
 		return err
 	}
 	return v.f.Sync()
@@ -68,7 +96,7 @@ func (v *ivfWriter) close() error {
 }
 
 // repairIVF makes an IVF file cut short (a crash) valid: it truncates a torn
-// last frame and sets the frame count. It returns the frames kept and the
+// last frame and sets the length. It returns the frames kept and the
 // last frame's timestamp (90 kHz ticks). f is open for reading and writing.
 func repairIVF(f *os.File) (frames uint32, lastPTS uint64, err error) {
 	h := make([]byte, ivfHeaderLen)
@@ -96,9 +124,7 @@ func repairIVF(f *os.File) (frames uint32, lastPTS uint64, err error) {
 	if err := f.Truncate(off); err != nil {
 		return 0, 0, err
 	}
-	var n [4]byte
-	binary.LittleEndian.PutUint32(n[:], frames)
-	if _, err := f.WriteAt(n[:], 24); err != nil {
+	if err := putIVFLength(f, frames, lastPTS); err != nil {
 		return 0, 0, err
 	}
 	return frames, lastPTS, f.Sync()

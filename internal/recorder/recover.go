@@ -14,7 +14,7 @@ import (
 
 // Recover finishes what a crash or a shutdown left behind. A recording
 // still "recording" lost its server: its spool files are repaired (a torn
-// last frame or page cut off, the IVF frame count set), and it is finished
+// last frame or page cut off, the IVF length set), and it is finished
 // as partial. One "uploading" carries on uploading, once its spooled track
 // files are checked: one that ends mid-frame is repaired and the recording
 // is partial, never available. Spool directories of recordings that are
@@ -161,11 +161,7 @@ func (r *Recorder) repairTrack(name, kind string) (repaired, error) {
 			return got, err
 		}
 		if n > 0 {
-			per := uint64(3000) // a frame at 30 a second, in 90 kHz ticks
-			if n > 1 {
-				per = lastPTS / uint64(n-1)
-			}
-			got.frames, got.duration = int(n), samplesToDuration(lastPTS+per, ivfTimebase)
+			got.frames, got.duration = int(n), samplesToDuration(ivfLength(n, lastPTS), ivfTimebase)
 		}
 	}
 	after, err := fh.Stat()

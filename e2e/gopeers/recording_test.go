@@ -251,7 +251,7 @@ func TestRecordingTwentySeconds(t *testing.T) {
 
 	streams := probe(t, webm, "-show_entries", "stream=codec_name")
 	webmDur := probeFloat(t, webm, "-show_entries", "format=duration")
-	var videoDur float64 // IVF keeps a frame count, not a duration: the recorder's figure
+	var videoDur float64 // the recorder's figure for the video track
 	for _, f := range files {
 		if f.Kind == store.FileVideo {
 			videoDur = float64(f.DurationMS) / 1000

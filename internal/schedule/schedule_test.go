@@ -3,6 +3,7 @@ package schedule
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/uuid"
 
+	"classmeet/internal/icstest"
 	"classmeet/internal/store"
 	"classmeet/internal/textrule"
 )
@@ -162,7 +164,7 @@ func TestICSRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	cal, ev := parseICS(t, b)
 	if got := calProp(cal, ics.PropertyMethod); got != "REQUEST" {
 		t.Errorf("METHOD = %q", got)
@@ -206,7 +208,7 @@ func TestICSCancel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	cal, ev := parseICS(t, b)
 	if got := calProp(cal, ics.PropertyMethod); got != "CANCEL" {
 		t.Errorf("METHOD = %q", got)
@@ -216,6 +218,51 @@ func TestICSCancel(t *testing.T) {
 	}
 	if ev.Id() != "6f1c2d7e-8a9b-4c0d-9e1f-2a3b4c5d6e7f@x" {
 		t.Errorf("a cancellation must carry the invitation's UID, got %q", ev.Id())
+	}
+}
+
+// TestICSNames: names with , ; : or an apostrophe are written as RFC 5545
+// asks, in double quotes and without backslashes (parameter values have no
+// escapes), a DQUOTE in a name is dropped, and the file reads back with
+// the names as they were.
+func TestICSNames(t *testing.T) {
+	e := Event{
+		Meeting: meeting(false), Host: store.User{Name: "Ann O'Brien, Head", Email: "ann@school.example"},
+		JoinURL: "https://meet.school.example/j/abc", Domain: "meet.school.example",
+		Attendees: []store.Invitee{
+			{Name: `Tom "TJ" Jones; Dad: of Sam`, Email: "tj@home.example"},
+			{Name: "Zoë Müller-Łukasiewicz", Email: "zm@home.example"},
+			{Name: `""`, Email: "q@home.example"},
+			{Name: "Line\nBreak O'Neil", Email: `"o,neil"@home.example`},
+		},
+	}
+	b, err := ICS(e, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icstest.Check(t, b)
+	unfolded := strings.ReplaceAll(string(b), "\r\n ", "")
+	for _, want := range []string{
+		"ORGANIZER;CN=\"Ann O'Brien, Head\":mailto:ann@school.example\r\n",
+		";CN=\"Tom TJ Jones; Dad: of Sam\";",
+		";CN=Zoë Müller-Łukasiewicz;",
+		// A CAL-ADDRESS is not TEXT: no backslash before its comma.
+		"ATTENDEE;CN=LineBreak O'Neil;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;RSVP=false;VALUE=CAL-ADDRESS:mailto:\"o,neil\"@home.example\r\n",
+	} {
+		if !strings.Contains(unfolded, want) {
+			t.Errorf("no %q in\n%s", want, b)
+		}
+	}
+	_, ev := parseICS(t, b)
+	if got := ev.GetProperty(ics.ComponentPropertyOrganizer).ICalParameters["CN"]; len(got) != 1 || got[0] != "Ann O'Brien, Head" {
+		t.Errorf("ORGANIZER CN reads back as %q", got)
+	}
+	var names []string
+	for _, a := range ev.Attendees() {
+		names = append(names, strings.Join(a.ICalParameters["CN"], "|"))
+	}
+	if want := []string{"Tom TJ Jones; Dad: of Sam", "Zoë Müller-Łukasiewicz", "", "LineBreak O'Neil"}; !slices.Equal(names, want) {
+		t.Errorf("ATTENDEE CNs read back as %q, want %q", names, want)
 	}
 }
 
@@ -231,7 +278,7 @@ func TestICSRepeatedHour(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	_, ev := parseICS(t, b)
 	start, end := instant(t, ev.GetProperty(ics.ComponentPropertyDtStart)), instant(t, ev.GetProperty(ics.ComponentPropertyDtEnd))
 	if !start.Equal(m.StartsAt) || !end.Equal(m.EndsAt()) {

@@ -14,8 +14,8 @@ import (
 // Check reports on t every way b breaks RFC 5545 (see Problems).
 func Check(t testing.TB, b []byte) {
 	t.Helper()
-	for _, p := range Problems(b) {
-		t.Errorf("calendar file: %s\n%s", p, b)
+	if probs := Problems(b); len(probs) > 0 {
+		t.Errorf("calendar file breaks RFC 5545:\n%s\nin\n%s", strings.Join(probs, "\n"), b)
 	}
 }
 

@@ -24,23 +24,27 @@ type Event struct {
 
 const icsLocal = "20060102T150405"
 
-// ICS renders the event as an iCalendar object: METHOD:REQUEST while the
-// meeting stands, METHOD:CANCEL once it is cancelled. The UID is stable
-// across edits, and SEQUENCE grows with each, so calendars update the one
-// entry instead of adding another.
-func ICS(e Event, now time.Time) ([]byte, error) {
+// ICS renders the event as an iCalendar object with the iTIP method of
+// its use: PUBLISH for a download, REQUEST or CANCEL only in a mail that
+// invites or cancels. A cancelled meeting, or a CANCEL, is
+// STATUS:CANCELLED. The UID is stable across edits, and SEQUENCE grows
+// with each, so calendars update the one entry instead of adding another.
+func ICS(e Event, method CalendarMethod, now time.Time) ([]byte, error) {
 	m := e.Meeting
+	if !method.valid() {
+		return nil, fmt.Errorf("schedule: ics for %s, method %q: %w", m.ID, method, ErrCalendarMethod)
+	}
 	loc, err := LoadZone(m.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("schedule: ics for %s: %w", m.ID, err)
 	}
 	cal := ics.NewCalendarFor("classmeet")
 	cal.SetCalscale("GREGORIAN")
-	method, status := ics.MethodRequest, ics.ObjectStatusConfirmed
-	if m.Cancelled() {
-		method, status = ics.MethodCancel, ics.ObjectStatusCancelled
+	status := ics.ObjectStatusConfirmed
+	if m.Cancelled() || method == MethodCancel {
+		status = ics.ObjectStatusCancelled
 	}
-	cal.SetMethod(method)
+	cal.SetMethod(ics.Method(method))
 	cal.AddVTimezone(vtimezone(loc, m.StartsAt, m.EndsAt()))
 
 	ev := cal.AddEvent(m.ID.String() + "@" + e.Domain)

@@ -160,7 +160,7 @@ func TestICSRequest(t *testing.T) {
 		JoinURL: "https://meet.school.example/j/abc", Domain: "meet.school.example",
 		Attendees: []store.Invitee{{Name: "Mr Jones", Email: "jones@home.example"}, {Name: "No Email"}},
 	}
-	b, err := ICS(e, now)
+	b, err := ICS(e, MethodRequest, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +204,7 @@ func TestICSRequest(t *testing.T) {
 }
 
 func TestICSCancel(t *testing.T) {
-	b, err := ICS(Event{Meeting: meeting(true), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}, now)
+	b, err := ICS(Event{Meeting: meeting(false), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}, MethodCancel, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -218,6 +218,28 @@ func TestICSCancel(t *testing.T) {
 	}
 	if ev.Id() != "6f1c2d7e-8a9b-4c0d-9e1f-2a3b4c5d6e7f@x" {
 		t.Errorf("a cancellation must carry the invitation's UID, got %q", ev.Id())
+	}
+}
+
+// TestICSDownload: a downloaded file invites nobody (METHOD:PUBLISH),
+// whether the meeting stands or was cancelled; a cancelled one says
+// STATUS:CANCELLED. A method iTIP does not use here is refused.
+func TestICSDownload(t *testing.T) {
+	for _, cancelled := range []bool{false, true} {
+		e := Event{Meeting: meeting(cancelled), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}
+		b, err := ICS(e, MethodPublish, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		icstest.Check(t, b)
+		cal, ev := parseICS(t, b)
+		want := map[bool]string{false: "CONFIRMED", true: "CANCELLED"}[cancelled]
+		if m, s := calProp(cal, ics.PropertyMethod), prop(&ev.ComponentBase, ics.ComponentPropertyStatus); m != "PUBLISH" || s != want {
+			t.Errorf("cancelled=%v: METHOD:%s STATUS:%s, want PUBLISH and %s", cancelled, m, s, want)
+		}
+	}
+	if _, err := ICS(Event{Meeting: meeting(false)}, "COUNTER", now); !errors.Is(err, ErrCalendarMethod) {
+		t.Errorf("method COUNTER: err = %v, want %v", err, ErrCalendarMethod)
 	}
 }
 
@@ -236,7 +258,7 @@ func TestICSNames(t *testing.T) {
 			{Name: "Line\nBreak O'Neil", Email: `"o,neil"@home.example`},
 		},
 	}
-	b, err := ICS(e, now)
+	b, err := ICS(e, MethodPublish, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +296,7 @@ func TestICSRepeatedHour(t *testing.T) {
 	m.StartsAt = time.Date(2026, 10, 24, 23, 45, 0, 0, time.UTC) // 00:45 BST on 25 October
 	m.DurationMinutes = 90                                       // to 01:15 GMT
 	m.Description = ""
-	b, err := ICS(Event{Meeting: m, Host: store.User{Email: "h@school.example"}, JoinURL: "https://x/j/a", Domain: "x"}, now)
+	b, err := ICS(Event{Meeting: m, Host: store.User{Email: "h@school.example"}, JoinURL: "https://x/j/a", Domain: "x"}, MethodPublish, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,8 +121,8 @@ func serialize(cal *ics.Calendar) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// pruneEmpty removes empty properties and parameters from c and everything
-// inside it.
+// pruneEmpty tidies the properties of c and everything inside it (see
+// tidy) and removes the empty ones.
 func pruneEmpty(c ics.Component) {
 	cb := componentBase(c)
 	if cb == nil {

@@ -36,6 +36,10 @@ const (
 	MethodCancel  CalendarMethod = "CANCEL"  // a mail cancelling
 )
 
+func (m CalendarMethod) valid() bool {
+	return m == MethodPublish || m == MethodRequest || m == MethodCancel
+}
+
 // Appointments renders one VCALENDAR with one VEVENT per appointment and one
 // VTIMEZONE per zone used. With CANCEL, every event is STATUS:CANCELLED.
 func Appointments(evs []AppointmentEvent, m CalendarMethod, now time.Time) ([]byte, error) {
@@ -62,7 +66,7 @@ func checkAppointments(evs []AppointmentEvent, m CalendarMethod) error {
 	if len(evs) == 0 {
 		return fmt.Errorf("schedule: appointments calendar: %w", ErrNoAppointments)
 	}
-	if m != MethodPublish && m != MethodRequest && m != MethodCancel {
+	if !m.valid() {
 		return fmt.Errorf("schedule: appointments calendar %q: %w", m, ErrCalendarMethod)
 	}
 	uids := map[string]bool{}

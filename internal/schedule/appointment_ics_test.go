@@ -10,58 +10,9 @@ import (
 	"time"
 
 	ics "github.com/arran4/golang-ical"
+
+	"classmeet/internal/icstest"
 )
-
-// checkRFC5545 checks the raw bytes of an iCalendar file for what strict
-// readers refuse: lines not ending in CRLF, lines over 75 octets, and
-// properties or parameters with empty values.
-func checkRFC5545(t *testing.T, b []byte) {
-	t.Helper()
-	if !bytes.HasSuffix(b, []byte("\r\n")) {
-		t.Errorf("the file does not end in CRLF")
-	}
-	lines := strings.Split(strings.TrimSuffix(string(b), "\r\n"), "\r\n")
-	var unfolded []string
-	for i, l := range lines {
-		if strings.ContainsAny(l, "\r\n") {
-			t.Errorf("line %d has a bare CR or LF: %q", i+1, l)
-		}
-		if len(l) > 75 {
-			t.Errorf("line %d is %d octets long: %q", i+1, len(l), l)
-		}
-		if strings.HasPrefix(l, " ") && len(unfolded) > 0 {
-			unfolded[len(unfolded)-1] += l[1:]
-			continue
-		}
-		unfolded = append(unfolded, l)
-	}
-	for _, l := range unfolded {
-		name, value, ok := cutUnquoted(l, ':')
-		if !ok || value == "" {
-			t.Errorf("empty property: %q", l)
-		}
-		params := strings.Split(name, ";")[1:]
-		for _, p := range params {
-			if k, v, _ := strings.Cut(p, "="); k == "" || v == "" || v == `""` {
-				t.Errorf("empty parameter in %q", l)
-			}
-		}
-	}
-}
-
-// cutUnquoted cuts s at the first sep outside double quotes.
-func cutUnquoted(s string, sep byte) (string, string, bool) {
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		switch {
-		case s[i] == '"':
-			quoted = !quoted
-		case s[i] == sep && !quoted:
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
-}
 
 // instant reads a DTSTART or DTEND the way RFC 5545 says a calendar must:
 // UTC with a Z, or local time in its TZID, the first occurrence if the
@@ -133,7 +84,7 @@ func TestAppointments(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkRFC5545(t, b)
+			icstest.Check(t, b)
 			cal, err := ics.ParseCalendar(bytes.NewReader(b))
 			if err != nil {
 				t.Fatalf("parse: %v\n%s", err, b)
@@ -208,6 +159,7 @@ func TestAppointmentsLocalTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	icstest.Check(t, b)
 	unfolded := strings.ReplaceAll(string(b), "\r\n ", "")
 	for _, want := range []string{
 		"DTSTART;TZID=Europe/London:20261025T005000\r\n", // BST, before the clocks go back
@@ -263,7 +215,7 @@ func TestAppointmentsInvitation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	_, ev := parseICS(t, b)
 	if got := prop(&ev.ComponentBase, ics.ComponentPropertyOrganizer); got != "mailto:evenings@school.example" {
 		t.Errorf("ORGANIZER = %q", got)

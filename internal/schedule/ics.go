@@ -3,7 +3,9 @@ package schedule
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
@@ -22,23 +24,27 @@ type Event struct {
 
 const icsLocal = "20060102T150405"
 
-// ICS renders the event as an iCalendar object: METHOD:REQUEST while the
-// meeting stands, METHOD:CANCEL once it is cancelled. The UID is stable
-// across edits, and SEQUENCE grows with each, so calendars update the one
-// entry instead of adding another.
-func ICS(e Event, now time.Time) ([]byte, error) {
+// ICS renders the event as an iCalendar object with the iTIP method of
+// its use: PUBLISH for a download, REQUEST or CANCEL only in a mail that
+// invites or cancels. A cancelled meeting, or a CANCEL, is
+// STATUS:CANCELLED. The UID is stable across edits, and SEQUENCE grows
+// with each, so calendars update the one entry instead of adding another.
+func ICS(e Event, method CalendarMethod, now time.Time) ([]byte, error) {
 	m := e.Meeting
+	if !method.valid() {
+		return nil, fmt.Errorf("schedule: ics for %s, method %q: %w", m.ID, method, ErrCalendarMethod)
+	}
 	loc, err := LoadZone(m.TimeZone)
 	if err != nil {
 		return nil, fmt.Errorf("schedule: ics for %s: %w", m.ID, err)
 	}
 	cal := ics.NewCalendarFor("classmeet")
 	cal.SetCalscale("GREGORIAN")
-	method, status := ics.MethodRequest, ics.ObjectStatusConfirmed
-	if m.Cancelled() {
-		method, status = ics.MethodCancel, ics.ObjectStatusCancelled
+	status := ics.ObjectStatusConfirmed
+	if m.Cancelled() || method == MethodCancel {
+		status = ics.ObjectStatusCancelled
 	}
-	cal.SetMethod(method)
+	cal.SetMethod(ics.Method(method))
 	cal.AddVTimezone(vtimezone(loc, m.StartsAt, m.EndsAt()))
 
 	ev := cal.AddEvent(m.ID.String() + "@" + e.Domain)
@@ -96,13 +102,15 @@ func secondOccurrence(t time.Time, loc *time.Location) bool {
 }
 
 // serialize writes cal as RFC 5545 asks and golang-ical does not by
-// default: CRLF line endings (its default is the platform's), and no
-// property or parameter with an empty value, which strict readers refuse.
+// default: CRLF line endings (its default is the platform's), no property
+// or parameter with an empty value, which strict readers refuse, and
+// parameter values quoted rather than backslash-escaped (see inlineParams).
 // The library folds lines at 75 octets.
 func serialize(cal *ics.Calendar) ([]byte, error) {
-	cal.CalendarProperties = slices.DeleteFunc(cal.CalendarProperties, func(p ics.CalendarProperty) bool {
-		return dropEmpty(&p.BaseProperty)
-	})
+	for i := range cal.CalendarProperties {
+		tidy(&cal.CalendarProperties[i].BaseProperty)
+	}
+	cal.CalendarProperties = slices.DeleteFunc(cal.CalendarProperties, func(p ics.CalendarProperty) bool { return p.Value == "" })
 	for _, c := range cal.Components {
 		pruneEmpty(c)
 	}
@@ -113,31 +121,83 @@ func serialize(cal *ics.Calendar) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// pruneEmpty removes empty properties and parameters from c and everything
-// inside it.
+// pruneEmpty tidies the properties of c and everything inside it (see
+// tidy) and removes the empty ones.
 func pruneEmpty(c ics.Component) {
 	cb := componentBase(c)
 	if cb == nil {
 		return
 	}
-	cb.Properties = slices.DeleteFunc(cb.Properties, func(p ics.IANAProperty) bool {
-		return dropEmpty(&p.BaseProperty)
-	})
+	for i := range cb.Properties {
+		tidy(&cb.Properties[i].BaseProperty)
+	}
+	cb.Properties = slices.DeleteFunc(cb.Properties, func(p ics.IANAProperty) bool { return p.Value == "" })
 	for _, sub := range cb.Components {
 		pruneEmpty(sub)
 	}
 }
 
-// dropEmpty removes p's empty parameters and says whether p itself is empty.
-func dropEmpty(p *ics.BaseProperty) bool {
+// tidy removes p's empty parameters and writes the others as RFC 5545 asks.
+func tidy(p *ics.BaseProperty) {
 	for k, vs := range p.ICalParameters {
-		if vs = slices.DeleteFunc(vs, func(v string) bool { return v == "" }); len(vs) == 0 {
+		vs = slices.DeleteFunc(vs, func(v string) bool { return paramValue(v) == "" })
+		if len(vs) == 0 {
 			delete(p.ICalParameters, k)
 		} else {
 			p.ICalParameters[k] = vs
 		}
 	}
-	return p.Value == ""
+	inlineParams(p)
+}
+
+// inlineParams writes the parameters of p after its name itself when
+// golang-ical would write one of them wrong: it escapes , ; : ' " and \
+// with backslashes (CN=Ann O\'Brien\, Head), which RFC 5545 (3.1) does
+// not have, and writes control characters as they are. The value keeps
+// the type the property name gave it.
+func inlineParams(p *ics.BaseProperty) {
+	if !slices.ContainsFunc(slices.Collect(maps.Values(p.ICalParameters)), func(vs []string) bool {
+		return slices.ContainsFunc(vs, escapedWrongly)
+	}) {
+		return
+	}
+	typ := p.GetValueType()
+	var b strings.Builder
+	b.WriteString(p.IANAToken)
+	for _, k := range slices.Sorted(maps.Keys(p.ICalParameters)) {
+		b.WriteString(";" + k + "=")
+		for i, v := range p.ICalParameters[k] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(paramValue(v))
+		}
+	}
+	p.IANAToken, p.ICalParameters = b.String(), map[string][]string{}
+	if typ != ics.ValueDataTypeText && p.GetValueType() == ics.ValueDataTypeText && ics.ToText(p.Value) != p.Value {
+		// golang-ical picks TEXT escaping for a name it does not know.
+		p.ICalParameters[string(ics.ParameterValue)] = []string{string(typ)}
+	}
+}
+
+// escapedWrongly says whether golang-ical would not write v as paramValue.
+func escapedWrongly(v string) bool {
+	return paramValue(v) != v || strings.ContainsRune(v, '\'')
+}
+
+// paramValue is v as an RFC 5545 param-value: a DQUOTE cannot appear in
+// one, nor can control characters, and a value with , ; or : is quoted.
+func paramValue(v string) string {
+	v = strings.Map(func(r rune) rune {
+		if r == '"' || r != '\t' && (r < 0x20 || r == 0x7f) {
+			return -1
+		}
+		return r
+	}, v)
+	if strings.ContainsAny(v, `,;:\`) {
+		return `"` + v + `"`
+	}
+	return v
 }
 
 func componentBase(c ics.Component) *ics.ComponentBase {

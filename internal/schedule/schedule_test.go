@@ -3,6 +3,7 @@ package schedule
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/uuid"
 
+	"classmeet/internal/icstest"
 	"classmeet/internal/store"
 	"classmeet/internal/textrule"
 )
@@ -158,11 +160,11 @@ func TestICSRequest(t *testing.T) {
 		JoinURL: "https://meet.school.example/j/abc", Domain: "meet.school.example",
 		Attendees: []store.Invitee{{Name: "Mr Jones", Email: "jones@home.example"}, {Name: "No Email"}},
 	}
-	b, err := ICS(e, now)
+	b, err := ICS(e, MethodRequest, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	cal, ev := parseICS(t, b)
 	if got := calProp(cal, ics.PropertyMethod); got != "REQUEST" {
 		t.Errorf("METHOD = %q", got)
@@ -202,11 +204,11 @@ func TestICSRequest(t *testing.T) {
 }
 
 func TestICSCancel(t *testing.T) {
-	b, err := ICS(Event{Meeting: meeting(true), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}, now)
+	b, err := ICS(Event{Meeting: meeting(false), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}, MethodCancel, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	cal, ev := parseICS(t, b)
 	if got := calProp(cal, ics.PropertyMethod); got != "CANCEL" {
 		t.Errorf("METHOD = %q", got)
@@ -219,6 +221,73 @@ func TestICSCancel(t *testing.T) {
 	}
 }
 
+// TestICSDownload: a downloaded file invites nobody (METHOD:PUBLISH),
+// whether the meeting stands or was cancelled; a cancelled one says
+// STATUS:CANCELLED. A method iTIP does not use here is refused.
+func TestICSDownload(t *testing.T) {
+	for _, cancelled := range []bool{false, true} {
+		e := Event{Meeting: meeting(cancelled), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}
+		b, err := ICS(e, MethodPublish, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		icstest.Check(t, b)
+		cal, ev := parseICS(t, b)
+		want := map[bool]string{false: "CONFIRMED", true: "CANCELLED"}[cancelled]
+		if m, s := calProp(cal, ics.PropertyMethod), prop(&ev.ComponentBase, ics.ComponentPropertyStatus); m != "PUBLISH" || s != want {
+			t.Errorf("cancelled=%v: METHOD:%s STATUS:%s, want PUBLISH and %s", cancelled, m, s, want)
+		}
+	}
+	if _, err := ICS(Event{Meeting: meeting(false)}, "COUNTER", now); !errors.Is(err, ErrCalendarMethod) {
+		t.Errorf("method COUNTER: err = %v, want %v", err, ErrCalendarMethod)
+	}
+}
+
+// TestICSNames: names with , ; : or an apostrophe are written as RFC 5545
+// asks, in double quotes and without backslashes (parameter values have no
+// escapes), a DQUOTE in a name is dropped, and the file reads back with
+// the names as they were.
+func TestICSNames(t *testing.T) {
+	e := Event{
+		Meeting: meeting(false), Host: store.User{Name: "Ann O'Brien, Head", Email: "ann@school.example"},
+		JoinURL: "https://meet.school.example/j/abc", Domain: "meet.school.example",
+		Attendees: []store.Invitee{
+			{Name: `Tom "TJ" Jones; Dad: of Sam`, Email: "tj@home.example"},
+			{Name: "Zoë Müller-Łukasiewicz", Email: "zm@home.example"},
+			{Name: `""`, Email: "q@home.example"},
+			{Name: "Line\nBreak O'Neil", Email: `"o,neil"@home.example`},
+		},
+	}
+	b, err := ICS(e, MethodPublish, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	icstest.Check(t, b)
+	unfolded := strings.ReplaceAll(string(b), "\r\n ", "")
+	for _, want := range []string{
+		"ORGANIZER;CN=\"Ann O'Brien, Head\":mailto:ann@school.example\r\n",
+		";CN=\"Tom TJ Jones; Dad: of Sam\";",
+		";CN=Zoë Müller-Łukasiewicz;",
+		// A CAL-ADDRESS is not TEXT: no backslash before its comma.
+		"ATTENDEE;CN=LineBreak O'Neil;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;RSVP=false;VALUE=CAL-ADDRESS:mailto:\"o,neil\"@home.example\r\n",
+	} {
+		if !strings.Contains(unfolded, want) {
+			t.Errorf("no %q in\n%s", want, b)
+		}
+	}
+	_, ev := parseICS(t, b)
+	if got := ev.GetProperty(ics.ComponentPropertyOrganizer).ICalParameters["CN"]; len(got) != 1 || got[0] != "Ann O'Brien, Head" {
+		t.Errorf("ORGANIZER CN reads back as %q", got)
+	}
+	var names []string
+	for _, a := range ev.Attendees() {
+		names = append(names, strings.Join(a.ICalParameters["CN"], "|"))
+	}
+	if want := []string{"Tom TJ Jones; Dad: of Sam", "Zoë Müller-Łukasiewicz", "", "LineBreak O'Neil"}; !slices.Equal(names, want) {
+		t.Errorf("ATTENDEE CNs read back as %q, want %q", names, want)
+	}
+}
+
 // TestICSRepeatedHour: a meeting ending in the hour that happens twice
 // when the clocks go back ends when it ends, not an hour earlier, and a host
 // without a name leaves no empty CN.
@@ -227,11 +296,11 @@ func TestICSRepeatedHour(t *testing.T) {
 	m.StartsAt = time.Date(2026, 10, 24, 23, 45, 0, 0, time.UTC) // 00:45 BST on 25 October
 	m.DurationMinutes = 90                                       // to 01:15 GMT
 	m.Description = ""
-	b, err := ICS(Event{Meeting: m, Host: store.User{Email: "h@school.example"}, JoinURL: "https://x/j/a", Domain: "x"}, now)
+	b, err := ICS(Event{Meeting: m, Host: store.User{Email: "h@school.example"}, JoinURL: "https://x/j/a", Domain: "x"}, MethodPublish, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRFC5545(t, b)
+	icstest.Check(t, b)
 	_, ev := parseICS(t, b)
 	start, end := instant(t, ev.GetProperty(ics.ComponentPropertyDtStart)), instant(t, ev.GetProperty(ics.ComponentPropertyDtEnd))
 	if !start.Equal(m.StartsAt) || !end.Equal(m.EndsAt()) {

@@ -17,6 +17,7 @@ import (
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/uuid"
 
+	"classmeet/internal/icstest"
 	"classmeet/internal/store"
 )
 
@@ -220,7 +221,8 @@ func (s *school) bookingWith(t *testing.T, teacher store.User) store.BookingDeta
 	return store.BookingDetail{}
 }
 
-// calendar downloads a family's calendar file and checks its method and line ends.
+// calendar downloads a family's calendar file and checks its method and
+// that it conforms to RFC 5545.
 func (s *school) calendar(t *testing.T, br *browser, f family, method string) *ics.Calendar {
 	t.Helper()
 	p := br.get(f.link + "/calendar.ics")
@@ -232,9 +234,7 @@ func (s *school) calendar(t *testing.T, br *browser, f family, method string) *i
 
 func parseCalendar(t *testing.T, b []byte, method string) *ics.Calendar {
 	t.Helper()
-	if !strings.HasSuffix(string(b), "\r\n") || strings.Count(string(b), "\n") != strings.Count(string(b), "\r\n") {
-		t.Errorf("calendar lines do not all end in CRLF:\n%q", b)
-	}
+	icstest.Check(t, b)
 	cal, err := ics.ParseCalendar(bytes.NewReader(b))
 	if err != nil {
 		t.Fatalf("parse: %v\n%s", err, b)

@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"classmeet/internal/auth"
+	"classmeet/internal/icstest"
 	"classmeet/internal/schedule"
 	"classmeet/internal/store"
 )
@@ -624,7 +625,11 @@ func TestTeachersNeverReachAFamilysBookingLink(t *testing.T) {
 	seen := meeting.body
 	meeting.doc.Find(`a[href$="/ics"]`).Each(func(_ int, sel *goquery.Selection) {
 		href, _ := sel.Attr("href")
-		seen += strings.ReplaceAll(ta.get(href).body, "\r\n ", "") // unfolded
+		p := ta.get(href)
+		if p.status == http.StatusOK {
+			icstest.Check(t, []byte(p.body))
+		}
+		seen += strings.ReplaceAll(p.body, "\r\n ", "") // unfolded
 	})
 	family := e.browser()
 	for _, join := range regexp.MustCompile(`/j/[A-Za-z0-9_-]+`).FindAllString(seen, -1) {

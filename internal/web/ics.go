@@ -49,18 +49,17 @@ func (h *handler) inviteeICSForHost(w http.ResponseWriter, r *http.Request, me a
 	h.writeICS(w, r, schedule.Event{Meeting: m, Host: me.User, JoinURL: url, Attendees: []store.Invitee{inv}})
 }
 
+// writeICS sends a meeting's calendar file as a download: METHOD:PUBLISH,
+// since it invites nobody (iTIP, RFC 5546); a cancelled meeting's file
+// says STATUS:CANCELLED.
 func (h *handler) writeICS(w http.ResponseWriter, r *http.Request, e schedule.Event) {
 	e.Domain = h.cfg.PublicURL.Hostname()
-	b, err := schedule.ICS(e, h.now())
+	b, err := schedule.ICS(e, schedule.MethodPublish, h.now())
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	method := "REQUEST"
-	if e.Meeting.Cancelled() {
-		method = "CANCEL"
-	}
-	w.Header().Set("Content-Type", "text/calendar; charset=utf-8; method="+method)
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8; method="+string(schedule.MethodPublish))
 	w.Header().Set("Content-Disposition", `attachment; filename="meeting.ics"`)
 	_, _ = w.Write(b)
 }

@@ -44,7 +44,7 @@ func (h *handler) prejoin(w http.ResponseWriter, r *http.Request) {
 }
 
 // inviteeICS is the invitee's calendar file. It stays available after a
-// cancellation, so their calendar can learn of it (METHOD:CANCEL).
+// cancellation, so their calendar can learn of it (STATUS:CANCELLED).
 func (h *handler) inviteeICS(w http.ResponseWriter, r *http.Request) {
 	inv, err := h.invitation(r)
 	if err == nil {

@@ -1,7 +1,7 @@
 package web_test
 
 import (
-	"bytes"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	ics "github.com/arran4/golang-ical"
 	"github.com/google/uuid"
 
@@ -202,9 +203,10 @@ func TestLinksExpireAndDieWithCancellation(t *testing.T) {
 	if p := parent.get(link2); p.status != http.StatusGone || !strings.Contains(p.text(tid("message-text")), "cancelled") {
 		t.Errorf("cancelled meeting's link: %d %q", p.status, p.text(tid("message-text")))
 	}
-	cal := parent.get(link2 + "/ics")
-	if cal.status != http.StatusOK || !strings.Contains(cal.body, "METHOD:CANCEL") {
+	if cal := parent.get(link2 + "/ics"); cal.status != http.StatusOK {
 		t.Errorf("cancelled meeting's ics: %d", cal.status)
+	} else {
+		checkDownload(t, cal, "CANCELLED")
 	}
 
 	for _, junk := range []string{"/j/x", "/j/" + strings.Repeat("A", 43), "/j/..%2f..%2fetc%2fpasswd", "/j/%00"} {
@@ -214,23 +216,38 @@ func TestLinksExpireAndDieWithCancellation(t *testing.T) {
 	}
 }
 
+// TestCalendarFiles: every calendar file downloaded for a meeting (the
+// host's, the one the host sends an invitee, the invitee's through their
+// link) conforms to RFC 5545 and is METHOD:PUBLISH, never an invitation
+// (REQUEST) or a cancellation (CANCEL): only mail invites or cancels. A
+// cancelled meeting's files say so with STATUS:CANCELLED.
 func TestCalendarFiles(t *testing.T) {
 	e := newEnv(t)
 	e.user("t@school.example", store.RoleTeacher)
 	b := e.login("t@school.example")
 	path := b.meeting("Calendar")
 	link := b.invite(path, "Mr Jones")
-
-	host := b.get(path + "/ics")
-	parent := e.browser().get(link + "/ics")
-	for name, p := range map[string]page{"host": host, "parent": parent} {
-		if p.status != http.StatusOK || !strings.HasPrefix(p.header.Get("Content-Type"), "text/calendar") {
-			t.Fatalf("%s ics: %d %s", name, p.status, p.header.Get("Content-Type"))
+	ann := url.Values{"name": {`Ann O'Brien, "Head"`}, "email": {"ann@home.example"}, "child_name": {"Sam"}}
+	if p := b.post(path+"/invitees", ann); p.status != http.StatusSeeOther {
+		t.Fatalf("invite Ann: %d", p.status)
+	}
+	files := map[string]string{"host": path + "/ics", "parent": link + "/ics"}
+	b.get(path).doc.Find(`form[action$="/revoke"]`).Each(func(i int, sel *goquery.Selection) {
+		action, _ := sel.Attr("action")
+		files[fmt.Sprintf("invitee %d for the host", i)] = strings.TrimSuffix(action, "/revoke") + "/ics"
+	})
+	if len(files) != 4 {
+		t.Fatalf("files %v, want the host's, the parent's and one per invitee for the host", files)
+	}
+	get := func(name string) page {
+		if name == "parent" {
+			return e.browser().get(files[name])
 		}
-		cal, err := ics.ParseCalendar(bytes.NewReader([]byte(p.body)))
-		if err != nil {
-			t.Fatalf("%s ics does not parse: %v", name, err)
-		}
+		return b.get(files[name])
+	}
+	for name := range files {
+		p := get(name)
+		cal := checkDownload(t, p, "CONFIRMED")
 		ev := cal.Events()[0]
 		if !strings.HasPrefix(ev.Id(), strings.TrimPrefix(path, "/meetings/")+"@") {
 			t.Errorf("%s UID %q is not the meeting's", name, ev.Id())
@@ -239,9 +256,41 @@ func TestCalendarFiles(t *testing.T) {
 			t.Errorf("%s DTSTART %v %v", name, start, err)
 		}
 	}
-	if !strings.Contains(strings.ReplaceAll(parent.body, "\r\n ", ""), e.srv.URL+link) {
+	if !strings.Contains(strings.ReplaceAll(get("parent").body, "\r\n ", ""), e.srv.URL+link) {
 		t.Error("the parent's calendar entry lacks their personal link")
 	}
+	if host := strings.ReplaceAll(get("host").body, "\r\n ", ""); !strings.Contains(host, "ATTENDEE;CN=\"Ann O'Brien, Head\";") {
+		t.Errorf("the host's file does not name Ann as RFC 5545 asks:\n%s", host)
+	}
+
+	if p := b.post(path+"/cancel", nil); p.status != http.StatusSeeOther {
+		t.Fatalf("cancel: %d", p.status)
+	}
+	for name := range files {
+		if p := get(name); p.status != http.StatusOK {
+			t.Errorf("%s after the cancellation: %d", name, p.status)
+		} else {
+			checkDownload(t, p, "CANCELLED")
+		}
+	}
+}
+
+// checkDownload checks a downloaded calendar file: strict RFC 5545,
+// METHOD:PUBLISH in the file and its content type, one event with status.
+func checkDownload(t *testing.T, p page, status string) *ics.Calendar {
+	t.Helper()
+	if p.status != http.StatusOK || !strings.HasPrefix(p.header.Get("Content-Type"), "text/calendar") || !strings.Contains(p.header.Get("Content-Type"), "method=PUBLISH") {
+		t.Fatalf("ics: %d %s", p.status, p.header.Get("Content-Type"))
+	}
+	cal := parseCalendar(t, []byte(p.body), "PUBLISH")
+	evs := cal.Events()
+	if len(evs) != 1 {
+		t.Fatalf("%d events", len(evs))
+	}
+	if got := evs[0].GetProperty(ics.ComponentPropertyStatus); got == nil || got.Value != status {
+		t.Errorf("STATUS %v, want %s", got, status)
+	}
+	return cal
 }
 
 func TestTeacherBCannotReachTeacherAsMeeting(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"classmeet/internal/auth"
 	"classmeet/internal/export"
 	"classmeet/internal/store"
@@ -84,4 +86,9 @@ func (h *handler) auditRequest(r *http.Request, e store.AuditEntry) {
 	if err := h.store.Audit(r.Context(), e); err != nil {
 		h.log.Warn("audit entry not written", "action", e.Action, "err", err)
 	}
+}
+
+// auditMeeting records what staff did to a meeting's plan.
+func (h *handler) auditMeeting(r *http.Request, me auth.Identity, meetingID uuid.UUID, action, detail string) {
+	h.auditBy(r, me, store.AuditEntry{Kind: store.AuditMeeting, MeetingID: &meetingID, Action: action, Detail: detail})
 }

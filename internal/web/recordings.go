@@ -34,7 +34,7 @@ type viewer struct {
 	actorID   string
 	actorName string
 	actorRole string // the account's role, or "invitee"
-	staff     bool // the teacher or an administrator, not an invitee
+	staff     bool   // the teacher or an administrator, not an invitee
 	zone      *time.Location
 }
 

@@ -35,7 +35,7 @@ func (b *browser) audit(query string) ([]auditRow, page) {
 		rows = append(rows, auditRow{
 			kind: s.AttrOr("data-kind", ""), when: cell("audit-when"), who: cell("audit-who"), source: cell("audit-source"),
 			action: cell("audit-action"), target: cell("audit-target"), detail: cell("audit-detail"),
-			meeting: strings.Join(strings.Fields(cell("audit-meeting")), " "), href: s.Find(tid("audit-meeting") + " a").AttrOr("href", ""),
+			meeting: strings.Join(strings.Fields(cell("audit-meeting")), " "), href: s.Find(tid("audit-meeting")+" a").AttrOr("href", ""),
 		})
 	})
 	return rows, p
@@ -110,7 +110,7 @@ func TestAuditLogSaysWhoDidWhatWhenAndFromWhere(t *testing.T) {
 
 	rows, p := e.login("admin@school.example").audit("")
 	rows = slices.DeleteFunc(rows, func(r auditRow) bool { return strings.HasPrefix(r.who, "Name of admin") }) // reading it
-	when := e.clock.Now().In(mustZone("America/New_York")).Format("2006-01-02 15:04:05") // the clock stands still
+	when := e.clock.Now().In(mustZone("America/New_York")).Format("2006-01-02 15:04:05")                       // the clock stands still
 	teacherName := "Name of t@school.example (teacher)"
 	for _, c := range []struct{ action, target, meeting string }{
 		{"signed in", "", ""},

@@ -35,7 +35,8 @@ func (j OutboxJournal) Keep(meetingID uuid.UUID, e meeting.Effect) {
 			return s.RoleChanged(ctx, parseUUID(e.Who), string(e.Role))
 		})
 	case meeting.Audited:
-		a := store.AuditEntry{At: e.At, MeetingID: &meetingID, ActorID: e.ActorID, ActorName: e.ActorName, Action: e.Action,
+		a := store.AuditEntry{At: e.At, Kind: store.AuditRoom, MeetingID: &meetingID, ActorID: e.ActorID, ActorName: e.ActorName,
+			ActorRole: e.ActorRole, Action: e.Action,
 			TargetID: e.TargetID, TargetName: e.TargetName, Detail: e.Detail}
 		o.Add("audit", func(ctx context.Context, s *store.Store) error { return s.Audit(ctx, a) })
 	case meeting.ChatSaved:

@@ -67,7 +67,7 @@ func (s *State) deleteChat(fx *effects, now time.Time, host *participant, id str
 	e := s.history[i]
 	s.history = slices.Delete(s.history, i, i+1)
 	fx.add(ChatRemoved{ID: id, By: host.Name, At: now})
-	fx.add(Audited{At: now, ActorID: host.ID, ActorName: host.Name, Action: "deleted chat message", TargetID: e.From, TargetName: e.FromName, Detail: "message " + id})
+	fx.add(Audited{At: now, ActorID: host.ID, ActorName: host.Name, ActorRole: string(host.role), Action: "deleted chat message", TargetID: e.From, TargetName: e.FromName, Detail: "message " + id})
 	for _, pid := range s.order {
 		if q := s.people[pid]; q.presence == PresenceRoom && sees(q, e) {
 			fx.add(Send{To: pid, Msg: &ChatDeleted{ID: id}})

@@ -111,6 +111,7 @@ type RoleChanged struct {
 type Audited struct {
 	At                   time.Time
 	ActorID, ActorName   string
+	ActorRole            string // the actor's role in the meeting, or "system" for classmeet itself
 	Action               string
 	TargetID, TargetName string
 	Detail               string

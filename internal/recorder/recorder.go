@@ -351,7 +351,7 @@ func (r *Recorder) Sweep(ctx context.Context, cutoff time.Time) (int, error) {
 		n++
 		meetingID := rec.MeetingID
 		_ = r.store.Audit(ctx, store.AuditEntry{
-			At: r.now(), MeetingID: &meetingID, ActorName: "retention", Action: "recording deleted",
+			At: r.now(), Kind: store.AuditRecording, MeetingID: &meetingID, ActorName: "retention", ActorRole: "system", Action: "recording deleted",
 			TargetID: rec.ID.String(), Detail: "recorded " + rec.StartedAt.UTC().Format(time.RFC3339) + ", past the retention period",
 		})
 	}

@@ -95,7 +95,7 @@ func (r *Recorder) repair(ctx context.Context, rec store.Recording) error {
 	}
 	meetingID := rec.MeetingID
 	return r.store.Audit(ctx, store.AuditEntry{
-		At: last, MeetingID: &meetingID, ActorName: "classmeet", Action: "recording stopped (server restart)",
+		At: last, Kind: store.AuditRecording, MeetingID: &meetingID, ActorName: "classmeet", ActorRole: "system", Action: "recording stopped (server restart)",
 		TargetID: rec.ID.String(), Detail: "the server stopped while recording; kept up to its last sample, as partial",
 	})
 }

@@ -112,10 +112,10 @@ func (s *Store) CloseAbandonedAttendance(ctx context.Context, reason string) (in
 			UPDATE attendance SET left_at = coalesce(last_seen_at, admitted_at, joined_at), left_reason = $1
 			WHERE left_at IS NULL
 			RETURNING meeting_id, participant_id, name, left_at)
-		INSERT INTO audit_log (at, meeting_id, actor_id, actor_name, action, target_id, target_name, detail)
-		SELECT left_at, meeting_id, '', 'classmeet', 'left (' || $1 || ')', participant_id::text, name,
-			'last known to be there at this time'
-		FROM closed`, reason)
+		INSERT INTO audit_log (at, kind, meeting_id, actor_id, actor_name, actor_role, action, target_id, target_name, detail, meeting_title)
+		SELECT c.left_at, 'room', c.meeting_id, '', 'classmeet', 'system', 'left (' || $1 || ')', c.participant_id::text, c.name,
+			'last known to be there at this time', coalesce(m.title, '')
+		FROM closed c LEFT JOIN meetings m ON m.id = c.meeting_id`, reason)
 	if err != nil {
 		return 0, fmt.Errorf("store: close abandoned attendance: %w", err)
 	}

@@ -100,11 +100,11 @@ func TestChatAttendanceAudit(t *testing.T) {
 		}
 	}
 	_ = st.Audit(ctx, store.AuditEntry{At: now, Action: "login"})
-	log, err := st.AuditLog(ctx, 0, 2)
+	log, err := st.AuditLog(ctx, store.AuditFilter{}, 2)
 	if err != nil || len(log) != 2 || log[0].Action != "login" {
 		t.Fatalf("newest audit = %+v, %v", log, err)
 	}
-	older, _ := st.AuditLog(ctx, log[1].ID, 10)
+	older, _ := st.AuditLog(ctx, store.AuditFilter{Before: log[1].ID}, 10)
 	if len(older) != 2 || older[0].Action != "admit" && older[1].Action != "admit" {
 		t.Errorf("older page = %+v", older)
 	}

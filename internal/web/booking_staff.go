@@ -29,14 +29,17 @@ func (h *handler) staffBook(w http.ResponseWriter, r *http.Request, me auth.Iden
 	if err == nil {
 		err = h.mayHandleSlot(r.Context(), me, eveningID, slotID)
 	}
+	var fe familyEvening
+	var slot store.Slot
 	if err == nil {
-		_, _, err = h.book(r.Context(), bookingRequest{Family: f, EveningID: eveningID,
+		fe, slot, err = h.book(r.Context(), bookingRequest{Family: f, EveningID: eveningID,
 			StudentID: formID(form.Value("student")), SlotID: slotID, By: byStaff})
 	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.auditAppointment(r, me, fe, f.Household.ID, guardianNames(f), slot.TeacherID, slot.StartsAt, "booked appointment")
 	redirect(w, r, "/evenings/"+eveningID.String())
 }
 
@@ -48,13 +51,15 @@ func (h *handler) staffMove(w http.ResponseWriter, r *http.Request, me auth.Iden
 		return
 	}
 	d, fe, err := h.staffAppointment(r, me)
+	var slot store.Slot
 	if err == nil {
-		_, err = h.move(r.Context(), d, fe, formID(form.Value("slot")), byStaff)
+		slot, err = h.move(r.Context(), d, fe, formID(form.Value("slot")), byStaff)
 	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.auditAppointment(r, me, fe, d.HouseholdID, d.Family, slot.TeacherID, slot.StartsAt, "moved appointment")
 	redirect(w, r, "/evenings/"+d.EveningID.String())
 }
 
@@ -68,6 +73,7 @@ func (h *handler) staffCancel(w http.ResponseWriter, r *http.Request, me auth.Id
 		h.fail(w, r, err)
 		return
 	}
+	h.auditAppointment(r, me, fe, d.HouseholdID, d.Family, d.TeacherID, d.StartsAt, "cancelled appointment")
 	redirect(w, r, "/evenings/"+d.EveningID.String())
 }
 

@@ -32,6 +32,7 @@ func (h *handler) cancelEvening(w http.ResponseWriter, r *http.Request, me auth.
 		h.hub.Cancelled(m)
 	}
 	h.log.Info("evening cancelled", "evening_id", a.evening.ID, "rooms", len(rooms))
+	h.auditEvening(r, me, a.evening, "cancelled parents' evening")
 	redirect(w, r, "/evenings/"+a.evening.ID.String())
 }
 

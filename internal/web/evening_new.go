@@ -41,5 +41,6 @@ func (h *handler) createEvening(w http.ResponseWriter, r *http.Request, me auth.
 		return
 	}
 	h.log.Info("evening planned", "evening_id", e.ID, "teachers", len(plan.Teachers))
+	h.auditEvening(r, me, e, "created parents' evening")
 	redirect(w, r, "/evenings/"+e.ID.String())
 }

@@ -28,6 +28,7 @@ func (h *handler) importFamilies(w http.ResponseWriter, r *http.Request, me auth
 		counts, err = h.store.ImportRoster(ctx, ros, auth.NewLinkNonce, h.now())
 		if err == nil {
 			h.log.Info("roster imported", "by", me.User.ID, "students", len(ros.Students), "households", len(ros.Households))
+			h.auditImport(r, me, counts)
 			h.renderFamilies(w, r, http.StatusOK, templates.ImportResult{Counts: &counts})
 			return
 		}

@@ -30,6 +30,7 @@ func (h *handler) renewFamilyLink(w http.ResponseWriter, r *http.Request, me aut
 	}
 	h.requeueReminders(r.Context(), id, renewed)
 	h.log.Info("booking link renewed", "household_id", id, "join_links", len(renewed), "by", me.User.ID)
+	h.auditFamily(r, me, id, "renewed booking link")
 	redirect(w, r, "/admin/families/"+id.String()+"?renewed=1")
 }
 

@@ -44,11 +44,13 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 	source := h.source(r)
 	account := email + "\x00" + source
 	if wait := h.tryLogin(source, account); wait > 0 {
+		h.auditLoginFailure(r, email, "sign-in refused: too many failures")
 		h.refuseLogin(w, r, f, wait)
 		return
 	}
 	u, err := h.checkLogin(r, email, f.Value("password"))
 	if errors.Is(err, errWrongLogin) {
+		h.auditLoginFailure(r, email, "sign-in failed")
 		f.Error, f.Values["password"] = wrongLogin, ""
 		h.render(w, r, http.StatusUnauthorized, templates.LoginPage(page(r, "Sign in"), f, safeNext(f.Value("next"))))
 		return
@@ -63,6 +65,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.loginByAccount.Reset(account)
+	h.auditBy(r, auth.Identity{User: u}, store.AuditEntry{Kind: store.AuditSignIn, Action: "signed in"})
 	redirect(w, r, safeNext(f.Value("next")))
 }
 
@@ -128,7 +131,17 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request, me auth.Identit
 		return
 	}
 	h.hub.Revoke(store.Revocation{Session: me.SessionID, Reason: store.RevokedSignedOut})
+	h.auditBy(r, me, store.AuditEntry{Kind: store.AuditSignIn, Action: "signed out"})
 	redirect(w, r, "/login")
+}
+
+// auditLoginFailure records a sign-in that did not happen, under the email
+// typed (never the password): the account may not exist.
+func (h *handler) auditLoginFailure(r *http.Request, email, action string) {
+	if len(email) > 254 {
+		email = strings.ToValidUTF8(email[:254], "")
+	}
+	h.auditRequest(r, store.AuditEntry{Kind: store.AuditSignIn, ActorName: email, ActorRole: "unknown", Action: action})
 }
 
 // safeNext keeps a post-login redirect on this site: anything but a

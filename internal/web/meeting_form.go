@@ -37,6 +37,7 @@ func (h *handler) createMeeting(w http.ResponseWriter, r *http.Request, me auth.
 		h.fail(w, r, err)
 		return
 	}
+	h.auditMeeting(r, me, m.ID, "scheduled meeting", templates.Span(m, zoneNamed(m.TimeZone)))
 	redirect(w, r, "/meetings/"+m.ID.String())
 }
 
@@ -72,10 +73,12 @@ func (h *handler) updateMeeting(w http.ResponseWriter, r *http.Request, me auth.
 	if !ok {
 		return
 	}
-	if _, err := h.store.UpdateMeeting(r.Context(), me.User.ID, m.ID, plan); err != nil {
+	updated, err := h.store.UpdateMeeting(r.Context(), me.User.ID, m.ID, plan)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
+	h.auditMeeting(r, me, m.ID, "edited meeting", templates.Span(updated, zoneNamed(updated.TimeZone)))
 	redirect(w, r, "/meetings/"+m.ID.String())
 }
 

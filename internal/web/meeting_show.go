@@ -61,5 +61,6 @@ func (h *handler) cancelMeeting(w http.ResponseWriter, r *http.Request, me auth.
 	}
 	h.hub.Cancelled(m.ID)
 	h.log.Info("meeting cancelled", "meeting_id", m.ID)
+	h.auditMeeting(r, me, m.ID, "cancelled meeting", "")
 	redirect(w, r, "/meetings/"+m.ID.String())
 }

@@ -33,7 +33,8 @@ type viewer struct {
 	base      string // URL of the recordings list
 	actorID   string
 	actorName string
-	staff     bool // the teacher or an administrator, not an invitee
+	actorRole string // the account's role, or "invitee"
+	staff     bool   // the teacher or an administrator, not an invitee
 	zone      *time.Location
 }
 
@@ -55,7 +56,7 @@ func (h *handler) staffViewer(r *http.Request, me auth.Identity) (viewer, error)
 	}
 	return viewer{
 		meeting: m, base: "/meetings/" + m.ID.String() + "/recordings", actorID: me.User.ID.String(),
-		actorName: me.User.Name, staff: true, zone: userZone(me),
+		actorName: me.User.Name, actorRole: string(me.User.Role), staff: true, zone: userZone(me),
 	}, nil
 }
 
@@ -73,7 +74,7 @@ func (h *handler) inviteeViewer(r *http.Request) (viewer, error) {
 	}
 	return viewer{
 		meeting: inv.Meeting, base: "/j/" + r.PathValue("token") + "/recordings", actorID: inv.Invitee.ID.String(),
-		actorName: inv.Invitee.Name, zone: zoneNamed(inv.Meeting.TimeZone),
+		actorName: inv.Invitee.Name, actorRole: "invitee", zone: zoneNamed(inv.Meeting.TimeZone),
 	}, nil
 }
 
@@ -177,8 +178,10 @@ func (h *handler) playback(w http.ResponseWriter, r *http.Request, v viewer, err
 }
 
 // recordingFile streams one file, with ranges (for seeking in a player).
-// Each download is written to the audit log; the further ranges a player
-// asks for while playing are not.
+// The download links say ?download=1 and the player's sources do not, so
+// the audit log tells "downloaded <file>" from "watched <file>". Each is
+// written once, at the first range; the further ranges a player asks for
+// while playing are not.
 func (h *handler) recordingFile(w http.ResponseWriter, r *http.Request, v viewer, err error) {
 	var rec store.Recording
 	var f store.RecordingFile
@@ -201,10 +204,14 @@ func (h *handler) recordingFile(w http.ResponseWriter, r *http.Request, v viewer
 		return
 	}
 	defer obj.Close()
-	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
-		h.auditRecording(r, v, rec, "downloaded recording file", recorder.FileName(f))
-	}
 	name := recorder.FileName(f)
+	if rg := r.Header.Get("Range"); rg == "" || strings.HasPrefix(rg, "bytes=0-") {
+		verb := "watched "
+		if r.URL.Query().Get("download") == "1" {
+			verb = "downloaded "
+		}
+		h.auditRecording(r, v, rec, verb+name, "")
+	}
 	w.Header().Set("Content-Type", recorder.ContentType(f.Kind))
 	w.Header().Set("Content-Disposition", disposition(name))
 	w.Header().Set("Cache-Control", "private, no-store")
@@ -251,8 +258,8 @@ func (h *handler) recordingZip(w http.ResponseWriter, r *http.Request, v viewer,
 		h.fail(w, r, err)
 		return
 	}
-	h.auditRecording(r, v, rec, "downloaded recording", "all files")
 	folder := textrule.FileName(v.meeting.Title, "recording") + " " + rec.StartedAt.In(v.zone).Format("2006-01-02 15.04")
+	h.auditRecording(r, v, rec, "downloaded "+folder+".zip", "all files")
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", disposition(folder+".zip"))
 	w.Header().Set("Cache-Control", "private, no-store")
@@ -311,13 +318,10 @@ func (h *handler) deleteRecording(w http.ResponseWriter, r *http.Request, me aut
 
 func (h *handler) auditRecording(r *http.Request, v viewer, rec store.Recording, action, detail string) {
 	meetingID := v.meeting.ID
-	err := h.store.Audit(r.Context(), store.AuditEntry{
-		At: h.now(), MeetingID: &meetingID, ActorID: v.actorID, ActorName: v.actorName,
-		Action: action, TargetID: rec.ID.String(), Detail: detail,
+	h.auditRequest(r, store.AuditEntry{
+		Kind: store.AuditRecording, MeetingID: &meetingID, ActorID: v.actorID, ActorName: v.actorName,
+		ActorRole: v.actorRole, Action: action, TargetID: rec.ID.String(), Detail: detail,
 	})
-	if err != nil {
-		h.log.Warn("audit of a recording download failed", "err", err)
-	}
 }
 
 // disposition names a download; non-ASCII names are encoded (RFC 6266).

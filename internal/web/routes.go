@@ -31,6 +31,7 @@ func (h *handler) routes() http.Handler {
 	mux.HandleFunc("POST /admin/users/{id}/disable", h.admin(h.disableUser))
 	mux.HandleFunc("POST /admin/users/{id}/enable", h.admin(h.enableUser))
 	mux.HandleFunc("GET /admin/audit", h.admin(h.auditLog))
+	mux.HandleFunc("GET /admin/audit.csv", h.admin(h.auditCSV))
 	mux.HandleFunc("GET /admin/outbox", h.admin(h.outbox))
 	mux.HandleFunc("POST /admin/outbox/{id}/resend", h.admin(h.resendMail))
 	mux.HandleFunc("GET /admin/families", h.admin(h.families))

@@ -211,7 +211,8 @@ func (h *handler) reopen(ctx context.Context, meetingID uuid.UUID, host store.Us
 	reopened, err := h.store.ReopenMeeting(ctx, meetingID, h.now())
 	if reopened {
 		err = h.store.Audit(ctx, store.AuditEntry{
-			At: h.now(), MeetingID: &meetingID, ActorID: "user:" + host.ID.String(), ActorName: host.Name, Action: "reopened meeting",
+			At: h.now(), Kind: store.AuditMeeting, MeetingID: &meetingID, ActorID: "user:" + host.ID.String(), ActorName: host.Name,
+			ActorRole: string(host.Role), Action: "reopened meeting",
 		})
 	}
 	return err

@@ -52,7 +52,7 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request, me auth.Ide
 			u, err = h.store.CreateUser(r.Context(), nu)
 		}
 		if err == nil {
-			h.audit(r.Context(), me, "added "+string(u.Role)+" account", u)
+			h.audit(r, me, "added "+string(u.Role)+" account", u)
 		}
 		if errors.Is(err, store.ErrEmailTaken) {
 			f.Errors["email"] = "is already used by another account"
@@ -103,6 +103,6 @@ func (h *handler) setDisabled(w http.ResponseWriter, r *http.Request, me auth.Id
 	if disabled {
 		action = "disabled account"
 	}
-	h.audit(r.Context(), me, action, u)
+	h.audit(r, me, action, u)
 	redirect(w, r, "/admin/users")
 }

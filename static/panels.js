@@ -44,6 +44,11 @@ export class Panels {
     if (id === 'chat-panel' && !byId('chat-panel').hidden) this.setUnread(0);
   }
 
+  /** Whether any side panel is open. */
+  anyOpen() {
+    return [...document.querySelectorAll('.side-panel')].some((el) => !/** @type {HTMLElement} */ (el).hidden);
+  }
+
   /** @param {string} id */
   open(id) {
     const panel = document.getElementById(id);

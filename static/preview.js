@@ -1,8 +1,14 @@
 // preview.js: the camera and microphone before joining — device choice and a
 // level meter. The stream it holds is the one the meeting publishes.
 
+/**
+ * The pre-join page's elements.
+ * @typedef {{video: HTMLVideoElement, placeholder: HTMLElement, camera: HTMLSelectElement, microphone: HTMLSelectElement, meter: HTMLElement,
+ *   micOn: HTMLInputElement, cameraOn: HTMLInputElement, problem: HTMLElement, problemText: HTMLElement}} PreviewElements
+ */
+
 export class Preview {
-  /** @param {{video: HTMLVideoElement, placeholder: HTMLElement, camera: HTMLSelectElement, microphone: HTMLSelectElement, meter: HTMLElement}} el */
+  /** @param {PreviewElements} el */
   constructor(el) {
     this.el = el;
     /** @type {MediaStream|null} */
@@ -14,23 +20,21 @@ export class Preview {
     this.onchange = null;
     el.camera.addEventListener('change', () => this.start());
     el.microphone.addEventListener('change', () => this.start());
+    el.micOn.addEventListener('change', () => this.applyChoices());
+    el.cameraOn.addEventListener('change', () => this.applyChoices());
   }
 
   /** Start (or restart) the preview with the selected devices. */
   async start() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      this.say('This browser cannot use a camera here. Open the link over https in a current browser.');
+      this.trouble('This browser cannot use a camera or microphone here. Open the link over https in a current browser. You can still join to listen and watch.');
+      this.noDevices();
       return null;
     }
-    const camera = this.el.camera.value, mic = this.el.microphone.value;
-    let stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({
-        video: camera ? { deviceId: { exact: camera } } : { width: { ideal: 1280 }, height: { ideal: 720 } },
-        audio: mic ? { deviceId: { exact: mic } } : { echoCancellation: true, noiseSuppression: true },
-      });
-    } catch (err) {
-      this.say(explain(err));
+    const { stream, err } = await this.acquire();
+    if (!stream) {
+      this.trouble(`${explain(err, 'camera and microphone')} You can still join to listen and watch.`);
+      this.noDevices();
       return null;
     }
     const old = this.stream;
@@ -38,11 +42,64 @@ export class Preview {
     if (old) for (const t of old.getTracks()) t.stop();
     this.el.video.srcObject = stream;
     await this.el.video.play().catch(() => {});
-    this.say('');
+    this.trouble(missing(stream, err));
     await this.listDevices();
     this.watchLevel(stream);
+    this.applyChoices();
     if (old && this.onchange) this.onchange(stream);
     return stream;
+  }
+
+  /** Ask for the camera and microphone together, and when that fails for
+   * each alone: a denied or missing camera must not cost a parent their
+   * microphone. @returns {Promise<{stream: MediaStream|null, err: unknown}>} */
+  async acquire() {
+    const camera = this.el.camera.value, mic = this.el.microphone.value;
+    const video = camera ? { deviceId: { exact: camera } } : { width: { ideal: 1280 }, height: { ideal: 720 } };
+    const audio = mic ? { deviceId: { exact: mic } } : { echoCancellation: true, noiseSuppression: true };
+    let first;
+    for (const c of [{ video, audio }, { audio }, { video }]) {
+      try {
+        return { stream: await navigator.mediaDevices.getUserMedia(c), err: first };
+      } catch (err) {
+        first = first || err;
+      }
+    }
+    return { stream: null, err: first };
+  }
+
+  /** Whether the preview has a track of this kind. @param {'audio'|'video'} kind */
+  has(kind) {
+    return !!this.stream && this.stream.getTracks().some((t) => t.kind === kind);
+  }
+
+  /** Whether to join with this kind on: chosen, and there to be had. @param {'audio'|'video'} kind */
+  wants(kind) {
+    return this.has(kind) && (kind === 'audio' ? this.el.micOn : this.el.cameraOn).checked;
+  }
+
+  /** Follow the "when you join" choices in the preview; a device that is
+   * not there cannot be chosen. */
+  applyChoices() {
+    for (const [kind, box] of /** @type {const} */ ([['audio', this.el.micOn], ['video', this.el.cameraOn]])) {
+      if (box.disabled && this.has(kind)) box.checked = true; // back after "Try again"
+      box.disabled = !this.has(kind);
+      if (box.disabled) box.checked = false;
+      for (const t of this.stream?.getTracks() || []) if (t.kind === kind) t.enabled = box.checked;
+    }
+    const cam = this.has('video');
+    this.say(!cam ? 'No camera' : this.el.cameraOn.checked ? '' : 'Your camera is off');
+  }
+
+  noDevices() {
+    this.stop();
+    this.applyChoices();
+  }
+
+  /** Show (or with '' clear) what went wrong with the devices. @param {string} text */
+  trouble(text) {
+    this.el.problemText.textContent = text;
+    this.el.problem.hidden = text === '';
   }
 
   /** @param {string} text */
@@ -98,13 +155,42 @@ export function audioLevel(ctx, stream) {
   };
 }
 
-/** @param {unknown} err */
-function explain(err) {
+/** Why a device could not be used. @param {unknown} err @param {string} what */
+function explain(err, what) {
   const name = err instanceof DOMException ? err.name : '';
-  if (name === 'NotAllowedError') return 'Camera and microphone are blocked. Allow them in your browser to be seen and heard.';
-  if (name === 'NotFoundError') return 'No camera or microphone was found.';
-  if (name === 'NotReadableError') return 'Your camera or microphone is in use by another program.';
-  return 'Your camera and microphone could not be started.';
+  const are = what.includes(' and ') ? 'are' : 'is';
+  if (name === 'NotAllowedError') return `Your ${what} ${are} blocked. Allow ${are === 'are' ? 'them' : 'it'} in your browser's site settings, then press Try again.`;
+  if (name === 'NotFoundError' || name === 'OverconstrainedError') return `No ${what.replace(' and ', ' or ')} was found.`;
+  if (name === 'NotReadableError') return `Your ${what} ${are} in use by another program.`;
+  return `Your ${what} could not be started.`;
+}
+
+/** What to tell a person whose stream lacks a device, and how they can
+ * still join. @param {MediaStream} stream @param {unknown} err */
+function missing(stream, err) {
+  const audio = stream.getAudioTracks().length > 0, video = stream.getVideoTracks().length > 0;
+  if (audio && video) return '';
+  if (audio) return `${explain(err, 'camera')} You can join with your microphone only: the others will hear you but not see you.`;
+  return `${explain(err, 'microphone')} You can join with your camera only: the others will see you but not hear you.`;
+}
+
+/** Play a short tone (two seconds at most) so a person can check their
+ * speaker or headphones before joining. @param {AudioContext} ctx */
+export function playTone(ctx) {
+  return new Promise((resolve) => {
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    const t = ctx.currentTime;
+    osc.frequency.value = 440;
+    gain.gain.setValueAtTime(0.0001, t);
+    gain.gain.exponentialRampToValueAtTime(0.2, t + 0.05);
+    gain.gain.setValueAtTime(0.2, t + 0.8);
+    gain.gain.exponentialRampToValueAtTime(0.0001, t + 1);
+    osc.connect(gain).connect(ctx.destination);
+    osc.onended = () => { osc.disconnect(); gain.disconnect(); resolve(undefined); };
+    osc.start(t);
+    osc.stop(t + 1);
+  });
 }
 
 /**

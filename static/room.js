@@ -5,7 +5,7 @@
 // reflects it.
 
 import { byId } from './dom.js';
-import { Preview } from './preview.js';
+import { Preview, playTone } from './preview.js';
 import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
 import { UI } from './ui.js';
@@ -33,6 +33,10 @@ const preview = new Preview({
   camera: /** @type {HTMLSelectElement} */ (byId('camera')),
   microphone: /** @type {HTMLSelectElement} */ (byId('microphone')),
   meter: byId('mic-level'),
+  micOn: /** @type {HTMLInputElement} */ (byId('join-mic')),
+  cameraOn: /** @type {HTMLInputElement} */ (byId('join-camera')),
+  problem: byId('device-problem'),
+  problemText: byId('device-problem-text'),
 });
 
 /** @type {Signaling|null} */
@@ -63,6 +67,10 @@ async function join(/** @type {SubmitEvent} */ ev) {
   const error = byId('join-error');
   button.disabled = true;
   error.hidden = true;
+  // The choices made here are what the room starts with (publish() holds
+  // them to the devices there are).
+  micOn = /** @type {HTMLInputElement} */ (byId('join-mic')).checked;
+  cameraOn = /** @type {HTMLInputElement} */ (byId('join-camera')).checked;
   let first;
   try {
     first = await joinToken();
@@ -122,7 +130,12 @@ function wire(s) {
     ui.show('lobby');
     ui.announce('The host moved you back to the lobby.');
   });
-  s.on('lobby', (m) => { if (ui.lobby(m.entries, admit, deny)) panels.open('lobby-panel'); });
+  s.on('lobby', (m) => {
+    // A knock opens the lobby panel unless the host is using another panel
+    // (say, typing in the chat): then the banner tells them instead.
+    if (ui.lobby(m.entries, admit, deny) && !panels.anyOpen()) panels.open('lobby-panel');
+    ui.lobbyBanner();
+  });
   s.on('participant_joined', (m) => { ui.upsert(m.participant); panels.upsert(m.participant); });
   s.on('participant_updated', (m) => { ui.upsert(m.participant); panels.upsert(m.participant); });
   s.on('participant_left', (m) => { ui.removeTile(m.participant_id); panels.remove(m.participant_id); });
@@ -197,6 +210,7 @@ function welcome(m) {
     return;
   }
   enterRoom(m.participants);
+  // Families already waiting as the host arrives: the banner says so at once.
   if (me.role === 'host') ui.lobby(m.lobby || [], admit, deny);
 }
 
@@ -214,14 +228,19 @@ function enterRoom(participants) {
     ongone: (mid) => ui.dropTrack(mid),
   });
   if (me.role !== 'observer') publish();
-  sendMediaState();
 }
 
-/** Start sending the camera and microphone, once the preview has them. */
+/** Start sending the camera and microphone, once the preview has them, and
+ * tell the server whether each is on: as chosen before joining, and off
+ * where the device is missing or denied. */
 function publish() {
   const p = peers;
   previewReady.then((stream) => {
-    if (!stream || peers !== p || !p) return; // no camera, or already left
+    if (peers !== p || !p) return; // already left
+    applyMic(micOn);
+    applyCamera(cameraOn);
+    sendMediaState();
+    if (!stream) return; // listening only
     ui.selfView(me.id, stream);
     return p.publish(stream);
   }).catch(report);
@@ -301,14 +320,15 @@ function report(err) {
 }
 
 function renderButtons() {
+  const hasMic = preview.has('audio'), hasCam = preview.has('video');
   const mic = /** @type {HTMLButtonElement} */ (byId('toggle-mic'));
-  mic.textContent = micOn ? 'Mute' : 'Unmute';
+  mic.textContent = !hasMic ? 'No microphone' : micOn ? 'Mute' : 'Unmute';
   mic.setAttribute('aria-pressed', String(micOn));
-  mic.disabled = !micOn && may.audio_blocked && !may.may_unmute;
+  mic.disabled = !hasMic || (!micOn && may.audio_blocked && !may.may_unmute);
   const cam = /** @type {HTMLButtonElement} */ (byId('toggle-camera'));
-  cam.textContent = cameraOn ? 'Stop video' : 'Start video';
+  cam.textContent = !hasCam ? 'No camera' : cameraOn ? 'Stop video' : 'Start video';
   cam.setAttribute('aria-pressed', String(cameraOn));
-  cam.disabled = !cameraOn && may.video_blocked && !may.may_video;
+  cam.disabled = !hasCam || (!cameraOn && may.video_blocked && !may.may_video);
   ui.upsert(myself(), true);
 }
 
@@ -325,14 +345,14 @@ function myself() {
 
 /** @param {boolean} on */
 function applyMic(on) {
-  micOn = on;
+  micOn = on && preview.has('audio');
   for (const t of preview.stream?.getAudioTracks() || []) t.enabled = on;
   renderButtons();
 }
 
 /** @param {boolean} on */
 function applyCamera(on) {
-  cameraOn = on;
+  cameraOn = on && preview.has('video');
   for (const t of preview.stream?.getVideoTracks() || []) t.enabled = on;
   renderButtons();
 }
@@ -364,6 +384,24 @@ async function toggleScreen() {
   b.textContent = screenOn ? 'Stop sharing' : 'Share screen';
   b.setAttribute('aria-pressed', String(screenOn));
   sendMediaState();
+}
+
+/** Play a tone so a parent can check they will hear the meeting. */
+async function testSpeaker() {
+  const b = /** @type {HTMLButtonElement} */ (byId('test-speaker'));
+  const status = byId('speaker-status');
+  b.disabled = true;
+  status.textContent = 'Playing a tone…';
+  try {
+    ui.audioCtx = ui.audioCtx || new AudioContext();
+    await ui.audioCtx.resume();
+    await playTone(ui.audioCtx);
+    status.textContent = 'Did you hear a tone? If not, turn your volume up or check your headphones.';
+  } catch {
+    status.textContent = 'This browser could not play a tone.';
+  } finally {
+    b.disabled = false;
+  }
 }
 
 function leave() {
@@ -402,7 +440,7 @@ for (const b of document.querySelectorAll('[data-reaction]')) {
   b.addEventListener('click', () => signaling?.send({ type: 'react', reaction: /** @type {HTMLElement} */ (b).dataset.reaction }));
 }
 for (const b of document.querySelectorAll('[data-panel]')) {
-  b.addEventListener('click', () => panels.toggle(b.getAttribute('data-panel') || ''));
+  b.addEventListener('click', () => { panels.toggle(b.getAttribute('data-panel') || ''); ui.lobbyBanner(); });
 }
 for (const b of document.querySelectorAll('[data-meeting]')) {
   b.addEventListener('click', () => meetingAction(/** @type {HTMLElement} */ (b).dataset.meeting || ''));
@@ -423,6 +461,11 @@ if (end) {
     if (window.confirm('End the meeting for everyone?')) signaling?.send({ type: 'end_meeting' });
   });
   byId('admit-all').addEventListener('click', () => signaling?.send({ type: 'admit_all' }));
+  byId('lobby-banner-admit').addEventListener('click', () => {
+    const w = ui.waiting;
+    if (w.length === 1) admit(w[0].id); else if (w.length > 1) signaling?.send({ type: 'admit_all' });
+  });
+  byId('lobby-banner-show').addEventListener('click', () => { panels.open('lobby-panel'); ui.lobbyBanner(); });
 }
 // Annotated here: tsc reads an assignment to a top-level object's property in
 // a .js file as declaring it, so the type from Preview does not reach stream.
@@ -432,4 +475,6 @@ preview.onchange = (/** @type {MediaStream} */ stream) => {
 };
 window.addEventListener('pagehide', () => { if (signaling && !signaling.finished) signaling.send({ type: 'leave' }); });
 // Whoever joins before the camera is ready publishes once it is.
-const previewReady = preview.start();
+let previewReady = preview.start();
+byId('device-retry').addEventListener('click', () => { previewReady = preview.start(); });
+byId('test-speaker').addEventListener('click', () => testSpeaker().catch(report));

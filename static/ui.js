@@ -25,6 +25,8 @@ export class UI {
     this.tracks = new Map();
     this.audioCtx = null;
     this.lobbyCount = 0;
+    /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
+    this.waiting = [];
   }
 
   /** @param {'prejoin'|'lobby'|'room'|'finished'} name */
@@ -245,7 +247,24 @@ export class UI {
       this.announce(`${entries[entries.length - 1].name} is waiting in the lobby`);
     }
     this.lobbyCount = entries.length;
+    this.waiting = entries;
+    this.lobbyBanner();
     return arrived;
+  }
+
+  /** While anyone waits and the lobby panel is closed, a banner in the room
+   * says so with a way to let them in: a badge and a chime alone are missed
+   * by a teacher who arrives to a full lobby or is busy in another panel. */
+  lobbyBanner() {
+    const banner = document.getElementById('lobby-banner');
+    if (!banner) return;
+    const n = this.waiting.length;
+    banner.hidden = n === 0 || !byId('lobby-panel').hidden;
+    if (n === 0) return;
+    byId('lobby-banner-text').textContent = n === 1
+      ? `${this.waiting[0].name} is waiting in the lobby.`
+      : `${n} people are waiting in the lobby.`;
+    byId('lobby-banner-admit').textContent = n === 1 ? 'Admit' : 'Admit all';
   }
 
   /** An inline form to deny with an optional message.

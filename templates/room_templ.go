@@ -255,7 +255,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\" required maxlength=\"100\" autocomplete=\"name\" aria-describedby=\"display-name-hint\" data-testid=\"display-name\"></div><div class=\"field\"><label for=\"camera\">Camera</label> <select id=\"camera\" name=\"camera\" disabled></select></div><div class=\"field\"><label for=\"microphone\">Microphone</label> <select id=\"microphone\" name=\"microphone\" disabled></select></div><p id=\"join-error\" class=\"form-error\" role=\"alert\" data-testid=\"join-error\" hidden></p><div class=\"actions\"><button type=\"submit\" id=\"join-button\" data-testid=\"join\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\" required maxlength=\"100\" autocomplete=\"name\" aria-describedby=\"display-name-hint\" data-testid=\"display-name\"></div><div class=\"field\"><label for=\"camera\">Camera</label> <select id=\"camera\" name=\"camera\" disabled></select></div><div class=\"field\"><label for=\"microphone\">Microphone</label> <select id=\"microphone\" name=\"microphone\" disabled></select></div><fieldset class=\"field join-choices\"><legend>When you join</legend> <label><input type=\"checkbox\" id=\"join-mic\" checked data-testid=\"join-mic\"> Microphone on</label> <label><input type=\"checkbox\" id=\"join-camera\" checked data-testid=\"join-camera\"> Camera on</label></fieldset><div class=\"field\"><span class=\"actions\"><button type=\"button\" class=\"secondary\" id=\"test-speaker\" data-testid=\"test-speaker\">Test speaker</button> <span id=\"speaker-status\" class=\"muted\" role=\"status\" data-testid=\"speaker-status\"></span></span></div><div id=\"device-problem\" class=\"notice danger\" role=\"alert\" data-testid=\"device-problem\" hidden><p id=\"device-problem-text\" data-testid=\"device-problem-text\"></p><button type=\"button\" class=\"secondary\" id=\"device-retry\" data-testid=\"device-retry\">Try again</button></div><p id=\"join-error\" class=\"form-error\" role=\"alert\" data-testid=\"join-error\" hidden></p><div class=\"actions\"><button type=\"submit\" id=\"join-button\" data-testid=\"join\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -292,7 +292,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 				var templ_7745c5c3_Var13 templ.SafeURL
 				templ_7745c5c3_Var13, templ_7745c5c3_Err = templ.JoinURLErrs(templ.SafeURL(v.ICSURL))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 107, Col: 41}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 122, Col: 41}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var13))
 				if templ_7745c5c3_Err != nil {
@@ -310,7 +310,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var14 string
 			templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 114, Col: 42}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 129, Col: 42}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 			if templ_7745c5c3_Err != nil {
@@ -331,7 +331,7 @@ func RoomPage(p Page, v RoomView) templ.Component {
 			var templ_7745c5c3_Var15 string
 			templ_7745c5c3_Var15, templ_7745c5c3_Err = templ.JoinStringErrs(v.Meeting.Title)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 126, Col: 45}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 141, Col: 45}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var15))
 			if templ_7745c5c3_Err != nil {
@@ -352,58 +352,62 @@ func RoomPage(p Page, v RoomView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "<div id=\"lobby-banner\" class=\"notice lobby-banner\" role=\"status\" aria-live=\"polite\" data-testid=\"lobby-banner\" hidden><span id=\"lobby-banner-text\" data-testid=\"lobby-banner-text\"></span> <span class=\"actions\"><button type=\"button\" id=\"lobby-banner-admit\" data-testid=\"lobby-banner-admit\">Admit</button> <button type=\"button\" class=\"secondary\" id=\"lobby-banner-show\" data-testid=\"lobby-banner-show\">Show lobby</button></span></div>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
 				templ_7745c5c3_Err = timetablePanel(v).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "</div><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div><aside id=\"people-panel\" class=\"side-panel card\" aria-labelledby=\"people-panel-title\" hidden data-testid=\"people-panel\"><h2 id=\"people-panel-title\">People</h2><section class=\"host-only\" aria-label=\"Meeting controls\" data-testid=\"meeting-controls\" hidden><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-meeting=\"mute_all\" data-testid=\"mute-all\">Mute everyone</button> <button type=\"button\" class=\"secondary\" data-meeting=\"stop_all_video\">Stop everyone's video</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lower_all_hands\" data-testid=\"lower-all-hands\">Lower all hands</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lock\" data-testid=\"lock\">Lock meeting</button></div><fieldset class=\"policies\"><legend>Rules for now</legend> <label><input type=\"checkbox\" id=\"policy-self-unmute\" data-testid=\"policy-self-unmute\"> People I mute may unmute themselves</label> <label><input type=\"checkbox\" id=\"policy-screen\" data-testid=\"policy-screen\"> Everyone may share a screen</label> <label><input type=\"checkbox\" id=\"policy-chat\" data-testid=\"policy-chat\"> Everyone may write in the chat</label></fieldset></section><section id=\"consents\" aria-labelledby=\"consents-title\" data-testid=\"consents\" hidden><h3 id=\"consents-title\">Recording consent</h3><ul id=\"consents-list\" class=\"people-list\" data-testid=\"consents-list\"></ul></section><h3>Raised hands</h3><ol id=\"hands-list\" class=\"hands-list\" data-testid=\"hands-list\"></ol><p class=\"muted\" id=\"hands-empty\">No hands raised.</p><h3>In the room</h3><ul id=\"people-list\" class=\"people-list\" data-testid=\"people-list\"></ul></aside><aside id=\"chat-panel\" class=\"side-panel card\" aria-labelledby=\"chat-panel-title\" hidden data-testid=\"chat-panel\"><h2 id=\"chat-panel-title\">Chat</h2><p class=\"muted\" id=\"chat-closed\" data-testid=\"chat-closed\" hidden>The host has closed the chat.</p><ol id=\"chat-log\" class=\"chat-log\" aria-live=\"polite\" data-testid=\"chat-log\"></ol><form id=\"chat-form\" class=\"chat-form\" data-testid=\"chat-form\"><label class=\"visually-hidden\" for=\"chat-text\">Message</label> <textarea id=\"chat-text\" maxlength=\"2000\" rows=\"2\" required data-testid=\"chat-text\"></textarea><div class=\"actions\"><label for=\"chat-to\" class=\"visually-hidden\">To</label> <select id=\"chat-to\" data-testid=\"chat-to\"><option value=\"everyone\">To everyone</option> <option value=\"hosts\">Privately to the hosts</option></select> <button type=\"submit\" data-testid=\"chat-send\">Send</button></div></form></aside>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "</div><div class=\"stage\"><div id=\"featured\" class=\"featured\" hidden data-testid=\"featured\"></div><div id=\"grid\" class=\"grid\" data-testid=\"grid\"></div></div><aside id=\"people-panel\" class=\"side-panel card\" aria-labelledby=\"people-panel-title\" hidden data-testid=\"people-panel\"><h2 id=\"people-panel-title\">People</h2><section class=\"host-only\" aria-label=\"Meeting controls\" data-testid=\"meeting-controls\" hidden><div class=\"actions\"><button type=\"button\" class=\"secondary\" data-meeting=\"mute_all\" data-testid=\"mute-all\">Mute everyone</button> <button type=\"button\" class=\"secondary\" data-meeting=\"stop_all_video\">Stop everyone's video</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lower_all_hands\" data-testid=\"lower-all-hands\">Lower all hands</button> <button type=\"button\" class=\"secondary\" data-meeting=\"lock\" data-testid=\"lock\">Lock meeting</button></div><fieldset class=\"policies\"><legend>Rules for now</legend> <label><input type=\"checkbox\" id=\"policy-self-unmute\" data-testid=\"policy-self-unmute\"> People I mute may unmute themselves</label> <label><input type=\"checkbox\" id=\"policy-screen\" data-testid=\"policy-screen\"> Everyone may share a screen</label> <label><input type=\"checkbox\" id=\"policy-chat\" data-testid=\"policy-chat\"> Everyone may write in the chat</label></fieldset></section><section id=\"consents\" aria-labelledby=\"consents-title\" data-testid=\"consents\" hidden><h3 id=\"consents-title\">Recording consent</h3><ul id=\"consents-list\" class=\"people-list\" data-testid=\"consents-list\"></ul></section><h3>Raised hands</h3><ol id=\"hands-list\" class=\"hands-list\" data-testid=\"hands-list\"></ol><p class=\"muted\" id=\"hands-empty\">No hands raised.</p><h3>In the room</h3><ul id=\"people-list\" class=\"people-list\" data-testid=\"people-list\"></ul></aside><aside id=\"chat-panel\" class=\"side-panel card\" aria-labelledby=\"chat-panel-title\" hidden data-testid=\"chat-panel\"><h2 id=\"chat-panel-title\">Chat</h2><p class=\"muted\" id=\"chat-closed\" data-testid=\"chat-closed\" hidden>The host has closed the chat.</p><ol id=\"chat-log\" class=\"chat-log\" aria-live=\"polite\" data-testid=\"chat-log\"></ol><form id=\"chat-form\" class=\"chat-form\" data-testid=\"chat-form\"><label class=\"visually-hidden\" for=\"chat-text\">Message</label> <textarea id=\"chat-text\" maxlength=\"2000\" rows=\"2\" required data-testid=\"chat-text\"></textarea><div class=\"actions\"><label for=\"chat-to\" class=\"visually-hidden\">To</label> <select id=\"chat-to\" data-testid=\"chat-to\"><option value=\"everyone\">To everyone</option> <option value=\"hosts\">Privately to the hosts</option></select> <button type=\"submit\" data-testid=\"chat-send\">Send</button></div></form></aside>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<aside id=\"lobby-panel\" class=\"side-panel card\" aria-labelledby=\"lobby-panel-title\" hidden data-testid=\"lobby-panel\"><h2 id=\"lobby-panel-title\">Waiting in the lobby</h2><p class=\"muted\" id=\"lobby-empty\" data-testid=\"lobby-empty\">Nobody is waiting.</p><ul id=\"lobby-list\" class=\"lobby-list\" data-testid=\"lobby-list\"></ul><div class=\"actions\"><button type=\"button\" id=\"admit-all\" data-testid=\"admit-all\" disabled>Admit everyone</button></div></aside>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 33, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" id=\"toggle-hand\" aria-pressed=\"false\" data-testid=\"toggle-hand\" hidden>Raise hand</button> <span class=\"reactions\" role=\"group\" aria-label=\"Reactions\"><button type=\"button\" class=\"secondary\" data-reaction=\"thumbs_up\" aria-label=\"Thumbs up\">👍</button> <button type=\"button\" class=\"secondary\" data-reaction=\"clap\" aria-label=\"Clap\">👏</button> <button type=\"button\" class=\"secondary\" data-reaction=\"heart\" aria-label=\"Heart\">❤️</button> <button type=\"button\" class=\"secondary\" data-reaction=\"laugh\" aria-label=\"Laugh\">😂</button> <button type=\"button\" class=\"secondary\" data-reaction=\"wave\" aria-label=\"Wave\">👋</button></span> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> <button type=\"button\" class=\"secondary\" id=\"toggle-recording\" data-testid=\"toggle-recording\" hidden>Record</button> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<footer class=\"controls\" aria-label=\"Your controls\"><button type=\"button\" id=\"toggle-mic\" aria-pressed=\"true\" data-testid=\"toggle-mic\">Mute</button> <button type=\"button\" id=\"toggle-camera\" aria-pressed=\"true\" data-testid=\"toggle-camera\">Stop video</button> <button type=\"button\" id=\"toggle-screen\" aria-pressed=\"false\" data-testid=\"toggle-screen\">Share screen</button> <button type=\"button\" id=\"toggle-hand\" aria-pressed=\"false\" data-testid=\"toggle-hand\" hidden>Raise hand</button> <span class=\"reactions\" role=\"group\" aria-label=\"Reactions\"><button type=\"button\" class=\"secondary\" data-reaction=\"thumbs_up\" aria-label=\"Thumbs up\">👍</button> <button type=\"button\" class=\"secondary\" data-reaction=\"clap\" aria-label=\"Clap\">👏</button> <button type=\"button\" class=\"secondary\" data-reaction=\"heart\" aria-label=\"Heart\">❤️</button> <button type=\"button\" class=\"secondary\" data-reaction=\"laugh\" aria-label=\"Laugh\">😂</button> <button type=\"button\" class=\"secondary\" data-reaction=\"wave\" aria-label=\"Wave\">👋</button></span> <button type=\"button\" class=\"secondary\" data-action=\"leave\" data-testid=\"leave\">Leave</button> <button type=\"button\" class=\"secondary\" id=\"toggle-recording\" data-testid=\"toggle-recording\" hidden>Record</button> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.IsHost {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 34, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "<button type=\"button\" class=\"danger\" id=\"end-meeting\" data-testid=\"end-meeting\">End meeting for everyone</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><span class=\"tile-reaction\" aria-live=\"polite\"></span> <span class=\"tile-quality\" data-testid=\"tile-quality\" role=\"img\" aria-label=\"connection unknown\"></span><figcaption><span class=\"tile-hand\" aria-label=\"hand raised\" hidden>✋</span> <span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"person-template\"><li class=\"person\" data-testid=\"person\"><div><span class=\"person-hand\" role=\"img\" aria-label=\"hand raised\" data-testid=\"person-hand\" hidden>✋</span> <span class=\"person-name\" data-testid=\"person-name\"></span> <span class=\"person-role muted\"></span> <span class=\"person-state muted\"></span></div><div class=\"person-quality muted\" data-testid=\"person-quality\"></div><div class=\"actions person-actions host-only\" hidden><button type=\"button\" class=\"secondary\" data-act=\"mute-audio\" data-testid=\"mute-audio\">Mute</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-video\">Stop video</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-screen\">Stop screen</button> <button type=\"button\" class=\"secondary\" data-act=\"ask-unmute\" data-testid=\"ask-unmute-person\">Ask to unmute</button> <button type=\"button\" class=\"secondary\" data-act=\"allow-audio\" data-testid=\"allow-audio\">Let speak</button> <button type=\"button\" class=\"secondary\" data-act=\"role\" data-testid=\"role-toggle\">Make co-host</button> <button type=\"button\" class=\"secondary\" data-act=\"observer\">Make observer</button> <button type=\"button\" class=\"secondary\" data-act=\"lobby\" data-testid=\"send-to-lobby\">Send to lobby</button> <button type=\"button\" class=\"danger\" data-act=\"remove\" data-testid=\"remove\">Remove</button> <button type=\"button\" class=\"danger\" data-act=\"ban\" data-testid=\"remove-ban\">Remove and ban</button></div></li></template><template id=\"chat-template\"><li class=\"chat-message\" data-testid=\"chat-message\"><div class=\"chat-meta\"><strong class=\"chat-from\" data-testid=\"chat-from\"></strong> <span class=\"chat-role badge\" data-testid=\"chat-role\"></span> <span class=\"chat-to muted\"></span> <time class=\"chat-at muted\"></time></div><div class=\"chat-text\" data-testid=\"chat-text-shown\"></div><button type=\"button\" class=\"link chat-delete host-only\" data-testid=\"chat-delete\" hidden>Delete</button></li></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "</footer></section><section id=\"finished\" class=\"finished\" hidden data-testid=\"finished\"><h1 id=\"finished-title\" data-testid=\"finished-title\"></h1><p id=\"finished-text\" data-testid=\"finished-text\"></p></section><div id=\"announce\" class=\"visually-hidden\" role=\"status\" aria-live=\"polite\"></div><template id=\"tile-template\"><figure class=\"tile\" data-testid=\"tile\"><div class=\"tile-media\"></div><span class=\"tile-reaction\" aria-live=\"polite\"></span> <span class=\"tile-quality\" data-testid=\"tile-quality\" role=\"img\" aria-label=\"connection unknown\"></span><figcaption><span class=\"tile-hand\" aria-label=\"hand raised\" hidden>✋</span> <span class=\"tile-name\" data-testid=\"tile-name\"></span> <span class=\"tile-state\" data-testid=\"tile-state\"></span></figcaption></figure></template><template id=\"person-template\"><li class=\"person\" data-testid=\"person\"><div><span class=\"person-hand\" role=\"img\" aria-label=\"hand raised\" data-testid=\"person-hand\" hidden>✋</span> <span class=\"person-name\" data-testid=\"person-name\"></span> <span class=\"person-role muted\"></span> <span class=\"person-state muted\"></span></div><div class=\"person-quality muted\" data-testid=\"person-quality\"></div><div class=\"actions person-actions host-only\" hidden><button type=\"button\" class=\"secondary\" data-act=\"mute-audio\" data-testid=\"mute-audio\">Mute</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-video\">Stop video</button> <button type=\"button\" class=\"secondary\" data-act=\"mute-screen\">Stop screen</button> <button type=\"button\" class=\"secondary\" data-act=\"ask-unmute\" data-testid=\"ask-unmute-person\">Ask to unmute</button> <button type=\"button\" class=\"secondary\" data-act=\"allow-audio\" data-testid=\"allow-audio\">Let speak</button> <button type=\"button\" class=\"secondary\" data-act=\"role\" data-testid=\"role-toggle\">Make co-host</button> <button type=\"button\" class=\"secondary\" data-act=\"observer\">Make observer</button> <button type=\"button\" class=\"secondary\" data-act=\"lobby\" data-testid=\"send-to-lobby\">Send to lobby</button> <button type=\"button\" class=\"danger\" data-act=\"remove\" data-testid=\"remove\">Remove</button> <button type=\"button\" class=\"danger\" data-act=\"ban\" data-testid=\"remove-ban\">Remove and ban</button></div></li></template><template id=\"chat-template\"><li class=\"chat-message\" data-testid=\"chat-message\"><div class=\"chat-meta\"><strong class=\"chat-from\" data-testid=\"chat-from\"></strong> <span class=\"chat-role badge\" data-testid=\"chat-role\"></span> <span class=\"chat-to muted\"></span> <time class=\"chat-at muted\"></time></div><div class=\"chat-text\" data-testid=\"chat-text-shown\"></div><button type=\"button\" class=\"link chat-delete host-only\" data-testid=\"chat-delete\" hidden>Delete</button></li></template><template id=\"lobby-entry-template\"><li class=\"lobby-entry\" data-testid=\"lobby-entry\"><div><strong class=\"lobby-name\" data-testid=\"lobby-name\"></strong> <span class=\"lobby-invited muted\"></span></div><div class=\"actions\"><button type=\"button\" data-act=\"admit\" data-testid=\"admit\">Admit</button> <button type=\"button\" class=\"secondary\" data-act=\"deny\" data-testid=\"deny\">Deny</button></div></li></template></div><script type=\"module\" nonce=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var16 string
 			templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.ResolveAttributeValue(templ.GetNonce(ctx))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 286, Col: 51}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 308, Col: 51}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var16)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 36, "\" src=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\" src=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var17 string
 			templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.ResolveAttributeValue(static.Path("room.js"))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 286, Col: 82}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 308, Col: 82}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var17)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 37, "\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -440,30 +444,30 @@ func timetablePanel(v RoomView) templ.Component {
 			templ_7745c5c3_Var18 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 38, "<section id=\"timetable-panel\" class=\"timetable card\" aria-labelledby=\"timetable-title\" hidden data-testid=\"timetable-panel\"><h2 id=\"timetable-title\">Timetable <span class=\"muted\" id=\"timetable-late\" data-testid=\"timetable-late\"></span></h2><p id=\"timetable-current\" data-testid=\"timetable-current\"></p><p id=\"timetable-countdown\" role=\"timer\" data-testid=\"timetable-countdown\"></p><p id=\"timetable-error\" class=\"form-error\" role=\"alert\" data-testid=\"timetable-error\" hidden></p><div class=\"actions\"><button type=\"button\" id=\"extend\" data-testid=\"extend\" hidden>Extend 5 min</button> <button type=\"button\" class=\"secondary\" id=\"end-appointment\" data-testid=\"end-appointment\" hidden>End appointment</button> <button type=\"button\" class=\"secondary\" data-late=\"5\" data-testid=\"running-late-5\">Running late +5 min</button> <button type=\"button\" class=\"secondary\" data-late=\"10\" data-testid=\"running-late-10\">Running late +10 min</button> <button type=\"button\" class=\"secondary\" data-late=\"-60\" data-testid=\"running-late-reset\">Back on time</button></div><h3>Waiting</h3><p class=\"muted\" id=\"timetable-waiting-empty\">Nobody is waiting.</p><ul id=\"timetable-waiting\" data-testid=\"timetable-waiting\"></ul><h3>Next</h3><p class=\"muted\" id=\"timetable-next-empty\">No more appointments.</p><ol id=\"timetable-next\" data-testid=\"timetable-next\"></ol>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<section id=\"timetable-panel\" class=\"timetable card\" aria-labelledby=\"timetable-title\" hidden data-testid=\"timetable-panel\"><h2 id=\"timetable-title\">Timetable <span class=\"muted\" id=\"timetable-late\" data-testid=\"timetable-late\"></span></h2><p id=\"timetable-current\" data-testid=\"timetable-current\"></p><p id=\"timetable-countdown\" role=\"timer\" data-testid=\"timetable-countdown\"></p><p id=\"timetable-error\" class=\"form-error\" role=\"alert\" data-testid=\"timetable-error\" hidden></p><div class=\"actions\"><button type=\"button\" id=\"extend\" data-testid=\"extend\" hidden>Extend 5 min</button> <button type=\"button\" class=\"secondary\" id=\"end-appointment\" data-testid=\"end-appointment\" hidden>End appointment</button> <button type=\"button\" class=\"secondary\" data-late=\"5\" data-testid=\"running-late-5\">Running late +5 min</button> <button type=\"button\" class=\"secondary\" data-late=\"10\" data-testid=\"running-late-10\">Running late +10 min</button> <button type=\"button\" class=\"secondary\" data-late=\"-60\" data-testid=\"running-late-reset\">Back on time</button></div><h3>Waiting</h3><p class=\"muted\" id=\"timetable-waiting-empty\">Nobody is waiting.</p><ul id=\"timetable-waiting\" data-testid=\"timetable-waiting\"></ul><h3>Next</h3><p class=\"muted\" id=\"timetable-next-empty\">No more appointments.</p><ol id=\"timetable-next\" data-testid=\"timetable-next\"></ol>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if v.Meeting.EveningID != nil {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 39, "<form id=\"appointment-notes\" class=\"stack\" data-notes=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "<form id=\"appointment-notes\" class=\"stack\" data-notes=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var19 string
 			templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.ResolveAttributeValue("/evenings/" + v.Meeting.EveningID.String() + "/appointments/")
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 312, Col: 121}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/room.templ`, Line: 334, Col: 121}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 40, "\" hidden data-testid=\"appointment-notes\"><label for=\"appointment-notes-text\">Private notes on <span id=\"appointment-notes-family\"></span> <span class=\"muted\">(you and administrators only)</span></label> <textarea id=\"appointment-notes-text\" name=\"notes\" rows=\"4\" maxlength=\"10000\" data-testid=\"appointment-notes-text\"></textarea><div class=\"actions\"><button type=\"submit\" class=\"secondary\" data-testid=\"save-notes\">Save notes</button> <span id=\"appointment-notes-status\" class=\"muted\" role=\"status\" data-testid=\"appointment-notes-status\"></span></div></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "\" hidden data-testid=\"appointment-notes\"><label for=\"appointment-notes-text\">Private notes on <span id=\"appointment-notes-family\"></span> <span class=\"muted\">(you and administrators only)</span></label> <textarea id=\"appointment-notes-text\" name=\"notes\" rows=\"4\" maxlength=\"10000\" data-testid=\"appointment-notes-text\"></textarea><div class=\"actions\"><button type=\"submit\" class=\"secondary\" data-testid=\"save-notes\">Save notes</button> <span id=\"appointment-notes-status\" class=\"muted\" role=\"status\" data-testid=\"appointment-notes-status\"></span></div></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 41, "<h3>No-shows</h3><p class=\"muted\" id=\"timetable-noshows-empty\">None so far.</p><ul id=\"timetable-noshows\" data-testid=\"timetable-noshows\"></ul></section>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<h3>No-shows</h3><p class=\"muted\" id=\"timetable-noshows-empty\">None so far.</p><ul id=\"timetable-noshows\" data-testid=\"timetable-noshows\"></ul></section>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -492,22 +496,22 @@ func recordingNotice(m store.Meeting) templ.Component {
 			templ_7745c5c3_Var20 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 42, "<p data-testid=\"recording-policy\" class=\"notice\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "<p data-testid=\"recording-policy\" class=\"notice\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
 		if m.RecordingPolicy == store.RecordingHostMayRecord {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "The teacher may record this meeting. If they do, you will be told and asked before you are recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		} else {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 44, "This meeting will not be recorded.")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "This meeting will not be recorded.")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 45, "</p>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 46, "</p>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

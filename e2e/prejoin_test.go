@@ -133,7 +133,7 @@ func TestPrejoinDevicesDenied(t *testing.T) {
 	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
 
 	jones := newPerson(t, chromium, "Mr Jones")
-	jones.deny(`() => true`)
+	jones.refuseDevices(`() => true`)
 	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("device-problem")))
 	if got := jones.text(tid("device-problem-text")); !strings.Contains(got, "camera and microphone are blocked") || !strings.Contains(got, "listen and watch") {
 		t.Errorf("the parent reads %q", got)
@@ -149,7 +149,7 @@ func TestPrejoinDevicesDenied(t *testing.T) {
 	teacher.waitFor("see Mr Jones muted, camera off", tile("Mr Jones")+`?.querySelector('.tile-state').textContent === 'muted · camera off'`)
 
 	patel := newPerson(t, chromium, "Mrs Patel")
-	patel.deny(`(c) => !!c.video`)
+	patel.refuseDevices(`(c) => !!c.video`)
 	patel.do("open the link", chromedp.Navigate(srv.URL+links[1]), chromedp.WaitVisible(tid("device-problem")))
 	if got := patel.text(tid("device-problem-text")); !strings.Contains(got, "camera is blocked") || !strings.Contains(got, "microphone only") {
 		t.Errorf("the parent reads %q", got)
@@ -157,10 +157,10 @@ func TestPrejoinDevicesDenied(t *testing.T) {
 	patel.waitFor("keep the microphone", `document.querySelector('[data-testid="join-mic"]').checked && document.querySelector('[data-testid="join-camera"]').disabled`)
 }
 
-// deny makes the person's browser refuse getUserMedia with NotAllowedError
+// refuseDevices makes the person's browser refuse getUserMedia with NotAllowedError
 // whenever refuse (a JavaScript function of the constraints) says so, from
 // the next page loaded on.
-func (p *person) deny(refuse string) {
+func (p *person) refuseDevices(refuse string) {
 	p.t.Helper()
 	script := `(() => {
 		const refuse = ` + refuse + `;

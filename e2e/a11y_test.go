@@ -40,6 +40,7 @@ func TestAccessibility(t *testing.T) {
 	a.check(admin, "dashboard")
 	a.focusRing(admin, "dashboard", "header.site a, header.site button, main a, main button")
 	a.dark(admin, func() {
+		a.check(admin, "dashboard, dark")
 		a.focusRing(admin, "dashboard, dark", "header.site a, header.site button, main a, main button")
 	})
 
@@ -123,6 +124,7 @@ func (a *axeRunner) room(srv *server, host *person, chromium context.Context) {
 	a.check(host, "room, chat open")
 	a.focusRing(host, "room", `[data-testid="chat-text"], [data-testid="chat-send"], [data-testid="toggle-mic"], [data-testid="leave"]`)
 	a.dark(host, func() {
+		a.check(host, "room, chat open, dark")
 		a.focusRing(host, "room, dark", `[data-testid="chat-text"], [data-testid="toggle-mic"], [data-testid="leave"]`)
 	})
 

@@ -54,7 +54,7 @@ func TestAccessibility(t *testing.T) {
 	a.check(admin, "recordings")
 
 	a.eveningPages(srv, admin, chromium)
-	for _, page := range []string{"/admin/families", "/admin/outbox", "/admin/audit"} {
+	for _, page := range []string{"/admin/families", "/admin/outbox", "/admin/audit", "/admin/users", "/account", strings.TrimPrefix(meetingURL, srv.URL) + "/attendance"} {
 		admin.do("open "+page, chromedp.Navigate(srv.URL+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		a.check(admin, page)
 	}

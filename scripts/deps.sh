@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deps.sh run|test — install what `make run` or `make test` needs and is missing.
 # Debian packages come from apt (as root, or through sudo); Go tools from the
-# module proxy into $(go env GOPATH)/bin; TypeScript from npm into
+# module proxy into $(go env GOPATH)/bin; TypeScript and axe-core from npm into
 # node_modules, at the version package-lock.json pins. Nothing is installed twice.
 set -euo pipefail
 what=${1:-run}
@@ -40,13 +40,18 @@ if [ "$what" = test ]; then
   fi
 fi
 
-# TypeScript, which type-checks static/*.js (nothing is bundled or emitted);
-# installed again when missing or not the version package.json pins.
+# TypeScript, which type-checks static/*.js (nothing is bundled or emitted),
+# and axe-core, which the browser tests inject into pages; installed again
+# when missing or not the versions package.json pins.
 if [ "$what" = test ]; then
-  want=$(node -p "require('$root/package.json').devDependencies.typescript")
-  have=$(node -p "require('$root/node_modules/typescript/package.json').version" 2>/dev/null || true)
-  if [ ! -x "$root/node_modules/.bin/tsc" ] || [ "$have" != "$want" ]; then
-    echo "deps: installing TypeScript $want (npm ci, as package-lock.json pins it)" >&2
+  stale=
+  for pkg in typescript axe-core; do
+    want=$(node -p "require('$root/package.json').devDependencies['$pkg']")
+    have=$(node -p "require('$root/node_modules/$pkg/package.json').version" 2>/dev/null || true)
+    [ "$have" = "$want" ] || stale="$stale $pkg@$want"
+  done
+  if [ -n "$stale" ]; then
+    echo "deps: installing$stale (npm ci, as package-lock.json pins them)" >&2
     (cd "$root" && npm ci --no-audit --no-fund)
   fi
 fi

@@ -14,6 +14,23 @@ import { audioLevel } from './preview.js';
 
 const REACTIONS = /** @type {Record<string, string>} */ ({ thumbs_up: '👍', clap: '👏', heart: '❤️', laugh: '😂', wave: '👋' });
 
+/** The grid for n tiles on a w×h stage: of the shapes with no empty row,
+ * the one whose cells are nearest 16:9 (cells always fill the stage, so
+ * the tiles' total area does not depend on the choice; the shape decides
+ * how much of each camera picture is cropped).
+ * @param {number} n @param {number} w @param {number} h */
+export function galleryShape(n, w, h) {
+  let best = { cols: 1, rows: n };
+  let bestMiss = Infinity;
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols);
+    if ((rows - 1) * cols >= n) continue;
+    const miss = Math.abs(Math.log((w / cols) / (h / rows) / (16 / 9)));
+    if (miss < bestMiss) { best = { cols, rows }; bestMiss = miss; }
+  }
+  return best;
+}
+
 export class UI {
   constructor() {
     this.screens = ['prejoin', 'lobby', 'room', 'finished'].map(byId);
@@ -27,6 +44,25 @@ export class UI {
     this.lobbyCount = 0;
     /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
     this.waiting = [];
+    // The stage changes size with the window, an opened panel or a notice;
+    // the gallery is laid out again whenever it does.
+    new ResizeObserver(() => this.layout()).observe(/** @type {HTMLElement} */ (this.grid.parentElement));
+  }
+
+  /** Size the gallery: columns and rows chosen so the tiles fill the stage
+   * while staying as near 16:9 as the count allows. With a share featured
+   * the tiles are a strip beside it and CSS sizes them. */
+  layout() {
+    const g = this.grid.style;
+    const n = this.tiles.size;
+    if (n === 0 || this.grid.classList.contains('with-featured')) {
+      g.gridTemplateColumns = g.gridTemplateRows = '';
+      return;
+    }
+    const stage = /** @type {HTMLElement} */ (this.grid.parentElement);
+    const { cols, rows } = galleryShape(n, stage.clientWidth, stage.clientHeight);
+    g.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
+    g.gridTemplateRows = `repeat(${rows}, minmax(0, 1fr))`;
   }
 
   /** @param {'prejoin'|'lobby'|'room'|'finished'} name */
@@ -71,6 +107,7 @@ export class UI {
       };
       this.tiles.set(p.id, t);
       if (self) this.grid.prepend(el); else this.grid.append(el);
+      this.layout();
     }
     t.p = { ...t.p, ...p };
     t.name.textContent = self ? `${p.name} (you)` : p.name;
@@ -123,6 +160,7 @@ export class UI {
     this.tiles.delete(id);
     for (const [mid, tr] of this.tracks) if (tr.participant === id) this.dropTrack(mid);
     this.count();
+    this.layout();
   }
 
   count() {
@@ -156,6 +194,7 @@ export class UI {
       this.featured.hidden = false;
       this.featured.dataset.participant = info.participant;
       this.grid.classList.add('with-featured');
+      this.layout();
     } else if (track.kind === 'video') {
       el = this.videoIn(t.media);
     } else {
@@ -180,6 +219,7 @@ export class UI {
       if (![...this.tracks.values()].some((x) => x.source === 'screen')) {
         this.featured.hidden = true;
         this.grid.classList.remove('with-featured');
+        this.layout();
       }
     } else if (tr.el instanceof HTMLAudioElement) {
       tr.el.remove();

@@ -108,7 +108,11 @@ func TestRecordingSurvivesKill9(t *testing.T) {
 		return id != uuid.Nil
 	})
 	testclock.WaitFor(t, "the parent's video", 20*time.Second, func() bool { return parent.SentMedia(sfu.SourceCamera).Frames > 0 })
-	time.Sleep(10 * time.Second) // 10 s recorded before the kill
+	// 10 s recorded before the kill, by the sender's own media clock.
+	testclock.WaitFor(t, "10 s of the parent's video sent", 60*time.Second, func() bool {
+		v := parent.SentMedia(sfu.SourceCamera)
+		return v.LastTS-v.FirstTS >= 10*90000
+	})
 
 	if err := srv.cmd.Process.Kill(); err != nil { // SIGKILL: nothing is flushed, nothing closed
 		t.Fatal(err)

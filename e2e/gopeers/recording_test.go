@@ -23,7 +23,6 @@ import (
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
-	"classmeet/internal/testclock"
 	"classmeet/internal/testserver"
 )
 
@@ -319,8 +318,11 @@ func TestRecordingAlignment(t *testing.T) {
 			}
 			return false
 		})
-		if i == 1 { // Ben starts 3 s after Anna (the spacing is the test's subject)
-			time.Sleep(firstAt[0].Add(2900 * time.Millisecond).Sub(testclock.Now()))
+		if i == 1 { // Ben starts 3 s after Anna (the spacing is the test's subject), by her media clock
+			waitFor(t, "Anna to have sent 3 s of audio", 30*time.Second, func() bool {
+				m := ps[0].SentMedia(sfu.SourceMicrophone)
+				return m.LastTS-m.FirstTS >= 3*48000
+			})
 		}
 		if err := p.StartMedia(); err != nil {
 			t.Fatal(err)

@@ -3,14 +3,13 @@ package web
 import "classmeet/internal/store"
 
 // householdPath is the path of a household's booking page, which is also
-// where the family manages its appointments. (The staff pages' own helper
-// for the full link may live beside it; this one is what the family's
-// pages and mails need.)
+// where the family manages its appointments.
 func (h *handler) householdPath(hh store.Household) string {
 	return "/b/" + h.bookings.Token(hh.ID, hh.LinkNonce)
 }
 
-// householdURL is the full booking link, for mails and calendar files.
+// householdURL is a household's absolute booking link: the one to send
+// them, copy for them, or put in their mails and calendar files.
 func (h *handler) householdURL(hh store.Household) string {
 	return h.cfg.PublicURL.String() + h.householdPath(hh)
 }

@@ -32,7 +32,7 @@ func (h *handler) invitations(w http.ResponseWriter, r *http.Request, me auth.Id
 	for _, hh := range hs {
 		row := templates.InviteRow{Household: hh}
 		if auth.Can(me.User.Role, auth.ManageEvenings) {
-			row.Link = h.bookingURL(hh.Household)
+			row.Link = h.householdURL(hh.Household)
 		}
 		for _, g := range hh.Guardians {
 			if g.Email != "" {
@@ -85,7 +85,7 @@ func (h *handler) invitationMail(e store.Evening, hh store.InvitedHousehold, g s
 		"Booking is open from %s until %s. Book with your household's personal link:\n\n%s\n\n"+
 		"This link is for your household only: please do not pass it on.\n",
 		g.Name, e.Name, templates.When(e.StartsAt, loc), templates.When(e.BookingOpensAt, loc),
-		templates.When(e.BookingClosesAt, loc), h.bookingURL(hh.Household))
+		templates.When(e.BookingClosesAt, loc), h.householdURL(hh.Household))
 	return store.NewMail{
 		DedupeKey: "invite:" + e.ID.String() + ":" + hh.ID.String() + ":" + g.ID.String(),
 		Kind:      "booking_invitation", ToName: g.Name, ToAddr: g.Email,

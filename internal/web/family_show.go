@@ -49,7 +49,7 @@ func (h *handler) renderFamily(w http.ResponseWriter, r *http.Request, status in
 	if v.Staff, err = h.staffAccounts(r); err == nil && v.ID != uuid.Nil {
 		var hh store.Household
 		if hh, err = h.store.Household(r.Context(), v.ID); err == nil {
-			v.BookingLink = h.cfg.PublicURL.String() + "/b/" + h.bookings.Token(hh.ID, hh.LinkNonce)
+			v.BookingLink = h.householdURL(hh)
 		}
 	}
 	if err != nil {

@@ -123,5 +123,5 @@ func (h *handler) mayHandleSlot(ctx context.Context, me auth.Identity, eveningID
 // teacher on an evening: administrators and the evening's owner any, a
 // teacher only their own.
 func mayHandle(me auth.Identity, e store.Evening, teacherID uuid.UUID) bool {
-	return me.User.Role == store.RoleAdmin || e.OwnerID == me.User.ID || teacherID == me.User.ID
+	return managesEvening(me, e) || teacherID == me.User.ID
 }

@@ -34,8 +34,8 @@ func (h *handler) eveningFor(r *http.Request, me auth.Identity) (eveningAccess, 
 	if err != nil {
 		return eveningAccess{}, err
 	}
-	admin := auth.Can(me.User.Role, auth.ManageEvenings)
-	a := eveningAccess{evening: e, teachers: ts, manage: admin || e.OwnerID == me.User.ID, viewer: me.User.ID, allNotes: admin}
+	a := eveningAccess{evening: e, teachers: ts, manage: managesEvening(me, e), viewer: me.User.ID,
+		allNotes: auth.Can(me.User.Role, auth.ManageEvenings)}
 	for i := range ts {
 		if ts[i].TeacherID == me.User.ID {
 			a.me = &ts[i]
@@ -45,6 +45,12 @@ func (h *handler) eveningFor(r *http.Request, me auth.Identity) (eveningAccess, 
 		return eveningAccess{}, store.ErrNotFound
 	}
 	return a, nil
+}
+
+// managesEvening says whether me runs evening e: an administrator, or the
+// teacher whose evening it is.
+func managesEvening(me auth.Identity, e store.Evening) bool {
+	return auth.Can(me.User.Role, auth.ManageEvenings) || e.OwnerID == me.User.ID
 }
 
 // managedEvening is eveningFor for those who run the evening only.

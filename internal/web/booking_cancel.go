@@ -1,20 +1,14 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"classmeet/internal/store"
+)
 
 // cancelAppointment is POST /b/{token}/appointments/{booking}/cancel.
 func (h *handler) cancelAppointment(w http.ResponseWriter, r *http.Request) {
-	f, err := h.household(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "booking")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	d, fe, err := h.liveAppointment(r.Context(), &f, id)
+	f, d, fe, err := h.familyAppointment(r)
 	if err == nil {
 		err = h.cancel(r.Context(), d, fe, byFamily)
 	}
@@ -23,4 +17,19 @@ func (h *handler) cancelAppointment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, h.householdPath(f.Household)+"?done=cancelled#appointments")
+}
+
+// familyAppointment is the household of the {token} link and its live
+// appointment {booking}; another household's is not found.
+func (h *handler) familyAppointment(r *http.Request) (store.Family, store.BookingDetail, familyEvening, error) {
+	f, err := h.household(r)
+	if err != nil {
+		return store.Family{}, store.BookingDetail{}, familyEvening{}, err
+	}
+	id, err := pathID(r, "booking")
+	if err != nil {
+		return f, store.BookingDetail{}, familyEvening{}, err
+	}
+	d, fe, err := h.liveAppointment(r.Context(), &f, id)
+	return f, d, fe, err
 }

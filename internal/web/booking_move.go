@@ -14,22 +14,12 @@ func (h *handler) moveForm(w http.ResponseWriter, r *http.Request) {
 
 // moveAppointment is POST /b/{token}/appointments/{booking}/move (slot).
 func (h *handler) moveAppointment(w http.ResponseWriter, r *http.Request) {
-	f, err := h.household(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	form, err := readForm(w, r, "slot")
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	id, err := pathID(r, "booking")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	d, fe, err := h.liveAppointment(r.Context(), &f, id)
+	f, d, fe, err := h.familyAppointment(r)
 	if err == nil {
 		_, err = h.move(r.Context(), d, fe, formID(form.Value("slot")), byFamily)
 	}
@@ -46,17 +36,7 @@ func (h *handler) moveAppointment(w http.ResponseWriter, r *http.Request) {
 
 // renderMove shows the move page, saying why the last move failed if it did.
 func (h *handler) renderMove(w http.ResponseWriter, r *http.Request, status int, failed error) {
-	f, err := h.household(r)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	id, err := pathID(r, "booking")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	d, fe, err := h.liveAppointment(r.Context(), &f, id)
+	f, d, fe, err := h.familyAppointment(r)
 	if err == nil && !fe.Evening.BookingOpen(h.now()) {
 		err = errBookingClosed
 	}

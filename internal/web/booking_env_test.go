@@ -4,9 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -16,11 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"classmeet/internal/auth"
-	"classmeet/internal/config"
-	"classmeet/internal/pgtest"
 	"classmeet/internal/store"
-	"classmeet/internal/testclock"
-	"classmeet/internal/web"
 )
 
 // school is a web server with a parents' evening and families seeded
@@ -28,7 +21,6 @@ import (
 // own tests): teachers, households with their booking links.
 type school struct {
 	*env
-	url      string // the database's
 	admin    store.User
 	teachers []store.User
 	ev       store.Evening
@@ -46,43 +38,13 @@ type eveningRules struct {
 // three days ahead whose booking window is open.
 func newSchool(t *testing.T, r eveningRules) *school {
 	t.Helper()
-	s := &school{url: pgtest.NewDatabase(t), zone: mustZone("Europe/London")}
-	st, err := store.Open(context.Background(), s.url, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(st.Close)
-	if err := st.Migrate(context.Background(), slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
-	s.env = serve(t, st)
+	s := &school{env: newEnv(t), zone: mustZone("Europe/London")}
 	s.admin = s.user("admin@school.example", store.RoleAdmin)
 	for i := range r.teachers {
 		s.teachers = append(s.teachers, s.user(fmt.Sprintf("teacher%d@school.example", i), store.RoleTeacher))
 	}
 	s.ev = s.evening(t, r)
 	return s
-}
-
-// serve is newEnv's server on a given store.
-func serve(t *testing.T, st *store.Store) *env {
-	t.Helper()
-	e := &env{t: t, store: st, clock: testclock.New()}
-	var h http.Handler
-	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(e.srv.Close)
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{
-			"DATABASE_URL": "unused", "CLASSMEET_SECRET": "0123456789abcdef0123456789abcdef",
-			"CLASSMEET_PUBLIC_URL": e.srv.URL, "CLASSMEET_LINK_VALIDITY": "24h",
-		}[k]
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.cfg = cfg
-	h = web.New(web.Deps{Config: cfg, Store: st, Log: slog.New(slog.DiscardHandler), Now: e.clock.Now})
-	return e
 }
 
 func (s *school) evening(t *testing.T, r eveningRules) store.Evening {
@@ -117,7 +79,7 @@ func (s *school) evening(t *testing.T, r eveningRules) store.Evening {
 // exec runs SQL on the test's database.
 func (s *school) exec(t *testing.T, sql string, args ...any) {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), s.url)
+	conn, err := pgx.Connect(context.Background(), s.dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +172,7 @@ type queuedMail struct {
 
 func (s *school) mails(t *testing.T) []queuedMail {
 	t.Helper()
-	conn, err := pgx.Connect(context.Background(), s.url)
+	conn, err := pgx.Connect(context.Background(), s.dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

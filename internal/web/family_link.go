@@ -43,8 +43,12 @@ func (h *handler) requeueReminders(ctx context.Context, householdID uuid.UUID, r
 		h.log.ErrorContext(ctx, "reminders after renewing a booking link", "household_id", householdID, "err", err)
 		return
 	}
-	evenings := map[uuid.UUID]bool{}
+	bookings, evenings := map[uuid.UUID]bool{}, map[uuid.UUID]bool{}
 	for _, inv := range renewed {
+		if bookings[*inv.BookingID] {
+			continue // a second guardian of the same appointment
+		}
+		bookings[*inv.BookingID] = true
 		d, err := h.store.BookingDetail(ctx, *inv.BookingID)
 		if err == nil && !evenings[d.EveningID] {
 			evenings[d.EveningID] = true

@@ -249,7 +249,7 @@ func (s *Store) CancelEvening(ctx context.Context, id uuid.UUID, now time.Time) 
 		// Failed mail too: "send again" must not revive it. Only the
 		// cancellations of its appointments still go out.
 		_, err = tx.Exec(ctx, `UPDATE mail_queue SET cancelled_at = $2
-			WHERE evening_id = $1 AND sent_at IS NULL AND cancelled_at IS NULL AND kind <> 'cancellation'`, id, now)
+			WHERE evening_id = $1 AND sent_at IS NULL AND cancelled_at IS NULL AND kind <> $3`, id, now, MailCancellation)
 		return err
 	})
 	if err != nil {

@@ -9,6 +9,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
+// What a queued message is about (NewMail.Kind).
+const (
+	MailBookingInvitation = "booking_invitation"
+	MailConfirmation      = "confirmation"
+	MailChange            = "change"
+	MailCancellation      = "cancellation"
+	MailReminder          = "reminder"
+)
+
 // NewMail is a message to queue. Everything in it is rendered already: the
 // queue only carries it.
 type NewMail struct {
@@ -17,7 +26,7 @@ type NewMail struct {
 	// ":<booking id>" is withdrawn when that booking is cancelled, one that
 	// also starts "reminder:" when it moves.
 	DedupeKey      string
-	Kind           string // booking_invitation, confirmation, change, cancellation, reminder, running_late
+	Kind           string // one of the Mail... kinds
 	ToName, ToAddr string
 	Subject, Body  string
 	AttachmentName string

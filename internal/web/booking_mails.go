@@ -11,10 +11,10 @@ import (
 
 // Mail kinds this part queues; the mail worker sends them.
 const (
-	mailConfirmation = "confirmation"
-	mailChange       = "change"
-	mailCancellation = "cancellation"
-	mailReminder     = "reminder"
+	mailConfirmation = store.MailConfirmation
+	mailChange       = store.MailChange
+	mailCancellation = store.MailCancellation
+	mailReminder     = store.MailReminder
 )
 
 // appointmentMails are the mails about one appointment (changed, the last of

@@ -88,7 +88,7 @@ func (h *handler) invitationMail(e store.Evening, hh store.InvitedHousehold, g s
 		templates.When(e.BookingClosesAt, loc), h.householdURL(hh.Household))
 	return store.NewMail{
 		DedupeKey: "invite:" + e.ID.String() + ":" + hh.ID.String() + ":" + g.ID.String(),
-		Kind:      "booking_invitation", ToName: g.Name, ToAddr: g.Email,
+		Kind:      store.MailBookingInvitation, ToName: g.Name, ToAddr: g.Email,
 		Subject: "Book your appointments: " + e.Name, Body: body,
 		EveningID: &e.ID, HouseholdID: &hh.ID,
 	}

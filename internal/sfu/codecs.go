@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"github.com/pion/interceptor"
-	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -48,15 +47,13 @@ func registerCodecs(me *webrtc.MediaEngine) error {
 	return nil
 }
 
-// registerInterceptors adds, on every PeerConnection: NACK generation
-// (asking publishers to resend) and responses from a 512-packet cache per
-// outgoing video stream (each cached packet holds a 1.5 KB buffer: 0.75 MB a
-// stream, about 2 s of a 2.5 Mbit/s camera, far longer than any NACK waits),
-// sender and receiver reports, TWCC feedback to publishers
-// and transport-wide sequence numbers to subscribers, and the mid/rid
-// header extensions.
+// registerInterceptors adds, on every publishing PeerConnection: NACK
+// generation (asking publishers to resend what was lost on the way in),
+// receiver reports, TWCC feedback (the browser's send-side bandwidth
+// estimate needs it) and the mid/rid header extensions. Subscriber
+// PeerConnections have none: see DownTrack.
 func registerInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry) error {
-	if err := webrtc.ConfigureNackWithOptions(me, ir, nil, nack.ResponderSize(512)); err != nil {
+	if err := webrtc.ConfigureNack(me, ir); err != nil {
 		return err
 	}
 	if err := webrtc.ConfigureRTCPReports(ir); err != nil {
@@ -65,8 +62,5 @@ func registerInterceptors(me *webrtc.MediaEngine, ir *interceptor.Registry) erro
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		return err
 	}
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
-		return err
-	}
-	return webrtc.ConfigureTWCCHeaderExtensionSender(me, ir)
+	return webrtc.ConfigureTWCCSender(me, ir)
 }

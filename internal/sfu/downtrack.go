@@ -12,42 +12,81 @@ import (
 )
 
 // DownTrack sends one publication to one subscriber. It is a pion TrackLocal
-// whose packets come from its own Subscription, rewritten so the subscriber
-// sees one continuous stream whatever the publisher does.
+// written by the publication's read loop itself (no goroutine hop per
+// packet), rewritten so the subscriber sees one continuous stream whatever
+// the publisher does. It answers the subscriber's NACKs from the
+// publication's ring: it keeps only which outgoing sequence number carried
+// which incoming one.
 type DownTrack struct {
 	id, streamID string
 	codec        webrtc.RTPCodecCapability
 	kind         webrtc.RTPCodecType
-	sub          *Subscription
+	pub          *Publication
 
 	// connected is whether the subscriber's PeerConnection is connected:
 	// packets written before that are silently lost, so none are sent, and
 	// a video track starts (again) at a keyframe once it is.
 	connected atomic.Bool
 	restart   atomic.Bool
+	// queue is set while the subscriber's link can block a write (ICE over
+	// TCP): its packets then go through a bounded queue and a goroutine of
+	// their own, so it never holds up the read loop and everyone else.
+	queue atomic.Pointer[downQueue]
 
-	mu     sync.Mutex
-	bound  bool
-	ssrc   uint32
-	pt     uint8
-	writer webrtc.TrackLocalWriter
-	sender *webrtc.RTPSender
+	mu      sync.Mutex // the write path: what follows, and the writer
+	bound   bool
+	ssrc    uint32
+	pt      uint8
+	writer  webrtc.TrackLocalWriter
+	rw      *rewriter
+	needKey bool
+	h       rtp.Header // the rewritten header, reused: no allocation per packet
+	history [historySize]sentPacket
+	budget  int // retransmissions allowed now: earned by forwarding
+	lastTS  uint32
+	lastAt  time.Time
 
+	sender   *webrtc.RTPSender
 	out      outbound // what the subscriber reports receiving
 	sent     atomic.Uint64
+	octets   atomic.Uint64
+	dropped  atomic.Uint64 // packets a full queue could not take
 	skipped  atomic.Uint64 // video packets dropped while waiting for a keyframe
 	keyReqs  atomic.Uint64
+	nacked   atomic.Uint64 // sequence numbers the subscriber asked again
+	resent   atomic.Uint64
 	stopOnce sync.Once
 }
 
+// historySize is how many outgoing packets a down track remembers the
+// source of (a power of two, at least the ring's size).
+const historySize = videoRing
+
+// maxBudget caps the retransmissions a subscriber can have in hand: it
+// earns one for every two packets forwarded, so NACKs (which it chooses)
+// can never make the server send more than half again what it forwards.
+const maxBudget = 256
+
+// sentPacket is what a down track sent under one outgoing sequence number.
+type sentPacket struct {
+	valid    bool
+	resends  uint8
+	out, src uint16
+	tsOffset uint32 // outgoing minus incoming RTP timestamp
+}
+
 func newDownTrack(pub *Publication) *DownTrack {
-	return &DownTrack{
+	d := &DownTrack{
 		id:       string(pub.Source) + "." + pub.Participant,
 		streamID: pub.Participant,
 		codec:    pub.Codec.RTPCodecCapability,
 		kind:     pub.Kind,
-		sub:      pub.Subscribe(512),
+		pub:      pub,
+		needKey:  pub.Kind == webrtc.RTPCodecTypeVideo,
 	}
+	pub.attach(d)
+	pub.RequestKeyframe()
+	return d
 }
 
 // Bind is called by pion once negotiation chose a codec for this track.
@@ -59,7 +98,7 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	d.mu.Lock()
 	d.bound, d.ssrc, d.pt, d.writer = true, uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream()
 	d.mu.Unlock()
-	d.sub.pub.RequestKeyframe() // the subscriber can decode from the next one
+	d.pub.RequestKeyframe() // the subscriber can decode from the next one
 	return codec, nil
 }
 
@@ -77,77 +116,183 @@ func (d *DownTrack) StreamID() string          { return d.streamID }
 func (d *DownTrack) Kind() webrtc.RTPCodecType { return d.kind }
 
 // Publication is what this track carries.
-func (d *DownTrack) Publication() *Publication { return d.sub.pub }
+func (d *DownTrack) Publication() *Publication { return d.pub }
 
-// run writes the subscription's packets until it ends.
-func (d *DownTrack) run() {
-	var rw *rewriter
-	needKey := d.kind == webrtc.RTPCodecTypeVideo
-	var h rtp.Header // one rewritten header, reused: no allocation per packet
-	for {
-		p, ok := d.sub.Recv()
-		if !ok {
-			return
+// forward is called by the publication's read loop for every packet.
+func (d *DownTrack) forward(p *Packet) {
+	if !d.connected.Load() {
+		return
+	}
+	if q := d.queue.Load(); q != nil {
+		select {
+		case q.ch <- p.clone():
+		default:
+			d.dropped.Add(1)
 		}
-		d.mu.Lock()
-		bound, ssrc, pt, w := d.bound, d.ssrc, d.pt, d.writer
-		d.mu.Unlock()
-		if !bound || !d.connected.Load() {
-			continue
-		}
-		if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
-			needKey = true
-		}
-		if needKey && !p.Keyframe {
-			d.skipped.Add(1)
-			d.sub.pub.RequestKeyframe() // throttled by the publication
-			continue
-		}
-		needKey = false
-		if rw == nil {
-			rw = newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
-		}
-		seq, ts, ok := rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync)
-		if !ok {
-			continue
-		}
-		h = p.Header
-		h.SSRC, h.PayloadType, h.SequenceNumber, h.Timestamp = ssrc, pt, seq, ts
-		h.Extension, h.Extensions, h.ExtensionProfile = false, nil, 0
-		h.CSRC = nil
-		if _, err := w.WriteRTP(&h, p.Payload); err == nil {
-			d.sent.Add(1)
-		}
+		return
+	}
+	d.mu.Lock()
+	d.send(p)
+	d.mu.Unlock()
+}
+
+// send rewrites and writes one packet; the caller holds d.mu.
+func (d *DownTrack) send(p *Packet) {
+	if !d.bound {
+		return
+	}
+	if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
+		d.needKey = true
+	}
+	if d.needKey && !p.Keyframe {
+		d.skipped.Add(1)
+		d.pub.RequestKeyframe() // throttled by the publication
+		return
+	}
+	d.needKey = false
+	if d.rw == nil {
+		d.rw = newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
+	}
+	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync)
+	if !ok {
+		return
+	}
+	d.history[seq%historySize] = sentPacket{valid: true, out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp}
+	if _, err := d.write(&p.Header, seq, ts, p.Payload); err != nil {
+		return
+	}
+	d.sent.Add(1)
+	d.octets.Add(uint64(len(p.Payload)))
+	d.lastTS, d.lastAt = ts, p.Arrival
+	if d.sent.Load()%2 == 0 && d.budget < maxBudget {
+		d.budget++
 	}
 }
 
+// write sends src's payload under this track's SSRC, payload type and the
+// given sequence number and timestamp; the caller holds d.mu.
+func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte) (int, error) {
+	d.h = *src
+	d.h.SSRC, d.h.PayloadType, d.h.SequenceNumber, d.h.Timestamp = d.ssrc, d.pt, seq, ts
+	d.h.Extension, d.h.Extensions, d.h.ExtensionProfile = false, nil, 0
+	d.h.CSRC = nil
+	return d.writer.WriteRTP(&d.h, payload)
+}
+
+// resend answers a NACK for one outgoing sequence number from the
+// publication's ring, if it still holds the packet, the subscriber has
+// budget left, and that packet was not already sent twice again.
+func (d *DownTrack) resend(seq uint16) {
+	d.nacked.Add(1)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e := &d.history[seq%historySize]
+	if !d.bound || !e.valid || e.out != seq || e.resends >= 2 || d.budget == 0 {
+		return
+	}
+	slot := d.pub.ring.lookup(e.src)
+	if slot == nil {
+		return
+	}
+	defer slot.mu.RUnlock()
+	if _, err := d.write(&slot.pkt.Header, seq, slot.pkt.Header.Timestamp+e.tsOffset, slot.pkt.Payload); err == nil {
+		e.resends++
+		d.budget--
+		d.resent.Add(1)
+	}
+}
+
+// senderReport is the report for what this track sent, mapping its RTP
+// time to now; false if it has sent nothing yet.
+func (d *DownTrack) senderReport(now time.Time) (*rtcp.SenderReport, bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.bound || d.lastAt.IsZero() {
+		return nil, false
+	}
+	rtpTime := d.lastTS
+	if elapsed := now.Sub(d.lastAt); elapsed > 0 {
+		rtpTime += uint32(uint64(elapsed) * uint64(d.codec.ClockRate) / uint64(time.Second))
+	}
+	return &rtcp.SenderReport{
+		SSRC: d.ssrc, NTPTime: ntpTime(now), RTPTime: rtpTime,
+		PacketCount: uint32(d.sent.Load()), OctetCount: uint32(d.octets.Load()),
+	}, true
+}
+
 // setConnected is told when the subscriber's PeerConnection connects or
-// loses its connection.
-func (d *DownTrack) setConnected(connected bool) {
+// loses its connection, and whether its link runs over TCP.
+func (d *DownTrack) setConnected(connected, overTCP bool) {
+	d.setQueued(connected && overTCP)
 	if d.connected.Swap(connected) == connected || !connected {
 		return
 	}
 	d.restart.Store(true)
-	d.sub.pub.RequestKeyframe()
+	d.pub.RequestKeyframe()
 }
 
-// readRTCP passes the subscriber's keyframe requests to the publisher. The
-// NACK responder interceptor answers NACKs before they get here.
+// downQueue is a down track's bounded queue while its link can block.
+type downQueue struct {
+	ch   chan *Packet
+	quit chan struct{}
+}
+
+// setQueued starts or stops queueing this track's packets.
+func (d *DownTrack) setQueued(on bool) {
+	if on == (d.queue.Load() != nil) {
+		return
+	}
+	if !on {
+		if q := d.queue.Swap(nil); q != nil {
+			close(q.quit)
+		}
+		return
+	}
+	q := &downQueue{ch: make(chan *Packet, 512), quit: make(chan struct{})}
+	if !d.queue.CompareAndSwap(nil, q) {
+		return
+	}
+	go func() {
+		for {
+			select {
+			case p := <-q.ch:
+				d.mu.Lock()
+				d.send(p)
+				d.mu.Unlock()
+			case <-q.quit:
+				return
+			}
+		}
+	}()
+}
+
+// readRTCP answers the subscriber's NACKs and passes its keyframe requests
+// to the publisher.
 func (d *DownTrack) readRTCP() {
 	for {
 		pkts, _, err := d.sender.ReadRTCP()
 		if err != nil {
 			return
 		}
+		d.mu.Lock()
+		ssrc := d.ssrc
+		d.mu.Unlock()
 		for _, pkt := range pkts {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.keyReqs.Add(1)
-				d.sub.pub.RequestKeyframe()
+				d.pub.RequestKeyframe()
+			case *rtcp.TransportLayerNack:
+				if pkt.MediaSSRC != ssrc {
+					continue
+				}
+				for _, pair := range pkt.Nacks {
+					pair.Range(func(seq uint16) bool {
+						d.resend(seq)
+						return true
+					})
+				}
 			case *rtcp.ReceiverReport:
-				d.mu.Lock()
-				ssrc := d.ssrc
-				d.mu.Unlock()
 				for _, r := range pkt.Reports {
 					if r.SSRC == ssrc {
 						d.out.report(r, d.codec.ClockRate, time.Now())
@@ -158,19 +303,25 @@ func (d *DownTrack) readRTCP() {
 	}
 }
 
-// stop detaches the track from its publication; run returns.
+// stop detaches the track from its publication: nothing more is written.
 func (d *DownTrack) stop() {
-	d.stopOnce.Do(d.sub.Close)
+	d.stopOnce.Do(func() {
+		d.pub.detach(d)
+		d.setQueued(false)
+	})
 }
 
 // Stats are a down track's counters.
 type DownTrackStats struct {
-	Sent, Dropped, SkippedForKeyframe, KeyframeRequests uint64
+	Sent, Dropped, SkippedForKeyframe, KeyframeRequests, Nacked, Resent uint64
 }
 
 // Stats reads the counters.
 func (d *DownTrack) Stats() DownTrackStats {
-	return DownTrackStats{Sent: d.sent.Load(), Dropped: d.sub.Dropped(), SkippedForKeyframe: d.skipped.Load(), KeyframeRequests: d.keyReqs.Load()}
+	return DownTrackStats{
+		Sent: d.sent.Load(), Dropped: d.dropped.Load(), SkippedForKeyframe: d.skipped.Load(),
+		KeyframeRequests: d.keyReqs.Load(), Nacked: d.nacked.Load(), Resent: d.resent.Load(),
+	}
 }
 
 // matchCodec finds the negotiated codec that carries what the publisher sends.

@@ -3,7 +3,6 @@ package sfu
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,8 +22,7 @@ func testPublication() *Publication {
 		ID: "p/camera", Participant: "p", Source: SourceCamera, Kind: webrtc.RTPCodecTypeVideo, done: make(chan struct{}),
 		Codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96},
 	}
-	p.stats.clockRate = 90000
-	p.subs.Store(&[]*Subscription{})
+	p.init()
 	p.lastPLI.Store(math.MaxInt64) // no PeerConnection to ask for keyframes
 	return p
 }
@@ -36,6 +34,13 @@ type writer struct {
 	n      atomic.Uint64
 	hold   chan struct{}
 	copied bool
+	log    []written // with copied: every packet
+}
+
+type written struct {
+	seq     uint16
+	ts      uint32
+	payload []byte
 }
 
 func (w *writer) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
@@ -47,7 +52,18 @@ func (w *writer) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 		w.first = append([]byte(nil), payload...)
 		w.mu.Unlock()
 	}
+	if w.copied {
+		w.mu.Lock()
+		w.log = append(w.log, written{h.SequenceNumber, h.Timestamp, append([]byte(nil), payload...)})
+		w.mu.Unlock()
+	}
 	return len(payload), nil
+}
+
+func (w *writer) written() []written {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]written(nil), w.log...)
 }
 
 func (w *writer) Write(b []byte) (int, error) { return len(b), nil }
@@ -57,7 +73,6 @@ func subscribe(pub *Publication, w *writer) *DownTrack {
 	d := newDownTrack(pub)
 	d.bound, d.ssrc, d.pt, d.writer = true, 1234, 96, w
 	d.connected.Store(true)
-	go d.run()
 	return d
 }
 
@@ -78,15 +93,34 @@ func packet(seq int, key bool) *Packet {
 	}
 }
 
-// TestSlowSubscriberDoesNotHoldUpOthers: one subscriber stops taking
-// packets; the publisher's hand-off never waits for it, the others get
-// every packet, and the slow one's losses are counted as drops.
+// arrive is packet seq as the read loop has it: stored in the ring, so a
+// NACK can be answered from there, then fanned out.
+func arrive(t testing.TB, pub *Publication, seq int, key bool) {
+	t.Helper()
+	p := packet(seq, key)
+	raw, err := (&rtp.Packet{Header: p.Header, Payload: p.Payload}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := pub.ring.store(raw, p.Arrival)
+	if stored == nil {
+		t.Fatalf("packet %d not stored", seq)
+	}
+	pub.deliver(stored, webrtc.MimeTypeVP8, 96)
+}
+
+// TestSlowSubscriberDoesNotHoldUpOthers: one subscriber, whose link can
+// block (ICE over TCP, so its packets are queued), stops taking packets; the
+// publisher's fan-out never waits for it, the others get every packet, and
+// the slow one's losses are counted as drops.
 func TestSlowSubscriberDoesNotHoldUpOthers(t *testing.T) {
 	pub := testPublication()
 	slow := &writer{hold: make(chan struct{})}
 	defer close(slow.hold)
 	fast := []*writer{{}, {}}
 	sd := subscribe(pub, slow)
+	sd.setConnected(true, true)
+	defer sd.stop()
 	for _, w := range fast {
 		subscribe(pub, w)
 	}
@@ -101,7 +135,7 @@ func TestSlowSubscriberDoesNotHoldUpOthers(t *testing.T) {
 			}
 		}
 	}
-	if sd.sub.Dropped() == 0 {
+	if sd.Stats().Dropped == 0 {
 		t.Error("the slow subscriber's queue overflowed without a drop counted")
 	}
 }
@@ -128,51 +162,121 @@ func TestSubscriberStartsAtAKeyframe(t *testing.T) {
 	}
 }
 
-// BenchmarkDeliver: one publisher packet handed to N down tracks, each
-// rewriting and writing it; ns/op and allocs/op are per publisher packet.
+// BenchmarkDeliver: one publisher packet stored in the ring and written to N
+// down tracks, each rewriting it and writing it on (to a counter here:
+// BenchmarkForward in peers_test.go goes through pion and the network);
+// ns/op and allocs/op are per publisher packet.
 func BenchmarkDeliver(b *testing.B) {
 	for _, n := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
 			pub := testPublication()
 			ws := make([]*writer, n)
-			ds := make([]*DownTrack, n)
 			for i := range ws {
 				ws[i] = &writer{}
-				ds[i] = subscribe(pub, ws[i])
+				subscribe(pub, ws[i])
 			}
-			pkts := make([]*Packet, 1024)
-			for i := range pkts {
-				pkts[i] = packet(i, true)
-			}
-			// All delivered (written or dropped) up to packet i.
-			caughtUp := func(i int) bool {
-				for j, w := range ws {
-					if w.n.Load()+ds[j].sub.Dropped() < uint64(i) {
-						return false
-					}
+			raws := make([][]byte, 1024)
+			for i := range raws {
+				p := packet(i, true)
+				raw, err := (&rtp.Packet{Header: p.Header, Payload: p.Payload}).Marshal()
+				if err != nil {
+					b.Fatal(err)
 				}
-				return true
+				raws[i] = raw
 			}
+			at := testclock.Now()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				pub.deliver(pkts[i%len(pkts)], webrtc.MimeTypeVP8, 96)
-				if i%64 == 63 { // a burst, as a publisher's frame arrives, then the subscribers catch up
-					for !caughtUp(i + 1) {
-						runtime.Gosched()
-					}
+				if pkt := pub.ring.store(raws[i%len(raws)], at); pkt != nil {
+					pub.deliver(pkt, webrtc.MimeTypeVP8, 96)
 				}
 			}
-			for !caughtUp(b.N) {
-				runtime.Gosched()
-			}
 			b.StopTimer()
-			var dropped uint64
-			for _, d := range ds {
-				dropped += d.sub.Dropped()
+			var got uint64
+			for _, w := range ws {
+				got += w.n.Load()
 			}
-			b.ReportMetric(float64(dropped)/float64(b.N*n), "dropped/delivery")
-			pub.end()
+			if got != uint64(b.N*n) {
+				b.Fatalf("%d packets written, want %d", got, b.N*n)
+			}
 		})
+	}
+}
+
+// TestNackAnsweredFromTheRing: two subscribers, who started at different
+// keyframes and so number their streams differently, each ask again for
+// a packet; each gets it from the publication's one ring, under its own
+// sequence number and timestamp, with the payload it first had. A number
+// never sent (skipped before the keyframe) or older than the ring gets
+// nothing.
+func TestNackAnsweredFromTheRing(t *testing.T) {
+	pub := testPublication()
+	a, b := &writer{copied: true}, &writer{copied: true}
+	da := subscribe(pub, a)
+	arrive(t, pub, 0, true)
+	db := subscribe(pub, b)
+	for i := 1; i < 100; i++ {
+		arrive(t, pub, i, i == 40)
+	}
+	for _, c := range []struct {
+		name string
+		d    *DownTrack
+		w    *writer
+	}{{"a", da, a}, {"b", db, b}} {
+		sent := c.w.written()
+		want := sent[len(sent)-10]
+		c.d.resend(want.seq)
+		got := c.w.written()
+		if len(got) != len(sent)+1 {
+			t.Fatalf("%s: %d packets resent, want 1", c.name, len(got)-len(sent))
+		}
+		if r := got[len(got)-1]; r.seq != want.seq || r.ts != want.ts || string(r.payload) != string(want.payload) {
+			t.Errorf("%s: resent seq %d ts %d, want seq %d ts %d (same payload: %v)", c.name, r.seq, r.ts, want.seq, want.ts, string(r.payload) == string(want.payload))
+		}
+	}
+	// b's stream starts at packet 40: its numbers before that carried nothing.
+	before := len(b.written())
+	db.resend(b.written()[0].seq - 1)
+	// Packets that have left the ring are not sent again.
+	for i := 100; i < 100+videoRing; i++ {
+		arrive(t, pub, i, false)
+	}
+	first := a.written()[0].seq
+	n := len(a.written())
+	da.resend(first)
+	if len(b.written()) != before+videoRing || len(a.written()) != n {
+		t.Error("a packet never sent, or no longer in the ring, was sent again")
+	}
+}
+
+// TestNacksCannotMultiplyTraffic: a subscriber that asks for everything
+// again and again gets at most two resends of a packet, and never more
+// resends than half of what it was forwarded.
+func TestNacksCannotMultiplyTraffic(t *testing.T) {
+	pub := testPublication()
+	w := &writer{copied: true}
+	d := subscribe(pub, w)
+	for i := range 200 {
+		arrive(t, pub, i, i == 0)
+	}
+	sent := w.written()
+	for range 5 {
+		for _, p := range sent {
+			d.resend(p.seq)
+		}
+	}
+	resent := len(w.written()) - len(sent)
+	if resent == 0 || resent > len(sent)/2 {
+		t.Errorf("%d resends for %d packets forwarded, want some and at most half", resent, len(sent))
+	}
+	count := map[uint16]int{}
+	for _, p := range w.written() {
+		count[p.seq]++
+	}
+	for seq, c := range count {
+		if c > 3 {
+			t.Errorf("packet %d sent %d times", seq, c)
+		}
 	}
 }

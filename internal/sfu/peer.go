@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -75,7 +76,7 @@ type downTrackSender struct {
 }
 
 func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
-	sub, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{})
+	sub, err := r.sfu.subAPI.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		return nil, fmt.Errorf("sfu: subscriber PeerConnection: %w", err)
 	}
@@ -85,15 +86,61 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
+	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
+		p.subscriberState(sub.ConnectionState())
+	})
+	go p.sendReports()
 	return p, nil
 }
 
 // subscriberState starts and stops the down tracks with the connection.
 func (p *Peer) subscriberState(s webrtc.PeerConnectionState) {
-	connected := s == webrtc.PeerConnectionStateConnected
+	connected, tcp := p.subscriberLink()
 	for _, d := range p.DownTracks() {
-		d.setConnected(connected)
+		d.setConnected(connected, tcp)
 	}
+}
+
+// subscriberLink is whether the subscriber PeerConnection is connected,
+// and whether over TCP (where a write can block until the client reads).
+func (p *Peer) subscriberLink() (connected, tcp bool) {
+	if p.sub.ConnectionState() != webrtc.PeerConnectionStateConnected {
+		return false, false
+	}
+	pair, err := p.sub.SCTP().Transport().ICETransport().GetSelectedCandidatePair()
+	return true, err == nil && pair != nil && pair.Local.Protocol == webrtc.ICEProtocolTCP
+}
+
+// reportInterval is how often a subscriber hears a sender report per track
+// (lip sync and round-trip time need them; browsers send theirs each second).
+const reportInterval = time.Second
+
+// sendReports sends the subscriber a sender report for each of its tracks,
+// until the peer closes.
+func (p *Peer) sendReports() {
+	t := time.NewTicker(reportInterval)
+	defer t.Stop()
+	for range t.C {
+		if p.isClosed() {
+			return
+		}
+		now := time.Now()
+		var reports []rtcp.Packet
+		for _, d := range p.DownTracks() {
+			if sr, ok := d.senderReport(now); ok {
+				reports = append(reports, sr)
+			}
+		}
+		if len(reports) > 0 {
+			_ = p.sub.WriteRTCP(reports)
+		}
+	}
+}
+
+func (p *Peer) isClosed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.closed
 }
 
 // ID is the participant's id.
@@ -166,7 +213,7 @@ func (p *Peer) publishPC(tracks map[string]Source) (*webrtc.PeerConnection, []*w
 		return nil, nil, ErrClosed
 	}
 	if p.pub == nil {
-		pc, err := p.room.sfu.api.NewPeerConnection(webrtc.Configuration{})
+		pc, err := p.room.sfu.pubAPI.NewPeerConnection(webrtc.Configuration{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("sfu: publisher PeerConnection: %w", err)
 		}
@@ -264,9 +311,8 @@ func (p *Peer) subscribe(pub *Publication) bool {
 		}
 	}
 	dt.sender = sender
-	dt.connected.Store(p.sub.ConnectionState() == webrtc.PeerConnectionStateConnected)
 	p.downs[pub.ID] = &downTrackSender{track: dt, sender: sender}
-	go dt.run()
+	dt.setConnected(p.subscriberLink())
 	go dt.readRTCP()
 	return true
 }

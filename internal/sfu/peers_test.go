@@ -37,6 +37,42 @@ type goPeer struct {
 type received struct {
 	packets, frames atomic.Uint64
 	firstKey        atomic.Bool
+
+	mu   sync.Mutex
+	seqs map[uint16]bool // every sequence number that arrived
+	last uint16          // the newest of them, in sequence-number order
+}
+
+func (r *received) arrived(seq uint16) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seqs == nil {
+		r.seqs, r.last = map[uint16]bool{}, seq
+	}
+	r.seqs[seq] = true
+	if int16(seq-r.last) > 0 {
+		r.last = seq
+	}
+}
+
+// missing counts the sequence numbers in [from, to] that never arrived.
+func (r *received) missing(from, to uint16) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for s := from; s != to+1; s++ {
+		if !r.seqs[s] {
+			n++
+		}
+	}
+	return n
+}
+
+// highest is the newest sequence number that arrived.
+func (r *received) highest() uint16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
 }
 
 func newSFURoom(t *testing.T) *sfu.Room {
@@ -53,11 +89,16 @@ func newSFURoom(t *testing.T) *sfu.Room {
 }
 
 func joinRoom(t *testing.T, room *sfu.Room, id string, asleep bool) *goPeer {
+	return joinLossy(t, room, id, asleep, 0)
+}
+
+// joinLossy joins a peer whose link loses recvLoss of the RTP sent to it.
+func joinLossy(t *testing.T, room *sfu.Room, id string, asleep bool, recvLoss float64) *goPeer {
 	t.Helper()
 	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, asleep: asleep}
 	var closeSub func()
 	var err error
-	if g.sub, closeSub, err = testclient.LoopbackPeerConnection(); err != nil {
+	if g.sub, closeSub, err = testclient.LossyLoopbackPeerConnection(recvLoss); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeSub)
@@ -170,6 +211,7 @@ func (g *goPeer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			return
 		}
 		r.packets.Add(1)
+		r.arrived(pkt.SequenceNumber)
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if r.frames.Add(1) == 1 {
@@ -210,4 +252,33 @@ func TestPeersThroughTheSFU(t *testing.T) {
 	testclock.WaitFor(t, "them at the awake subscriber", 20*time.Second, func() bool {
 		return awake.received("p", sfu.SourceCamera).packets.Load()-got >= 290
 	})
+}
+
+// TestNacksRepairLossToASubscriber: the link to one subscriber loses 5 % of
+// the media; its NACKs are answered from the publication's ring, so of a
+// stretch of 600 packets it ends up missing almost none, while the
+// subscriber on a clean link is unaffected.
+func TestNacksRepairLossToASubscriber(t *testing.T) {
+	room := newSFURoom(t)
+	p := joinRoom(t, room, "p", false)
+	lossy := joinLossy(t, room, "lossy", false, 0.05)
+	clean := joinRoom(t, room, "clean", false)
+	p.publishCamera()
+
+	got := lossy.received("p", sfu.SourceCamera)
+	testclock.WaitFor(t, "the first frames at the lossy subscriber", 20*time.Second, func() bool {
+		got = lossy.received("p", sfu.SourceCamera)
+		return got.frames.Load() > 30
+	})
+	from := got.highest() + 1
+	testclock.WaitFor(t, "600 more packets", 60*time.Second, func() bool { return int16(got.highest()-from) > 700 })
+	// Repairs of the stretch [from, from+600) have had 100 packets' time.
+	missing := got.missing(from, from+599)
+	if missing > 6 {
+		t.Errorf("%d of 600 packets never arrived at the lossy subscriber (5 %% lost on the way): NACKs not answered", missing)
+	}
+	c := clean.received("p", sfu.SourceCamera)
+	if c.packets.Load() == 0 {
+		t.Error("the clean subscriber received nothing")
+	}
 }

@@ -63,8 +63,10 @@ type SenderReport struct {
 }
 
 // Publication is one track a participant publishes. Its read loop is the
-// only reader of the remote track; it hands each packet to every
-// subscription without ever waiting for one.
+// only reader of the remote track. It writes each packet to every down track
+// itself, with no hand-off to another goroutine (a down track whose link can
+// block queues instead: see DownTrack.forward), and hands a copy to every
+// queued subscription (the recorder) without ever waiting for one.
 type Publication struct {
 	ID          string // unique in the room: participant and source
 	Participant string
@@ -75,8 +77,10 @@ type Publication struct {
 	track *webrtc.TrackRemote
 	pc    *webrtc.PeerConnection
 
+	ring     *packetRing
+	downs    atomic.Pointer[[]*DownTrack]
 	subs     atomic.Pointer[[]*Subscription]
-	subsMu   sync.Mutex
+	subsMu   sync.Mutex // guards changes to downs and subs
 	paused   atomic.Bool
 	resync   atomic.Bool
 	lastPLI  atomic.Int64
@@ -92,9 +96,19 @@ func newPublication(participant string, source Source, track *webrtc.TrackRemote
 		ID: participant + "/" + string(source), Participant: participant, Source: source,
 		Codec: track.Codec(), Kind: track.Kind(), track: track, pc: pc, done: make(chan struct{}),
 	}
-	p.stats.clockRate = track.Codec().ClockRate
-	p.subs.Store(&[]*Subscription{})
+	p.init()
 	return p
+}
+
+func (p *Publication) init() {
+	p.stats.clockRate = p.Codec.ClockRate
+	size := audioRing
+	if p.Kind == webrtc.RTPCodecTypeVideo {
+		size = videoRing
+	}
+	p.ring = newPacketRing(size)
+	p.subs.Store(&[]*Subscription{})
+	p.downs.Store(&[]*DownTrack{})
 }
 
 // Subscribe attaches a new subscriber with a queue of `queue` packets. A
@@ -106,9 +120,7 @@ func (p *Publication) Subscribe(queue int) *Subscription {
 	case <-p.done:
 		close(s.ch) // the publication already ended; nobody will send
 	default:
-		old := *p.subs.Load()
-		next := append(append(make([]*Subscription, 0, len(old)+1), old...), s)
-		p.subs.Store(&next)
+		added(&p.subs, s)
 	}
 	p.subsMu.Unlock()
 	p.RequestKeyframe()
@@ -118,15 +130,40 @@ func (p *Publication) Subscribe(queue int) *Subscription {
 func (p *Publication) unsubscribe(s *Subscription) {
 	p.subsMu.Lock()
 	defer p.subsMu.Unlock()
-	old := *p.subs.Load()
-	next := make([]*Subscription, 0, len(old))
+	removed(&p.subs, s)
+	s.closeOnce.Do(func() { close(s.done) })
+}
+
+// attach and detach add and remove a down track the read loop writes to.
+func (p *Publication) attach(d *DownTrack) {
+	p.subsMu.Lock()
+	added(&p.downs, d)
+	p.subsMu.Unlock()
+}
+
+func (p *Publication) detach(d *DownTrack) {
+	p.subsMu.Lock()
+	removed(&p.downs, d)
+	p.subsMu.Unlock()
+}
+
+// added and removed replace a copy-on-write list the read loop reads
+// without a lock; the caller holds subsMu.
+func added[T comparable](list *atomic.Pointer[[]T], v T) {
+	old := *list.Load()
+	next := append(append(make([]T, 0, len(old)+1), old...), v)
+	list.Store(&next)
+}
+
+func removed[T comparable](list *atomic.Pointer[[]T], v T) {
+	old := *list.Load()
+	next := make([]T, 0, len(old))
 	for _, o := range old {
-		if o != s {
+		if o != v {
 			next = append(next, o)
 		}
 	}
-	p.subs.Store(&next)
-	s.closeOnce.Do(func() { close(s.done) })
+	list.Store(&next)
 }
 
 // SetPaused stops (true) or resumes forwarding: what the publisher sends
@@ -167,35 +204,21 @@ func (p *Publication) Done() <-chan struct{} { return p.done }
 func (p *Publication) forward() {
 	defer p.end()
 	mime, pt := p.Codec.MimeType, uint8(p.Codec.PayloadType)
+	buf := make([]byte, mtu) // read here, kept in the ring: nothing allocated per packet
 	for {
-		buf := make([]byte, 1500)
 		n, _, err := p.track.Read(buf)
 		if err != nil {
 			return
 		}
-		pkt := &Packet{Arrival: time.Now()}
-		hdrLen, err := pkt.Header.Unmarshal(buf[:n])
-		if err != nil {
-			continue
+		if pkt := p.ring.store(buf[:n], time.Now()); pkt != nil {
+			p.deliver(pkt, mime, pt)
 		}
-		pkt.Payload = buf[hdrLen:n]
-		if pkt.Header.Padding && len(pkt.Payload) > 0 {
-			pad := int(pkt.Payload[len(pkt.Payload)-1])
-			if pad > len(pkt.Payload) {
-				continue
-			}
-			pkt.Payload = pkt.Payload[:len(pkt.Payload)-pad]
-			pkt.Header.Padding = false
-		}
-		if len(pkt.Payload) == 0 {
-			continue // padding-only probes carry nothing to forward
-		}
-		p.deliver(pkt, mime, pt)
 	}
 }
 
-// deliver hands one packet read from the publisher to every subscription:
-// the forwarding path's fan-out, measured by BenchmarkDeliver.
+// deliver writes one packet read from the publisher to every down track and
+// hands a copy to every queued subscription: the forwarding path's fan-out,
+// measured by BenchmarkDeliver.
 func (p *Publication) deliver(pkt *Packet, mime string, pt uint8) {
 	if pkt.Header.PayloadType != pt {
 		p.foreign.Add(1) // another codec than the track's: perhaps another kind of media
@@ -208,8 +231,14 @@ func (p *Publication) deliver(pkt *Packet, mime string, pt uint8) {
 	}
 	pkt.Keyframe = startsKeyframe(mime, pkt.Payload)
 	pkt.Resync = p.resync.Swap(false)
-	for _, s := range *p.subs.Load() {
-		s.push(pkt)
+	for _, d := range *p.downs.Load() {
+		d.forward(pkt)
+	}
+	if subs := *p.subs.Load(); len(subs) > 0 {
+		c := pkt.clone() // the ring reuses pkt's slot; a queue outlives that
+		for _, s := range subs {
+			s.push(c)
+		}
 	}
 }
 
@@ -229,7 +258,8 @@ func (p *Publication) readReports(r *webrtc.RTPReceiver) {
 }
 
 // end closes every subscription's queue. Only the read loop sends on the
-// queues, and it has stopped, so closing them is safe.
+// queues, and it has stopped, so closing them is safe. Down tracks are
+// detached by their peers when the room hears the publication ended.
 func (p *Publication) end() {
 	p.subsMu.Lock()
 	defer p.subsMu.Unlock()

@@ -29,7 +29,10 @@ type Config struct {
 
 // SFU owns the sockets and the pion API every PeerConnection is made with.
 type SFU struct {
-	api *webrtc.API
+	// pubAPI makes the PeerConnections clients publish on, subAPI those
+	// they receive on: a subscriber's needs no interceptor on the packet
+	// path (down tracks answer NACKs and send reports themselves).
+	pubAPI, subAPI *webrtc.API
 	log *slog.Logger
 	udp net.PacketConn
 	tcp net.Listener
@@ -70,17 +73,18 @@ func New(cfg Config) (*SFU, error) {
 		se.SetNAT1To1IPs(cfg.PublicIPs, webrtc.ICECandidateTypeHost)
 	}
 
-	me := &webrtc.MediaEngine{}
-	if err := registerCodecs(me); err != nil {
+	pubME, subME := &webrtc.MediaEngine{}, &webrtc.MediaEngine{}
+	if err := errors.Join(registerCodecs(pubME), registerCodecs(subME)); err != nil {
 		s.Close()
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
-	if err := registerInterceptors(me, ir); err != nil {
+	if err := registerInterceptors(pubME, ir); err != nil {
 		s.Close()
 		return nil, err
 	}
-	s.api = webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	s.pubAPI = webrtc.NewAPI(webrtc.WithMediaEngine(pubME), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	s.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(subME), webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
 	return s, nil
 }
 

@@ -80,12 +80,15 @@ func (o *outbound) report(r rtcp.ReceptionReport, clockRate uint32, now time.Tim
 	}
 }
 
-// ntpMiddle is the middle 32 bits of the NTP timestamp of t.
-func ntpMiddle(t time.Time) uint32 {
+// ntpTime is the 64-bit NTP timestamp of t.
+func ntpTime(t time.Time) uint64 {
 	secs := uint64(t.Unix()) + 2208988800
 	frac := uint64(t.Nanosecond()) << 32 / 1e9
-	return uint32((secs<<32 | frac) >> 16)
+	return secs<<32 | frac
 }
+
+// ntpMiddle is the middle 32 bits of the NTP timestamp of t.
+func ntpMiddle(t time.Time) uint32 { return uint32(ntpTime(t) >> 16) }
 
 // Quality is a peer's connection, the worse direction of each figure.
 type Quality struct {

@@ -51,8 +51,9 @@ type Received struct {
 // media is the client's two PeerConnections, each on a UDP socket of its
 // own as in a browser (a server tells ICE sessions apart by address).
 type media struct {
-	c    *Client
-	udp  []*blockableConn
+	c        *Client
+	recvLoss float64 // of the RTP packets arriving at every PeerConnection
+	udp      []*blockableConn
 	pub  *webrtc.PeerConnection
 	sub  *webrtc.PeerConnection
 	stop context.CancelFunc
@@ -95,7 +96,7 @@ func (m *media) newPC(loss float64) (*webrtc.PeerConnection, error) {
 			if err != nil {
 				return nil, err
 			}
-			b := &blockableConn{PacketConn: conn, loss: loss}
+			b := &blockableConn{PacketConn: conn, loss: loss, recvLoss: m.recvLoss}
 			m.mu.Lock()
 			m.udp = append(m.udp, b)
 			m.mu.Unlock()
@@ -505,7 +506,15 @@ func Camera(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Ui
 // interceptors), for tests that talk to the SFU without signaling; closeAll
 // closes it and its socket.
 func LoopbackPeerConnection() (pc *webrtc.PeerConnection, closeAll func(), err error) {
+	return LossyLoopbackPeerConnection(0)
+}
+
+// LossyLoopbackPeerConnection is LoopbackPeerConnection on a link that loses
+// recvLoss of the RTP packets that arrive (not RTCP, ICE or DTLS): what the
+// sender's retransmissions must repair.
+func LossyLoopbackPeerConnection(recvLoss float64) (pc *webrtc.PeerConnection, closeAll func(), err error) {
 	m := newMedia(&Client{opts: Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP4}}})
+	m.recvLoss = recvLoss
 	if pc, err = m.newPC(0); err != nil {
 		return nil, nil, err
 	}
@@ -649,18 +658,29 @@ func (m *media) close() {
 // lose some of what it sends.
 type blockableConn struct {
 	net.PacketConn
-	blocked atomic.Bool
-	loss    float64
-	lost    atomic.Uint64 // packets dropped by loss
+	blocked  atomic.Bool
+	loss     float64
+	lost     atomic.Uint64 // packets dropped by loss
+	recvLoss float64       // of the RTP packets that arrive
 }
 
 func (b *blockableConn) ReadFrom(p []byte) (int, net.Addr, error) {
 	for {
 		n, addr, err := b.PacketConn.ReadFrom(p)
-		if err != nil || !b.blocked.Load() {
+		if err != nil {
 			return n, addr, err
 		}
+		if b.blocked.Load() || b.recvLoss > 0 && isRTP(p[:n]) && rand.Float64() < b.recvLoss {
+			continue
+		}
+		return n, addr, err
 	}
+}
+
+// isRTP tells (S)RTP from RTCP, STUN and DTLS on a shared port (RFC 7983,
+// RFC 5761).
+func isRTP(b []byte) bool {
+	return len(b) >= 12 && b[0] >= 128 && b[0] <= 191 && (b[1]&0x7f < 64 || b[1]&0x7f > 95)
 }
 
 func (b *blockableConn) WriteTo(p []byte, addr net.Addr) (int, error) {

@@ -33,10 +33,10 @@ type SFU struct {
 	// they receive on: a subscriber's needs no interceptor on the packet
 	// path (down tracks answer NACKs and send reports themselves).
 	pubAPI, subAPI *webrtc.API
-	log *slog.Logger
-	udp net.PacketConn
-	tcp net.Listener
-	mux []interface{ Close() error }
+	log            *slog.Logger
+	udp            net.PacketConn
+	tcp            net.Listener
+	mux            []interface{ Close() error }
 }
 
 // New opens the ICE sockets and prepares the pion API.

@@ -54,10 +54,10 @@ type media struct {
 	c        *Client
 	recvLoss float64 // of the RTP packets arriving at every PeerConnection
 	udp      []*blockableConn
-	pub  *webrtc.PeerConnection
-	sub  *webrtc.PeerConnection
-	stop context.CancelFunc
-	ctx  context.Context // the publishing connection's life
+	pub      *webrtc.PeerConnection
+	sub      *webrtc.PeerConnection
+	stop     context.CancelFunc
+	ctx      context.Context // the publishing connection's life
 
 	mu       sync.Mutex
 	tracks   map[string]meeting.TrackInfo // mid -> whose, from the latest server offer

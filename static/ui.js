@@ -50,6 +50,11 @@ export function followSpeaker(s, loudest, now) {
   return s;
 }
 
+/** The view chosen earlier in this session, if the browser lets us keep it. */
+function remembered() {
+  try { return sessionStorage.getItem(VIEW_KEY); } catch { return null; }
+}
+
 export class UI {
   constructor() {
     this.screens = ['prejoin', 'lobby', 'room', 'finished'].map(byId);
@@ -65,7 +70,7 @@ export class UI {
     /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
     this.waiting = [];
     /** 'gallery' or 'speaker', kept for the session (a reload or a reconnect keeps it). */
-    this.view = sessionStorage.getItem(VIEW_KEY) === 'speaker' ? 'speaker' : 'gallery';
+    this.view = remembered() === 'speaker' ? 'speaker' : 'gallery';
     /** Whose tile this viewer pinned (local: nobody else sees it). */
     this.pinned = '';
     this.active = { current: '', candidate: '', since: 0 };
@@ -78,7 +83,7 @@ export class UI {
   /** Switch between gallery and speaker view. @param {'gallery'|'speaker'} view */
   setView(view) {
     this.view = view;
-    sessionStorage.setItem(VIEW_KEY, view);
+    try { sessionStorage.setItem(VIEW_KEY, view); } catch { /* storage blocked: kept for this page only */ }
     this.layout();
   }
 
@@ -203,7 +208,9 @@ export class UI {
       const id = p.id;
       t.pin.addEventListener('click', () => this.togglePin(id));
       // A double-click makes one person (or their share) the whole screen.
-      el.addEventListener('dblclick', () => toggleFullscreen(el));
+      el.addEventListener('dblclick', (ev) => {
+        if (!(ev.target instanceof Element && ev.target.closest('button'))) toggleFullscreen(el); // not a quick pin and unpin
+      });
       this.tiles.set(p.id, t);
       if (self) this.grid.prepend(el); else this.grid.append(el);
       this.layout();

@@ -96,7 +96,8 @@ func (a *axeRunner) eveningPages(srv *server, admin *person, chromium context.Co
 }
 
 // room: pre-join, the lobby, and the room with the lobby open, the chat
-// open, recording (with the consent question) and a screen shared.
+// open, recording (with the consent question), a screen shared, and
+// speaker view with a pinned tile while presenting.
 func (a *axeRunner) room(srv *server, host *person, chromium context.Context) {
 	a.t.Helper()
 	mid, links := srv.seedMeetingPlan(a.t, "head@school.example", store.MeetingPlan{
@@ -138,6 +139,13 @@ func (a *axeRunner) room(srv *server, host *person, chromium context.Context) {
 	jones.waitFor("see the share", `!document.querySelector('[data-testid="featured"]').hidden`)
 	a.check(host, "room, sharing")
 	a.check(jones, "room, watching a share")
+
+	host.waitFor("see the presenting bar", `!document.querySelector('[data-testid="presenting-bar"]').hidden`)
+	host.do("choose speaker view", chromedp.Click(tid("toggle-view")))
+	host.do("pin Mr Jones", chromedp.Evaluate[chromedp.Void](`document.querySelector('.stage .tile:not(.self) [data-testid="tile-pin"]').click()`))
+	host.waitFor("see him pinned", `document.querySelector('.stage .tile:not(.self) [data-testid="tile-pin"]').getAttribute('aria-pressed') === 'true'`)
+	a.check(host, "room, speaker view, pinned, presenting")
+	a.focusRing(host, "room, speaker view", `[data-testid="tile-pin"], [data-testid="stop-presenting"], [data-testid="toggle-view"]`)
 }
 
 // axeRunner injects axe-core into pages and runs it.

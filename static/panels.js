@@ -32,14 +32,18 @@ export class Panels {
     this.details = {};
   }
 
-  /** Open one side panel (and close the others), or close it. @param {string} id */
+  /** Open one side panel (and close the others), or close it. Whether it
+   * opens is decided once, before anything changes: deciding per button
+   * read back the panel the first of two buttons for it had just opened,
+   * and the second closed it again. @param {string} id */
   toggle(id) {
+    const target = document.getElementById(id);
+    const opening = !!target && target.hidden;
+    for (const panel of document.querySelectorAll('.side-panel')) {
+      /** @type {HTMLElement} */ (panel).hidden = !(opening && panel.id === id);
+    }
     for (const b of document.querySelectorAll('[data-panel]')) {
-      const panel = document.getElementById(b.getAttribute('data-panel') || '');
-      if (!panel) continue;
-      const open = panel.id === id && panel.hidden;
-      panel.hidden = !open;
-      b.setAttribute('aria-expanded', String(open));
+      b.setAttribute('aria-expanded', String(opening && b.getAttribute('data-panel') === id));
     }
     if (id === 'chat-panel' && !byId('chat-panel').hidden) this.setUnread(0);
   }

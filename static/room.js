@@ -8,7 +8,7 @@ import { byId } from './dom.js';
 import { Preview, playTone } from './preview.js';
 import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
-import { UI } from './ui.js';
+import { UI, toggleFullscreen } from './ui.js';
 import { Panels } from './panels.js';
 import { Recording } from './recording.js';
 import { Timekeeping } from './timetable.js';
@@ -307,6 +307,7 @@ function closePeers() {
   if (peers) peers.close();
   peers = null;
   screenOn = false;
+  byId('presenting-bar').hidden = true;
 }
 
 function stopMedia() {
@@ -383,7 +384,26 @@ async function toggleScreen() {
   }
   b.textContent = screenOn ? 'Stop sharing' : 'Share screen';
   b.setAttribute('aria-pressed', String(screenOn));
+  // The server does not send our own share back, so the stage shows this
+  // bar in its place: no mirror of the screen inside itself.
+  byId('presenting-bar').hidden = !screenOn;
   sendMediaState();
+}
+
+function renderView() {
+  const b = byId('toggle-view');
+  b.setAttribute('aria-pressed', String(ui.view === 'speaker'));
+}
+
+/** The fullscreen control shows only where the page can put an element in
+ * fullscreen (not on an iPhone), and says whether the stage is. */
+function renderFullscreen() {
+  const b = byId('toggle-fullscreen');
+  b.hidden = !document.fullscreenEnabled;
+  const on = document.fullscreenElement === byId('stage');
+  b.textContent = on ? 'Exit full screen' : 'Full screen';
+  b.setAttribute('aria-pressed', String(on));
+  byId('exit-fullscreen').hidden = !on;
 }
 
 /** Play a tone so a parent can check they will hear the meeting. */
@@ -435,6 +455,13 @@ byId('join-form').addEventListener('submit', join);
 byId('toggle-mic').addEventListener('click', () => setMic(!micOn));
 byId('toggle-camera').addEventListener('click', () => setCamera(!cameraOn));
 byId('toggle-screen').addEventListener('click', () => toggleScreen().catch(report));
+byId('stop-presenting').addEventListener('click', () => { if (screenOn) toggleScreen().catch(report); });
+byId('toggle-view').addEventListener('click', () => { ui.setView(ui.view === 'speaker' ? 'gallery' : 'speaker'); renderView(); });
+byId('toggle-fullscreen').addEventListener('click', () => toggleFullscreen(byId('stage')));
+byId('exit-fullscreen').addEventListener('click', () => { if (document.fullscreenElement) document.exitFullscreen().catch(report); });
+document.addEventListener('fullscreenchange', renderFullscreen);
+renderView();
+renderFullscreen();
 byId('toggle-hand').addEventListener('click', () => signaling?.send({ type: may.hand_raised ? 'lower_hand' : 'raise_hand', ...(may.hand_raised ? { participant: '' } : {}) }));
 for (const b of document.querySelectorAll('[data-reaction]')) {
   b.addEventListener('click', () => signaling?.send({ type: 'react', reaction: /** @type {HTMLElement} */ (b).dataset.reaction }));
@@ -465,7 +492,6 @@ if (end) {
     const w = ui.waiting;
     if (w.length === 1) admit(w[0].id); else if (w.length > 1) signaling?.send({ type: 'admit_all' });
   });
-  byId('lobby-banner-show').addEventListener('click', () => { panels.open('lobby-panel'); ui.lobbyBanner(); });
 }
 // Annotated here: tsc reads an assignment to a top-level object's property in
 // a .js file as declaring it, so the type from Preview does not reach stream.

@@ -8,8 +8,9 @@ import { audioLevel } from './preview.js';
 /** @typedef {import('./protocol.js').LobbyEntry} LobbyEntry */
 /** @typedef {import('./protocol.js').TrackInfo} TrackInfo */
 /**
- * A participant's tile: its elements, what it shows, and how to stop its level meter.
- * @typedef {{el: HTMLElement, media: HTMLElement, name: HTMLElement, state: HTMLElement, video: HTMLVideoElement|null, audio: HTMLAudioElement|null, p: Participant, stopLevel: () => void}} Tile
+ * A participant's tile: its elements, what it shows, how loud its person is
+ * now (0..1), and how to stop its level meter.
+ * @typedef {{el: HTMLElement, media: HTMLElement, name: HTMLElement, state: HTMLElement, pin: HTMLButtonElement, video: HTMLVideoElement|null, audio: HTMLAudioElement|null, p: Participant, level: number, stopLevel: () => void}} Tile
  */
 
 const REACTIONS = /** @type {Record<string, string>} */ ({ thumbs_up: '👍', clap: '👏', heart: '❤️', laugh: '😂', wave: '👋' });
@@ -31,11 +32,35 @@ export function galleryShape(n, w, h) {
   return best;
 }
 
+/** How long someone must be the loudest before speaker view follows them:
+ * a cough or a short "yes" does not throw the picture about. */
+const SPEAKER_HOLD_MS = 2000;
+/** Louder than this counts as speaking (the outline, speaker view). */
+const SPEAKING_LEVEL = 0.08;
+const VIEW_KEY = 'classmeet.view';
+
+/** Who speaker view shows large, given who is loudest now: the current
+ * speaker stays until someone else has been loudest for SPEAKER_HOLD_MS.
+ * @param {{current: string, candidate: string, since: number}} s @param {string} loudest @param {number} now */
+export function followSpeaker(s, loudest, now) {
+  if (!loudest || loudest === s.current) return { ...s, candidate: '', since: now };
+  if (!s.current) return { current: loudest, candidate: '', since: now };
+  if (loudest !== s.candidate) return { ...s, candidate: loudest, since: now };
+  if (now - s.since >= SPEAKER_HOLD_MS) return { current: loudest, candidate: '', since: now };
+  return s;
+}
+
+/** The view chosen earlier in this session, if the browser lets us keep it. */
+function remembered() {
+  try { return sessionStorage.getItem(VIEW_KEY); } catch { return null; }
+}
+
 export class UI {
   constructor() {
     this.screens = ['prejoin', 'lobby', 'room', 'finished'].map(byId);
     this.grid = byId('grid');
     this.featured = byId('featured');
+    this.featured.addEventListener('dblclick', () => toggleFullscreen(this.featured));
     /** @type {Map<string, Tile>} */
     this.tiles = new Map();
     /** @type {Map<string, TrackInfo & {el: HTMLMediaElement}>} received tracks by mid */
@@ -44,25 +69,99 @@ export class UI {
     this.lobbyCount = 0;
     /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
     this.waiting = [];
+    /** 'gallery' or 'speaker', kept for the session (a reload or a reconnect keeps it). */
+    this.view = remembered() === 'speaker' ? 'speaker' : 'gallery';
+    /** Whose tile this viewer pinned (local: nobody else sees it). */
+    this.pinned = '';
+    this.active = { current: '', candidate: '', since: 0 };
     // The stage changes size with the window, an opened panel or a notice;
     // the gallery is laid out again whenever it does.
     new ResizeObserver(() => this.layout()).observe(/** @type {HTMLElement} */ (this.grid.parentElement));
+    setInterval(() => this.followLoudest(), 250);
+  }
+
+  /** Switch between gallery and speaker view. @param {'gallery'|'speaker'} view */
+  setView(view) {
+    this.view = view;
+    try { sessionStorage.setItem(VIEW_KEY, view); } catch { /* storage blocked: kept for this page only */ }
+    this.layout();
+  }
+
+  /** Pin someone's tile large, or unpin it. @param {string} id */
+  togglePin(id) {
+    this.pinned = this.pinned === id ? '' : id;
+    for (const [pid, t] of this.tiles) t.pin.setAttribute('aria-pressed', String(pid === this.pinned));
+    this.layout();
+  }
+
+  /** Speaker view follows the loudest of the others (our own voice would
+   * put ourselves large, which nobody wants to watch). */
+  followLoudest() {
+    let loudest = '', max = SPEAKING_LEVEL;
+    for (const [id, t] of this.tiles) {
+      if (!t.el.classList.contains('self') && t.level > max) { loudest = id; max = t.level; }
+    }
+    const before = this.active.current;
+    this.active = followSpeaker(this.active, loudest, performance.now());
+    if (this.active.current !== before && this.view === 'speaker') this.layout();
+  }
+
+  /** The tile shown large: the pinned one in any view, else in speaker
+   * view the active speaker (or someone else, before anyone spoke). */
+  mainTile() {
+    if (this.tiles.has(this.pinned)) return this.pinned;
+    if (this.view !== 'speaker' || this.tiles.size < 2) return '';
+    if (this.tiles.has(this.active.current)) return this.active.current;
+    for (const [id, t] of this.tiles) if (!t.el.classList.contains('self')) return id;
+    return '';
   }
 
   /** Size the gallery: columns and rows chosen so the tiles fill the stage
    * while staying as near 16:9 as the count allows. With a share featured
-   * the tiles are a strip beside it and CSS sizes them. */
+   * the tiles are a strip beside it and CSS sizes them (a pinned tile first);
+   * with a tile shown large the others are a strip beside it (below it on a
+   * portrait screen). */
   layout() {
     const g = this.grid.style;
     const n = this.tiles.size;
+    const main = this.mainTile();
+    for (const [id, t] of this.tiles) {
+      t.el.classList.toggle('main', id === main);
+      t.el.style.gridRow = t.el.style.gridColumn = '';
+      t.el.style.order = id === this.pinned ? '-1' : '';
+    }
+    this.grid.classList.toggle('spotlight', main !== '' && !this.grid.classList.contains('with-featured'));
     if (n === 0 || this.grid.classList.contains('with-featured')) {
       g.gridTemplateColumns = g.gridTemplateRows = '';
       return;
     }
     const stage = /** @type {HTMLElement} */ (this.grid.parentElement);
+    if (main) {
+      this.spotlight(/** @type {Tile} */ (this.tiles.get(main)), n - 1, stage.clientWidth >= stage.clientHeight);
+      return;
+    }
     const { cols, rows } = galleryShape(n, stage.clientWidth, stage.clientHeight);
     g.gridTemplateColumns = `repeat(${cols}, minmax(0, 1fr))`;
     g.gridTemplateRows = `repeat(${rows}, minmax(0, 1fr))`;
+  }
+
+  /** One tile large, the `others` in a strip: a column on its right on a
+   * landscape stage, a row below it on a portrait one.
+   * @param {Tile} t @param {number} others @param {boolean} landscape */
+  spotlight(t, others, landscape) {
+    const g = this.grid.style;
+    const k = Math.max(others, 1);
+    if (landscape) {
+      g.gridTemplateColumns = 'minmax(0, 1fr) minmax(8rem, 22%)';
+      g.gridTemplateRows = `repeat(${k}, minmax(0, 1fr))`;
+      t.el.style.gridColumn = '1';
+      t.el.style.gridRow = `1 / span ${k}`;
+    } else {
+      g.gridTemplateColumns = `repeat(${k}, minmax(0, 1fr))`;
+      g.gridTemplateRows = 'minmax(0, 1fr) minmax(5rem, 22%)';
+      t.el.style.gridColumn = `1 / span ${k}`;
+      t.el.style.gridRow = '1';
+    }
   }
 
   /** @param {'prejoin'|'lobby'|'room'|'finished'} name */
@@ -103,14 +202,22 @@ export class UI {
         el, media: /** @type {HTMLElement} */ (el.querySelector('.tile-media')),
         name: /** @type {HTMLElement} */ (el.querySelector('.tile-name')),
         state: /** @type {HTMLElement} */ (el.querySelector('.tile-state')),
-        video: null, audio: null, p, stopLevel: () => {},
+        pin: /** @type {HTMLButtonElement} */ (el.querySelector('.tile-pin')),
+        video: null, audio: null, p, level: 0, stopLevel: () => {},
       };
+      const id = p.id;
+      t.pin.addEventListener('click', () => this.togglePin(id));
+      // A double-click makes one person (or their share) the whole screen.
+      el.addEventListener('dblclick', (ev) => {
+        if (!(ev.target instanceof Element && ev.target.closest('button'))) toggleFullscreen(el); // not a quick pin and unpin
+      });
       this.tiles.set(p.id, t);
       if (self) this.grid.prepend(el); else this.grid.append(el);
       this.layout();
     }
     t.p = { ...t.p, ...p };
     t.name.textContent = self ? `${p.name} (you)` : p.name;
+    t.pin.setAttribute('aria-label', `Pin ${t.p.name}`);
     const notes = [];
     if (t.p.presence === 'away') notes.push('reconnecting…');
     if (t.p.audio_blocked) notes.push('muted by host');
@@ -158,6 +265,7 @@ export class UI {
     t.stopLevel();
     t.el.remove();
     this.tiles.delete(id);
+    if (this.pinned === id) this.pinned = '';
     for (const [mid, tr] of this.tracks) if (tr.participant === id) this.dropTrack(mid);
     this.count();
     this.layout();
@@ -245,8 +353,11 @@ export class UI {
     t.stopLevel();
     this.audioCtx = this.audioCtx || new AudioContext();
     const level = audioLevel(this.audioCtx, stream);
-    const timer = setInterval(() => t.el.classList.toggle('speaking', level() > 0.08), 150);
-    t.stopLevel = () => clearInterval(timer);
+    const timer = setInterval(() => {
+      t.level = level();
+      t.el.classList.toggle('speaking', t.level > SPEAKING_LEVEL);
+    }, 150);
+    t.stopLevel = () => { clearInterval(timer); t.level = 0; };
   }
 
   /** Show the lobby to a host, updating entries in place so a half-typed
@@ -348,4 +459,12 @@ export class UI {
       });
     } catch { /* no sound is fine */ }
   }
+}
+
+/** Put an element into fullscreen, or leave fullscreen if it is there already.
+ * @param {HTMLElement} el */
+export function toggleFullscreen(el) {
+  if (!document.fullscreenEnabled) return; // iPhone Safari has no Fullscreen API for elements
+  if (document.fullscreenElement === el) document.exitFullscreen().catch(() => {});
+  else el.requestFullscreen().catch(() => {});
 }

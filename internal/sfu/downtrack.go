@@ -37,6 +37,7 @@ type DownTrack struct {
 	sent     atomic.Uint64
 	skipped  atomic.Uint64 // video packets dropped while waiting for a keyframe
 	keyReqs  atomic.Uint64
+	first    *firstFrame // the subscriber's wait for its first packet, or nil
 	stopOnce sync.Once
 }
 
@@ -100,6 +101,7 @@ func (d *DownTrack) run() {
 		}
 		if needKey && !p.Keyframe {
 			d.skipped.Add(1)
+			d.sub.pub.counters.droppedWaitKey()
 			d.sub.pub.RequestKeyframe() // throttled by the publication
 			continue
 		}
@@ -117,6 +119,8 @@ func (d *DownTrack) run() {
 		h.CSRC = nil
 		if _, err := w.WriteRTP(&h, p.Payload); err == nil {
 			d.sent.Add(1)
+			d.sub.pub.counters.sent(&h, p.Payload)
+			d.first.written()
 		}
 	}
 }
@@ -143,6 +147,7 @@ func (d *DownTrack) readRTCP() {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.keyReqs.Add(1)
+				d.sub.pub.counters.pliReceived()
 				d.sub.pub.RequestKeyframe()
 			case *rtcp.ReceiverReport:
 				d.mu.Lock()

@@ -34,11 +34,13 @@ type SFU struct {
 	udp net.PacketConn
 	tcp net.Listener
 	mux []interface{ Close() error }
+
+	counters *Counters
 }
 
 // New opens the ICE sockets and prepares the pion API.
 func New(cfg Config) (*SFU, error) {
-	s := &SFU{log: cfg.Log}
+	s := &SFU{log: cfg.Log, counters: &Counters{}}
 	bind := net.ParseIP(cfg.BindIP)
 	if cfg.BindIP != "" && bind == nil {
 		return nil, fmt.Errorf("sfu: bind address %q is not an IP address", cfg.BindIP)
@@ -76,6 +78,7 @@ func New(cfg Config) (*SFU, error) {
 		return nil, err
 	}
 	ir := &interceptor.Registry{}
+	ir.Add(countingFactory{c: s.counters}) // first: innermost, it sees the NACK responder's resends
 	if err := registerInterceptors(me, ir); err != nil {
 		s.Close()
 		return nil, err

@@ -16,6 +16,7 @@ import (
 	"classmeet/internal/config"
 	"classmeet/internal/live"
 	"classmeet/internal/meeting"
+	"classmeet/internal/metrics"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
@@ -84,13 +85,21 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		Now:        now,
 	})
 	defer hub.Close()
+	signals := web.NewSignalCounts()
+	stopMetrics, err := startMetrics(cfg.MetricsAddr, metrics.Sources{
+		SFU: media.Counters(), Meetings: hub, Signals: signals, Database: st, Journal: outbox, Spool: rec, Log: log,
+	}, log)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (CLASSMEET_ADDR): %w", cfg.Addr, err)
 	}
 	srv := &http.Server{
-		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken, Now: now}),
+		Handler:           web.New(web.Deps{Config: cfg, Store: st, Hub: hub, Recorder: rec, Log: log, SetupToken: setupToken, Now: now, Signals: signals}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,

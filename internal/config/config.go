@@ -37,6 +37,10 @@ type Config struct {
 	LogLevel  slog.Level // CLASSMEET_LOG_LEVEL: debug, info, warn, error
 	LogFormat string     // CLASSMEET_LOG_FORMAT: text or json
 
+	// MetricsAddr (CLASSMEET_METRICS_ADDR) is where Prometheus metrics are
+	// served, on a listener of their own; "" (the default): not at all.
+	MetricsAddr string
+
 	RTC       RTC
 	Recording Recording
 	// SMTP is the mail server classmeet sends through; nil: outbox only
@@ -126,10 +130,12 @@ func Load(getenv func(string) string) (Config, error) {
 		DefaultTimeZone: l.location("CLASSMEET_DEFAULT_TIME_ZONE", "UTC"),
 		LogLevel:        l.logLevel("CLASSMEET_LOG_LEVEL"),
 		LogFormat:       l.oneOf("CLASSMEET_LOG_FORMAT", "text", "text", "json"),
+		MetricsAddr:     l.str("CLASSMEET_METRICS_ADDR", ""),
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		l.fail("CLASSMEET_ADDR", "want host:port, e.g. 127.0.0.1:8080 (%v)", err)
 	}
+	l.checkMetricsAddr(c.MetricsAddr, c.Addr)
 	if c.DatabaseURL == "" {
 		l.fail("DATABASE_URL", "is required (e.g. postgres://user:pass@host/classmeet); `make run` sets it for you")
 	}
@@ -482,4 +488,24 @@ func DatabaseURL(getenv func(string) string) (string, error) {
 		return u, nil
 	}
 	return "", errors.New("config: DATABASE_URL is required (e.g. postgres://user:pass@host/classmeet)")
+}
+
+// checkMetricsAddr wants a host:port with a port number, other than the web
+// server's: metrics are not for the public address.
+func (l *loader) checkMetricsAddr(addr, webAddr string) {
+	if addr == "" {
+		return
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		l.fail("CLASSMEET_METRICS_ADDR", "want host:port, e.g. 127.0.0.1:9090 (%v)", err)
+		return
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		l.fail("CLASSMEET_METRICS_ADDR", "want a port number from 0 to 65535, not %q", port)
+		return
+	}
+	if addr == webAddr {
+		l.fail("CLASSMEET_METRICS_ADDR", "must differ from CLASSMEET_ADDR (%s): metrics have a listener of their own", webAddr)
+	}
 }

@@ -35,6 +35,21 @@ func TestLoadDefaults(t *testing.T) {
 	if c.SessionTTL != 12*time.Hour || c.LinkValidity != 7*24*time.Hour || c.DefaultTimeZone.String() != "UTC" {
 		t.Errorf("defaults: %+v", c)
 	}
+	if c.MetricsAddr != "" {
+		t.Errorf("metrics must be off by default, got %q", c.MetricsAddr)
+	}
+}
+
+func TestLoadMetricsAddr(t *testing.T) {
+	kv := base()
+	kv["CLASSMEET_METRICS_ADDR"] = " 127.0.0.1:9090 "
+	c, err := Load(env(kv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.MetricsAddr != "127.0.0.1:9090" {
+		t.Errorf("metrics addr %q", c.MetricsAddr)
+	}
 }
 
 func TestLoadHTTPSPublicURL(t *testing.T) {
@@ -75,6 +90,9 @@ func TestLoadRejects(t *testing.T) {
 		{"short secret", "CLASSMEET_SECRET", "short", "CLASSMEET_SECRET must be at least 32"},
 		{"missing secret file", "CLASSMEET_SECRET_FILE", "/nonexistent/secret", "both set"},
 		{"bad addr", "CLASSMEET_ADDR", "8080", "CLASSMEET_ADDR want host:port"},
+		{"bad metrics addr", "CLASSMEET_METRICS_ADDR", "9090", "CLASSMEET_METRICS_ADDR want host:port"},
+		{"bad metrics port", "CLASSMEET_METRICS_ADDR", "127.0.0.1:metrics", "CLASSMEET_METRICS_ADDR want a port number"},
+		{"metrics on the web address", "CLASSMEET_METRICS_ADDR", "127.0.0.1:8080", "CLASSMEET_METRICS_ADDR must differ from CLASSMEET_ADDR"},
 		{"bad public url", "CLASSMEET_PUBLIC_URL", "ftp://x", "CLASSMEET_PUBLIC_URL must be an absolute http(s) URL"},
 		{"public url with path", "CLASSMEET_PUBLIC_URL", "https://x.example/meet", "must not have a path"},
 		{"bad time zone", "CLASSMEET_DEFAULT_TIME_ZONE", "Mars/Olympus", "CLASSMEET_DEFAULT_TIME_ZONE must be an IANA time zone"},

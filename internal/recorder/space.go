@@ -11,3 +11,7 @@ func freeSpace(dir string) (int64, error) {
 	}
 	return int64(st.Bavail) * int64(st.Bsize), nil
 }
+
+// SpoolFree is how many bytes recordings may still write to the spool's
+// disk (for metrics; a recording starts only above CLASSMEET_SPOOL_MIN_FREE).
+func (r *Recorder) SpoolFree() (int64, error) { return freeSpace(r.spoolDir) }

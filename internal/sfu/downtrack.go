@@ -55,6 +55,7 @@ type DownTrack struct {
 	keyReqs  atomic.Uint64
 	nacked   atomic.Uint64 // sequence numbers the subscriber asked again
 	resent   atomic.Uint64
+	first    *firstFrame // the subscriber's wait for its first packet, or nil
 	stopOnce sync.Once
 }
 
@@ -128,6 +129,7 @@ func (d *DownTrack) forward(p *Packet) {
 		case q.ch <- p.clone():
 		default:
 			d.dropped.Add(1)
+			d.pub.counters.droppedFull()
 		}
 		return
 	}
@@ -146,6 +148,7 @@ func (d *DownTrack) send(p *Packet) {
 	}
 	if d.needKey && !p.Keyframe {
 		d.skipped.Add(1)
+		d.pub.counters.droppedWaitKey()
 		d.pub.RequestKeyframe() // throttled by the publication
 		return
 	}
@@ -163,6 +166,8 @@ func (d *DownTrack) send(p *Packet) {
 	}
 	d.sent.Add(1)
 	d.octets.Add(uint64(len(p.Payload)))
+	d.pub.counters.sent(&d.h, p.Payload)
+	d.first.written()
 	d.lastTS, d.lastAt = ts, p.Arrival
 	if d.sent.Load()%2 == 0 && d.budget < maxBudget {
 		d.budget++
@@ -199,6 +204,7 @@ func (d *DownTrack) resend(seq uint16) {
 		e.resends++
 		d.budget--
 		d.resent.Add(1)
+		d.pub.counters.retransmitted()
 	}
 }
 
@@ -281,11 +287,13 @@ func (d *DownTrack) readRTCP() {
 			switch pkt := pkt.(type) {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.keyReqs.Add(1)
+				d.pub.counters.pliReceived()
 				d.pub.RequestKeyframe()
 			case *rtcp.TransportLayerNack:
 				if pkt.MediaSSRC != ssrc {
 					continue
 				}
+				d.pub.counters.nackReceived()
 				for _, pair := range pkt.Nacks {
 					pair.Range(func(seq uint16) bool {
 						d.resend(seq)

@@ -62,6 +62,7 @@ type Peer struct {
 	everNegotiated bool
 	candidates     map[string]int    // client candidates taken, per PeerConnection, this ICE generation
 	ufrags         map[string]string // the client's ICE username fragment, per PeerConnection
+	first          *firstFrame       // from joining to the first media packet written to it
 }
 
 // MaxCandidates is how many ICE candidates a client may send for one of its
@@ -84,6 +85,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
+		first: newFirstFrame(r.sfu.counters),
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
@@ -271,6 +273,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		return
 	}
 	pub := newPublication(p.id, source, track, p.pub)
+	pub.counters = p.room.sfu.counters
 	pub.SetPaused(p.stopped[source])
 	p.pubs[source], p.receiver[source] = pub, recv
 	p.mu.Unlock()
@@ -299,6 +302,7 @@ func (p *Peer) subscribe(pub *Publication) bool {
 		return false
 	}
 	dt := newDownTrack(pub)
+	dt.first = p.first
 	sender, err := p.sub.AddTrack(dt)
 	if err != nil {
 		dt.stop()

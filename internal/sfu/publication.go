@@ -87,6 +87,7 @@ type Publication struct {
 	lastSR   atomic.Pointer[SenderReport]
 	received atomic.Uint64
 	foreign  atomic.Uint64 // packets of another payload type, never forwarded
+	counters *Counters     // the SFU's, or nil
 	stats    inbound       // written by the read loop only
 	done     chan struct{}
 }
@@ -188,6 +189,7 @@ func (p *Publication) RequestKeyframe() {
 	if now-last < int64(300*time.Millisecond) || !p.lastPLI.CompareAndSwap(last, now) {
 		return
 	}
+	p.counters.pliSent()
 	_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(p.track.SSRC())}})
 }
 
@@ -203,6 +205,8 @@ func (p *Publication) Done() <-chan struct{} { return p.done }
 // forward is the publication's read loop; it returns when the track ends.
 func (p *Publication) forward() {
 	defer p.end()
+	p.counters.published(p.Kind, 1)
+	defer p.counters.published(p.Kind, -1)
 	mime, pt := p.Codec.MimeType, uint8(p.Codec.PayloadType)
 	buf := make([]byte, mtu) // read here, kept in the ring: nothing allocated per packet
 	for {
@@ -291,6 +295,7 @@ func (s *Subscription) push(p *Packet) {
 	case s.ch <- p:
 	default:
 		s.dropped.Add(1)
+		s.pub.counters.droppedFull()
 	}
 }
 

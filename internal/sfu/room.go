@@ -21,6 +21,7 @@ type Room struct {
 
 // NewRoom makes an empty room.
 func (s *SFU) NewRoom(log *slog.Logger) *Room {
+	s.counters.roomOpened(1)
 	return &Room{sfu: s, log: log, peers: make(map[string]*Peer), watchers: map[int]func(*Publication){}}
 }
 
@@ -96,6 +97,9 @@ func (r *Room) Publications() []*Publication {
 // Close closes every peer.
 func (r *Room) Close() {
 	r.mu.Lock()
+	if !r.closed {
+		r.sfu.counters.roomOpened(-1)
+	}
 	r.closed = true
 	peers := r.otherPeers("")
 	r.mu.Unlock()

@@ -37,11 +37,13 @@ type SFU struct {
 	udp            net.PacketConn
 	tcp            net.Listener
 	mux            []interface{ Close() error }
+
+	counters *Counters
 }
 
 // New opens the ICE sockets and prepares the pion API.
 func New(cfg Config) (*SFU, error) {
-	s := &SFU{log: cfg.Log}
+	s := &SFU{log: cfg.Log, counters: &Counters{}}
 	bind := net.ParseIP(cfg.BindIP)
 	if cfg.BindIP != "" && bind == nil {
 		return nil, fmt.Errorf("sfu: bind address %q is not an IP address", cfg.BindIP)

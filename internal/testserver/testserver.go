@@ -48,6 +48,8 @@ type Server struct {
 	Teacher store.User
 	Outbox  *store.Outbox
 	Log     *slog.Logger
+	// Signals counts the signaling messages, as serve wires it for metrics.
+	Signals *web.SignalCounts
 	// Recorder records to CLASSMEET_DATA_DIR (a temporary directory unless
 	// set), or to the S3 bucket the CLASSMEET_S3_* variables name.
 	Recorder *recorder.Recorder
@@ -125,7 +127,8 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now,
 		Timetables: st, // as serve wires it: evening rooms keep their timetable
 	})
-	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now})
+	s.Signals = web.NewSignalCounts()
+	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now, Signals: s.Signals})
 	handler.h.Store(&h)
 	follow, stopFollowing := context.WithCancel(context.Background())
 	following := make(chan struct{})

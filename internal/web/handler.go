@@ -23,6 +23,8 @@ type Deps struct {
 	Recorder   *recorder.Recorder
 	SetupToken string           // the one-time setup link's token; "" once set up
 	Now        func() time.Time // defaults to time.Now
+	// Signals counts signaling messages for metrics; nil: a fresh count.
+	Signals *SignalCounts
 }
 
 type handler struct {
@@ -33,6 +35,7 @@ type handler struct {
 	now        func() time.Time
 
 	hub        *live.Hub
+	signals    *SignalCounts
 	pending    pendingSockets // meeting sockets not yet joined, per address
 	rec        *recorder.Recorder
 	auth       *auth.Authenticator
@@ -51,6 +54,9 @@ func New(d Deps) http.Handler {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Signals == nil {
+		d.Signals = NewSignalCounts()
+	}
 	h := &handler{
 		cfg:        d.Config,
 		store:      d.Store,
@@ -63,6 +69,7 @@ func New(d Deps) http.Handler {
 		bookings:   auth.NewBookingLinks(d.Config.Secret),
 		joinTokens: auth.NewJoinTokens(d.Config.Secret),
 		hub:        d.Hub,
+		signals:    d.Signals,
 		rec:        d.Recorder,
 		// Failures slow down whoever fails: an address after 20 (a school
 		// behind one NAT has many teachers), an account at one address

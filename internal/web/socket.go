@@ -59,7 +59,7 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(meeting.MaxMessageBytes)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	conn := &socketConn{c: c, out: make(chan meeting.ServerMessage, outQueue), closing: make(chan struct{}), done: make(chan struct{})}
+	conn := &socketConn{c: c, counts: h.signals, out: make(chan meeting.ServerMessage, outQueue), closing: make(chan struct{}), done: make(chan struct{})}
 	go conn.writeLoop(ctx)
 
 	sess, seq, err := h.openSession(ctx, c, meetingID, conn)
@@ -106,6 +106,7 @@ func (h *handler) openSession(ctx context.Context, c *websocket.Conn, meetingID 
 	if err != nil {
 		return nil, 0, refusal("bad_message", err.Error())
 	}
+	h.signals.received(msg)
 	var sess *live.Session
 	switch m := msg.(type) {
 	case *meeting.Join:
@@ -254,6 +255,7 @@ func (h *handler) readLoop(ctx context.Context, c *websocket.Conn, conn *socketC
 			continue
 		}
 		lastSeq = msg.Sequence()
+		h.signals.received(msg)
 		sess.Handle(msg)
 	}
 }
@@ -265,6 +267,7 @@ func refusal(code, msg string) error { return &meeting.Refusal{Code: code, Messa
 // client too slow to drain its queue is disconnected; it may resume.
 type socketConn struct {
 	c       *websocket.Conn
+	counts  *SignalCounts
 	out     chan meeting.ServerMessage
 	closing chan struct{}
 	once    sync.Once
@@ -311,6 +314,7 @@ func (s *socketConn) writeLoop(ctx context.Context) {
 		if err != nil {
 			return true
 		}
+		s.counts.sent(m)
 		wctx, cancel := context.WithTimeout(ctx, writeWait)
 		defer cancel()
 		return s.c.Write(wctx, websocket.MessageText, b) == nil

@@ -141,11 +141,16 @@ func stopIndex(stops []focusStop, id string) int {
 	return slices.IndexFunc(stops, func(s focusStop) bool { return s.Name == id })
 }
 
+// devicesListed: the pre-join page has its camera, and its device choices
+// are filled in (the selects are disabled until then).
+const devicesListed = `!document.querySelector('[data-testid="join-camera"]').disabled && !document.querySelector('#camera').disabled && !document.querySelector('#microphone').disabled`
+
 // TestKeyboardWalk: with the keyboard alone, on the pre-join page and in
 // the room (a host with one parent in the call, another family waiting in
 // the lobby, the chat open), Tab reaches every usable control in a sensible
 // order (the name and the device choices before Join; the control bar left
-// to right as it is seen), never drops focus to the page in the middle,
+// to right as it is seen; the lobby's and the people panel's controls when
+// they are open; the parent's room too), never drops focus to the page in the middle,
 // shows a focus indicator at every stop, and Enter and Space work the Mute
 // button.
 func TestKeyboardWalk(t *testing.T) {
@@ -159,10 +164,10 @@ func TestKeyboardWalk(t *testing.T) {
 
 	jones := newPerson(t, chromium, "Mr Jones")
 	jones.do("open the pre-join page", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
-	jones.waitFor("the camera start", `!document.querySelector('[data-testid="join-camera"]').disabled`)
+	jones.waitFor("the devices be listed", devicesListed)
 	stops := jones.tabWalk("pre-join")
 	join := stopIndex(stops, "join")
-	for _, id := range []string{"display-name", "join-mic", "join-camera"} {
+	for _, id := range []string{"display-name", "camera", "microphone", "join-mic", "join-camera"} {
 		if i := stopIndex(stops, id); i < 0 || join < 0 || i > join {
 			t.Errorf("pre-join: %s is at stop %d, Join at %d: the choices come before Join", id, i, join)
 		}
@@ -172,7 +177,7 @@ func TestKeyboardWalk(t *testing.T) {
 	host := newPerson(t, chromium, "teacher")
 	host.login(srv, "smith@school.example", teacherPW)
 	host.do("open the pre-join page", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/room"), chromedp.WaitVisible(tid("join")))
-	host.waitFor("the camera start", `!document.querySelector('[data-testid="join-camera"]').disabled`)
+	host.waitFor("the devices be listed", devicesListed)
 	host.tabWalk("host's pre-join")
 	host.do("join", chromedp.Click(tid("join")), chromedp.WaitVisible(tid("room")))
 	host.waitFor("see him knock", `document.querySelectorAll('[data-testid="lobby-entry"]').length === 1`)
@@ -199,6 +204,11 @@ func TestKeyboardWalk(t *testing.T) {
 	if stopIndex(stops, "admit") < 0 {
 		t.Errorf("room, lobby open: Admit is not in the Tab order")
 	}
+
+	host.do("open the people panel", chromedp.Click(tid("people-toggle")), chromedp.WaitVisible(tid("people-panel")))
+	host.waitFor("see Mr Jones listed", `document.querySelectorAll('[data-testid="person"]').length === 2`)
+	host.checkBarOrder("room, people open", host.tabWalk("room, people open"))
+	jones.checkBarOrder("parent's room", jones.tabWalk("parent's room"))
 
 	for _, key := range []string{kb.Enter, " "} {
 		before := eval[string](host, `document.querySelector('[data-testid="toggle-mic"]').getAttribute('aria-pressed')`)

@@ -2,13 +2,17 @@
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 GOFLAGS_BUILD := -trimpath -ldflags "-s -w -X main.version=$(VERSION)"
 
-.PHONY: run test build generate fmt lint pg-stop clean
+.PHONY: run test screenshots build generate fmt lint pg-stop clean
 
 run: build
 	@scripts/run.sh
 
 test:
 	@scripts/test.sh
+
+# docs/screenshots/*.png, shown in README.md: the main pages at three sizes.
+screenshots:
+	@scripts/screenshots.sh
 
 build:
 	CGO_ENABLED=0 go build $(GOFLAGS_BUILD) -o bin/classmeet ./cmd/classmeet

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deps.sh run|test — install what `make run` or `make test` needs and is missing.
+# deps.sh run|test|screenshots — install what `make run`, `make test` or
+# (after `deps.sh test`) `make screenshots` needs and is missing.
 # Debian packages come from apt (as root, or through sudo); Go tools from the
 # module proxy into $(go env GOPATH)/bin; TypeScript and axe-core from npm into
 # node_modules, at the version package-lock.json pins. Nothing is installed twice.
@@ -16,6 +17,11 @@ if [ "$what" = test ]; then
   command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
   command -v git >/dev/null 2>&1 || need+=(git)
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+fi
+# The room's reaction buttons are emoji: without a font for them the
+# screenshots show empty boxes.
+if [ "$what" = screenshots ]; then
+  dpkg -s fonts-noto-color-emoji >/dev/null 2>&1 || need+=(fonts-noto-color-emoji)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -91,3 +91,28 @@ func TestAttendance(t *testing.T) {
 		t.Errorf("absent row %q: a formula was not neutralised", got)
 	}
 }
+
+// TestAuditCSVWritesEachPageThrough: each page reaches the writer when
+// Write returns (nothing waits in a buffer for the rest of the log), and
+// the pages read back as one CSV with its header once.
+func TestAuditCSVWritesEachPageThrough(t *testing.T) {
+	var buf bytes.Buffer
+	a, err := NewAuditCSV(&buf, time.UTC)
+	if err != nil || !strings.HasPrefix(buf.String(), "When,Who,") {
+		t.Fatalf("header: %v %q", err, buf.String())
+	}
+	at := time.Date(2026, 3, 20, 16, 31, 0, 0, time.UTC)
+	for page := range 3 {
+		before := buf.Len()
+		if err := a.Write([]store.AuditEntry{{At: at, ActorName: "=cmd", Action: "page"}, {At: at, Action: "page"}}); err != nil {
+			t.Fatal(err)
+		}
+		if buf.Len() == before {
+			t.Fatalf("page %d not written through", page)
+		}
+	}
+	recs, err := csv.NewReader(&buf).ReadAll()
+	if err != nil || len(recs) != 7 || recs[1][1] != "'=cmd" || recs[1][0] != "2026-03-20 16:31:00 +00:00" {
+		t.Errorf("csv %v: %q", err, recs)
+	}
+}

@@ -24,7 +24,8 @@ func Check(t testing.TB, b []byte) {
 // or parameter values, backslash escapes in unquoted parameter values
 // (3.2 has none: , ; : must be quoted), BEGIN/END out of balance, a
 // VCALENDAR without VERSION or PRODID, a VEVENT without UID, DTSTAMP or
-// DTSTART, a TZID with no VTIMEZONE.
+// DTSTART, a TZID with no VTIMEZONE, an ATTENDEE in a METHOD:PUBLISH
+// calendar (iTIP, RFC 5546 3.2.1: a published event invites nobody).
 func Problems(b []byte) []string {
 	lines, probs := unfold(b)
 	var cs checks
@@ -72,7 +73,11 @@ type checks struct {
 	stack  []*component
 	tzUsed []string
 	tzDefd []string
-	ended  bool
+	method string
+	// attendees are the content lines of ATTENDEE properties; METHOD
+	// may come after them, so they are judged at the end.
+	attendees []int
+	ended     bool
 }
 
 func (c *checks) addf(format string, args ...any) {
@@ -150,6 +155,12 @@ func (c *checks) property(n int, name, value string) {
 	if name == "TZID" && top.name == "VTIMEZONE" {
 		c.tzDefd = append(c.tzDefd, value)
 	}
+	switch {
+	case name == "METHOD" && top.name == "VCALENDAR":
+		c.method = strings.ToUpper(value)
+	case name == "ATTENDEE":
+		c.attendees = append(c.attendees, n)
+	}
 	if name == "VERSION" && value != "2.0" {
 		c.addf("content line %d: VERSION:%s, want 2.0", n, value)
 	}
@@ -158,6 +169,11 @@ func (c *checks) property(n int, name, value string) {
 func (c *checks) finish() {
 	if !c.ended {
 		c.addf("no complete VCALENDAR (open: %d components)", len(c.stack))
+	}
+	if c.method == "PUBLISH" {
+		for _, n := range c.attendees {
+			c.addf("content line %d: ATTENDEE in a METHOD:PUBLISH calendar (RFC 5546 3.2.1)", n)
+		}
 	}
 	for _, tz := range c.tzUsed {
 		if !slices.Contains(c.tzDefd, tz) {

@@ -8,7 +8,7 @@ import (
 const good = "BEGIN:VCALENDAR\r\n" +
 	"VERSION:2.0\r\n" +
 	"PRODID:-//classmeet//EN\r\n" +
-	"METHOD:PUBLISH\r\n" +
+	"METHOD:REQUEST\r\n" +
 	"BEGIN:VTIMEZONE\r\n" +
 	"TZID:Europe/London\r\n" +
 	"BEGIN:STANDARD\r\n" +
@@ -50,6 +50,7 @@ func TestProblems(t *testing.T) {
 		{"no VERSION", "VERSION:2.0\r\n", "", "0 VERSION"},
 		{"TZID without VTIMEZONE", "TZID:Europe/London\r\n", "TZID:Europe/Paris\r\n", "TZID=Europe/London has no VTIMEZONE"},
 		{"no colon", "SUMMARY:", "SUMMARY;", "parameter"},
+		{"ATTENDEE under PUBLISH", "METHOD:REQUEST", "METHOD:PUBLISH", "ATTENDEE in a METHOD:PUBLISH"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

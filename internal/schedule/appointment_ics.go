@@ -24,7 +24,7 @@ type AppointmentEvent struct {
 	// sender). iTIP (RFC 5546) wants one in REQUEST and CANCEL, and mail
 	// programs show those as invitations only with it; optional otherwise.
 	Organizer string
-	Attendees []string // the household's addresses, for REQUEST and CANCEL
+	Attendees []string // the household's addresses, written for REQUEST and CANCEL only
 }
 
 // CalendarMethod is the iTIP method of a calendar file.
@@ -40,6 +40,13 @@ func (m CalendarMethod) valid() bool {
 	return m == MethodPublish || m == MethodRequest || m == MethodCancel
 }
 
+// hasAttendees says whether a file of method m lists ATTENDEEs: iTIP (RFC
+// 5546, 3.2.1) has none in PUBLISH, which invites nobody; a download that
+// named the household would read as an invitation to some calendars.
+func (m CalendarMethod) hasAttendees() bool {
+	return m != MethodPublish
+}
+
 // Appointments renders one VCALENDAR with one VEVENT per appointment and one
 // VTIMEZONE per zone used. With CANCEL, every event is STATUS:CANCELLED.
 func Appointments(evs []AppointmentEvent, m CalendarMethod, now time.Time) ([]byte, error) {
@@ -53,6 +60,9 @@ func Appointments(evs []AppointmentEvent, m CalendarMethod, now time.Time) ([]by
 		cal.AddVTimezone(tz)
 	}
 	for _, e := range evs {
+		if !m.hasAttendees() {
+			e.Attendees = nil
+		}
 		addAppointment(cal, e, m == MethodCancel, now)
 	}
 	b, err := serialize(cal)

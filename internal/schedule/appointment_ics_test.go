@@ -205,26 +205,36 @@ func TestAppointmentsRefuses(t *testing.T) {
 	}
 }
 
-// TestAppointmentsInvitation: a mail invitation names its organizer and the
-// household, without empty properties when there are none.
+// TestAppointmentsInvitation: a mail invitation or cancellation names its
+// organizer and the household, without empty properties when there are
+// none; a download (PUBLISH) invites nobody, so it names no ATTENDEE even
+// when the household's addresses are at hand.
 func TestAppointmentsInvitation(t *testing.T) {
-	evs := appointmentEvents(t)[:1]
-	evs[0].Organizer = "evenings@school.example"
-	evs[0].Attendees = []string{"mum@home.example", "", "mum@home.example", "dad@home.example"}
-	b, err := Appointments(evs, MethodRequest, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	icstest.Check(t, b)
-	_, ev := parseICS(t, b)
-	if got := prop(&ev.ComponentBase, ics.ComponentPropertyOrganizer); got != "mailto:evenings@school.example" {
-		t.Errorf("ORGANIZER = %q", got)
-	}
-	var got []string
-	for _, a := range ev.Attendees() {
-		got = append(got, a.Value)
-	}
-	if strings.Join(got, " ") != "mailto:dad@home.example mailto:mum@home.example" {
-		t.Errorf("ATTENDEEs = %v", got)
+	for m, want := range map[CalendarMethod]string{
+		MethodRequest: "mailto:dad@home.example mailto:mum@home.example",
+		MethodCancel:  "mailto:dad@home.example mailto:mum@home.example",
+		MethodPublish: "",
+	} {
+		t.Run(string(m), func(t *testing.T) {
+			evs := appointmentEvents(t)[:1]
+			evs[0].Organizer = "evenings@school.example"
+			evs[0].Attendees = []string{"mum@home.example", "", "mum@home.example", "dad@home.example"}
+			b, err := Appointments(evs, m, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			icstest.Check(t, b)
+			_, ev := parseICS(t, b)
+			if got := prop(&ev.ComponentBase, ics.ComponentPropertyOrganizer); got != "mailto:evenings@school.example" {
+				t.Errorf("ORGANIZER = %q", got)
+			}
+			var got []string
+			for _, a := range ev.Attendees() {
+				got = append(got, a.Value)
+			}
+			if strings.Join(got, " ") != want {
+				t.Errorf("ATTENDEEs = %v, want %q", got, want)
+			}
+		})
 	}
 }

@@ -18,7 +18,7 @@ type Event struct {
 	Meeting   store.Meeting
 	Host      store.User
 	JoinURL   string          // where this file's reader joins
-	Attendees []store.Invitee // those with an email become ATTENDEEs
+	Attendees []store.Invitee // those with an email become ATTENDEEs, in REQUEST and CANCEL only
 	Domain    string          // makes the UID globally unique: the public host
 }
 
@@ -63,7 +63,7 @@ func ICS(e Event, method CalendarMethod, now time.Time) ([]byte, error) {
 	ev.SetURL(e.JoinURL)
 	ev.SetOrganizer("mailto:"+e.Host.Email, ics.WithCN(e.Host.Name))
 	for _, a := range e.Attendees {
-		if a.Email != "" {
+		if a.Email != "" && method.hasAttendees() {
 			ev.AddAttendee("mailto:"+a.Email, ics.WithCN(a.Name), ics.CalendarUserTypeIndividual,
 				ics.ParticipationRoleReqParticipant, ics.WithRSVP(false))
 		}

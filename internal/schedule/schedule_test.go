@@ -221,12 +221,14 @@ func TestICSCancel(t *testing.T) {
 	}
 }
 
-// TestICSDownload: a downloaded file invites nobody (METHOD:PUBLISH),
-// whether the meeting stands or was cancelled; a cancelled one says
-// STATUS:CANCELLED. A method iTIP does not use here is refused.
+// TestICSDownload: a downloaded file invites nobody (METHOD:PUBLISH, and
+// no ATTENDEE even when the meeting has invitees), whether the meeting
+// stands or was cancelled; a cancelled one says STATUS:CANCELLED. A method
+// iTIP does not use here is refused.
 func TestICSDownload(t *testing.T) {
 	for _, cancelled := range []bool{false, true} {
-		e := Event{Meeting: meeting(cancelled), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x"}
+		e := Event{Meeting: meeting(cancelled), Host: store.User{Name: "H", Email: "h@x"}, JoinURL: "https://x/j/a", Domain: "x",
+			Attendees: []store.Invitee{{Name: "Mr Jones", Email: "jones@home.example"}}}
 		b, err := ICS(e, MethodPublish, now)
 		if err != nil {
 			t.Fatal(err)
@@ -237,6 +239,9 @@ func TestICSDownload(t *testing.T) {
 		if m, s := calProp(cal, ics.PropertyMethod), prop(&ev.ComponentBase, ics.ComponentPropertyStatus); m != "PUBLISH" || s != want {
 			t.Errorf("cancelled=%v: METHOD:%s STATUS:%s, want PUBLISH and %s", cancelled, m, s, want)
 		}
+		if att := ev.Attendees(); len(att) != 0 {
+			t.Errorf("cancelled=%v: a download lists %d ATTENDEEs, want none", cancelled, len(att))
+		}
 	}
 	if _, err := ICS(Event{Meeting: meeting(false)}, "COUNTER", now); !errors.Is(err, ErrCalendarMethod) {
 		t.Errorf("method COUNTER: err = %v, want %v", err, ErrCalendarMethod)
@@ -244,7 +249,7 @@ func TestICSDownload(t *testing.T) {
 }
 
 // TestICSNames: names with , ; : or an apostrophe are written as RFC 5545
-// asks, in double quotes and without backslashes (parameter values have no
+// asks (in an invitation, the file that names attendees), in double quotes and without backslashes (parameter values have no
 // escapes), a DQUOTE in a name is dropped, and the file reads back with
 // the names as they were.
 func TestICSNames(t *testing.T) {
@@ -258,7 +263,7 @@ func TestICSNames(t *testing.T) {
 			{Name: "Line\nBreak O'Neil", Email: `"o,neil"@home.example`},
 		},
 	}
-	b, err := ICS(e, MethodPublish, now)
+	b, err := ICS(e, MethodRequest, now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,21 +8,16 @@ import (
 	"classmeet/internal/store"
 )
 
-// meetingICS is the host's own calendar file, listing the invitees who have
-// an email address.
+// meetingICS is the host's own calendar file. It lists no invitees: a
+// download is METHOD:PUBLISH, which has no ATTENDEEs (see writeICS).
 func (h *handler) meetingICS(w http.ResponseWriter, r *http.Request, me auth.Identity) {
 	m, err := h.ownedMeeting(r, me)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	invs, err := h.store.Invitees(r.Context(), m.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
 	url := h.cfg.PublicURL.String() + "/meetings/" + m.ID.String()
-	h.writeICS(w, r, schedule.Event{Meeting: m, Host: me.User, JoinURL: url, Attendees: invs})
+	h.writeICS(w, r, schedule.Event{Meeting: m, Host: me.User, JoinURL: url})
 }
 
 // inviteeICSForHost is the calendar file of one invitee, for the teacher to send.
@@ -50,8 +45,8 @@ func (h *handler) inviteeICSForHost(w http.ResponseWriter, r *http.Request, me a
 }
 
 // writeICS sends a meeting's calendar file as a download: METHOD:PUBLISH,
-// since it invites nobody (iTIP, RFC 5546); a cancelled meeting's file
-// says STATUS:CANCELLED.
+// since it invites nobody (iTIP, RFC 5546), so schedule.ICS writes no
+// ATTENDEE; a cancelled meeting's file says STATUS:CANCELLED.
 func (h *handler) writeICS(w http.ResponseWriter, r *http.Request, e schedule.Event) {
 	e.Domain = h.cfg.PublicURL.Hostname()
 	b, err := schedule.ICS(e, schedule.MethodPublish, h.now())

@@ -58,7 +58,7 @@ func Open() (*Link, error) {
 	l := &Link{
 		ctx: ctx, send: send, recv: recv, dst: recv.LocalAddr().(*net.UDPAddr).AddrPort(),
 		batch: ipv4.NewPacketConn(send), done: make(chan struct{}),
-		hdr:   rtp.Header{Version: 2, PayloadType: 96, SSRC: 0x1234, Timestamp: 90000},
+		hdr: rtp.Header{Version: 2, PayloadType: 96, SSRC: 0x1234, Timestamp: 90000},
 	}
 	l.plain = make([]byte, PacketSize)
 	go l.drain()

@@ -51,6 +51,8 @@ type peer struct {
 	admit                          chan struct{} // the lobby changed (hosts)
 	failed                         atomic.Pointer[error]
 	leaving                        sync.Once
+	recording                      atomic.Bool
+	refused                        atomic.Pointer[meeting.Error] // the latest refusal
 }
 
 func newPeer(e *env, w *web, name string, publish []sfu.Source, host bool) *peer {
@@ -150,6 +152,7 @@ func (p *peer) handle(m meeting.ServerMessage) error {
 			}
 		}
 	case *meeting.Recording:
+		p.recording.Store(m.Active)
 		if m.Active && m.Consent == meeting.ConsentPending {
 			go func() { _ = p.send(&meeting.Consent{Accept: true}) }() // not from the read loop
 		}
@@ -158,6 +161,7 @@ func (p *peer) handle(m meeting.ServerMessage) error {
 	case *meeting.ServerAnswer:
 		return p.pubPC().SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: m.SDP})
 	case *meeting.Error:
+		p.refused.Store(m)
 		p.log.Debug("loadtest: server refused a message", "code", m.Code, "in_reply_to", m.InReplyTo)
 	case *meeting.Ended, *meeting.Removed, *meeting.Denied:
 		return fmt.Errorf("%w: %T", ErrRefused, m)
@@ -390,6 +394,30 @@ func (p *peer) leaveOnce() {
 		}
 	}
 	p.sinks.wg.Wait()
+}
+
+// startRecording asks the server to record, as a host, and waits until
+// everyone is told it records.
+func (p *peer) startRecording(ctx context.Context) error {
+	p.refused.Store(nil)
+	if err := p.send(&meeting.StartRecording{}); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for !p.recording.Load() {
+		if e := p.refused.Load(); e != nil {
+			return fmt.Errorf("%w: start recording: %s: %s", ErrRefused, e.Code, e.Message)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("loadtest: start recording: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return nil
 }
 
 // wait blocks until ready is closed, the peer fails or ctx ends.

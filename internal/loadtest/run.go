@@ -7,7 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"classmeet/internal/meeting"
 	"classmeet/internal/sfu"
 )
 
@@ -48,11 +47,13 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	r := &run{env: e, staff: newWeb(cfg.URL)}
 	defer r.leaveAll()
-	links, err := r.prepare(ctx)
+	// The server as found: before signing in (whose password hash takes
+	// memory for a moment) and before anyone joins.
+	before, err := r.sample(ctx)
 	if err != nil {
 		return nil, err
 	}
-	before, err := r.sample(ctx)
+	links, err := r.prepare(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func (r *run) joinPublishers(ctx context.Context, links []string) error {
 		return err
 	}
 	if r.cfg.Record {
-		if err := r.host.send(&meeting.StartRecording{}); err != nil {
+		if err := r.host.startRecording(ctx); err != nil {
 			return err
 		}
 	}

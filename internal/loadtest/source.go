@@ -101,13 +101,12 @@ type vp8Sender struct {
 	picture   uint16
 	frame     uint32
 	lastKey   int
-	buf       []byte
+	pkts      []*rtp.Packet
 	sent      *atomic.Uint64
 }
 
 func newVP8Sender(track *webrtc.TrackLocalStaticRTP, bitrate int, since func() int64, sent *atomic.Uint64) *vp8Sender {
-	return &vp8Sender{track: track, since: since, sent: sent, frameSize: max(bitrate/8/videoFPS, minChunk),
-		buf: make([]byte, 4+maxChunk)}
+	return &vp8Sender{track: track, since: since, sent: sent, frameSize: max(bitrate/8/videoFPS, minChunk)}
 }
 
 func (v *vp8Sender) run(ctx context.Context, sched *schedule) {
@@ -115,6 +114,16 @@ func (v *vp8Sender) run(ctx context.Context, sched *schedule) {
 }
 
 func (v *vp8Sender) sendFrame() {
+	for _, p := range v.packets(v.since()) {
+		if v.track.WriteRTP(p) == nil {
+			v.sent.Add(1)
+		}
+	}
+}
+
+// packets makes the next frame's packets, stamped now. They live until the
+// next call (the buffers are reused: WriteRTP has sent them by then).
+func (v *vp8Sender) packets(now int64) []*rtp.Packet {
 	key := v.frame == 0 || v.keyWanted.Swap(false) || int(v.frame)-v.lastKey >= int(keyframeEvery*videoFPS/time.Second)
 	size := v.frameSize
 	if key {
@@ -123,29 +132,29 @@ func (v *vp8Sender) sendFrame() {
 	}
 	n := (size + maxChunk - 1) / maxChunk
 	chunk := max(size/n, minChunk)
-	now := v.since()
-	for i := range n {
-		p := v.buf[:4+chunk]
+	for len(v.pkts) < n {
+		v.pkts = append(v.pkts, &rtp.Packet{Payload: make([]byte, 4+maxChunk)})
+	}
+	pkts := v.pkts[:n]
+	for i, pkt := range pkts {
+		p := pkt.Payload[:4+chunk]
 		clear(p)
 		// X=1, S on the first packet, partition 0; I=1 with a 15-bit picture id.
 		p[0] = 0x80
 		if i == 0 {
 			p[0] |= 0x10
-		}
-		p[1], p[2], p[3] = 0x80, 0x80|byte(v.picture>>8&0x7f), byte(v.picture)
-		if i == 0 {
 			vp8FrameHeader(p[4:], key, chunk)
 		}
+		p[1], p[2], p[3] = 0x80, 0x80|byte(v.picture>>8&0x7f), byte(v.picture)
 		stamp(p, now)
-		pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: v.seq,
-			Timestamp: v.frame * videoClock / videoFPS, Marker: i == n-1}, Payload: p}
-		if v.track.WriteRTP(&pkt) == nil {
-			v.sent.Add(1)
-		}
+		pkt.Header = rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: v.seq,
+			Timestamp: v.frame * videoClock / videoFPS, Marker: i == n-1}
+		pkt.Payload = p
 		v.seq++
 	}
 	v.picture = (v.picture + 1) & 0x7fff
 	v.frame++
+	return pkts
 }
 
 // vp8FrameHeader writes a frame tag (RFC 6386 §9.1): P=0 for a keyframe,

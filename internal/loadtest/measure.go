@@ -181,7 +181,8 @@ func (r *run) report(before, w0, w1 snapshot, participants int) *Report {
 // was up no later than media arrived over it, so each phase is capped by
 // the next.
 func phases(ps []*peer) []Phase {
-	samples := make([][]time.Duration, len(phaseNames))
+	names := phaseNames()
+	samples := make([][]time.Duration, len(names))
 	for _, p := range ps {
 		start := p.start.Load()
 		at := []int64{p.signaled.Load(), p.iceAt.Load(), p.dtlsAt.Load(), p.sinks.firstRTP.Load(), p.sinks.firstKey.Load()}
@@ -196,8 +197,8 @@ func phases(ps []*peer) []Phase {
 			}
 		}
 	}
-	out := make([]Phase, len(phaseNames))
-	for i, name := range phaseNames {
+	out := make([]Phase, len(names))
+	for i, name := range names {
 		out[i] = Phase{Name: name, P50ms: ms(percentile(samples[i], 0.50)), P95ms: ms(percentile(samples[i], 0.95))}
 	}
 	return out

@@ -47,8 +47,10 @@ type Phase struct {
 	P95ms float64 `json:"p95_ms"`
 }
 
-// Join phases, in order.
-var phaseNames = []string{"signaling", "ice_connected", "dtls_connected", "first_rtp", "first_keyframe"}
+// phaseNames are the join phases, in order.
+func phaseNames() []string {
+	return []string{"signaling", "ice_connected", "dtls_connected", "first_rtp", "first_keyframe"}
+}
 
 // ServerCost is what the server process spent, read from /proc.
 type ServerCost struct {

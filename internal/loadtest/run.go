@@ -17,11 +17,6 @@ const (
 	drainTimeout = 5 * time.Second
 )
 
-var (
-	camMic = []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera}
-	mic    = []sfu.Source{sfu.SourceMicrophone}
-)
-
 // run is one run's participants.
 type run struct {
 	*env
@@ -102,12 +97,12 @@ func (r *run) prepare(ctx context.Context) ([]string, error) {
 // joinPublishers brings in the host (who admits everyone from then on) and
 // those who publish, one after another, each until its media flows.
 func (r *run) joinPublishers(ctx context.Context, links []string) error {
-	hostSrc, others := camMic, 0
+	hostSrc, others := []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera}, 0
 	switch r.cfg.Scenario {
 	case Meeting:
 		others = r.cfg.N - 1
 	case AudioClass:
-		hostSrc, others = mic, audioClassSpeakers-1
+		hostSrc, others = []sfu.Source{sfu.SourceMicrophone}, audioClassSpeakers-1
 	}
 	r.host = newPeer(r.env, r.staff, "Load host", hostSrc, true)
 	if err := r.enter(ctx, r.host, "/meetings/"+r.meetingID+"/join"); err != nil {

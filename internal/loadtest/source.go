@@ -13,9 +13,8 @@ import (
 // Synthetic media. Every payload ends with a stamp: stampMagic and the send
 // time in nanoseconds since the run's start (monotonic), so a sink on the
 // same clock measures what the server added.
-var stampMagic = [4]byte{'C', 'M', 'L', 'T'}
-
 const (
+	stampMagic    = "CMLT"
 	stampLen      = 12
 	videoFPS      = 30
 	videoClock    = 90000
@@ -29,7 +28,7 @@ const (
 
 func stamp(payload []byte, ns int64) {
 	tail := payload[len(payload)-stampLen:]
-	copy(tail, stampMagic[:])
+	copy(tail, stampMagic)
 	binary.BigEndian.PutUint64(tail[4:], uint64(ns))
 }
 
@@ -39,7 +38,7 @@ func readStamp(payload []byte) (int64, bool) {
 		return 0, false
 	}
 	tail := payload[len(payload)-stampLen:]
-	if [4]byte(tail[:4]) != stampMagic {
+	if string(tail[:4]) != stampMagic {
 		return 0, false
 	}
 	return int64(binary.BigEndian.Uint64(tail[4:])), true

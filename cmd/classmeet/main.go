@@ -1,5 +1,5 @@
 // Command classmeet runs a school's meetings: `classmeet serve` is the
-// server; `migrate`, `user` and `version` help run it.
+// server; `migrate`, `user` and `version` help run it; `loadtest` measures it.
 package main
 
 import (
@@ -35,6 +35,7 @@ const usage = `classmeet: meetings for schools
   classmeet migrate    apply pending database migrations and exit
   classmeet user ...   manage staff accounts (classmeet user help)
   classmeet healthcheck  exit 0 if the local server is ready (for containers)
+  classmeet loadtest ... drive a running server with Go WebRTC participants (classmeet loadtest help)
   classmeet version    print the version
 
 Configuration comes from the environment; see docs/operations.md.`
@@ -52,6 +53,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return migrate(ctx, getenv, stderr)
 	case "user":
 		return userCommand(ctx, args[1:], getenv, stdin, stdout)
+	case "loadtest":
+		return loadtestCommand(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, getenv, stdout)
 	case "version":

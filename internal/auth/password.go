@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -106,8 +107,20 @@ func (p *Passwords) derive(ctx context.Context, pw string, salt []byte, a argonP
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-p.slots }()
+	defer p.release()
 	return argon2.IDKey([]byte(pw), salt, a.time, a.memory, a.threads, a.keyLen), nil
+}
+
+// release frees a hashing slot. Each hash takes its memory parameter (64 MiB)
+// for a moment; left to the garbage collector, it stays in the process until
+// the heap grows past it or two minutes pass, so a burst of sign-ins would
+// keep hundreds of MiB resident on a server whose media needs a few. When the
+// last hash running is done, that memory goes back to the system.
+func (p *Passwords) release() {
+	<-p.slots
+	if len(p.slots) == 0 {
+		go debug.FreeOSMemory()
+	}
 }
 
 // VerifyNobody spends the time of one verification and always fails. It is

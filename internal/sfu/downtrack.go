@@ -41,7 +41,7 @@ type DownTrack struct {
 	rw      *rewriter
 	needKey bool
 	h       rtp.Header // the rewritten header, reused: no allocation per packet
-	history [historySize]sentPacket
+	history []sentPacket // by outgoing sequence number; video only (audio is never resent)
 	budget  int // retransmissions allowed now: earned by forwarding
 	lastTS  uint32
 	lastAt  time.Time
@@ -84,6 +84,9 @@ func newDownTrack(pub *Publication) *DownTrack {
 		kind:     pub.Kind,
 		pub:      pub,
 		needKey:  pub.Kind == webrtc.RTPCodecTypeVideo,
+	}
+	if pub.Kind == webrtc.RTPCodecTypeVideo {
+		d.history = make([]sentPacket, historySize)
 	}
 	pub.attach(d)
 	pub.RequestKeyframe()
@@ -160,7 +163,9 @@ func (d *DownTrack) send(p *Packet) {
 	if !ok {
 		return
 	}
-	d.history[seq%historySize] = sentPacket{valid: true, out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp}
+	if d.history != nil {
+		d.history[seq%historySize] = sentPacket{valid: true, out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp}
+	}
 	if _, err := d.write(&p.Header, seq, ts, p.Payload); err != nil {
 		return
 	}
@@ -191,6 +196,9 @@ func (d *DownTrack) resend(seq uint16) {
 	d.nacked.Add(1)
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.history == nil {
+		return
+	}
 	e := &d.history[seq%historySize]
 	if !d.bound || !e.valid || e.out != seq || e.resends >= 2 || d.budget == 0 {
 		return

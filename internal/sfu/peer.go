@@ -91,7 +91,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
 		p.subscriberState(sub.ConnectionState())
 	})
-	go p.sendReports()
+	r.sfu.reports.add(p)
 	return p, nil
 }
 
@@ -113,37 +113,20 @@ func (p *Peer) subscriberLink() (connected, tcp bool) {
 	return true, err == nil && pair != nil && pair.Local.Protocol == webrtc.ICEProtocolTCP
 }
 
-// reportInterval is how often a subscriber hears a sender report per track
-// (lip sync and round-trip time need them; browsers send theirs each second).
-const reportInterval = time.Second
-
-// sendReports sends the subscriber a sender report for each of its tracks,
-// until the peer closes.
-func (p *Peer) sendReports() {
-	t := time.NewTicker(reportInterval)
-	defer t.Stop()
-	for range t.C {
-		if p.isClosed() {
-			return
+// sendReports sends the subscriber a sender report for each of its tracks
+// that has sent something.
+func (p *Peer) sendReports(now time.Time) {
+	var reports []rtcp.Packet
+	for _, d := range p.DownTracks() {
+		if sr, ok := d.senderReport(now); ok {
+			reports = append(reports, sr)
 		}
-		now := time.Now()
-		var reports []rtcp.Packet
-		for _, d := range p.DownTracks() {
-			if sr, ok := d.senderReport(now); ok {
-				reports = append(reports, sr)
-			}
-		}
-		if len(reports) > 0 {
-			_ = p.sub.WriteRTCP(reports)
-		}
+	}
+	if len(reports) > 0 {
+		_ = p.sub.WriteRTCP(reports)
 	}
 }
 
-func (p *Peer) isClosed() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.closed
-}
 
 // ID is the participant's id.
 func (p *Peer) ID() string { return p.id }
@@ -531,6 +514,7 @@ func (p *Peer) Close() {
 	p.mu.Unlock()
 
 	p.room.left(p)
+	p.room.sfu.reports.remove(p)
 	for _, d := range downs {
 		d.track.stop()
 	}

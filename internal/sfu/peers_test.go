@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
@@ -38,9 +39,17 @@ type received struct {
 	packets, frames atomic.Uint64
 	firstKey        atomic.Bool
 
-	mu   sync.Mutex
-	seqs map[uint16]bool // every sequence number that arrived
-	last uint16          // the newest of them, in sequence-number order
+	mu     sync.Mutex
+	seqs   map[uint16]bool // every sequence number that arrived
+	last   uint16          // the newest of them, in sequence-number order
+	lastTS uint32          // the RTP timestamp of the latest packet
+	sr     *rtcp.SenderReport
+}
+
+func (r *received) senderReport() (*rtcp.SenderReport, uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sr, r.lastTS
 }
 
 func (r *received) arrived(seq uint16) {
@@ -52,6 +61,23 @@ func (r *received) arrived(seq uint16) {
 	r.seqs[seq] = true
 	if int16(seq-r.last) > 0 {
 		r.last = seq
+	}
+}
+
+// readReports keeps the latest sender report for the track.
+func (r *received) readReports(recv *webrtc.RTPReceiver, ssrc uint32) {
+	for {
+		pkts, _, err := recv.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			if sr, ok := p.(*rtcp.SenderReport); ok && sr.SSRC == ssrc {
+				r.mu.Lock()
+				r.sr = sr
+				r.mu.Unlock()
+			}
+		}
 	}
 }
 
@@ -201,6 +227,7 @@ func (g *goPeer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	r := &received{}
 	g.got[info] = r
 	g.mu.Unlock()
+	go r.readReports(recv, uint32(track.SSRC()))
 	if g.asleep {
 		return
 	}
@@ -212,6 +239,9 @@ func (g *goPeer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		}
 		r.packets.Add(1)
 		r.arrived(pkt.SequenceNumber)
+		r.mu.Lock()
+		r.lastTS = pkt.Timestamp
+		r.mu.Unlock()
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if r.frames.Add(1) == 1 {
@@ -280,5 +310,29 @@ func TestNacksRepairLossToASubscriber(t *testing.T) {
 	c := clean.received("p", sfu.SourceCamera)
 	if c.packets.Load() == 0 {
 		t.Error("the clean subscriber received nothing")
+	}
+}
+
+// TestSubscribersHearSenderReports: the SFU sends each subscriber sender
+// reports for what it forwards (a receiver needs them to put audio and
+// video in step): counts as sent and an RTP time on the stream's clock,
+// within a second of the media that arrived.
+func TestSubscribersHearSenderReports(t *testing.T) {
+	room := newSFURoom(t)
+	p := joinRoom(t, room, "p", false)
+	s := joinRoom(t, room, "s", false)
+	p.publishCamera()
+	got := s.received("p", sfu.SourceCamera)
+	testclock.WaitFor(t, "a sender report after 30 frames", 30*time.Second, func() bool {
+		got = s.received("p", sfu.SourceCamera)
+		sr, _ := got.senderReport()
+		return got.frames.Load() > 30 && sr != nil && sr.PacketCount > 30
+	})
+	sr, ts := got.senderReport()
+	if d := int32(sr.RTPTime - ts); d < -90000 || d > 90000 {
+		t.Errorf("the report's RTP time %d is %d ticks from the stream's (%d)", sr.RTPTime, d, ts)
+	}
+	if uint64(sr.PacketCount) > got.packets.Load()+100 {
+		t.Errorf("the report counts %d packets sent; %d arrived", sr.PacketCount, got.packets.Load())
 	}
 }

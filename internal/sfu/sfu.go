@@ -39,6 +39,7 @@ type SFU struct {
 	mux            []interface{ Close() error }
 
 	counters *Counters
+	reports  *reporter
 }
 
 // New opens the ICE sockets and prepares the pion API.
@@ -87,6 +88,7 @@ func New(cfg Config) (*SFU, error) {
 	}
 	s.pubAPI = webrtc.NewAPI(webrtc.WithMediaEngine(pubME), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	s.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(subME), webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
+	s.reports = newReporter()
 	return s, nil
 }
 
@@ -96,6 +98,9 @@ func (s *SFU) TCPAddr() net.Addr { return s.tcp.Addr() }
 
 // Close closes the sockets. Rooms must be closed first.
 func (s *SFU) Close() error {
+	if s.reports != nil {
+		s.reports.close()
+	}
 	var errs []error
 	for _, m := range s.mux {
 		errs = append(errs, m.Close())

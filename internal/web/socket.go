@@ -59,7 +59,7 @@ func (h *handler) socket(w http.ResponseWriter, r *http.Request) {
 	c.SetReadLimit(meeting.MaxMessageBytes)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	conn := &socketConn{c: c, counts: h.signals, out: make(chan meeting.ServerMessage, outQueue), closing: make(chan struct{}), done: make(chan struct{})}
+	conn := &socketConn{c: c, counts: h.signals, wake: make(chan struct{}, 1), closing: make(chan struct{}), done: make(chan struct{})}
 	go conn.writeLoop(ctx)
 
 	sess, seq, err := h.openSession(ctx, c, meetingID, conn)
@@ -266,9 +266,14 @@ func refusal(code, msg string) error { return &meeting.Refusal{Code: code, Messa
 // sends them, numbered, so the meeting never waits for a slow client. A
 // client too slow to drain its queue is disconnected; it may resume.
 type socketConn struct {
-	c       *websocket.Conn
-	counts  *SignalCounts
-	out     chan meeting.ServerMessage
+	c      *websocket.Conn
+	counts *SignalCounts
+	// The queue grows as it fills (up to outQueue messages) rather than
+	// taking its whole size up front: most of a class's connections hold a
+	// few messages at a time, and a lecture has hundreds of them.
+	mu      sync.Mutex
+	queue   []meeting.ServerMessage
+	wake    chan struct{} // a message was queued
 	closing chan struct{}
 	once    sync.Once
 	status  websocket.StatusCode
@@ -277,11 +282,31 @@ type socketConn struct {
 }
 
 func (s *socketConn) Send(m meeting.ServerMessage) {
-	select {
-	case s.out <- m:
-	default:
-		s.closeWith(websocket.StatusTryAgainLater, "too slow")
+	s.mu.Lock()
+	full := len(s.queue) >= outQueue
+	if !full {
+		s.queue = append(s.queue, m)
 	}
+	s.mu.Unlock()
+	if full {
+		s.closeWith(websocket.StatusTryAgainLater, "too slow")
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default: // the writer is already woken
+	}
+}
+
+// take empties the queue, returning what it held; buf is reused for the
+// next messages.
+func (s *socketConn) take(buf []meeting.ServerMessage) []meeting.ServerMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	taken := s.queue
+	clear(buf)
+	s.queue = buf[:0]
+	return taken
 }
 
 func (s *socketConn) Close(reason string) { s.closeWith(websocket.StatusNormalClosure, reason) }
@@ -319,22 +344,32 @@ func (s *socketConn) writeLoop(ctx context.Context) {
 		defer cancel()
 		return s.c.Write(wctx, websocket.MessageText, b) == nil
 	}
+	// writeAll sends what is queued, in order; false if a write failed.
+	var spare []meeting.ServerMessage
+	writeAll := func() bool {
+		batch := s.take(spare)
+		for _, m := range batch {
+			if !write(m) {
+				return false
+			}
+		}
+		spare = batch
+		return true
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			s.c.CloseNow()
 			return
-		case m := <-s.out:
-			if !write(m) {
+		case <-s.wake:
+			if !writeAll() {
 				s.c.CloseNow()
 				return
 			}
 		case <-s.closing:
-			for len(s.out) > 0 {
-				if !write(<-s.out) {
-					s.c.CloseNow()
-					return
-				}
+			if !writeAll() {
+				s.c.CloseNow()
+				return
 			}
 			_ = s.c.Close(s.status, s.reason)
 			return

@@ -40,9 +40,9 @@ type DownTrack struct {
 	writer  webrtc.TrackLocalWriter
 	rw      *rewriter
 	needKey bool
-	h       rtp.Header // the rewritten header, reused: no allocation per packet
+	h       rtp.Header   // the rewritten header, reused: no allocation per packet
 	history []sentPacket // by outgoing sequence number; video only (audio is never resent)
-	budget  int // retransmissions allowed now: earned by forwarding
+	budget  int          // retransmissions allowed now: earned by forwarding
 	lastTS  uint32
 	lastAt  time.Time
 

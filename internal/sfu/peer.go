@@ -127,7 +127,6 @@ func (p *Peer) sendReports(now time.Time) {
 	}
 }
 
-
 // ID is the participant's id.
 func (p *Peer) ID() string { return p.id }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -79,5 +80,19 @@ func TestMigrateAndUserCommands(t *testing.T) {
 	}
 	if out, _, err := runCmd(t, env, "another long password\n", "user", "password", "--email", "ann@school.example"); err != nil || !strings.Contains(out, "password changed") {
 		t.Errorf("password: %q %v", out, err)
+	}
+}
+
+// The server's garbage collector runs at serverGCPercent, unless the
+// operator set GOGC.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	tuneGC(func(string) string { return "" })
+	if got := debug.SetGCPercent(100); got != serverGCPercent {
+		t.Errorf("GC percent %d, want %d", got, serverGCPercent)
+	}
+	tuneGC(func(k string) string { return map[string]string{"GOGC": "200"}[k] })
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent %d after GOGC was set: the operator's choice was overridden", got)
 	}
 }

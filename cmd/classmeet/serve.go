@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"classmeet/internal/auth"
@@ -29,6 +30,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	tuneGC(getenv)
 	now := clock()
 	st, err := store.Open(ctx, cfg.DatabaseURL, cfg.DBMaxConns)
 	if err != nil {
@@ -266,4 +268,18 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// serverGCPercent is the garbage collector's target for the server. The
+// live heap of a classmeet server is small and mostly long-lived (packet
+// rings, connections); the collector's work grows with the live heap, not
+// with the headroom, so halving Go's default headroom (100 %) costs little
+// CPU and keeps about a third less memory resident (docs/performance.md).
+const serverGCPercent = 50
+
+// tuneGC sets serverGCPercent unless the operator chose with GOGC.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }

@@ -7,12 +7,14 @@ import (
 )
 
 // Ring sizes, in packets (powers of two). A camera at 1.5 Mbit/s sends about
-// 150 packets a second, so 512 hold over 3 s: far longer than a NACK waits.
-// Audio is never retransmitted (Opus conceals a loss better than a late
-// packet would), so its ring only has to outlast one fan-out.
+// 150 packets a second, so 256 hold 1.7 s, several round trips even on a
+// poor mobile link, and a whole keyframe of a shared screen. Audio is never
+// retransmitted (Opus conceals a loss better than a late packet would), so
+// its ring only has to outlast one fan-out. Each slot takes an MTU: 384 KiB
+// per published video track, 24 KiB per audio track.
 const (
-	videoRing = 512
-	audioRing = 64
+	videoRing = 256
+	audioRing = 16
 	// mtu bounds what one slot holds; pion never reads more from a track.
 	mtu = 1500
 )

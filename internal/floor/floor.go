@@ -9,11 +9,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 )
 
 // PacketSize is the size of the RTP packet measured, before encryption: a
@@ -22,6 +24,7 @@ const PacketSize = 1200
 
 // Link is a sender and a draining receiver on loopback.
 type Link struct {
+	recvCPU  int // the CPU the receiver runs on, or -1 for any
 	ctx      *srtp.Context
 	send     *net.UDPConn
 	recv     *net.UDPConn
@@ -35,8 +38,11 @@ type Link struct {
 	done     chan struct{}
 }
 
-// Open makes a link with a fresh SRTP key and starts its receiver.
-func Open() (*Link, error) {
+// Open makes a link with a fresh SRTP key and starts its receiver, on
+// recvCPU (-1: wherever the scheduler puts it). A server's receivers are
+// other processes, often on other cores: pinning the receiver to another
+// core than the sender's (see Pin) measures the send as the server pays it.
+func Open(recvCPU int) (*Link, error) {
 	key, salt := make([]byte, 16), make([]byte, 12)
 	for i := range key {
 		key[i] = byte(i + 1)
@@ -57,7 +63,7 @@ func Open() (*Link, error) {
 	_ = recv.SetReadBuffer(4 << 20)
 	l := &Link{
 		ctx: ctx, send: send, recv: recv, dst: recv.LocalAddr().(*net.UDPAddr).AddrPort(),
-		batch: ipv4.NewPacketConn(send), done: make(chan struct{}),
+		batch: ipv4.NewPacketConn(send), done: make(chan struct{}), recvCPU: recvCPU,
 		hdr: rtp.Header{Version: 2, PayloadType: 96, SSRC: 0x1234, Timestamp: 90000},
 	}
 	l.plain = make([]byte, PacketSize)
@@ -68,6 +74,12 @@ func Open() (*Link, error) {
 // drain reads everything that arrives, as a receiver would.
 func (l *Link) drain() {
 	defer close(l.done)
+	if l.recvCPU >= 0 {
+		runtime.LockOSThread()
+		if err := Pin(l.recvCPU); err != nil {
+			return
+		}
+	}
 	buf := make([]byte, 2048)
 	for {
 		if _, _, err := l.recv.ReadFromUDPAddrPort(buf); err != nil {
@@ -135,4 +147,15 @@ func (l *Link) Close() {
 	_ = l.send.Close()
 	_ = l.recv.Close()
 	<-l.done
+}
+
+// Pin binds the calling goroutine's thread to one CPU; the caller must have
+// called runtime.LockOSThread.
+func Pin(cpu int) error {
+	var set unix.CPUSet
+	set.Set(cpu)
+	if err := unix.SchedSetaffinity(0, &set); err != nil {
+		return fmt.Errorf("floor: pin to CPU %d: %w", cpu, err)
+	}
+	return nil
 }

@@ -2,16 +2,45 @@ package floor
 
 import (
 	"fmt"
+	"os"
+	"runtime"
 	"testing"
 	"time"
 
 	"classmeet/internal/testclock"
 )
 
+func TestMain(m *testing.M) {
+	RunSinkIfAsked()
+	os.Exit(m.Run())
+}
+
+// TestFanOutDelivers: the fan-out floor's packets reach the sink process,
+// spread over its sockets.
+func TestFanOutDelivers(t *testing.T) {
+	f, err := OpenFanOut(os.Args[0], 5, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		if err := f.Send(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Loopback drops nothing the sink has room for; the count comes at Close.
+	n, err := f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 100 {
+		t.Errorf("the sink received %d of 100 packets", n)
+	}
+}
+
 // TestLinkDelivers: what the floor measures is real work: every packet
 // sent, one by one or in batches, reaches the receiver.
 func TestLinkDelivers(t *testing.T) {
-	l, err := Open()
+	l, err := Open(-1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,14 +57,31 @@ func TestLinkDelivers(t *testing.T) {
 }
 
 // BenchmarkFloor: ns/op is the cost of one packet, encrypted and sent,
-// alone (sendto) or in batches (sendmmsg).
+// alone (sendto) or in batches (sendmmsg). CLASSMEET_FLOOR_CPUS=S,R pins
+// the sender to CPU S and the receiver to CPU R, as scripts/perf.sh does
+// for the server's core and the load generator's.
 func BenchmarkFloor(b *testing.B) {
-	l, err := Open()
+	send, recv := -1, -1
+	if cpus := os.Getenv("CLASSMEET_FLOOR_CPUS"); cpus != "" {
+		if _, err := fmt.Sscanf(cpus, "%d,%d", &send, &recv); err != nil {
+			b.Fatalf("CLASSMEET_FLOOR_CPUS=%q: want two CPU numbers, S,R", cpus)
+		}
+	}
+	l, err := Open(recv)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer l.Close()
+	pin := func(b *testing.B) {
+		if send >= 0 {
+			runtime.LockOSThread()
+			if err := Pin(send); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
 	b.Run("sendto", func(b *testing.B) {
+		pin(b)
 		b.ReportAllocs()
 		for range b.N {
 			if err := l.Send(); err != nil {
@@ -43,8 +89,26 @@ func BenchmarkFloor(b *testing.B) {
 			}
 		}
 	})
+	for _, k := range []int{100} {
+		b.Run(fmt.Sprintf("fanout=%d", k), func(b *testing.B) {
+			f, err := OpenFanOut(os.Args[0], k, recv)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			pin(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				if err := f.Send(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 	for _, n := range []int{8, 32} {
 		b.Run(fmt.Sprintf("sendmmsg=%d", n), func(b *testing.B) {
+			pin(b)
 			b.ReportAllocs()
 			for i := 0; i < b.N; i += n {
 				if err := l.SendBatch(n); err != nil {

@@ -1,0 +1,150 @@
+package floor
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// SinkEnv, set to a count K, makes a program that calls RunSinkIfAsked
+// (this package's tests do) a sink instead: it opens K UDP sockets on
+// loopback, prints their ports on one line, reads and counts what arrives
+// on each, and exits when its standard input closes, printing the count.
+const SinkEnv = "CLASSMEET_FLOOR_SINK"
+
+// FanOut is a sender to K receivers in another process, one socket each,
+// as a server fans one packet out to K subscribers: each packet sent wakes
+// a receiver that was waiting, unlike Link's one busy receiver.
+type FanOut struct {
+	link  *Link
+	dsts  []netip.AddrPort
+	next  int
+	child *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
+}
+
+// OpenFanOut starts a sink process of k sockets, on CPU recvCPU if it is
+// not -1 (with taskset), from the program at exe (a test binary).
+func OpenFanOut(exe string, k, recvCPU int) (*FanOut, error) {
+	args := []string{exe, "-test.run=^$"}
+	if recvCPU >= 0 {
+		args = append([]string{"taskset", "-c", strconv.Itoa(recvCPU)}, args...)
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", SinkEnv, k))
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("floor: sink process: %w", err)
+	}
+	f := &FanOut{child: cmd, stdin: stdin, out: bufio.NewReader(stdout)}
+	line, err := f.out.ReadString('\n')
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("floor: sink ports: %w", err)
+	}
+	for _, p := range strings.Fields(line) {
+		port, err := strconv.Atoi(p)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("floor: sink port %q: %w", p, err)
+		}
+		f.dsts = append(f.dsts, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port)))
+	}
+	if f.link, err = Open(-1); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
+// Send encrypts one packet and sends it to the next receiver in turn.
+func (f *FanOut) Send() error {
+	l := f.link
+	if l.bufs == nil {
+		l.bufs = [][]byte{make([]byte, PacketSize+64)}
+	}
+	out, err := l.encrypt(l.bufs[0])
+	if err != nil {
+		return fmt.Errorf("floor: encrypt: %w", err)
+	}
+	dst := f.dsts[f.next]
+	f.next = (f.next + 1) % len(f.dsts)
+	_, err = l.send.WriteToUDPAddrPort(out, dst)
+	return err
+}
+
+// Close stops the sink and returns how many packets it received.
+func (f *FanOut) Close() (uint64, error) {
+	if f.link != nil {
+		f.link.Close()
+	}
+	_ = f.stdin.Close()
+	line, _ := f.out.ReadString('\n')
+	err := f.child.Wait()
+	n, perr := strconv.ParseUint(strings.TrimSpace(line), 10, 64)
+	if err == nil {
+		err = perr
+	}
+	return n, err
+}
+
+// RunSinkIfAsked runs the sink (and exits) when SinkEnv is set.
+func RunSinkIfAsked() {
+	k, err := strconv.Atoi(os.Getenv(SinkEnv))
+	if err != nil || k <= 0 {
+		return
+	}
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		count uint64
+		conns []*net.UDPConn
+		ports []string
+	)
+	for range k {
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "floor sink:", err)
+			os.Exit(1)
+		}
+		conns = append(conns, c)
+		ports = append(ports, strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port))
+		wg.Go(func() {
+			buf := make([]byte, 2048)
+			var n uint64
+			for {
+				if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
+					break
+				}
+				n++
+			}
+			mu.Lock()
+			count += n
+			mu.Unlock()
+		})
+	}
+	fmt.Println(strings.Join(ports, " "))
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	for _, c := range conns {
+		_ = c.Close()
+	}
+	wg.Wait()
+	fmt.Println(count)
+	os.Exit(0)
+}

@@ -24,8 +24,10 @@ bin/classmeet migrate >/dev/null
 echo "$password" | bin/classmeet user add --email "$email" --name 'Perf Teacher' --role teacher >/dev/null 2>&1 || true
 echo "$password" | bin/classmeet user password --email "$email" >/dev/null
 
-echo "floor (core 0):"
-taskset -c 0 go test -run XXX -bench Floor -benchtime 3s ./internal/floor/ | grep Benchmark | tee "$out/floor.txt"
+echo "floor: sender on core 0, receivers on core 1 (as the server and the generator below)"
+CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench Floor -benchtime 3s ./internal/floor/ | grep Benchmark | tee "$out/floor.txt"
+echo "floor: sender and receiver both on core 0"
+taskset -c 0 go test -run XXX -bench 'Floor/sendto' -benchtime 3s ./internal/floor/ | grep Benchmark | tee "$out/floor-one-core.txt"
 
 run() { # scenario size flag
   taskset -c 0 "${PERF_SERVER:-bin/classmeet}" serve >"$out/server-$1-$2.log" 2>&1 &

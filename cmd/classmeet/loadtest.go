@@ -36,7 +36,7 @@ Flags:
   --record on|off     record the meeting (its policy must allow it)
   --rate R, --stay D  churn: joins a second (default 2), time in the room (default 2s)
   --server-pid PID    the server's process on this host: CPU per packet, RSS, threads
-  --metrics-url URL   a Prometheus endpoint of the server: goroutines
+  --metrics-url URL   a Prometheus endpoint of the server: goroutines, allocations
   --json              the report as JSON instead of a table`
 
 // onOff is a flag given as on/off (or true/false, or bare).

@@ -42,7 +42,7 @@ type Config struct {
 	ChurnRate float64       // churn: joins per second
 	ChurnStay time.Duration // churn: how long each stays after its first frame
 	ServerPID int           // a server on this host: its CPU, memory, threads
-	Metrics   string        // a Prometheus endpoint: go_goroutines
+	Metrics   string        // a Prometheus endpoint: goroutines and allocations
 	Now       func() time.Time
 	Log       *slog.Logger
 }

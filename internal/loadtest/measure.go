@@ -13,7 +13,7 @@ import (
 type snapshot struct {
 	at             time.Time
 	proc           procSample
-	goroutines     int
+	runtime        runtimeSample
 	packets, bytes uint64
 	self           time.Duration // the generator's CPU
 	ticks, late    uint64
@@ -29,7 +29,7 @@ func (r *run) sample(ctx context.Context) (snapshot, error) {
 		}
 	}
 	if r.cfg.Metrics != "" {
-		if s.goroutines, err = goroutines(ctx, r.cfg.Metrics); err != nil {
+		if s.runtime, err = readRuntime(ctx, r.cfg.Metrics); err != nil {
 			return s, err
 		}
 	}
@@ -212,7 +212,10 @@ func serverCost(before, w0, w1 snapshot, participants int) *ServerCost {
 		CPUPercent:   100 * cpu.Seconds() / window.Seconds(),
 		RSSBeforeMiB: float64(before.proc.rss) / mib, RSSDuringMiB: float64(w1.proc.rss) / mib,
 		ThreadsBefore: before.proc.threads, ThreadsDuring: w1.proc.threads,
-		GoroutinesBefore: before.goroutines, GoroutinesDuring: w1.goroutines,
+		GoroutinesBefore: before.runtime.goroutines, GoroutinesDuring: w1.runtime.goroutines,
+	}
+	if pkts := w1.packets - w0.packets; pkts > 0 && w1.runtime.mallocs > 0 {
+		s.AllocsPerPacket = float64(w1.runtime.mallocs-w0.runtime.mallocs) / float64(pkts)
 	}
 	s.RSSPerParticipantMiB = (s.RSSDuringMiB - s.RSSBeforeMiB) / float64(participants)
 	if pkts := w1.packets - w0.packets; pkts > 0 {

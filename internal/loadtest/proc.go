@@ -69,29 +69,46 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// goroutines reads go_goroutines from a Prometheus text endpoint.
-func goroutines(ctx context.Context, metricsURL string) (int, error) {
+// runtimeSample is what the server's Prometheus endpoint says of its Go
+// runtime: goroutines now, and heap allocations since it started.
+type runtimeSample struct {
+	goroutines int
+	mallocs    uint64
+}
+
+// readRuntime reads go_goroutines and go_memstats_mallocs_total from a
+// Prometheus text endpoint.
+func readRuntime(ctx context.Context, metricsURL string) (runtimeSample, error) {
+	var rs runtimeSample
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, metricsURL, nil)
 	if err != nil {
-		return 0, fmt.Errorf("loadtest: metrics: %w", err)
+		return rs, fmt.Errorf("loadtest: metrics: %w", err)
 	}
 	resp, err := (&http.Client{}).Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("loadtest: metrics: %w", err)
+		return rs, fmt.Errorf("loadtest: metrics: %w", err)
 	}
 	defer resp.Body.Close()
+	found := map[string]float64{}
 	sc := bufio.NewScanner(io.LimitReader(resp.Body, 16<<20))
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			if err != nil {
-				return 0, fmt.Errorf("loadtest: metrics: go_goroutines %q", v)
-			}
-			return int(f), nil
+		name, v, ok := strings.Cut(sc.Text(), " ")
+		if !ok || (name != "go_goroutines" && name != "go_memstats_mallocs_total") {
+			continue
 		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+		if err != nil {
+			return rs, fmt.Errorf("loadtest: metrics: %s %q", name, v)
+		}
+		found[name] = f
 	}
-	return 0, fmt.Errorf("loadtest: metrics: no go_goroutines at %s", metricsURL)
+	g, ok := found["go_goroutines"]
+	if !ok {
+		return rs, fmt.Errorf("loadtest: metrics: no go_goroutines at %s", metricsURL)
+	}
+	rs.goroutines, rs.mallocs = int(g), uint64(found["go_memstats_mallocs_total"])
+	return rs, nil
 }

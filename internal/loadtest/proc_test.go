@@ -26,13 +26,13 @@ func TestGoroutinesFromPrometheusText(t *testing.T) {
 		if r.URL.Path == "/empty" {
 			return
 		}
-		_, _ = w.Write([]byte("# HELP go_goroutines Number of goroutines that currently exist.\n# TYPE go_goroutines gauge\ngo_goroutines_other 3\ngo_goroutines 42\n"))
+		_, _ = w.Write([]byte("# HELP go_goroutines Number of goroutines that currently exist.\n# TYPE go_goroutines gauge\ngo_goroutines_other 3\ngo_goroutines 42\ngo_memstats_mallocs_total 1.5e+06\n"))
 	}))
 	defer srv.Close()
-	if n, err := goroutines(context.Background(), srv.URL+"/metrics"); err != nil || n != 42 {
-		t.Errorf("goroutines: %d %v, want 42", n, err)
+	if rs, err := readRuntime(context.Background(), srv.URL+"/metrics"); err != nil || rs.goroutines != 42 || rs.mallocs != 1_500_000 {
+		t.Errorf("runtime: %+v %v, want 42 goroutines and 1500000 allocations", rs, err)
 	}
-	if _, err := goroutines(context.Background(), srv.URL+"/empty"); err == nil {
+	if _, err := readRuntime(context.Background(), srv.URL+"/empty"); err == nil {
 		t.Error("an endpoint without go_goroutines gave a count")
 	}
 }

@@ -64,6 +64,9 @@ type ServerCost struct {
 	ThreadsDuring        int     `json:"threads_during"`
 	GoroutinesBefore     int     `json:"goroutines_before,omitempty"`
 	GoroutinesDuring     int     `json:"goroutines_during,omitempty"`
+	// AllocsPerPacket is the server's heap allocations (of all its work)
+	// per packet delivered, from go_memstats_mallocs_total (--metrics-url).
+	AllocsPerPacket float64 `json:"allocs_per_packet,omitempty"`
 }
 
 // Generator is the load generator's own state: saturated, it measures itself.
@@ -100,6 +103,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		p("server threads", "%d before, %d during", s.ThreadsBefore, s.ThreadsDuring)
 		if s.GoroutinesBefore > 0 {
 			p("server goroutines", "%d before, %d during", s.GoroutinesBefore, s.GoroutinesDuring)
+			p("server allocations", "%.2f per packet delivered", s.AllocsPerPacket)
 		}
 	}
 	g := r.Generator

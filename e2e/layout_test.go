@@ -112,11 +112,12 @@ func (p *person) checkGallery(where string) {
 	}
 }
 
-// TestLayout: a teacher and a parent on a 390x844 phone and then a 1280x800
-// laptop. On the phone the pre-join page's Join button is on the first screen;
-// in the room every control is inside the window and uncovered (also with the
-// chat open, and during a screen share on the laptop), and the site's header
-// is not shown.
+// TestLayout: a teacher and a parent on a 390x844 phone, a 1920x1080
+// projector and a 1280x800 laptop, then with four more people. On the phone
+// the pre-join page's Join button is on the first screen; in the room, with
+// two people and with six, at every size, the tiles fill the stage, every
+// control is inside the window and uncovered (also with the chat open, and
+// during a screen share), and the site's header is not shown.
 func TestLayout(t *testing.T) {
 	srv := startServer(t)
 	srv.addTeacher(t, "smith@school.example", "Ms Smith", teacherPW)
@@ -138,6 +139,7 @@ func TestLayout(t *testing.T) {
 	}
 	for _, p := range []*person{teacher, jones} {
 		p.waitFor("see the other's tile", `document.querySelectorAll('[data-testid="tile"]').length === 2`)
+		p.checkGallery("phone room")
 		p.checkRoom("phone room")
 	}
 
@@ -164,9 +166,10 @@ func TestLayout(t *testing.T) {
 		t.Cleanup(c.Leave)
 	}
 	teacher.waitFor("see six tiles", `document.querySelectorAll('[data-testid="tile"]').length === 6`)
-	for _, size := range [][2]int64{{1920, 1080}, {1280, 800}} {
+	for _, size := range [][2]int64{{390, 844}, {1920, 1080}, {1280, 800}} {
 		teacher.do("change the window", chromedp.EmulateViewport(size[0], size[1]))
 		teacher.checkGallery(fmt.Sprintf("%dx%d, six people", size[0], size[1]))
+		teacher.checkRoom(fmt.Sprintf("%dx%d, six people", size[0], size[1]))
 	}
 	teacher.do("share the screen", chromedp.Click(tid("toggle-screen")))
 	jones.waitFor("see the share", `!document.querySelector('[data-testid="featured"]').hidden`)

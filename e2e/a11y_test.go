@@ -54,10 +54,15 @@ func TestAccessibility(t *testing.T) {
 	a.check(admin, "recordings")
 
 	a.eveningPages(srv, admin, chromium)
-	for _, page := range []string{"/admin/families", "/admin/outbox", "/admin/audit", "/admin/users", "/account", strings.TrimPrefix(meetingURL, srv.URL) + "/attendance"} {
+	for _, page := range []string{"/admin/families", "/admin/families/new", "/admin/outbox", "/admin/audit", "/admin/users", "/account",
+		strings.TrimPrefix(meetingURL, srv.URL) + "/attendance", strings.TrimPrefix(meetingURL, srv.URL) + "/edit"} {
 		admin.do("open "+page, chromedp.Navigate(srv.URL+page), chromedp.WaitVisible(chromedp.CSS("main h1")))
 		a.check(admin, page)
 	}
+	admin.do("open the families", chromedp.Navigate(srv.URL+"/admin/families"), chromedp.WaitVisible(tid("family-row")))
+	family := eval[string](admin, `document.querySelector('[data-testid="family-row"] a').href`)
+	admin.do("open a family", chromedp.Navigate(family), chromedp.WaitVisible(tid("family-form")))
+	a.check(admin, "a family")
 
 	a.room(srv, admin, chromium)
 }
@@ -79,6 +84,11 @@ func (a *axeRunner) eveningPages(srv *server, admin *person, chromium context.Co
 	start := time.Date(day.Year(), day.Month(), day.Day(), 18, 0, 0, 0, loc)
 	evening := admin.createEvening(srv, "Year 7 parents' evening", start, 3)
 	a.check(admin, "evening page")
+	schedule := eval[string](admin, `document.querySelector('[data-testid="teacher-schedule"]').href`)
+	admin.do("open a teacher's schedule", chromedp.Navigate(schedule), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	a.check(admin, "a teacher's schedule")
+	admin.do("edit the evening", chromedp.Navigate(evening+"/edit"), chromedp.WaitVisible(tid("evening-form")))
+	a.check(admin, "evening edit form")
 	admin.do("open the evenings", chromedp.Navigate(srv.URL+"/evenings"), chromedp.WaitVisible(tid("evenings")))
 	a.check(admin, "evenings")
 	admin.do("open the invitations", chromedp.Navigate(evening+"/invite"), chromedp.WaitVisible(tid("booking-link")))
@@ -91,6 +101,9 @@ func (a *axeRunner) eveningPages(srv *server, admin *person, chromium context.Co
 	a.focusRing(parent, "booking page", `[data-testid="pick-teacher"]`)
 	parent.book("Ms Novak", start)
 	a.check(parent, "booking page, booked")
+	move := eval[string](parent, `document.querySelector('[data-testid="move"]').href`)
+	parent.do("open the move page", chromedp.Navigate(move), chromedp.WaitVisible(chromedp.CSS("main h1")))
+	a.check(parent, "moving an appointment")
 	admin.do("open the report", chromedp.Navigate(evening+"/report"), chromedp.WaitVisible(tid("report")))
 	a.check(admin, "evening report")
 }

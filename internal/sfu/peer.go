@@ -255,7 +255,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		return
 	}
 	pub := newPublication(p.id, source, track, p.pub)
-	pub.counters = p.room.sfu.counters
+	pub.counters, pub.batch = p.room.sfu.counters, p.room.sfu.batch
 	pub.SetPaused(p.stopped[source])
 	p.pubs[source], p.receiver[source] = pub, recv
 	p.mu.Unlock()

@@ -88,6 +88,7 @@ type Publication struct {
 	received atomic.Uint64
 	foreign  atomic.Uint64 // packets of another payload type, never forwarded
 	counters *Counters     // the SFU's, or nil
+	batch    *batchConn    // the SFU's UDP socket, or nil
 	stats    inbound       // written by the read loop only
 	done     chan struct{}
 }
@@ -235,9 +236,11 @@ func (p *Publication) deliver(pkt *Packet, mime string, pt uint8) {
 	}
 	pkt.Keyframe = startsKeyframe(mime, pkt.Payload)
 	pkt.Resync = p.resync.Swap(false)
+	p.batch.begin()
 	for _, d := range *p.downs.Load() {
 		d.forward(pkt)
 	}
+	p.batch.flush()
 	if subs := *p.subs.Load(); len(subs) > 0 {
 		c := pkt.clone() // the ring reuses pkt's slot; a queue outlives that
 		for _, s := range subs {

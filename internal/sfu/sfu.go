@@ -40,6 +40,7 @@ type SFU struct {
 
 	counters *Counters
 	reports  *reporter
+	batch    *batchConn // the UDP socket, batching each fan-out's writes
 }
 
 // New opens the ICE sockets and prepares the pion API.
@@ -60,7 +61,8 @@ func New(cfg Config) (*SFU, error) {
 	}
 	s.udp, s.tcp = udp, tcp
 	logs := pionLogs{log: cfg.Log}
-	udpMux := webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), udp)
+	s.batch = newBatchConn(udp)
+	udpMux := webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), s.batch)
 	tcpMux := webrtc.NewICETCPMux(logs.NewLogger("tcpmux"), tcp, 64)
 	s.mux = []interface{ Close() error }{udpMux, tcpMux}
 

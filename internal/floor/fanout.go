@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/net/ipv4"
 )
 
 // SinkEnv, set to a count K, makes a program that calls RunSinkIfAsked
@@ -87,6 +89,40 @@ func (f *FanOut) Send() error {
 	f.next = (f.next + 1) % len(f.dsts)
 	_, err = l.send.WriteToUDPAddrPort(out, dst)
 	return err
+}
+
+// SendBatch encrypts n packets, for the next n receivers in turn, and
+// sends them with one sendmmsg.
+func (f *FanOut) SendBatch(n int) error {
+	l := f.link
+	if len(l.msgs) != n {
+		l.bufs, l.msgs = make([][]byte, n), make([]ipv4.Message, n)
+		for i := range l.bufs {
+			l.bufs[i] = make([]byte, PacketSize+64)
+			l.msgs[i] = ipv4.Message{Buffers: [][]byte{nil}, Addr: &net.UDPAddr{IP: make(net.IP, 4)}}
+		}
+	}
+	for i := range l.msgs {
+		out, err := l.encrypt(l.bufs[i])
+		if err != nil {
+			return fmt.Errorf("floor: encrypt: %w", err)
+		}
+		dst := f.dsts[f.next]
+		f.next = (f.next + 1) % len(f.dsts)
+		a := l.msgs[i].Addr.(*net.UDPAddr)
+		ip := dst.Addr().As4()
+		copy(a.IP, ip[:])
+		a.Port = int(dst.Port())
+		l.msgs[i].Buffers[0] = out
+	}
+	for sent := 0; sent < n; {
+		k, err := l.batch.WriteBatch(l.msgs[sent:], 0)
+		if err != nil {
+			return fmt.Errorf("floor: sendmmsg: %w", err)
+		}
+		sent += k
+	}
+	return nil
 }
 
 // Close stops the sink and returns how many packets it received.

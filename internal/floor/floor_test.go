@@ -106,6 +106,21 @@ func BenchmarkFloor(b *testing.B) {
 			}
 		})
 	}
+	b.Run("fanout=100,sendmmsg=32", func(b *testing.B) {
+		f, err := OpenFanOut(os.Args[0], 100, recv)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		pin(b)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i += 32 {
+			if err := f.SendBatch(32); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	for _, n := range []int{8, 32} {
 		b.Run(fmt.Sprintf("sendmmsg=%d", n), func(b *testing.B) {
 			pin(b)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,7 @@ type Server struct {
 	tcp     net.Addr
 	tls     net.Addr
 	refused atomic.Uint64
+	made    sync.Map // network of the client's connection ("udp", "tcp") -> *atomic.Uint64 allocations made
 }
 
 // New starts the relay.
@@ -118,6 +120,7 @@ func (s *Server) serverConfig(cfg Config, udp net.PacketConn, listeners []net.Li
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	sc := turn.ServerConfig{
 		Realm: cfg.Realm, AuthHandler: s.authHandler, QuotaHandler: q.allow, LoggerFactory: quiet,
+		EventHandler:      turn.EventHandler{OnAllocationCreated: s.allocationMade},
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: udp, RelayAddressGenerator: gen, PermissionHandler: permit}},
 	}
 	for _, l := range listeners {
@@ -179,12 +182,30 @@ func (s *Server) TLSAddr() net.Addr { return s.tls }
 // Refused counts packets and permissions refused because their peer was not the SFU.
 func (s *Server) Refused() uint64 { return s.refused.Load() }
 
+// allocationMade counts by the network of the server's end of the client's
+// connection: pion's protocol argument always says UDP.
+func (s *Server) allocationMade(_, dst net.Addr, _, _, _ string, _ net.Addr, _ int) {
+	n, _ := s.made.LoadOrStore(dst.Network(), new(atomic.Uint64))
+	n.(*atomic.Uint64).Add(1)
+}
+
+// AllocationsMade counts the relays made for clients that reached the
+// server over this network ("udp" or "tcp", TLS included).
+func (s *Server) AllocationsMade(transport string) uint64 {
+	if n, ok := s.made.Load(transport); ok {
+		return n.(*atomic.Uint64).Load()
+	}
+	return 0
+}
+
 // Allocations is how many relays are open.
 func (s *Server) Allocations() int { return s.turn.AllocationCount() }
 
-// URLs are the relay's TURN URLs for browsers, naming it by host: UDP,
-// TCP, and TLS when configured.
-func (s *Server) URLs(host string) []string {
+// URLs are the relay's TURN URLs for browsers, naming it by the realm
+// (the public host, which a turns: certificate is for): UDP, TCP, and TLS
+// when configured.
+func (s *Server) URLs() []string {
+	host := s.realm
 	port := func(a net.Addr) string { _, p, _ := net.SplitHostPort(a.String()); return p }
 	urls := []string{
 		"turn:" + net.JoinHostPort(host, port(s.udp)) + "?transport=udp",

@@ -124,7 +124,7 @@ func TestRelayRefusesBadCredentials(t *testing.T) {
 
 func TestRelayTalksToTheSFUOnly(t *testing.T) {
 	sfu := listen(t, "127.0.0.1:0")
-	sameHost := listen(t, "127.0.0.1:0") // another service on the SFU's address
+	sameHost := listen(t, "127.0.0.1:0")  // another service on the SFU's address
 	elsewhere := listen(t, "127.0.0.2:0") // another machine on the school's network
 	s := startRelay(t, sfu.addr(), 0)
 	user, pass := auth.TURNCredentials(testSecret, "p1", time.Hour, testclock.Now())

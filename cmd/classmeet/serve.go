@@ -12,15 +12,14 @@ import (
 	"runtime/debug"
 	"time"
 
-	"classmeet/internal/auth"
 	"classmeet/internal/blob"
 	"classmeet/internal/config"
 	"classmeet/internal/live"
-	"classmeet/internal/meeting"
 	"classmeet/internal/metrics"
 	"classmeet/internal/recorder"
 	"classmeet/internal/sfu"
 	"classmeet/internal/store"
+	"classmeet/internal/turnserver"
 	"classmeet/internal/web"
 )
 
@@ -52,6 +51,13 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		return fmt.Errorf("%w (CLASSMEET_RTC_UDP_PORT, CLASSMEET_RTC_TCP_PORT, CLASSMEET_RTC_BIND_IP)", err)
 	}
 	defer media.Close()
+	relay, err := startTURN(cfg.RTC, media, log, now)
+	if err != nil {
+		return err
+	}
+	if relay != nil {
+		defer relay.Close()
+	}
 	rec, err := newRecorder(ctx, cfg.Recording, st, log, now)
 	if err != nil {
 		return err
@@ -80,7 +86,7 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		NewMedia: func(id string) live.MediaRoom {
 			return live.SFURoom{Room: media.NewRoom(log.With("meeting_id", id))}
 		},
-		ICEServers: iceServers(cfg.RTC, now),
+		ICEServers: turnserver.ICEServers(cfg.RTC, relay, now),
 		Grace:      cfg.RTC.Grace,
 		Recorder:   rec,
 		Log:        log,
@@ -142,19 +148,19 @@ func setupToken(ctx context.Context, st *store.Store) (string, error) {
 	return rand.Text(), nil
 }
 
-// iceServers hands browsers the configured STUN/TURN servers, with TURN
-// credentials of their own when a shared secret is configured.
-func iceServers(rtc config.RTC, now func() time.Time) func(participant string) []meeting.ICEServer {
-	return func(participant string) []meeting.ICEServer {
-		if len(rtc.ICEServers) == 0 {
-			return nil
-		}
-		s := meeting.ICEServer{URLs: rtc.ICEServers, Username: rtc.TURNUsername, Credential: rtc.TURNCredential}
-		if rtc.TURNSecret != "" {
-			s.Username, s.Credential = auth.TURNCredentials(rtc.TURNSecret, participant, 12*time.Hour, now())
-		}
-		return []meeting.ICEServer{s}
+// startTURN runs the embedded TURN relay when CLASSMEET_TURN_LISTEN is set;
+// it relays to the SFU's media port only.
+func startTURN(rtc config.RTC, media *sfu.SFU, log *slog.Logger, now func() time.Time) (*turnserver.Server, error) {
+	if rtc.TURN == nil {
+		return nil, nil
 	}
+	relay, err := turnserver.Start(*rtc.TURN, media.UDPAddr(), rtc.PublicIPs, log, now)
+	if err != nil {
+		return nil, fmt.Errorf("%w (CLASSMEET_TURN_*)", err)
+	}
+	log.Info("TURN relay", "udp_tcp", relay.UDPAddr().String(), "tls", rtc.TURN.TLSListen,
+		"relay_ports", fmt.Sprintf("%d-%d", rtc.TURN.RelayMinPort, rtc.TURN.RelayMaxPort))
+	return relay, nil
 }
 
 // greet tells whoever started the server where it serves, and how to make

@@ -14,7 +14,14 @@ import (
 // long-lived is handed to browsers.
 func TURNCredentials(secret, user string, ttl time.Duration, now time.Time) (username, credential string) {
 	username = strconv.FormatInt(now.Add(ttl).Unix(), 10) + ":" + user
+	return username, TURNPassword(secret, username)
+}
+
+// TURNPassword is the password that goes with a TURN REST username:
+// base64(HMAC-SHA1(secret, username)). A TURN server that shares the
+// secret recomputes it to check a credential.
+func TURNPassword(secret, username string) string {
 	m := hmac.New(sha1.New, []byte(secret))
 	m.Write([]byte(username))
-	return username, base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

@@ -104,6 +104,29 @@ type RTC struct {
 	// or made per participant from a shared secret (CLASSMEET_TURN_SECRET).
 	TURNUsername, TURNCredential, TURNSecret string
 	Grace                                    time.Duration // CLASSMEET_RECONNECT_GRACE
+	// TURN is the TURN relay classmeet runs itself; nil: none.
+	TURN *TURN
+}
+
+// TURN is the embedded TURN relay, for networks where only TCP (or TLS on
+// 443) gets out. It relays to the SFU's media ports and nowhere else.
+type TURN struct {
+	Listen    string // CLASSMEET_TURN_LISTEN: host:port for TURN over UDP and TCP
+	TLSListen string // CLASSMEET_TURN_TLS_LISTEN: host:port for TURN over TLS (turns:)
+	TLSCert   string // CLASSMEET_TURN_TLS_CERT
+	TLSKey    string // CLASSMEET_TURN_TLS_KEY
+	// PublicIP (CLASSMEET_TURN_PUBLIC_IP) is the relay address given out;
+	// by default the host of CLASSMEET_TURN_LISTEN.
+	PublicIP net.IP
+	// RelayMinPort and RelayMaxPort (CLASSMEET_TURN_RELAY_PORTS, "49160-49200")
+	// bound the UDP ports relayed allocations get.
+	RelayMinPort, RelayMaxPort int
+	// Realm is the public host (of CLASSMEET_PUBLIC_URL); the ice_servers
+	// URLs name it too, so a turns: certificate for it verifies.
+	Realm string
+	// Secret checks the credentials minted per join: CLASSMEET_TURN_SECRET,
+	// or one derived from the server secret.
+	Secret string
 }
 
 // SecureCookies reports whether browsers reach classmeet over HTTPS, directly
@@ -145,6 +168,7 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Secret = l.secret()
 	c.PublicURL = l.publicURL(c.Addr, c.TLSCert != "")
 	c.RTC = l.rtc(c.Addr)
+	c.RTC.TURN = l.turn(c.PublicURL.Hostname(), c.RTC.TURNSecret, c.Secret)
 	c.Recording = l.recording()
 	c.SMTP = l.smtp()
 	return c, errors.Join(l.errs...)

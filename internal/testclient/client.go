@@ -45,6 +45,11 @@ type Options struct {
 	// SendLoss drops this fraction of the publishing connection's outgoing
 	// UDP packets at random: a lossy uplink, which NACKs must repair.
 	SendLoss float64
+	// Relay ("udp" or "tcp"), if set, reaches the server only through the
+	// TURN server its welcome lists, over that transport: iceTransportPolicy
+	// relay, so relay candidates only, as a browser on a network that lets
+	// nothing else out.
+	Relay string
 	// Logf, if set, receives the client's notes.
 	Logf func(format string, args ...any)
 }

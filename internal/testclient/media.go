@@ -112,7 +112,7 @@ func (m *media) newPC(loss float64) (*webrtc.PeerConnection, error) {
 		return nil, err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return api.NewPeerConnection(webrtc.Configuration{})
+	return api.NewPeerConnection(m.c.rtcConfiguration())
 }
 
 // blockUDP makes the network silent (true) or lets it through again.

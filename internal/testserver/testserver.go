@@ -29,6 +29,7 @@ import (
 	"classmeet/internal/store"
 	"classmeet/internal/testclient"
 	"classmeet/internal/testclock"
+	"classmeet/internal/turnserver"
 	"classmeet/internal/web"
 )
 
@@ -53,6 +54,8 @@ type Server struct {
 	// Recorder records to CLASSMEET_DATA_DIR (a temporary directory unless
 	// set), or to the S3 bucket the CLASSMEET_S3_* variables name.
 	Recorder *recorder.Recorder
+	// TURN is the embedded TURN relay, when CLASSMEET_TURN_LISTEN is set.
+	TURN *turnserver.Server
 
 	mu         sync.Mutex
 	mediaJoins map[string]int // participant id -> media peers made
@@ -106,6 +109,11 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 	if err != nil {
 		t.Fatal(err)
 	}
+	if cfg.RTC.TURN != nil {
+		if s.TURN, err = turnserver.Start(*cfg.RTC.TURN, s.SFU.UDPAddr(), cfg.RTC.PublicIPs, s.Log, testclock.Now); err != nil {
+			t.Fatal(err)
+		}
+	}
 	s.Outbox = st.NewOutbox(s.Log, 100_000)
 	var b blob.Store
 	if cfg.Recording.S3 != nil {
@@ -126,6 +134,7 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 		Meetings: st, Journal: live.OutboxJournal{Outbox: s.Outbox}, NewMedia: s.newMedia,
 		Grace: cfg.RTC.Grace, QualityEvery: time.Second, StillThereEvery: time.Second, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now,
 		Timetables: st, // as serve wires it: evening rooms keep their timetable
+		ICEServers: turnserver.ICEServers(cfg.RTC, s.TURN, testclock.Now),
 	})
 	s.Signals = web.NewSignalCounts()
 	h := web.New(web.Deps{Config: cfg, Store: st, Hub: s.Hub, Recorder: s.Recorder, Log: s.Log, Now: testclock.Now, Signals: s.Signals})
@@ -142,6 +151,9 @@ func startOn(t testing.TB, st *store.Store, vars map[string]string, log *slog.Lo
 		srv.CloseClientConnections()
 		srv.Close()
 		s.Hub.Close()
+		if s.TURN != nil {
+			s.TURN.Close()
+		}
 		s.SFU.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

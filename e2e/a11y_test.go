@@ -117,14 +117,14 @@ func (a *axeRunner) room(srv *server, host *person, chromium context.Context) {
 		Title: "Seeded", StartsAt: testclock.Now(), DurationMinutes: 60, TimeZone: "UTC",
 		LobbyPolicy: store.LobbyEveryoneWaits, RecordingPolicy: store.RecordingHostMayRecord,
 	}, "Mr Jones")
-	host.do("open the pre-join page", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/room"), chromedp.WaitVisible(tid("join")))
+	host.do("open the pre-join page", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/room"), chromedp.WaitEnabled(tid("join")))
 	a.check(host, "pre-join")
 	a.focusRing(host, "pre-join", `[data-testid="display-name"], [data-testid="join"]`)
 	host.do("join", chromedp.Click(tid("join")), chromedp.WaitVisible(tid("room")))
 	a.check(host, "room")
 
 	jones := newPerson(a.t, chromium, "Mr Jones")
-	jones.do("knock", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")), chromedp.Click(tid("join")), chromedp.WaitVisible(tid("lobby")))
+	jones.do("knock", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")), chromedp.Click(tid("join")), chromedp.WaitVisible(tid("lobby")))
 	a.check(jones, "lobby")
 	host.waitFor("see him knock", `document.querySelectorAll('[data-testid="lobby-entry"]').length === 1`)
 	host.do("open the lobby if it is closed", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="lobby-panel"]').hidden && document.querySelector('[data-testid="lobby-toggle"]').click()`))

@@ -84,7 +84,7 @@ func TestEveningPrejoinOnAPhone(t *testing.T) {
 	room := eval[string](novak, `document.querySelector('[data-testid="open-room"]').href`)
 	srv.runningLate(t, room, 10)
 
-	parent.do("open the join link", chromedp.Navigate(links[0]), chromedp.WaitVisible(tid("join")))
+	parent.do("open the join link", chromedp.Navigate(links[0]), chromedp.WaitEnabled(tid("join")))
 	parent.waitFor("the camera start", `!document.querySelector('[data-testid="join-camera"]').disabled && document.querySelector('#preview-placeholder').hidden`)
 	if parent.text(tid("prejoin-appointment")) == "" || parent.text(tid("prejoin-late")) == "" {
 		t.Errorf("the pre-join page does not show the appointment and that the teacher is running late")

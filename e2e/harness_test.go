@@ -390,7 +390,7 @@ func (s *server) seedMeetingPlan(t *testing.T, teacherEmail string, plan store.M
 // through the pre-join page.
 func (p *person) joinRoom(url string) {
 	p.t.Helper()
-	p.do("join", chromedp.Navigate(url), chromedp.WaitVisible(tid("join")), chromedp.Click(tid("join")))
+	p.do("join", chromedp.Navigate(url), chromedp.WaitEnabled(tid("join")), chromedp.Click(tid("join")))
 }
 
 // click clicks the first element a JavaScript expression yields.

@@ -163,7 +163,7 @@ func TestKeyboardWalk(t *testing.T) {
 	chromium := newChromium(t)
 
 	jones := newPerson(t, chromium, "Mr Jones")
-	jones.do("open the pre-join page", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
+	jones.do("open the pre-join page", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
 	jones.waitFor("the devices be listed", devicesListed)
 	stops := jones.tabWalk("pre-join")
 	join := stopIndex(stops, "join")
@@ -176,7 +176,7 @@ func TestKeyboardWalk(t *testing.T) {
 
 	host := newPerson(t, chromium, "teacher")
 	host.login(srv, "smith@school.example", teacherPW)
-	host.do("open the pre-join page", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/room"), chromedp.WaitVisible(tid("join")))
+	host.do("open the pre-join page", chromedp.Navigate(srv.URL+"/meetings/"+mid+"/room"), chromedp.WaitEnabled(tid("join")))
 	host.waitFor("the devices be listed", devicesListed)
 	host.tabWalk("host's pre-join")
 	host.do("join", chromedp.Click(tid("join")), chromedp.WaitVisible(tid("room")))

@@ -129,7 +129,7 @@ func TestLayout(t *testing.T) {
 	urls := map[*person]string{teacher: srv.URL + "/meetings/" + mid + "/room", jones: srv.URL + links[0]}
 	for _, p := range []*person{teacher, jones} {
 		p.do("hold a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
-		p.do("open the pre-join page", chromedp.Navigate(urls[p]), chromedp.WaitVisible(tid("join")))
+		p.do("open the pre-join page", chromedp.Navigate(urls[p]), chromedp.WaitEnabled(tid("join")))
 		p.waitFor("the camera start", `!document.querySelector('[data-testid="join-camera"]').disabled && document.querySelector('#preview-placeholder').hidden`)
 		if y := eval[float64](p, `scrollY`); y != 0 {
 			t.Errorf("%s: the pre-join page opened scrolled to %v", p.name, y)

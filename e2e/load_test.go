@@ -217,7 +217,7 @@ func TestBrowserJoinToFirstFrame(t *testing.T) {
 	parent := newPerson(t, chromium, "parent")
 	var times []time.Duration
 	for range 5 {
-		parent.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
+		parent.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
 		parent.waitFor("the camera to start", `document.querySelector('[data-testid="preview"]').videoWidth > 0`)
 		parent.do("press Join", chromedp.Evaluate[chromedp.Void](`window.t0 = performance.now(); document.querySelector('[data-testid="join"]').click()`))
 		parent.waitFor("the host's first frame", `(() => {

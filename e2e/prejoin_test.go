@@ -88,7 +88,7 @@ func TestPrejoinChoices(t *testing.T) {
 	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
 
 	jones := newPerson(t, chromium, "Mr Jones")
-	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
+	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
 	jones.waitFor("the camera start", `!document.querySelector('[data-testid="join-camera"]').disabled && !document.querySelector('[data-testid="join-mic"]').disabled`)
 	jones.do("test the speaker", chromedp.Click(tid("test-speaker")))
 	// The prompt comes when the tone's oscillator has ended: it played.

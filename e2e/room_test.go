@@ -43,7 +43,7 @@ func TestMeetingRoom(t *testing.T) {
 	}
 	teacher.do("start the meeting",
 		chromedp.Navigate(meetingURL+"/room"),
-		chromedp.WaitVisible(tid("join")),
+		chromedp.WaitEnabled(tid("join")),
 		chromedp.Click(tid("join")),
 		chromedp.WaitVisible(tid("room")),
 	)
@@ -53,7 +53,7 @@ func TestMeetingRoom(t *testing.T) {
 	for i, p := range []*person{jones, patel} {
 		p.do("join from the personal link",
 			chromedp.Navigate(links[i]),
-			chromedp.WaitVisible(tid("join")),
+			chromedp.WaitEnabled(tid("join")),
 			chromedp.Click(tid("join")),
 			chromedp.WaitVisible(tid("lobby")),
 		)

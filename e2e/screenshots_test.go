@@ -105,7 +105,7 @@ func TestScreenshots(t *testing.T) {
 
 	camera := `!document.querySelector('[data-testid="join-camera"]').disabled && document.querySelector('#preview-placeholder').hidden`
 	jo := newPerson(t, chromium, "Jo Smith")
-	jo.do("open the pre-join page", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
+	jo.do("open the pre-join page", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
 	s.shoot(jo, "prejoin", camera)
 
 	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")

@@ -171,7 +171,7 @@ func TestParentBehindTCPOnlyNetworkJoinsThroughTURN(t *testing.T) {
 	}))
 	// Joined once the page's script runs (the preview shows the camera):
 	// a click before that would submit the bare form.
-	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitVisible(tid("join")))
+	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
 	if !testclock.Poll(20*time.Second, func() bool { return eval[bool](jones, `!!document.querySelector('#preview-video')?.srcObject`) }) {
 		t.Fatalf("the pre-join page never showed the camera preview; the page: %s", eval[string](jones,
 			`JSON.stringify({state: document.readyState, scripts: [...document.scripts].map(s => s.src), body: document.body.innerHTML.slice(0, 2000)})`))

@@ -87,7 +87,7 @@ func TestHostileTextIsInert(t *testing.T) {
 
 	names := map[*person]string{jones: `<svg/onload=alert('xss-name')>`, patel: `=HYPERLINK("x","xss-csv")`}
 	for i, p := range []*person{jones, patel} {
-		p.do("open the link and type a name", chromedp.Navigate(srv.URL+links[i]), chromedp.WaitVisible(tid("join")),
+		p.do("open the link and type a name", chromedp.Navigate(srv.URL+links[i]), chromedp.WaitEnabled(tid("join")),
 			chromedp.SetValue(tid("display-name"), names[p]), chromedp.Click(tid("join")), chromedp.WaitVisible(tid("lobby")))
 	}
 	teacher.waitFor("see both waiting", `document.querySelectorAll('[data-testid="lobby-entry"]').length === 2`)

@@ -452,6 +452,12 @@ function sendChat(/** @type {SubmitEvent} */ ev) {
 }
 
 byId('join-form').addEventListener('submit', join);
+// The button is rendered disabled: pressed before this script ran, the bare
+// form would reload the page instead of joining.
+{
+  const button = /** @type {HTMLButtonElement} */ (byId('join-button'));
+  if (!button.hasAttribute('data-blocked')) button.disabled = false;
+}
 byId('toggle-mic').addEventListener('click', () => setMic(!micOn));
 byId('toggle-camera').addEventListener('click', () => setCamera(!cameraOn));
 byId('toggle-screen').addEventListener('click', () => toggleScreen().catch(report));

@@ -131,6 +131,12 @@ func TestInviteesAndTheirLinks(t *testing.T) {
 	if p.attr(tid("prejoin-time"), "datetime") == "" || p.doc.Find(tid("preview")).Length() != 1 {
 		t.Error("pre-join lacks the machine-readable time or the preview")
 	}
+	// Join is served disabled (the page's script enables it): pressed before
+	// the script ran, the bare form would reload the page with the name in
+	// its address instead of joining.
+	if _, disabled := p.doc.Find(tid("join")).Attr("disabled"); !disabled || p.doc.Find(tid("join")).Length() != 1 {
+		t.Error("the pre-join page serves an enabled Join button")
+	}
 
 	rows := b.get(path).doc.Find(tid("invitee"))
 	if rows.Length() != 2 {

@@ -115,14 +115,7 @@ func (f *FanOut) SendBatch(n int) error {
 		a.Port = int(dst.Port())
 		l.msgs[i].Buffers[0] = out
 	}
-	for sent := 0; sent < n; {
-		k, err := l.batch.WriteBatch(l.msgs[sent:], 0)
-		if err != nil {
-			return fmt.Errorf("floor: sendmmsg: %w", err)
-		}
-		sent += k
-	}
-	return nil
+	return l.sendBatch()
 }
 
 // Close stops the sink and returns how many packets it received.

@@ -129,7 +129,12 @@ func (l *Link) SendBatch(n int) error {
 		}
 		l.msgs[i].Buffers[0] = out
 	}
-	for sent := 0; sent < n; {
+	return l.sendBatch()
+}
+
+// sendBatch sends every message of l.msgs, with as few sendmmsg as it takes.
+func (l *Link) sendBatch() error {
+	for sent := 0; sent < len(l.msgs); {
 		k, err := l.batch.WriteBatch(l.msgs[sent:], 0)
 		if err != nil {
 			return fmt.Errorf("floor: sendmmsg: %w", err)

@@ -89,9 +89,13 @@ func BenchmarkFloor(b *testing.B) {
 			}
 		}
 	})
-	for _, k := range []int{100} {
-		b.Run(fmt.Sprintf("fanout=%d", k), func(b *testing.B) {
-			f, err := OpenFanOut(os.Args[0], k, recv)
+	for _, batch := range []int{1, 32} {
+		name := "fanout=100,sendto"
+		if batch > 1 {
+			name = fmt.Sprintf("fanout=100,sendmmsg=%d", batch)
+		}
+		b.Run(name, func(b *testing.B) {
+			f, err := OpenFanOut(os.Args[0], 100, recv)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -99,28 +103,18 @@ func BenchmarkFloor(b *testing.B) {
 			pin(b)
 			b.ReportAllocs()
 			b.ResetTimer()
-			for range b.N {
-				if err := f.Send(); err != nil {
+			for i := 0; i < b.N; i += batch {
+				if batch == 1 {
+					err = f.Send()
+				} else {
+					err = f.SendBatch(batch)
+				}
+				if err != nil {
 					b.Fatal(err)
 				}
 			}
 		})
 	}
-	b.Run("fanout=100,sendmmsg=32", func(b *testing.B) {
-		f, err := OpenFanOut(os.Args[0], 100, recv)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer f.Close()
-		pin(b)
-		b.ReportAllocs()
-		b.ResetTimer()
-		for i := 0; i < b.N; i += 32 {
-			if err := f.SendBatch(32); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
 	for _, n := range []int{8, 32} {
 		b.Run(fmt.Sprintf("sendmmsg=%d", n), func(b *testing.B) {
 			pin(b)

@@ -10,7 +10,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 dates=(2026-03-29T00:30:00Z 2026-10-25T23:30:00Z 2026-12-31T23:59:30Z 2027-06-15T09:00:00Z)
-packages=(./internal/web/ ./internal/mail/ ./internal/schedule/ ./internal/meeting/ ./internal/live/ ./internal/store/ ./internal/recorder/ ./internal/auth/ ./internal/turnserver/ ./internal/export/ ./e2e/...)
+packages=(./internal/web/ ./internal/mail/ ./internal/schedule/ ./internal/meeting/ ./internal/live/ ./internal/store/ ./internal/recorder/ ./internal/auth/ ./internal/turnserver/ ./internal/export/ ./internal/loadtest/ ./e2e/...)
 
 if [ -z "${CLASSMEET_TEST_PG:-}" ]; then
   CLASSMEET_TEST_PG=$(scripts/pg.sh start .data/test-pg | sed 's|/classmeet?|/postgres?|') || exit 1

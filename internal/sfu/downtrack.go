@@ -418,7 +418,9 @@ func fmtpParam(fmtp, key string) string {
 func (d *DownTrack) follow(p *Packet) (switched, ok bool) {
 	set := d.pub.layerSet(p.Arrival)
 	want := chooseLayer(layerInputs{tile: d.tile, layers: set, maxLayer: MaxLayers - 1})
-	immediate := d.resized || d.tile.hidden() || (d.sel.target >= 0 && !set.live[d.sel.target])
+	// Until the first packet goes out, the choice follows the layers as
+	// they appear; after, at once only what must not wait.
+	immediate := d.layer < 0 || d.resized || d.tile.hidden() || (d.sel.target >= 0 && !set.live[d.sel.target])
 	d.resized = false
 	target := d.sel.update(want, immediate, p.Arrival)
 	switch {

@@ -13,6 +13,10 @@ var (
 	// ErrTooManyLayers refuses simulcast the SFU does not take: layers of
 	// audio, more than MaxLayers, rids other than q, h and f.
 	ErrTooManyLayers = errors.New("sfu: simulcast layers refused")
+	// ErrNoSuchTrack is a size report for a video the peer does not receive.
+	ErrNoSuchTrack = errors.New("sfu: no such track")
+	// ErrBadVideoSize is a tile size out of bounds.
+	ErrBadVideoSize = errors.New("sfu: video size out of bounds")
 	// ErrTooManyCandidates refuses ICE candidates beyond MaxCandidates.
 	ErrTooManyCandidates = errors.New("sfu: too many ICE candidates")
 )

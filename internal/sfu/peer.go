@@ -378,6 +378,23 @@ func (p *Peer) SetForwarding(source Source, on bool) {
 	}
 }
 
+// SetVideoSize takes the size the client shows another participant's video
+// at (0x0: not shown), for the layer it is sent. A video the peer does not
+// receive (not published, its own, or of someone it cannot see) is refused.
+func (p *Peer) SetVideoSize(participant string, source Source, width, height int) error {
+	if width < 0 || height < 0 || width > MaxTileSide || height > MaxTileSide {
+		return fmt.Errorf("%w: %dx%d", ErrBadVideoSize, width, height)
+	}
+	p.mu.Lock()
+	d := p.downs[participant+"/"+string(source)]
+	p.mu.Unlock()
+	if d == nil || d.track.kind != webrtc.RTPCodecTypeVideo {
+		return ErrNoSuchTrack
+	}
+	d.track.setTileSize(uint32(width), uint32(height))
+	return nil
+}
+
 // RestartICE sends a new subscriber offer with fresh ICE credentials (the
 // client restarts its publisher side itself with an offer).
 func (p *Peer) RestartICE() {

@@ -473,7 +473,13 @@ func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 // skips ahead to the fixture's next one, as an encoder would make one.
 // frame, if set, hears each frame's RTP timestamp.
 func Camera(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, keyframe *atomic.Bool, frame func(ts uint32)) error {
-	frames, frameDur, err := loadIVF(fixture("video.ivf"))
+	return paceIVF(ctx, "video.ivf", tr, sent, keyframe, frame, nil)
+}
+
+// paceIVF sends a VP8 fixture on tr as Camera does; mark, if set, changes
+// each packet before it goes (header extensions).
+func paceIVF(ctx context.Context, file string, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, keyframe *atomic.Bool, frame func(ts uint32), mark func(*rtp.Packet)) error {
+	frames, frameDur, err := loadIVF(fixture(file))
 	if err != nil {
 		return err
 	}
@@ -487,6 +493,9 @@ func Camera(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Ui
 		}
 		pkts := pz.Packetize(frames[i], uint32(frameDur*90000/time.Second))
 		for _, p := range pkts {
+			if mark != nil {
+				mark(p)
+			}
 			if tr.WriteRTP(p) == nil {
 				sent.Add(1)
 			}

@@ -123,7 +123,7 @@ func TestSimulcastHostileSizes(t *testing.T) {
 		w, h int
 		want error
 	}{
-		{"s", sfu.SourceCamera, 80, 60, sfu.ErrNoSuchTrack},     // its own
+		{"s", sfu.SourceCamera, 80, 60, sfu.ErrNoSuchTrack},      // its own
 		{"nobody", sfu.SourceCamera, 80, 60, sfu.ErrNoSuchTrack}, // not here
 		{"p", sfu.SourceMicrophone, 80, 60, sfu.ErrNoSuchTrack},  // not video
 		{"p", sfu.SourceScreen, 80, 60, sfu.ErrNoSuchTrack},      // not published

@@ -83,7 +83,8 @@ type Publication struct {
 	pc *webrtc.PeerConnection
 
 	layers    [MaxLayers]atomic.Pointer[layer]
-	simulcast atomic.Bool // a layer came with a rid: subscribers choose
+	simulcast atomic.Bool  // a layer came with a rid: subscribers choose
+	firstAt   atomic.Int64 // arrival of the first packet of any layer, Unix ns
 	downs     atomic.Pointer[[]*DownTrack]
 	subs      atomic.Pointer[[]*Subscription]
 	subsMu    sync.Mutex // guards changes to downs, subs and layers
@@ -307,6 +308,7 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 	l.received.Add(1)
 	l.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)
 	l.lastAt.Store(pkt.Arrival.UnixNano())
+	p.firstAt.CompareAndSwap(0, pkt.Arrival.UnixNano())
 	if p.paused.Load() {
 		return
 	}
@@ -440,7 +442,10 @@ func (s *Subscription) Close() { s.pub.unsubscribe(s) }
 
 // pushLayer queues a simulcast packet if it is of the layer this
 // subscription takes: the best one live, changed only at a keyframe of
-// the new one, whose mapping then continues the stream without a gap.
+// the new one, whose mapping then continues the stream without a gap. The
+// layers' first packets arrive one by one: it starts on a lower layer only
+// once the top one had time to show up, so a recording starts at its best
+// (its file header has the first keyframe's picture size).
 func (s *Subscription) pushLayer(pkt *Packet) {
 	s.layerMu.Lock()
 	defer s.layerMu.Unlock()
@@ -451,7 +456,7 @@ func (s *Subscription) pushLayer(pkt *Packet) {
 		if best > s.layer {
 			s.pub.requestLayerKeyframe(best) // a better layer came (back)
 		}
-	case pkt.Layer == best && pkt.Keyframe:
+	case pkt.Layer == best && pkt.Keyframe && (s.layer >= 0 || best == MaxLayers-1 || s.pub.settled(pkt.Arrival)):
 		s.layer, resync = best, true
 	default:
 		if pkt.Layer == best {
@@ -469,4 +474,11 @@ func (s *Subscription) pushLayer(pkt *Packet) {
 	}
 	c.Header.SequenceNumber, c.Header.Timestamp, c.Resync = seq, ts, resync
 	s.push(c)
+}
+
+// settled reports whether the publication has sent for long enough
+// (layerGone) that a layer not live by now is not merely late.
+func (p *Publication) settled(now time.Time) bool {
+	first := p.firstAt.Load()
+	return first != 0 && now.UnixNano()-first >= int64(layerGone)
 }

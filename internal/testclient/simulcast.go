@@ -10,6 +10,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
+
+	"classmeet/internal/sfu"
 )
 
 // SimulcastRIDs are the layers a browser sends a camera in, lowest first,
@@ -78,7 +80,11 @@ func (s *Simulcast) readRTCP(i int, rid string) {
 // ends; run it once pc is connected. Like a browser, it marks every packet
 // with its m-line's mid and its layer's rid (pion does not), which is how
 // the receiver tells the layers apart.
-func (s *Simulcast) Send(ctx context.Context, pc *webrtc.PeerConnection) {
+func (s *Simulcast) Send(ctx context.Context, pc *webrtc.PeerConnection) { s.send(ctx, pc, nil, nil) }
+
+// send is Send, also counting every layer's packets in total and telling
+// topFrame each frame of the top layer, if set.
+func (s *Simulcast) send(ctx context.Context, pc *webrtc.PeerConnection, total *atomic.Uint64, topFrame func(ts uint32)) {
 	midID, ridID := extensionID(pc, sdp.SDESMidURI), extensionID(pc, sdp.SDESRTPStreamIDURI)
 	mid := ""
 	for _, t := range pc.GetTransceivers() {
@@ -90,8 +96,15 @@ func (s *Simulcast) Send(ctx context.Context, pc *webrtc.PeerConnection) {
 		mark := func(p *rtp.Packet) {
 			_ = p.SetExtension(midID, []byte(mid))
 			_ = p.SetExtension(ridID, []byte(SimulcastRIDs[i]))
+			if total != nil {
+				total.Add(1)
+			}
 		}
-		go func() { _ = paceIVF(ctx, simulcastFixtures[i], s.Tracks[i], &s.Sent[i], &s.keyframe[i], nil, mark) }()
+		var frame func(uint32)
+		if i == len(s.Tracks)-1 {
+			frame = topFrame
+		}
+		go func() { _ = paceIVF(ctx, simulcastFixtures[i], s.Tracks[i], &s.Sent[i], &s.keyframe[i], frame, mark) }()
 	}
 }
 
@@ -110,4 +123,20 @@ func extensionID(pc *webrtc.PeerConnection, uri string) uint8 {
 		}
 	}
 	return 0
+}
+
+// addSimulcast adds the client's camera in three layers.
+func (m *media) addSimulcast(pc *webrtc.PeerConnection) error {
+	sim, err := AddSimulcastCamera(pc, "classmeet-testclient")
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.sim = sim
+	m.pubTrack[sfu.SourceCamera] = sim.Tracks[len(sim.Tracks)-1]
+	if m.sent[sfu.SourceCamera] == nil {
+		m.sent[sfu.SourceCamera] = &atomic.Uint64{}
+	}
+	return nil
 }

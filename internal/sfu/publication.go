@@ -308,7 +308,9 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 	l.received.Add(1)
 	l.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)
 	l.lastAt.Store(pkt.Arrival.UnixNano())
-	p.firstAt.CompareAndSwap(0, pkt.Arrival.UnixNano())
+	if p.firstAt.Load() == 0 {
+		p.firstAt.CompareAndSwap(0, pkt.Arrival.UnixNano())
+	}
 	if p.paused.Load() {
 		return
 	}

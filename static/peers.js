@@ -6,6 +6,15 @@
 /** @typedef {import('./protocol.js').TrackInfo} TrackInfo */
 /** @typedef {import('./protocol.js').ServerMessages} ServerMessages */
 
+/** The camera's simulcast layers (rids the server knows, lowest first);
+ * a screen share stays one layer, at full resolution.
+ * @type {RTCRtpEncodingParameters[]} */
+const CAMERA_LAYERS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
 export class Peers {
   /**
    * @param {import('./signaling.js').Signaling} signaling
@@ -39,8 +48,14 @@ export class Peers {
       if (this.pub && this.pub.connectionState === 'failed') this.restartIce();
     };
     for (const track of stream.getTracks()) {
-      const sender = this.pub.addTrack(track, stream);
-      this.sources.set(sender, track.kind === 'audio' ? 'microphone' : 'camera');
+      if (track.kind === 'audio') {
+        this.sources.set(this.pub.addTrack(track, stream), 'microphone');
+        continue;
+      }
+      // The camera in three layers: the server sends each receiver the
+      // smallest that covers its tile.
+      const t = this.pub.addTransceiver(track, { direction: 'sendonly', streams: [stream], sendEncodings: CAMERA_LAYERS });
+      this.sources.set(t.sender, 'camera');
     }
     await this.negotiate();
   }

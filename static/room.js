@@ -9,6 +9,7 @@ import { Preview, playTone } from './preview.js';
 import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
 import { UI, toggleFullscreen } from './ui.js';
+import { TileSizes } from './tilesize.js';
 import { Panels } from './panels.js';
 import { Recording } from './recording.js';
 import { Timekeeping } from './timetable.js';
@@ -22,6 +23,7 @@ import { Timekeeping } from './timetable.js';
 const app = byId('app');
 const joinURL = app.dataset.joinUrl || '';
 const ui = new UI();
+ui.sizes = new TileSizes((m) => signaling?.send(m));
 const panels = new Panels((m) => signaling?.send(m));
 const recording = new Recording((m) => signaling?.send(m), (text) => ui.announce(text));
 // A family's personal link joins at /j/{token}/join; its thank-you page is beside it.

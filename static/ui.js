@@ -3,6 +3,7 @@
 
 import { byId } from './dom.js';
 import { audioLevel } from './preview.js';
+/** @typedef {import('./tilesize.js').TileSizes} TileSizes */
 
 /** @typedef {import('./protocol.js').Participant} Participant */
 /** @typedef {import('./protocol.js').LobbyEntry} LobbyEntry */
@@ -65,6 +66,8 @@ export class UI {
     this.tiles = new Map();
     /** @type {Map<string, TrackInfo & {el: HTMLMediaElement}>} received tracks by mid */
     this.tracks = new Map();
+    /** Reports each received video's shown size, once the room is connected. @type {TileSizes|null} */
+    this.sizes = null;
     this.audioCtx = null;
     this.lobbyCount = 0;
     /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
@@ -313,6 +316,7 @@ export class UI {
     }
     el.srcObject = new MediaStream([track]);
     el.play().catch(() => {});
+    if (el instanceof HTMLVideoElement) this.sizes?.watch(el, info.participant, info.source);
     this.tracks.set(mid, { participant: info.participant, source: info.source, el });
   }
 
@@ -321,6 +325,7 @@ export class UI {
     const tr = this.tracks.get(mid);
     if (!tr) return;
     this.tracks.delete(mid);
+    this.sizes?.unwatch(tr.el);
     tr.el.srcObject = null;
     if (tr.source === 'screen') {
       tr.el.remove();

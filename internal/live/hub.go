@@ -39,6 +39,7 @@ type MediaPeer interface {
 	HandleAnswer(sdp string) error
 	HandleCandidate(pc string, c webrtc.ICECandidateInit) error
 	RestartICE()
+	SetVideoSize(participant string, source sfu.Source, width, height int) error
 	SetForwarding(source sfu.Source, on bool)
 	Quality() sfu.Quality
 	Close()

@@ -1,6 +1,7 @@
 package live
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -167,6 +168,12 @@ func handleMedia(peer MediaPeer, m meeting.ClientMessage) error {
 		})
 	case *meeting.RestartICE:
 		peer.RestartICE()
+	case *meeting.VideoSize:
+		err := peer.SetVideoSize(m.Participant, sfu.Source(m.Source), m.Width, m.Height)
+		if errors.Is(err, sfu.ErrNoSuchTrack) {
+			return nil // a tile of a track that just ended, or never was: nothing to size
+		}
+		return err
 	}
 	return nil
 }

@@ -19,12 +19,23 @@ type allowance struct {
 	at     time.Time
 }
 
-// take spends one message if the budget allows it.
-func (a *allowance) take(now time.Time) bool {
+// A client reports every tile's size when its layout changes (a grid of
+// 49 at once), then as tiles are resized: its own, larger budget, which a
+// flood still runs out of.
+const (
+	sizeBurst = 64
+	sizeRate  = 10 // a second
+)
+
+// take spends one message if the fan-out budget allows it.
+func (a *allowance) take(now time.Time) bool { return a.takeOf(now, fanoutBurst, fanoutRate) }
+
+// takeOf spends one message of a budget of burst, refilled at rate a second.
+func (a *allowance) takeOf(now time.Time, burst, rate float64) bool {
 	if a.at.IsZero() {
-		a.tokens = fanoutBurst
+		a.tokens = burst
 	} else if d := now.Sub(a.at); d > 0 {
-		a.tokens = min(fanoutBurst, a.tokens+d.Seconds()*fanoutRate)
+		a.tokens = min(burst, a.tokens+d.Seconds()*rate)
 	}
 	a.at = now
 	if a.tokens < 1 {

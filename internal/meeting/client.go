@@ -27,6 +27,7 @@ const (
 	maxTracks       = 8
 	maxDenyMessage  = 500
 	maxTokenBytes   = 4096
+	maxVideoSide    = 16384
 )
 
 // Join is the first message of a new participant: the join token from the
@@ -79,6 +80,17 @@ type CandidateInit struct {
 
 // RestartICE asks for a new server offer with fresh ICE credentials.
 type RestartICE struct{ Header }
+
+// VideoSize tells the server how large the client shows another
+// participant's video, in device pixels (0x0: not shown): the server sends
+// it the smallest simulcast layer that covers that.
+type VideoSize struct {
+	Header
+	Participant string `json:"participant"`
+	Source      string `json:"source"`
+	Width       int    `json:"width"`
+	Height      int    `json:"height"`
+}
 
 // MediaState tells others whether the sender's microphone and camera are on.
 type MediaState struct {
@@ -302,6 +314,19 @@ func (m *Candidate) validate() error {
 	}
 	if len(m.Candidate.Candidate) > maxCandidate {
 		return errors.New("candidate too long")
+	}
+	return nil
+}
+
+func (m *VideoSize) validate() error {
+	if err := checkID(m.Participant); err != nil {
+		return err
+	}
+	if m.Source != SourceCamera && m.Source != SourceScreen {
+		return errors.New("\"source\" must be camera or screen")
+	}
+	if m.Width < 0 || m.Height < 0 || m.Width > maxVideoSide || m.Height > maxVideoSide {
+		return fmt.Errorf("\"width\" and \"height\" must be 0 to %d", maxVideoSide)
 	}
 	return nil
 }

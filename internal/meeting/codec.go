@@ -25,6 +25,7 @@ var clientTypes = map[string]func() ClientMessage{
 	"answer":      func() ClientMessage { return &Answer{} },
 	"candidate":   func() ClientMessage { return &Candidate{} },
 	"restart_ice": func() ClientMessage { return &RestartICE{} },
+	"video_size":  func() ClientMessage { return &VideoSize{} },
 	"media_state": func() ClientMessage { return &MediaState{} },
 	"admit":       func() ClientMessage { return &Admit{} },
 	"deny":        func() ClientMessage { return &Deny{} },

@@ -14,6 +14,7 @@ type person struct {
 	hand     time.Time       // a hand still raised when they last left
 	waits    bool            // a host sent them to the lobby: only a host admits them
 	fanout   allowance       // for messages the whole room receives, on all their devices
+	sizes    allowance       // for tile-size reports, on all their devices
 }
 
 func newPerson(identity string) *person {

@@ -312,6 +312,8 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		} else {
 			fx.add(ToMedia{Who: from, Msg: m})
 		}
+	case *VideoSize:
+		err = s.videoSize(&fx, now, p, m)
 	case *MediaState:
 		err = s.mediaState(&fx, now, p, m)
 	case *Admit:
@@ -640,3 +642,17 @@ func (s *State) Count() int { return len(s.people) }
 
 // InRoom lists who is admitted, for the driver's quality reports.
 func (s *State) InRoom() []ParticipantInfo { return s.roomInfo("") }
+
+// videoSize passes a tile-size report on to the media server, within its
+// own budget. Whether the sender receives that participant's video at all
+// is the media server's to check: it only has the tracks it sends.
+func (s *State) videoSize(fx *effects, now time.Time, p *participant, m *VideoSize) error {
+	if !p.role.Can(ActSubscribe) {
+		return refuse("not_allowed", "your role may not receive media")
+	}
+	if !p.sizes.takeOf(now, sizeBurst, sizeRate) {
+		return refuse("rate_limited", "too many video sizes at once: slow down")
+	}
+	fx.add(ToMedia{Who: p.ID, Msg: m})
+	return nil
+}

@@ -46,6 +46,17 @@ type DownTrack struct {
 	lastTS  uint32
 	lastAt  time.Time
 
+	// Of a simulcast publication: the layer forwarded now (-1 before the
+	// first), the choice of the next, the tile size the client reported,
+	// and the VP8 ids rewritten across switches (into scratch).
+	layer   int
+	sel     selector
+	tile    tileSize
+	resized bool // a size report the selector should follow at once
+	vp8     vp8Munger
+	scratch []byte
+	current atomic.Int32 // layer, for the RTCP reader
+
 	sender   *webrtc.RTPSender
 	out      outbound // what the subscriber reports receiving
 	sent     atomic.Uint64
@@ -72,8 +83,10 @@ const maxBudget = 256
 type sentPacket struct {
 	valid    bool
 	resends  uint8
+	layer    uint8
 	out, src uint16
 	tsOffset uint32 // outgoing minus incoming RTP timestamp
+	vp8      vp8Offsets
 }
 
 func newDownTrack(pub *Publication) *DownTrack {
@@ -84,6 +97,8 @@ func newDownTrack(pub *Publication) *DownTrack {
 		kind:     pub.Kind,
 		pub:      pub,
 		needKey:  pub.Kind == webrtc.RTPCodecTypeVideo,
+		layer:    -1,
+		sel:      newSelector(),
 	}
 	if pub.Kind == webrtc.RTPCodecTypeVideo {
 		d.history = make([]sentPacket, historySize)
@@ -149,24 +164,37 @@ func (d *DownTrack) send(p *Packet) {
 	if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
 		d.needKey = true
 	}
+	simulcast, switched := d.pub.simulcast.Load(), false
+	if simulcast {
+		var ok bool
+		if switched, ok = d.follow(p); !ok {
+			return
+		}
+	}
 	if d.needKey && !p.Keyframe {
 		d.skipped.Add(1)
 		d.pub.counters.droppedWaitKey()
-		d.pub.RequestKeyframe() // throttled by the publication
+		d.pub.requestLayerKeyframe(p.Layer) // throttled by the publication
 		return
 	}
 	d.needKey = false
 	if d.rw == nil {
 		d.rw = newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
 	}
-	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync)
+	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync || switched)
 	if !ok {
 		return
 	}
-	if d.history != nil {
-		d.history[seq%historySize] = sentPacket{valid: true, out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp}
+	payload, offsets := p.Payload, vp8Offsets{}
+	if simulcast {
+		payload, offsets = d.munge(p.Payload, switched)
 	}
-	if _, err := d.write(&p.Header, seq, ts, p.Payload); err != nil {
+	if d.history != nil {
+		d.history[seq%historySize] = sentPacket{
+			valid: true, layer: uint8(p.Layer), out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp, vp8: offsets,
+		}
+	}
+	if _, err := d.write(&p.Header, seq, ts, payload); err != nil {
 		return
 	}
 	d.sent.Add(1)
@@ -203,12 +231,22 @@ func (d *DownTrack) resend(seq uint16) {
 	if !d.bound || !e.valid || e.out != seq || e.resends >= 2 || d.budget == 0 {
 		return
 	}
-	slot := d.pub.ring.lookup(e.src)
+	l := d.pub.layers[e.layer].Load()
+	if l == nil {
+		return
+	}
+	slot := l.ring.lookup(e.src)
 	if slot == nil {
 		return
 	}
 	defer slot.mu.RUnlock()
-	if _, err := d.write(&slot.pkt.Header, seq, slot.pkt.Header.Timestamp+e.tsOffset, slot.pkt.Payload); err == nil {
+	payload := slot.pkt.Payload
+	if e.vp8 != (vp8Offsets{}) {
+		if desc, ok := parseVP8(payload); ok {
+			payload = rewriteVP8(d.scratch, payload, desc, e.vp8)
+		}
+	}
+	if _, err := d.write(&slot.pkt.Header, seq, slot.pkt.Header.Timestamp+e.tsOffset, payload); err == nil {
 		e.resends++
 		d.budget--
 		d.resent.Add(1)
@@ -296,7 +334,7 @@ func (d *DownTrack) readRTCP() {
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				d.keyReqs.Add(1)
 				d.pub.counters.pliReceived()
-				d.pub.RequestKeyframe()
+				d.pub.requestLayerKeyframe(int(d.current.Load()))
 			case *rtcp.TransportLayerNack:
 				if pkt.MediaSSRC != ssrc {
 					continue
@@ -371,4 +409,73 @@ func fmtpParam(fmtp, key string) string {
 		}
 	}
 	return ""
+}
+
+// follow decides whether a packet of a simulcast publication is forwarded:
+// the down track keeps to its layer until a keyframe of the layer its
+// selector targets arrives, and switches there (switched). The first
+// packet after a switch is always a keyframe of the new layer.
+func (d *DownTrack) follow(p *Packet) (switched, ok bool) {
+	set := d.pub.layerSet(p.Arrival)
+	want := chooseLayer(layerInputs{tile: d.tile, layers: set, maxLayer: MaxLayers - 1})
+	// Until the first packet goes out, the choice follows the layers as
+	// they appear; after, at once only what must not wait.
+	immediate := d.layer < 0 || d.resized || d.tile.hidden() || (d.sel.target >= 0 && !set.live[d.sel.target])
+	d.resized = false
+	target := d.sel.update(want, immediate, p.Arrival)
+	switch {
+	case p.Layer == d.layer: // the current layer, until the target's keyframe
+		return false, true
+	case p.Layer != target:
+		return false, false
+	case p.Keyframe:
+		d.layer = target
+		d.current.Store(int32(target))
+		return true, true
+	}
+	d.pub.requestLayerKeyframe(target)
+	return false, false
+}
+
+// munge rewrites a simulcast VP8 packet's picture id and TL0PICIDX so
+// they continue across layer switches; the caller holds d.mu.
+func (d *DownTrack) munge(payload []byte, switched bool) ([]byte, vp8Offsets) {
+	if !strings.EqualFold(d.codec.MimeType, webrtc.MimeTypeVP8) {
+		return payload, vp8Offsets{}
+	}
+	desc, ok := parseVP8(payload)
+	if !ok {
+		return payload, vp8Offsets{}
+	}
+	o := d.vp8.next(desc, switched)
+	if o != (vp8Offsets{}) && d.scratch == nil {
+		d.scratch = make([]byte, mtu)
+	}
+	return rewriteVP8(d.scratch, payload, desc, o), o
+}
+
+// MaxTileSide bounds a reported tile size, in device pixels.
+const MaxTileSide = 16384
+
+// setTileSize takes the size a subscriber shows this video at (0x0:
+// hidden). The first report, and the first after a hidden tile, is
+// followed at once; later ones after they held for holdFor.
+func (d *DownTrack) setTileSize(width, height uint32) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.tile.reported || d.tile.hidden() {
+		d.resized = true
+	}
+	d.tile = tileSize{width: width, height: height, reported: true}
+}
+
+// Layer is the simulcast layer forwarded now (0 without simulcast), -1
+// before the first packet.
+func (d *DownTrack) Layer() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.pub.simulcast.Load() && d.rw != nil {
+		return 0
+	}
+	return d.layer
 }

@@ -2,7 +2,6 @@ package sfu
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -23,7 +22,7 @@ func testPublication() *Publication {
 		Codec: webrtc.RTPCodecParameters{RTPCodecCapability: webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96},
 	}
 	p.init()
-	p.lastPLI.Store(math.MaxInt64) // no PeerConnection to ask for keyframes
+	p.addLayer("", nil) // no track, no PeerConnection to ask for keyframes
 	return p
 }
 
@@ -102,11 +101,11 @@ func arrive(t testing.TB, pub *Publication, seq int, key bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := pub.ring.store(raw, p.Arrival)
+	stored := pub.layers[0].Load().ring.store(raw, p.Arrival)
 	if stored == nil {
 		t.Fatalf("packet %d not stored", seq)
 	}
-	pub.deliver(stored, webrtc.MimeTypeVP8, 96)
+	pub.deliver(pub.layers[0].Load(), stored, webrtc.MimeTypeVP8, 96)
 }
 
 // TestSlowSubscriberDoesNotHoldUpOthers: one subscriber, whose link can
@@ -128,7 +127,7 @@ func TestSlowSubscriberDoesNotHoldUpOthers(t *testing.T) {
 	// up with; the hand-off returns although the slow one never reads.
 	const n = 3000
 	for i := range n {
-		pub.deliver(packet(i, i%30 == 0), webrtc.MimeTypeVP8, 96)
+		pub.deliver(pub.layers[0].Load(), packet(i, i%30 == 0), webrtc.MimeTypeVP8, 96)
 		if i%100 == 99 {
 			for _, w := range fast {
 				testclock.WaitFor(t, "the fast subscribers to keep up", 20*time.Second, func() bool { return w.n.Load() == uint64(i+1) })
@@ -147,10 +146,10 @@ func TestSubscriberStartsAtAKeyframe(t *testing.T) {
 	w := &writer{copied: true}
 	d := subscribe(pub, w)
 	for i := range 10 {
-		pub.deliver(packet(i, false), webrtc.MimeTypeVP8, 96)
+		pub.deliver(pub.layers[0].Load(), packet(i, false), webrtc.MimeTypeVP8, 96)
 	}
-	pub.deliver(packet(10, true), webrtc.MimeTypeVP8, 96)
-	pub.deliver(packet(11, false), webrtc.MimeTypeVP8, 96)
+	pub.deliver(pub.layers[0].Load(), packet(10, true), webrtc.MimeTypeVP8, 96)
+	pub.deliver(pub.layers[0].Load(), packet(11, false), webrtc.MimeTypeVP8, 96)
 	testclock.WaitFor(t, "the keyframe and what follows", 10*time.Second, func() bool { return w.n.Load() == 2 })
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -189,8 +188,8 @@ func BenchmarkDeliver(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				if pkt := pub.ring.store(raws[i%len(raws)], at); pkt != nil {
-					pub.deliver(pkt, webrtc.MimeTypeVP8, 96)
+				if pkt := pub.layers[0].Load().ring.store(raws[i%len(raws)], at); pkt != nil {
+					pub.deliver(pub.layers[0].Load(), pkt, webrtc.MimeTypeVP8, 96)
 				}
 			}
 			b.StopTimer()

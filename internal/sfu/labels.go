@@ -29,6 +29,9 @@ func checkLabels(offer string, tracks map[string]Source) error {
 	}
 	kinds := map[string]string{}
 	for _, md := range sd.MediaDescriptions {
+		if err := checkLayers(md); err != nil {
+			return err
+		}
 		if mid, ok := md.Attribute(sdp.AttrKeyMID); ok {
 			kinds[mid] = md.MediaName.Media
 		}
@@ -57,4 +60,27 @@ func checkLabels(offer string, tracks map[string]Source) error {
 // must both be the source's kind.
 func fitsSource(src Source, kind webrtc.RTPCodecType, codec webrtc.RTPCodecParameters) bool {
 	return kind == src.Kind() && strings.HasPrefix(strings.ToLower(codec.MimeType), src.Kind().String()+"/")
+}
+
+// checkLayers refuses simulcast where the SFU takes none: on audio, with
+// more than MaxLayers layers, or with a rid it does not know.
+func checkLayers(md *sdp.MediaDescription) error {
+	n := 0
+	for _, a := range md.Attributes {
+		if a.Key != "rid" {
+			continue
+		}
+		rid, _, _ := strings.Cut(a.Value, " ")
+		n++
+		_, known := layerIndex(rid)
+		switch {
+		case md.MediaName.Media != "video":
+			return fmt.Errorf("%w: simulcast layers on %s", ErrTooManyLayers, md.MediaName.Media)
+		case n > MaxLayers:
+			return fmt.Errorf("%w: more than %d", ErrTooManyLayers, MaxLayers)
+		case !known || rid == "":
+			return fmt.Errorf("%w: unknown rid", ErrTooManyLayers)
+		}
+	}
+	return nil
 }

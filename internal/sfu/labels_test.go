@@ -39,4 +39,29 @@ func TestCheckLabels(t *testing.T) {
 	if iceUfrag(twoLines) != "abcd" {
 		t.Errorf("ufrag %q", iceUfrag(twoLines))
 	}
+	video := "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendonly\r\n"
+	audio := "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:2\r\na=sendonly\r\n"
+	rids := func(ids ...string) string {
+		s := ""
+		for _, id := range ids {
+			s += "a=rid:" + id + " send\r\n"
+		}
+		return s
+	}
+	for name, tc := range map[string]struct {
+		sdp string
+		ok  bool
+	}{
+		"a camera in three layers":  {twoLines + video + rids("q", "h", "f") + "a=simulcast:send q;h;f\r\n", true},
+		"a camera in two":           {twoLines + video + rids("q", "h"), true},
+		"four layers":               {twoLines + video + rids("q", "h", "f", "h"), false},
+		"an unknown rid":            {twoLines + video + rids("q", "x"), false},
+		"a microphone in layers":    {twoLines + audio + rids("q", "h"), false},
+		"a microphone in one layer": {twoLines + audio + rids("f"), false},
+	} {
+		err := checkLabels(tc.sdp, nil)
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, ErrTooManyLayers)) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
 }

@@ -234,7 +234,8 @@ func (p *Peer) setLocal(pc *webrtc.PeerConnection, sd webrtc.SessionDescription)
 	return nil
 }
 
-// onTrack starts a publication for a track the client sends.
+// onTrack starts a publication for a track the client sends, or adds a
+// simulcast layer (a track with a rid) to the one its m-line started.
 func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	p.mu.Lock()
 	mid := ""
@@ -254,19 +255,31 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		p.log.Warn("ignoring a track that does not carry its label's media", "source", source, "kind", track.Kind().String(), "codec", track.Codec().MimeType)
 		return
 	}
+	if pub := p.pubs[source]; pub != nil && p.receiver[source] == recv {
+		p.mu.Unlock()
+		p.addLayer(pub, track, recv)
+		return
+	}
 	pub := newPublication(p.id, source, track, p.pub)
 	pub.counters, pub.batch = p.room.sfu.counters, p.room.sfu.batch
 	pub.SetPaused(p.stopped[source])
+	l := pub.addLayer(track.RID(), track)
+	if l == nil {
+		p.mu.Unlock()
+		p.log.Warn("ignoring a track in a layer it cannot be", "source", source, "rid_len", len(track.RID()))
+		return
+	}
 	p.pubs[source], p.receiver[source] = pub, recv
 	p.mu.Unlock()
 
 	p.log.Debug("publishing", "source", source, "codec", pub.Codec.MimeType)
-	go pub.readReports(recv)
+	go pub.readReports(recv, track.RID())
 	// Subscribers (and the recorder) attach before the first packet is
 	// forwarded, so none of them misses the start of the track.
 	p.room.published(pub)
+	go pub.readLayer(l)
 	go func() {
-		pub.forward()
+		<-pub.Done()
 		p.mu.Lock()
 		if p.pubs[source] == pub {
 			delete(p.pubs, source)
@@ -274,6 +287,20 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		p.mu.Unlock()
 		p.room.unpublished(pub)
 	}()
+}
+
+// addLayer starts reading one more simulcast layer of a publication; a
+// layer it cannot take (a rid twice or unknown, a fourth layer, a layer of
+// audio) is ignored, and what it carries reaches no one.
+func (p *Peer) addLayer(pub *Publication, track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	l := pub.addLayer(track.RID(), track)
+	if l == nil {
+		p.log.Warn("ignoring a track in a layer it cannot be", "source", pub.Source, "rid_len", len(track.RID()))
+		return
+	}
+	p.log.Debug("simulcast layer", "source", pub.Source, "layer", l.index)
+	go pub.readReports(recv, track.RID())
+	go pub.readLayer(l)
 }
 
 // subscribe adds a down track for pub; false if there was nothing to do.
@@ -349,6 +376,23 @@ func (p *Peer) SetForwarding(source Source, on bool) {
 	if pub != nil {
 		pub.SetPaused(!on)
 	}
+}
+
+// SetVideoSize takes the size the client shows another participant's video
+// at (0x0: not shown), for the layer it is sent. A video the peer does not
+// receive (not published, its own, or of someone it cannot see) is refused.
+func (p *Peer) SetVideoSize(participant string, source Source, width, height int) error {
+	if width < 0 || height < 0 || width > MaxTileSide || height > MaxTileSide {
+		return fmt.Errorf("%w: %dx%d", ErrBadVideoSize, width, height)
+	}
+	p.mu.Lock()
+	d := p.downs[participant+"/"+string(source)]
+	p.mu.Unlock()
+	if d == nil || d.track.kind != webrtc.RTPCodecTypeVideo {
+		return ErrNoSuchTrack
+	}
+	d.track.setTileSize(uint32(width), uint32(height))
+	return nil
 }
 
 // RestartICE sends a new subscriber offer with fresh ICE credentials (the

@@ -2,6 +2,7 @@ package sfu_test
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,10 @@ type goPeer struct {
 type received struct {
 	packets, frames atomic.Uint64
 	firstKey        atomic.Bool
+	// bytes of payload, keyframes, and the picture size of the latest
+	// keyframe (from its VP8 frame header)
+	bytes, keyframes atomic.Uint64
+	width, height    atomic.Uint32
 
 	mu     sync.Mutex
 	seqs   map[uint16]bool // every sequence number that arrived
@@ -238,6 +243,7 @@ func (g *goPeer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			return
 		}
 		r.packets.Add(1)
+		r.bytes.Add(uint64(len(pkt.Payload)))
 		r.arrived(pkt.SequenceNumber)
 		r.mu.Lock()
 		r.lastTS = pkt.Timestamp
@@ -246,6 +252,11 @@ func (g *goPeer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			if r.frames.Add(1) == 1 {
 				r.firstKey.Store(len(s.Data) > 0 && s.Data[0]&0x01 == 0)
+			}
+			if len(s.Data) >= 10 && s.Data[0]&0x01 == 0 {
+				r.width.Store(uint32(binary.LittleEndian.Uint16(s.Data[6:]) & 0x3fff))
+				r.height.Store(uint32(binary.LittleEndian.Uint16(s.Data[8:]) & 0x3fff))
+				r.keyframes.Add(1)
 			}
 		}
 	}

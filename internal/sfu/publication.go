@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/interceptor"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
@@ -53,6 +54,9 @@ type Packet struct {
 	// Resync marks the first packet after the publication was paused: a
 	// subscriber should continue its outgoing stream without a gap.
 	Resync bool
+	// Layer is the simulcast layer the packet came on, 0 (the lowest, or
+	// the only one) to MaxLayers-1.
+	Layer int
 }
 
 // SenderReport is the publisher's latest mapping of RTP time to wall time.
@@ -62,11 +66,13 @@ type SenderReport struct {
 	At      time.Time // when it arrived
 }
 
-// Publication is one track a participant publishes. Its read loop is the
-// only reader of the remote track. It writes each packet to every down track
-// itself, with no hand-off to another goroutine (a down track whose link can
-// block queues instead: see DownTrack.forward), and hands a copy to every
-// queued subscription (the recorder) without ever waiting for one.
+// Publication is one track a participant publishes, in one layer or, with
+// simulcast, up to MaxLayers. Each layer's read loop is the only reader of
+// its remote track. It writes each packet to every down track itself, with
+// no hand-off to another goroutine (a down track whose link can block queues
+// instead: see DownTrack.forward), and hands a copy to every queued
+// subscription (the recorder) without ever waiting for one. Each down track
+// picks the layer it forwards; a subscription takes the best one.
 type Publication struct {
 	ID          string // unique in the room: participant and source
 	Participant string
@@ -74,49 +80,74 @@ type Publication struct {
 	Codec       webrtc.RTPCodecParameters
 	Kind        webrtc.RTPCodecType
 
-	track *webrtc.TrackRemote
-	pc    *webrtc.PeerConnection
+	pc *webrtc.PeerConnection
 
-	ring     *packetRing
-	downs    atomic.Pointer[[]*DownTrack]
-	subs     atomic.Pointer[[]*Subscription]
-	subsMu   sync.Mutex // guards changes to downs and subs
-	paused   atomic.Bool
-	resync   atomic.Bool
-	lastPLI  atomic.Int64
-	lastSR   atomic.Pointer[SenderReport]
-	received atomic.Uint64
-	foreign  atomic.Uint64 // packets of another payload type, never forwarded
-	counters *Counters     // the SFU's, or nil
-	batch    *batchConn    // the SFU's UDP socket, or nil
-	stats    inbound       // written by the read loop only
-	done     chan struct{}
+	layers    [MaxLayers]atomic.Pointer[layer]
+	simulcast atomic.Bool  // a layer came with a rid: subscribers choose
+	firstAt   atomic.Int64 // arrival of the first packet of any layer, Unix ns
+	downs     atomic.Pointer[[]*DownTrack]
+	subs      atomic.Pointer[[]*Subscription]
+	subsMu    sync.Mutex // guards changes to downs, subs and layers
+	reading   int        // layers whose read loop runs; under subsMu
+	paused    atomic.Bool
+	foreign   atomic.Uint64 // packets of another payload type, never forwarded
+	counters  *Counters     // the SFU's, or nil
+	batch     *batchConn    // the SFU's UDP socket, or nil
+	done      chan struct{}
 }
 
 func newPublication(participant string, source Source, track *webrtc.TrackRemote, pc *webrtc.PeerConnection) *Publication {
 	p := &Publication{
 		ID: participant + "/" + string(source), Participant: participant, Source: source,
-		Codec: track.Codec(), Kind: track.Kind(), track: track, pc: pc, done: make(chan struct{}),
+		Codec: track.Codec(), Kind: track.Kind(), pc: pc, done: make(chan struct{}),
 	}
 	p.init()
 	return p
 }
 
 func (p *Publication) init() {
-	p.stats.clockRate = p.Codec.ClockRate
-	size := audioRing
-	if p.Kind == webrtc.RTPCodecTypeVideo {
-		size = videoRing
-	}
-	p.ring = newPacketRing(size)
 	p.subs.Store(&[]*Subscription{})
 	p.downs.Store(&[]*DownTrack{})
+}
+
+// addLayer takes one more of the publisher's encodings (track may be nil in
+// tests); nil if the publication ended, the rid is unknown or its layer is
+// taken already, or a second layer is offered for audio. The caller starts
+// its read loop (readLayer).
+func (p *Publication) addLayer(rid string, track *webrtc.TrackRemote) *layer {
+	i, ok := layerIndex(rid)
+	if !ok || (rid != "" && p.Kind != webrtc.RTPCodecTypeVideo) {
+		return nil
+	}
+	p.subsMu.Lock()
+	defer p.subsMu.Unlock()
+	select {
+	case <-p.done:
+		return nil
+	default:
+	}
+	if p.layers[i].Load() != nil || (p.reading > 0 && (rid == "") != !p.simulcast.Load()) {
+		return nil // a layer twice, or simulcast and one plain track mixed
+	}
+	l := newLayer(i, p.Kind, p.Codec.ClockRate)
+	if track != nil {
+		l.track, l.ssrc = track, uint32(track.SSRC())
+	}
+	if rid != "" {
+		p.simulcast.Store(true)
+	}
+	if p.reading == 0 {
+		p.counters.published(p.Kind, 1)
+	}
+	p.reading++
+	p.layers[i].Store(l)
+	return l
 }
 
 // Subscribe attaches a new subscriber with a queue of `queue` packets. A
 // video subscriber starts at a keyframe, so one is requested.
 func (p *Publication) Subscribe(queue int) *Subscription {
-	s := &Subscription{pub: p, ch: make(chan *Packet, queue), done: make(chan struct{})}
+	s := &Subscription{pub: p, ch: make(chan *Packet, queue), done: make(chan struct{}), layer: -1}
 	p.subsMu.Lock()
 	select {
 	case <-p.done:
@@ -172,7 +203,11 @@ func removed[T comparable](list *atomic.Pointer[[]T], v T) {
 // while paused reaches no subscriber. Resuming asks for a keyframe.
 func (p *Publication) SetPaused(paused bool) {
 	if p.paused.Swap(paused) && !paused {
-		p.resync.Store(true)
+		for i := range p.layers {
+			if l := p.layers[i].Load(); l != nil {
+				l.resync.Store(true)
+			}
+		}
 		p.RequestKeyframe()
 	}
 }
@@ -180,43 +215,85 @@ func (p *Publication) SetPaused(paused bool) {
 // Paused reports whether forwarding is stopped.
 func (p *Publication) Paused() bool { return p.paused.Load() }
 
-// RequestKeyframe asks the publisher for a keyframe, at most every 300 ms.
+// RequestKeyframe asks the publisher for a keyframe in every layer, at
+// most every 300 ms each.
 func (p *Publication) RequestKeyframe() {
-	if p.Kind != webrtc.RTPCodecTypeVideo {
-		return
+	for i := range p.layers {
+		p.requestLayerKeyframe(i)
 	}
-	now := time.Now().UnixNano()
-	last := p.lastPLI.Load()
-	if now-last < int64(300*time.Millisecond) || !p.lastPLI.CompareAndSwap(last, now) {
-		return
-	}
-	p.counters.pliSent()
-	_ = p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(p.track.SSRC())}})
 }
 
-// LastSenderReport is the publisher's latest RTCP sender report, or nil.
-func (p *Publication) LastSenderReport() *SenderReport { return p.lastSR.Load() }
+// requestLayerKeyframe asks for a keyframe in one layer.
+func (p *Publication) requestLayerKeyframe(i int) {
+	if p.Kind != webrtc.RTPCodecTypeVideo || i < 0 || i >= MaxLayers {
+		return
+	}
+	if l := p.layers[i].Load(); l != nil {
+		l.requestKeyframe(p.pc, p.counters)
+	}
+}
 
-// Received counts the RTP packets read from the publisher.
-func (p *Publication) Received() uint64 { return p.received.Load() }
+// LastSenderReport is the publisher's latest RTCP sender report of its
+// best layer (the one the recorder takes), or nil.
+func (p *Publication) LastSenderReport() *SenderReport {
+	for i := MaxLayers - 1; i >= 0; i-- {
+		if l := p.layers[i].Load(); l != nil {
+			if sr := l.lastSR.Load(); sr != nil {
+				return sr
+			}
+		}
+	}
+	return nil
+}
+
+// Received counts the RTP packets read from the publisher, in every layer.
+func (p *Publication) Received() uint64 {
+	var n uint64
+	for i := range p.layers {
+		if l := p.layers[i].Load(); l != nil {
+			n += l.received.Load()
+		}
+	}
+	return n
+}
+
+// Layers counts the layers the publisher sends now.
+func (p *Publication) Layers() int {
+	n := 0
+	for i := range p.layers {
+		if p.layers[i].Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// bestLayer is the highest layer that is live at now, or -1.
+func (p *Publication) bestLayer(now time.Time) int {
+	for i := MaxLayers - 1; i >= 0; i-- {
+		if l := p.layers[i].Load(); l != nil && l.live(now) {
+			return i
+		}
+	}
+	return -1
+}
 
 // Done is closed when the publication ends.
 func (p *Publication) Done() <-chan struct{} { return p.done }
 
-// forward is the publication's read loop; it returns when the track ends.
-func (p *Publication) forward() {
-	defer p.end()
-	p.counters.published(p.Kind, 1)
-	defer p.counters.published(p.Kind, -1)
+// readLayer is one layer's read loop; it returns when the track ends. The
+// publication ends with its last layer.
+func (p *Publication) readLayer(l *layer) {
+	defer p.layerEnded(l)
 	mime, pt := p.Codec.MimeType, uint8(p.Codec.PayloadType)
 	buf := make([]byte, mtu) // read here, kept in the ring: nothing allocated per packet
 	for {
-		n, _, err := p.track.Read(buf)
+		n, _, err := l.track.Read(buf)
 		if err != nil {
 			return
 		}
-		if pkt := p.ring.store(buf[:n], time.Now()); pkt != nil {
-			p.deliver(pkt, mime, pt)
+		if pkt := l.ring.store(buf[:n], time.Now()); pkt != nil {
+			p.deliver(l, pkt, mime, pt)
 		}
 	}
 }
@@ -224,24 +301,38 @@ func (p *Publication) forward() {
 // deliver writes one packet read from the publisher to every down track and
 // hands a copy to every queued subscription: the forwarding path's fan-out,
 // measured by BenchmarkDeliver.
-func (p *Publication) deliver(pkt *Packet, mime string, pt uint8) {
+func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 	if pkt.Header.PayloadType != pt {
 		p.foreign.Add(1) // another codec than the track's: perhaps another kind of media
 		return
 	}
-	p.received.Add(1)
-	p.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)
+	l.received.Add(1)
+	l.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)
+	l.lastAt.Store(pkt.Arrival.UnixNano())
+	if p.firstAt.Load() == 0 {
+		p.firstAt.CompareAndSwap(0, pkt.Arrival.UnixNano())
+	}
 	if p.paused.Load() {
 		return
 	}
 	pkt.Keyframe = startsKeyframe(mime, pkt.Payload)
-	pkt.Resync = p.resync.Swap(false)
+	pkt.Resync = l.resync.Swap(false)
+	pkt.Layer = l.index
+	if pkt.Keyframe {
+		l.keyframe(mime, pkt.Payload)
+	}
 	p.batch.begin()
 	for _, d := range *p.downs.Load() {
 		d.forward(pkt)
 	}
 	p.batch.flush()
 	if subs := *p.subs.Load(); len(subs) > 0 {
+		if p.simulcast.Load() {
+			for _, s := range subs {
+				s.pushLayer(pkt) // each takes one layer, rewritten for it
+			}
+			return
+		}
 		c := pkt.clone() // the ring reuses pkt's slot; a queue outlives that
 		for _, s := range subs {
 			s.push(c)
@@ -249,33 +340,54 @@ func (p *Publication) deliver(pkt *Packet, mime string, pt uint8) {
 	}
 }
 
-// readReports keeps the publisher's latest sender report.
-func (p *Publication) readReports(r *webrtc.RTPReceiver) {
+// readReports keeps the publisher's latest sender report of each layer.
+func (p *Publication) readReports(r *webrtc.RTPReceiver, rid string) {
 	for {
-		pkts, _, err := r.ReadRTCP()
+		read := r.ReadRTCP
+		if rid != "" {
+			read = func() ([]rtcp.Packet, interceptor.Attributes, error) { return r.ReadSimulcastRTCP(rid) }
+		}
+		pkts, _, err := read()
 		if err != nil {
 			return
 		}
 		for _, pkt := range pkts {
-			if sr, ok := pkt.(*rtcp.SenderReport); ok && sr.SSRC == uint32(p.track.SSRC()) {
-				p.lastSR.Store(&SenderReport{NTPTime: sr.NTPTime, RTPTime: sr.RTPTime, At: time.Now()})
+			sr, ok := pkt.(*rtcp.SenderReport)
+			if !ok {
+				continue
+			}
+			for i := range p.layers {
+				if l := p.layers[i].Load(); l != nil && l.ssrc == sr.SSRC {
+					l.lastSR.Store(&SenderReport{NTPTime: sr.NTPTime, RTPTime: sr.RTPTime, At: time.Now()})
+				}
 			}
 		}
 	}
 }
 
-// end closes every subscription's queue. Only the read loop sends on the
-// queues, and it has stopped, so closing them is safe. Down tracks are
-// detached by their peers when the room hears the publication ended.
-func (p *Publication) end() {
+// layerEnded forgets a layer whose track ended; the last one ends the
+// publication.
+func (p *Publication) layerEnded(l *layer) {
 	p.subsMu.Lock()
 	defer p.subsMu.Unlock()
+	p.layers[l.index].CompareAndSwap(l, nil)
+	if p.reading--; p.reading == 0 {
+		p.end()
+	}
+}
+
+// end closes every subscription's queue; the caller holds subsMu. Only the
+// read loops send on the queues, and they have stopped, so closing them is
+// safe. Down tracks are detached by their peers when the room hears the
+// publication ended.
+func (p *Publication) end() {
 	select {
 	case <-p.done:
 		return
 	default:
 	}
 	close(p.done)
+	p.counters.published(p.Kind, -1)
 	for _, s := range *p.subs.Load() {
 		close(s.ch)
 	}
@@ -291,6 +403,13 @@ type Subscription struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	dropped   atomic.Uint64
+
+	// Of a simulcast publication a subscription takes the best layer,
+	// rewritten as one continuous stream; layerMu serialises the layers'
+	// read loops.
+	layerMu sync.Mutex
+	layer   int // -1 until the first keyframe
+	rw      *rewriter
 }
 
 func (s *Subscription) push(p *Packet) {
@@ -325,3 +444,46 @@ func (s *Subscription) Publication() *Publication { return s.pub }
 
 // Close detaches the subscription; Recv returns false from now on.
 func (s *Subscription) Close() { s.pub.unsubscribe(s) }
+
+// pushLayer queues a simulcast packet if it is of the layer this
+// subscription takes: the best one live, changed only at a keyframe of
+// the new one, whose mapping then continues the stream without a gap. The
+// layers' first packets arrive one by one: it starts on a lower layer only
+// once the top one had time to show up, so a recording starts at its best
+// (its file header has the first keyframe's picture size).
+func (s *Subscription) pushLayer(pkt *Packet) {
+	s.layerMu.Lock()
+	defer s.layerMu.Unlock()
+	best := s.pub.bestLayer(pkt.Arrival)
+	resync := pkt.Resync
+	switch {
+	case pkt.Layer == s.layer:
+		if best > s.layer {
+			s.pub.requestLayerKeyframe(best) // a better layer came (back)
+		}
+	case pkt.Layer == best && pkt.Keyframe && (s.layer >= 0 || best == MaxLayers-1 || s.pub.settled(pkt.Arrival)):
+		s.layer, resync = best, true
+	default:
+		if pkt.Layer == best {
+			s.pub.requestLayerKeyframe(best)
+		}
+		return
+	}
+	c := pkt.clone()
+	if s.rw == nil {
+		s.rw = newRewriter(s.pub.Codec.ClockRate, c.Header.SequenceNumber, c.Header.Timestamp)
+	}
+	seq, ts, ok := s.rw.rewrite(c.Header.SequenceNumber, c.Header.Timestamp, c.Arrival, resync)
+	if !ok {
+		return
+	}
+	c.Header.SequenceNumber, c.Header.Timestamp, c.Resync = seq, ts, resync
+	s.push(c)
+}
+
+// settled reports whether the publication has sent for long enough
+// (layerGone) that a layer not live by now is not merely late.
+func (p *Publication) settled(now time.Time) bool {
+	first := p.firstAt.Load()
+	return first != 0 && now.UnixNano()-first >= int64(layerGone)
+}

@@ -120,8 +120,10 @@ func (p *Peer) Quality() Quality {
 		q.RTT = max(q.RTT, time.Duration(rtt*float64(time.Second)))
 	}
 	for _, pub := range p.Publications() {
-		if pub.Received() > 0 {
-			worse(pub.stats.loss.load(), pub.stats.jitter.load(), 0)
+		for i := range pub.layers {
+			if l := pub.layers[i].Load(); l != nil && l.received.Load() > 0 {
+				worse(l.stats.loss.load(), l.stats.jitter.load(), 0)
+			}
 		}
 	}
 	for _, d := range p.DownTracks() {

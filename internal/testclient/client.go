@@ -42,6 +42,9 @@ type Options struct {
 	// AutoConsent answers "accept" or "decline" whenever the meeting asks
 	// whether the client agrees to be recorded ("": no answer).
 	AutoConsent string
+	// Simulcast sends the camera in three layers (q, h, f: 80×60, 160×120,
+	// 320×240), as the browser client does.
+	Simulcast bool
 	// SendLoss drops this fraction of the publishing connection's outgoing
 	// UDP packets at random: a lossy uplink, which NACKs must repair.
 	SendLoss float64
@@ -469,6 +472,12 @@ func (c *Client) LostSent() uint64 {
 
 // PauseAudio stops (true) or resumes sending microphone packets. It returns
 // once no packet is on its way out: the last one sent is known.
+// SizeVideo tells the server how large the client shows a participant's
+// camera or screen (0x0: not shown).
+func (c *Client) SizeVideo(participant string, source sfu.Source, width, height int) error {
+	return c.Send(&meeting.VideoSize{Participant: participant, Source: string(source), Width: width, Height: height})
+}
+
 func (c *Client) PauseAudio(paused bool) {
 	c.media.audioMu.Lock()
 	defer c.media.audioMu.Unlock()

@@ -2,6 +2,7 @@ package testclient
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,9 @@ type Received struct {
 	Bytes     atomic.Uint64
 	FirstAt   atomic.Int64 // unix nanoseconds of the first packet, by the test clock
 	Keyframes atomic.Uint64
+	// Width is the picture width of the latest keyframe (which simulcast
+	// layer arrives).
+	Width atomic.Uint32
 	// FirstFrameKey is set when the first complete video frame was a keyframe.
 	FirstFrameKey atomic.Bool
 	Frames        atomic.Uint64
@@ -67,6 +71,7 @@ type media struct {
 	pubTrack map[sfu.Source]*webrtc.TrackLocalStaticRTP
 	pacers   map[sfu.Source]context.CancelFunc
 	labels   map[sfu.Source]sfu.Source // a liar's labels for its tracks
+	sim      *Simulcast                // the camera's layers, with Options.Simulcast
 
 	// audioMu is held while an audio packet is sent, so that pausing
 	// returns only once no packet is on its way out.
@@ -155,6 +160,9 @@ func (m *media) publish(sources []sfu.Source) error {
 
 // addTrack adds a track of the source's media to the publishing connection.
 func (m *media) addTrack(pc *webrtc.PeerConnection, s sfu.Source) error {
+	if s == sfu.SourceCamera && m.c.opts.Simulcast {
+		return m.addSimulcast(pc)
+	}
 	codec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
 	if s == sfu.SourceMicrophone || s == sfu.SourceScreenAudio {
 		codec = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}
@@ -411,6 +419,9 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			}
 			if key {
 				r.Keyframes.Add(1)
+				if len(s.Data) >= 10 { // the VP8 frame header's picture size
+					r.Width.Store(uint32(binary.LittleEndian.Uint16(s.Data[6:]) & 0x3fff))
+				}
 			}
 			if ivf != nil && (ivf.frames > 0 || key) {
 				if ivf.frames == 0 {
@@ -434,9 +445,16 @@ func (m *media) startPacing(ctx context.Context, sources []sfu.Source) {
 		go func() {
 			defer m.wg.Done()
 			var err error
-			if tr.Kind() == webrtc.RTPCodecTypeVideo {
+			m.mu.Lock()
+			sim, pc := m.sim, m.pub
+			m.mu.Unlock()
+			switch {
+			case s == sfu.SourceCamera && sim != nil:
+				sim.send(ctx, pc, sent, func(ts uint32) { m.logSent(s, ts, true) })
+				<-ctx.Done()
+			case tr.Kind() == webrtc.RTPCodecTypeVideo:
 				err = m.paceVideo(ctx, tr, sent)
-			} else {
+			default:
 				err = m.paceAudio(ctx, tr, sent)
 			}
 			if err != nil && !errors.Is(err, context.Canceled) {
@@ -473,7 +491,13 @@ func (m *media) paceVideo(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, s
 // skips ahead to the fixture's next one, as an encoder would make one.
 // frame, if set, hears each frame's RTP timestamp.
 func Camera(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, keyframe *atomic.Bool, frame func(ts uint32)) error {
-	frames, frameDur, err := loadIVF(fixture("video.ivf"))
+	return paceIVF(ctx, "video.ivf", tr, sent, keyframe, frame, nil)
+}
+
+// paceIVF sends a VP8 fixture on tr as Camera does; mark, if set, changes
+// each packet before it goes (header extensions).
+func paceIVF(ctx context.Context, file string, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, keyframe *atomic.Bool, frame func(ts uint32), mark func(*rtp.Packet)) error {
+	frames, frameDur, err := loadIVF(fixture(file))
 	if err != nil {
 		return err
 	}
@@ -487,6 +511,9 @@ func Camera(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Ui
 		}
 		pkts := pz.Packetize(frames[i], uint32(frameDur*90000/time.Second))
 		for _, p := range pkts {
+			if mark != nil {
+				mark(p)
+			}
 			if tr.WriteRTP(p) == nil {
 				sent.Add(1)
 			}

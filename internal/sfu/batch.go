@@ -10,7 +10,7 @@ import (
 )
 
 // batchSize is how many packets one sendmmsg carries at most.
-const batchSize = 64
+const batchSize = 128
 
 // batchConn is the SFU's UDP socket as pion's ICE mux sees it. A
 // publication's read loop opens a batch before it writes a packet to its

@@ -421,6 +421,10 @@ type room struct {
 	media   MediaRoom
 	rec     *recWorker // the recording, while one is on
 	dead    bool
+	// The quality levels each participant was last sent (a fingerprint),
+	// and the ticks so far: see sendQuality.
+	qualitySent  map[string]string
+	qualityTicks int
 }
 
 // apply carries out effects in order; the caller holds r.mu.

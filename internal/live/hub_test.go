@@ -46,6 +46,13 @@ type fakePeer struct {
 	closed  bool
 	stuck   chan struct{}       // when set, offers wait on it: slow media work
 	stopped map[sfu.Source]bool // what SetForwarding last said of each source
+	quality sfu.Quality
+}
+
+func (p *fakePeer) setQuality(q sfu.Quality) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.quality = q
 }
 
 func (m *fakeMedia) Join(id string, _ func(sfu.Signal)) (MediaPeer, error) {
@@ -90,7 +97,7 @@ func (p *fakePeer) isStopped(src sfu.Source) bool {
 	defer p.mu.Unlock()
 	return p.stopped[src]
 }
-func (p *fakePeer) Quality() sfu.Quality { return sfu.Quality{} }
+func (p *fakePeer) Quality() sfu.Quality { p.mu.Lock(); defer p.mu.Unlock(); return p.quality }
 func (p *fakePeer) Close()               { p.mu.Lock(); p.closed = true; p.mu.Unlock() }
 func (p *fakePeer) isClosed() bool       { p.mu.Lock(); defer p.mu.Unlock(); return p.closed }
 
@@ -277,4 +284,70 @@ func TestEmptiedMeetingRemembersItsEndAndBans(t *testing.T) {
 	if _, err := hub.Join(ctx, mid, jones, &fakeConn{}); err != nil {
 		t.Errorf("a parent after the host opened it again: %v", err)
 	}
+}
+
+func count[T meeting.ServerMessage](c *fakeConn) int {
+	n := 0
+	for _, m := range c.all() {
+		if _, ok := m.(T); ok {
+			n++
+		}
+	}
+	return n
+}
+
+// TestQualityIsSentWhenItChanges: everyone's levels reach a participant when
+// they change and otherwise only every qualityRefresh ticks (N² entries a
+// tick would be a lecture's largest signaling cost); the host gets the
+// figures at every tick.
+func TestQualityIsSentWhenItChanges(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		media := &fakeMedia{peers: map[string]*fakePeer{}}
+		hub, mid := newTestHub(media)
+		ctx := context.Background()
+		hostConn, parentConn := &fakeConn{}, &fakeConn{}
+		hs, err := hub.Join(ctx, mid, host, hostConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := hub.Join(ctx, mid, jones, parentConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		hs.Handle(&meeting.Admit{Header: meeting.Header{Seq: 1}, Participant: "jones"})
+		synctest.Wait()
+		good := sfu.Quality{Known: true, RTT: 20 * time.Millisecond}
+		media.peer("host").setQuality(good)
+		media.peer("jones").setQuality(good)
+
+		every := 2 * time.Second // the hub's default QualityEvery
+		time.Sleep(every + time.Millisecond)
+		synctest.Wait()
+		if count[*meeting.Quality](parentConn) != 1 || count[*meeting.Quality](hostConn) != 1 {
+			t.Fatalf("after the first tick: parent %d, host %d quality messages, want 1 each", count[*meeting.Quality](parentConn), count[*meeting.Quality](hostConn))
+		}
+		time.Sleep(2 * every)
+		synctest.Wait()
+		if n := count[*meeting.Quality](parentConn); n != 1 {
+			t.Errorf("levels unchanged for two ticks, yet the parent got %d messages", n)
+		}
+		if n := count[*meeting.Quality](hostConn); n != 3 {
+			t.Errorf("the host got %d messages in three ticks, want 3 (the figures move)", n)
+		}
+		media.peer("jones").setQuality(sfu.Quality{Known: true, Loss: 0.2})
+		time.Sleep(every)
+		synctest.Wait()
+		q, _ := lastOf[*meeting.Quality](parentConn)
+		if count[*meeting.Quality](parentConn) != 2 || q.Levels["jones"] == "good" {
+			t.Errorf("a changed level did not reach the parent at the next tick: %v", q.Levels)
+		}
+		time.Sleep(time.Duration(qualityRefresh) * every)
+		synctest.Wait()
+		if n := count[*meeting.Quality](parentConn); n != 3 {
+			t.Errorf("the parent got %d messages; want one more as a refresh after %d quiet ticks", n, qualityRefresh)
+		}
+		ps.Handle(&meeting.Leave{Header: meeting.Header{Seq: 1}})
+		hs.Handle(&meeting.Leave{Header: meeting.Header{Seq: 2}})
+		synctest.Wait()
+	})
 }

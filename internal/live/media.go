@@ -2,6 +2,9 @@ package live
 
 import (
 	"errors"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -239,15 +242,46 @@ func (r *room) sendQuality() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Everyone's levels go to everyone: N² entries. They are sent when they
+	// change and otherwise only every qualityRefresh ticks; hosts get their
+	// figures, which move all the time, at every tick.
+	fp := fingerprint(levels)
+	r.qualityTicks++
+	refresh := r.qualityTicks%qualityRefresh == 0
+	sent := make(map[string]string, len(r.qualitySent))
 	for _, p := range r.state.InRoom() {
 		c := r.conns[p.ID]
 		if c == nil || p.Presence != meeting.PresenceRoom {
 			continue
 		}
+		host := p.Role.Can(meeting.ActSeeQuality)
+		if !host && !refresh && r.qualitySent[p.ID] == fp {
+			sent[p.ID] = fp
+			continue
+		}
 		m := &meeting.Quality{Levels: levels}
-		if p.Role.Can(meeting.ActSeeQuality) {
+		if host {
 			m.Details = details
 		}
 		c.Send(m)
+		sent[p.ID] = fp
 	}
+	r.qualitySent = sent
+}
+
+// qualityRefresh is how many quality ticks may pass without telling a
+// participant the levels when they have not changed.
+const qualityRefresh = 5
+
+// fingerprint names a set of levels, the same for the same set.
+func fingerprint(levels map[string]string) string {
+	ids := slices.Sorted(maps.Keys(levels))
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(id)
+		b.WriteByte('=')
+		b.WriteString(levels[id])
+		b.WriteByte(';')
+	}
+	return b.String()
 }

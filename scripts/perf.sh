@@ -29,7 +29,17 @@ CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench Floor -benchtime 3s ./internal/
 echo "floor: sender and receiver both on core 0"
 taskset -c 0 go test -run XXX -bench 'Floor/sendto' -benchtime 3s ./internal/floor/ | grep Benchmark | tee "$out/floor-one-core.txt"
 
+# floor prints the median of three runs of the single-receiver floor (ns per
+# packet), sender on core 0 and receiver on core 1: measured next to each
+# scenario, so machine drift between scenarios does not skew the ratio.
+floor() {
+  CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench 'Floor/sendto$' -benchtime 2s -count 3 ./internal/floor/ |
+    awk '/^BenchmarkFloor/ {print $3}' | sort -n | sed -n 2p
+}
+
 run() { # scenario size flag
+  local f
+  f=$(floor)
   taskset -c 0 "${PERF_SERVER:-bin/classmeet}" serve >"$out/server-$1-$2.log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
@@ -38,7 +48,14 @@ run() { # scenario size flag
   CLASSMEET_LOADTEST_PASSWORD=$password taskset -c 1 bin/classmeet loadtest "$1" --url "$url" \
     --email "$email" "$3" "$2" --duration "${PERF_DURATION:-30s}" --server-pid "$pid" "${metrics[@]}" --json >"$out/$1-$2.json" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  echo "$1 $2: $(grep -o '"cpu_us_per_packet":[^,]*' "$out/$1-$2.json" || echo 'no report')"
+  echo "$f" >"$out/$1-$2.floor"
+  local us
+  us=$(grep -o '"cpu_us_per_packet": [0-9.]*' "$out/$1-$2.json" | awk '{print $2}')
+  if [ -n "$us" ]; then
+    awk -v s="$1 $2" -v us="$us" -v f="$f" 'BEGIN {printf "%-12s %6.2f us/packet, floor %5.2f us: %.2fx\n", s, us, f/1000, us*1000/f}'
+  else
+    echo "$1 $2: no report (see $out/$1-$2.json)"
+  fi
 }
 for m in ${PERF_LECTURE-50 100 200}; do run lecture "$m" -m; done
 for n in ${PERF_MEETING-10}; do run meeting "$n" -n; done

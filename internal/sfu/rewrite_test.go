@@ -3,6 +3,8 @@ package sfu
 import (
 	"testing"
 	"time"
+
+	"classmeet/internal/testclock"
 )
 
 func TestStartsKeyframe(t *testing.T) {
@@ -42,7 +44,7 @@ func TestStartsKeyframe(t *testing.T) {
 }
 
 func TestRewriterContinuousStream(t *testing.T) {
-	t0 := time.Now()
+	t0 := testclock.Now()
 	r := newRewriter(90000, 1000, 5000)
 	seq, ts, ok := r.rewrite(65534, 1_000_000, t0, false)
 	if !ok || seq != 1000 || ts != 5000 {
@@ -62,7 +64,7 @@ func TestRewriterContinuousStream(t *testing.T) {
 }
 
 func TestRewriterResyncAfterPause(t *testing.T) {
-	t0 := time.Now()
+	t0 := testclock.Now()
 	r := newRewriter(48000, 100, 0)
 	for i := range 10 {
 		r.rewrite(uint16(7000+i), uint32(960*i), t0.Add(time.Duration(i)*20*time.Millisecond), false)
@@ -85,7 +87,7 @@ func TestRewriterResyncAfterPause(t *testing.T) {
 }
 
 func TestRewriterResyncNeverRepeatsATimestamp(t *testing.T) {
-	t0 := time.Now()
+	t0 := testclock.Now()
 	r := newRewriter(90000, 0, 0)
 	r.rewrite(10, 100, t0, false)
 	_, ts, _ := r.rewrite(50, 4242, t0, true) // same instant

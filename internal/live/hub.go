@@ -40,6 +40,7 @@ type MediaPeer interface {
 	HandleCandidate(pc string, c webrtc.ICECandidateInit) error
 	RestartICE()
 	SetVideoSize(participant string, source sfu.Source, width, height int) error
+	SetReceiveVideo(on bool)
 	SetForwarding(source sfu.Source, on bool)
 	Quality() sfu.Quality
 	Close()

@@ -84,6 +84,7 @@ func (p *fakePeer) HandleAnswer(string) error                             { retu
 func (p *fakePeer) HandleCandidate(string, webrtc.ICECandidateInit) error { return nil }
 func (p *fakePeer) RestartICE()                                           {}
 func (p *fakePeer) SetVideoSize(string, sfu.Source, int, int) error       { return nil }
+func (p *fakePeer) SetReceiveVideo(bool)                                  {}
 func (p *fakePeer) SetForwarding(src sfu.Source, on bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

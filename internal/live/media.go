@@ -177,6 +177,8 @@ func handleMedia(peer MediaPeer, m meeting.ClientMessage) error {
 			return nil // a tile of a track that just ended, or never was: nothing to size
 		}
 		return err
+	case *meeting.ReceiveVideo:
+		peer.SetReceiveVideo(*m.On)
 	}
 	return nil
 }

@@ -27,6 +27,14 @@ const (
 	sizeRate  = 10 // a second
 )
 
+// A client turns its video off or on when a parent picks a mode or the
+// connection changes: a few at once, then one a second. Each turn makes
+// the media server ask publishers for keyframes, so a flood is cut short.
+const (
+	receiveBurst = 6
+	receiveRate  = 1 // a second
+)
+
 // take spends one message if the fan-out budget allows it.
 func (a *allowance) take(now time.Time) bool { return a.takeOf(now, fanoutBurst, fanoutRate) }
 

@@ -92,6 +92,14 @@ type VideoSize struct {
 	Height      int    `json:"height"`
 }
 
+// ReceiveVideo turns the video a client receives off (audio only, for a
+// weak connection) or back on: camera and screen alike, as Meet's audio
+// only does. On is required, so a message that says nothing changes nothing.
+type ReceiveVideo struct {
+	Header
+	On *bool `json:"on"`
+}
+
 // MediaState tells others whether the sender's microphone and camera are on.
 type MediaState struct {
 	Header
@@ -327,6 +335,13 @@ func (m *VideoSize) validate() error {
 	}
 	if m.Width < 0 || m.Height < 0 || m.Width > maxVideoSide || m.Height > maxVideoSide {
 		return fmt.Errorf("\"width\" and \"height\" must be 0 to %d", maxVideoSide)
+	}
+	return nil
+}
+
+func (m *ReceiveVideo) validate() error {
+	if m.On == nil {
+		return errors.New("\"on\" is required")
 	}
 	return nil
 }

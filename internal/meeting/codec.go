@@ -33,6 +33,7 @@ var clientTypes = map[string]func() ClientMessage{
 	"end_meeting": func() ClientMessage { return &EndMeeting{} },
 	"leave":       func() ClientMessage { return &Leave{} },
 
+	"receive_video":   func() ClientMessage { return &ReceiveVideo{} },
 	"mute":            func() ClientMessage { return &Mute{} },
 	"mute_all":        func() ClientMessage { return &MuteAll{} },
 	"ask_unmute":      func() ClientMessage { return &AskUnmute{} },

@@ -15,6 +15,7 @@ type person struct {
 	waits    bool            // a host sent them to the lobby: only a host admits them
 	fanout   allowance       // for messages the whole room receives, on all their devices
 	sizes    allowance       // for tile-size reports, on all their devices
+	receive  allowance       // for turning received video off and on, on all their devices
 }
 
 func newPerson(identity string) *person {

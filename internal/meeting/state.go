@@ -314,6 +314,8 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 		}
 	case *VideoSize:
 		err = s.videoSize(&fx, now, p, m)
+	case *ReceiveVideo:
+		err = s.receiveVideo(&fx, now, p, m)
 	case *MediaState:
 		err = s.mediaState(&fx, now, p, m)
 	case *Admit:
@@ -627,6 +629,20 @@ func (p *participant) info() ParticipantInfo {
 		i.HandRaisedAt = p.hand.UTC().Format(time.RFC3339Nano)
 	}
 	return i
+}
+
+// receiveVideo passes a client's choice to receive video or not (audio
+// only) on to the media server, within its own budget: each change makes
+// the server ask publishers for keyframes.
+func (s *State) receiveVideo(fx *effects, now time.Time, p *participant, m *ReceiveVideo) error {
+	if !p.role.Can(ActSubscribe) {
+		return refuse("not_allowed", "your role may not receive media")
+	}
+	if !p.receive.takeOf(now, receiveBurst, receiveRate) {
+		return refuse("rate_limited", "too many video on/off changes at once: slow down")
+	}
+	fx.add(ToMedia{Who: p.ID, Msg: m})
+	return nil
 }
 
 // Presence of a participant, or "" if not here (for tests and the driver).

@@ -28,6 +28,10 @@ type DownTrack struct {
 	// a video track starts (again) at a keyframe once it is.
 	connected atomic.Bool
 	restart   atomic.Bool
+	// videoOff is the subscriber's choice to receive no video (audio
+	// only); resumed marks the first packet after it turned video back on.
+	videoOff atomic.Bool
+	resumed  atomic.Bool
 	// queue is set while the subscriber's link can block a write (ICE over
 	// TCP): its packets then go through a bounded queue and a goroutine of
 	// their own, so it never holds up the read loop and everyone else.
@@ -40,6 +44,7 @@ type DownTrack struct {
 	writer  webrtc.TrackLocalWriter
 	rw      *rewriter
 	needKey bool
+	resync  bool         // the next packet out starts a new mapping (after video was off)
 	h       rtp.Header   // the rewritten header, reused: no allocation per packet
 	history []sentPacket // by outgoing sequence number; video only (audio is never resent)
 	budget  int          // retransmissions allowed now: earned by forwarding
@@ -139,7 +144,7 @@ func (d *DownTrack) Publication() *Publication { return d.pub }
 
 // forward is called by the publication's read loop for every packet.
 func (d *DownTrack) forward(p *Packet) {
-	if !d.connected.Load() {
+	if !d.connected.Load() || d.videoOff.Load() {
 		return
 	}
 	if q := d.queue.Load(); q != nil {
@@ -164,6 +169,7 @@ func (d *DownTrack) send(p *Packet) {
 	if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
 		d.needKey = true
 	}
+	d.resume()
 	simulcast, switched := d.pub.simulcast.Load(), false
 	if simulcast {
 		var ok bool
@@ -181,10 +187,11 @@ func (d *DownTrack) send(p *Packet) {
 	if d.rw == nil {
 		d.rw = newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
 	}
-	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync || switched)
+	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync || switched || d.resync)
 	if !ok {
 		return
 	}
+	d.resync = false
 	payload, offsets := p.Payload, vp8Offsets{}
 	if simulcast {
 		payload, offsets = d.munge(p.Payload, switched)
@@ -478,4 +485,26 @@ func (d *DownTrack) Layer() int {
 		return 0
 	}
 	return d.layer
+}
+
+// setVideoOff stops (true) or resumes writing this video to the
+// subscriber, who chose to receive audio only. Its packets are skipped
+// while off; on resuming the track waits for a keyframe of the layer its
+// selector picks now, and the stream carries on without a gap.
+func (d *DownTrack) setVideoOff(off bool) {
+	if d.kind != webrtc.RTPCodecTypeVideo || d.videoOff.Swap(off) == off || off {
+		return
+	}
+	d.resumed.Store(true)
+	d.pub.RequestKeyframe()
+}
+
+// resume readies the track once video was turned back on: the first
+// packet out must be a keyframe (of the layer chosen afresh, for
+// simulcast) and starts a new mapping of sequence numbers and timestamps.
+// The caller holds d.mu.
+func (d *DownTrack) resume() {
+	if d.resumed.Swap(false) {
+		d.needKey, d.resync, d.layer = true, true, -1
+	}
 }

@@ -51,6 +51,7 @@ type Peer struct {
 	receiver map[Source]*webrtc.RTPReceiver
 	downs    map[string]*downTrackSender // by publication id
 	stopped  map[Source]bool             // sources a host stopped: not forwarded
+	videoOff bool                        // the client receives audio only
 	closed   bool
 
 	// Subscriber negotiation: one offer out at a time; changes made while
@@ -324,6 +325,7 @@ func (p *Peer) subscribe(pub *Publication) bool {
 		}
 	}
 	dt.sender = sender
+	dt.setVideoOff(p.videoOff)
 	p.downs[pub.ID] = &downTrackSender{track: dt, sender: sender}
 	dt.setConnected(p.subscriberLink())
 	go dt.readRTCP()
@@ -393,6 +395,17 @@ func (p *Peer) SetVideoSize(participant string, source Source, width, height int
 	}
 	d.track.setTileSize(uint32(width), uint32(height))
 	return nil
+}
+
+// SetReceiveVideo turns off (audio only) or back on every video this peer
+// receives, now and from publications still to come; audio flows on.
+func (p *Peer) SetReceiveVideo(on bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.videoOff = !on
+	for _, d := range p.downs {
+		d.track.setVideoOff(!on)
+	}
 }
 
 // RestartICE sends a new subscriber offer with fresh ICE credentials (the

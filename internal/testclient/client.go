@@ -470,14 +470,19 @@ func (c *Client) LostSent() uint64 {
 	return n
 }
 
-// PauseAudio stops (true) or resumes sending microphone packets. It returns
-// once no packet is on its way out: the last one sent is known.
 // SizeVideo tells the server how large the client shows a participant's
 // camera or screen (0x0: not shown).
 func (c *Client) SizeVideo(participant string, source sfu.Source, width, height int) error {
 	return c.Send(&meeting.VideoSize{Participant: participant, Source: string(source), Width: width, Height: height})
 }
 
+// ReceiveVideo asks the server to send this client video (on) or audio only.
+func (c *Client) ReceiveVideo(on bool) error {
+	return c.Send(&meeting.ReceiveVideo{On: &on})
+}
+
+// PauseAudio stops (true) or resumes sending microphone packets. It returns
+// once no packet is on its way out: the last one sent is known.
 func (c *Client) PauseAudio(paused bool) {
 	c.media.audioMu.Lock()
 	defer c.media.audioMu.Unlock()

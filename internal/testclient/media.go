@@ -49,6 +49,14 @@ type Received struct {
 	// FirstFrameKey is set when the first complete video frame was a keyframe.
 	FirstFrameKey atomic.Bool
 	Frames        atomic.Uint64
+	// Resumes counts video streams resuming after a second or more with no
+	// packet (paused by the server), once their first frame is complete;
+	// ResumeSeqGap is the first packet's sequence number minus the one
+	// before the pause (1 for a continuous stream) and ResumedOnKey whether
+	// that first frame was a keyframe.
+	Resumes      atomic.Uint64
+	ResumeSeqGap atomic.Uint32
+	ResumedOnKey atomic.Bool
 	kind          atomic.Uint32 // the media that really arrived (webrtc.RTPCodecType)
 }
 
@@ -391,6 +399,7 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	var sb *samplebuilder.SampleBuilder
 	var ivf *ivfFile
 	var firstTS uint32
+	var gaps gapWatch
 	if track.Kind() == webrtc.RTPCodecTypeVideo {
 		sb = samplebuilder.New(256, &codecs.VP8Packet{}, 90000)
 		if dir := m.c.opts.RecordDir; dir != "" {
@@ -408,12 +417,14 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 		r.Packets.Add(1)
 		r.Bytes.Add(uint64(len(pkt.Payload)))
 		r.FirstAt.CompareAndSwap(0, testclock.Now().UnixNano())
+		gaps.packet(r, pkt.SequenceNumber, pkt.Timestamp)
 		if sb == nil {
 			continue
 		}
 		sb.Push(pkt)
 		for s := sb.Pop(); s != nil; s = sb.Pop() {
 			key := len(s.Data) > 0 && s.Data[0]&0x01 == 0
+			gaps.frame(r, s.PacketTimestamp, key)
 			if r.Frames.Add(1) == 1 {
 				r.FirstFrameKey.Store(key)
 			}
@@ -430,6 +441,36 @@ func (m *media) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 				_ = ivf.write(s.Data, s.PacketTimestamp-firstTS)
 			}
 		}
+	}
+}
+
+// gapWatch notices a stream resuming after a pause, for Received.
+type gapWatch struct {
+	seen      bool
+	lastSeq   uint16
+	lastAt    time.Time
+	waitFrame bool
+	resumeTS  uint32 // the first frame after the pause (the sample builder still holds the last before)
+}
+
+// pauseGap is how long without packets counts as a pause: far longer than
+// any gap between the frames of a running stream.
+const pauseGap = time.Second
+
+func (g *gapWatch) packet(r *Received, seq uint16, ts uint32) {
+	now := testclock.Now()
+	if g.seen && now.Sub(g.lastAt) >= pauseGap {
+		r.ResumeSeqGap.Store(uint32(seq - g.lastSeq))
+		g.waitFrame, g.resumeTS = true, ts
+	}
+	g.seen, g.lastSeq, g.lastAt = true, seq, now
+}
+
+func (g *gapWatch) frame(r *Received, ts uint32, key bool) {
+	if g.waitFrame && ts == g.resumeTS {
+		r.ResumedOnKey.Store(key)
+		r.Resumes.Add(1)
+		g.waitFrame = false
 	}
 }
 

@@ -57,7 +57,7 @@ type Received struct {
 	Resumes      atomic.Uint64
 	ResumeSeqGap atomic.Uint32
 	ResumedOnKey atomic.Bool
-	kind          atomic.Uint32 // the media that really arrived (webrtc.RTPCodecType)
+	kind         atomic.Uint32 // the media that really arrived (webrtc.RTPCodecType)
 }
 
 // media is the client's two PeerConnections, each on a UDP socket of its

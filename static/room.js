@@ -10,6 +10,7 @@ import { Signaling } from './signaling.js';
 import { Peers } from './peers.js';
 import { UI, toggleFullscreen } from './ui.js';
 import { TileSizes } from './tilesize.js';
+import { Bandwidth } from './bandwidth.js';
 import { Panels } from './panels.js';
 import { Recording } from './recording.js';
 import { Timekeeping } from './timetable.js';
@@ -24,6 +25,7 @@ const app = byId('app');
 const joinURL = app.dataset.joinUrl || '';
 const ui = new UI();
 ui.sizes = new TileSizes((m) => signaling?.send(m));
+const bandwidth = new Bandwidth({ send: (m) => signaling?.send(m), sizes: ui.sizes, ui, announce: (text) => ui.announce(text) });
 const panels = new Panels((m) => signaling?.send(m));
 const recording = new Recording((m) => signaling?.send(m), (text) => ui.announce(text));
 // A family's personal link joins at /j/{token}/join; its thank-you page is beside it.
@@ -73,6 +75,7 @@ async function join(/** @type {SubmitEvent} */ ev) {
   // them to the devices there are).
   micOn = /** @type {HTMLInputElement} */ (byId('join-mic')).checked;
   cameraOn = /** @type {HTMLInputElement} */ (byId('join-camera')).checked;
+  if (/** @type {HTMLInputElement} */ (byId('join-audio-only')).checked) bandwidth.choose('audio');
   let first;
   try {
     first = await joinToken();
@@ -160,7 +163,11 @@ function wire(s) {
     }
   });
   s.on('reaction', (m) => ui.react(m.participant, m.reaction));
-  s.on('quality', (m) => { ui.quality(m.levels || {}); panels.quality(m.details || {}); });
+  s.on('quality', (m) => {
+    ui.quality(m.levels || {});
+    panels.quality(m.details || {});
+    bandwidth.quality((m.levels || {})[me.id] || '');
+  });
   s.on('recording', (m) => recording.update(m));
   s.on('consents', (m) => recording.consents(m.entries || []));
   s.on('appointment', (m) => (m.status === 'over' ? appointmentOver() : timekeeping.appointment(m)));
@@ -208,6 +215,7 @@ function welcome(m) {
     peers.resetNegotiation();
     peers.restartIce().catch(report);
     sendMediaState();
+    bandwidth.entered();
     ui.announce('Reconnected.');
     return;
   }
@@ -229,6 +237,7 @@ function enterRoom(participants) {
     ontrack: (info, track, mid) => ui.attach(mid, info, track),
     ongone: (mid) => ui.dropTrack(mid),
   });
+  bandwidth.entered();
   if (me.role !== 'observer') publish();
 }
 

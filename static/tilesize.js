@@ -7,10 +7,16 @@
 /** How long a tile's size must hold before it is reported. */
 const SETTLE_MS = 300;
 
+/** What a shown tile is reported as in small-video mode: smaller than any
+ * layer, so the server sends the lowest. */
+const SMALL_SIDE = 1;
+
 export class TileSizes {
   /** @param {(m: {type: 'video_size', participant: string, source: string, width: number, height: number}) => void} send */
   constructor(send) {
     this.send = send;
+    /** Small-video mode: every shown tile reported small. */
+    this.small = false;
     /** @type {Map<Element, {participant: string, source: string, width: number, height: number, sent: string, timer: number}>} */
     this.watched = new Map();
     this.observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver((entries) => {
@@ -48,11 +54,22 @@ export class TileSizes {
     w.timer = window.setTimeout(() => this.report(w), delay);
   }
 
+  /** Report every tile small (true) or at its real size again.
+   * @param {boolean} on */
+  setSmall(on) {
+    if (this.small === on) return;
+    this.small = on;
+    for (const w of this.watched.values()) if (w.sent) this.report(w);
+  }
+
   /** @param {{participant: string, source: string, width: number, height: number, sent: string}} w */
   report(w) {
-    const key = `${w.width}x${w.height}`;
+    const shown = w.width > 0 && w.height > 0;
+    const width = shown && this.small ? SMALL_SIDE : w.width;
+    const height = shown && this.small ? SMALL_SIDE : w.height;
+    const key = `${width}x${height}`;
     if (key === w.sent) return;
     w.sent = key;
-    this.send({ type: 'video_size', participant: w.participant, source: w.source, width: w.width, height: w.height });
+    this.send({ type: 'video_size', participant: w.participant, source: w.source, width, height });
   }
 }

@@ -14,6 +14,13 @@ import { audioLevel } from './preview.js';
  * @typedef {{el: HTMLElement, media: HTMLElement, name: HTMLElement, state: HTMLElement, pin: HTMLButtonElement, video: HTMLVideoElement|null, audio: HTMLAudioElement|null, p: Participant, level: number, stopLevel: () => void}} Tile
  */
 
+/** What a tile says while the server sends it no video, by why: the one
+ * place for these words (the bandwidth estimate will pause video too). */
+export const PAUSED_TEXT = /** @type {Record<string, string>} */ ({
+  lowbw: 'Video off — low-bandwidth mode',
+  weak: 'Video paused — weak connection',
+});
+
 const REACTIONS = /** @type {Record<string, string>} */ ({ thumbs_up: '👍', clap: '👏', heart: '❤️', laugh: '😂', wave: '👋' });
 
 /** The grid for n tiles on a w×h stage: of the shapes with no empty row,
@@ -70,6 +77,8 @@ export class UI {
     this.sizes = null;
     this.audioCtx = null;
     this.lobbyCount = 0;
+    /** Why the server sends us no video now (a key of PAUSED_TEXT), or ''. */
+    this.paused = '';
     /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
     this.waiting = [];
     /** 'gallery' or 'speaker', kept for the session (a reload or a reconnect keeps it). */
@@ -234,7 +243,29 @@ export class UI {
     t.el.classList.toggle('no-video', !t.p.video);
     t.el.classList.toggle('muted', !t.p.audio);
     /** @type {HTMLElement} */ (t.el.querySelector('.tile-hand')).hidden = !t.p.hand_raised_at;
+    this.pausedNote(t);
     this.count();
+  }
+
+  /** The server stopped (a key of PAUSED_TEXT) or resumed ('') sending us
+   * video: tiles and the shared screen say so instead of a frozen frame.
+   * @param {string} why */
+  videoPaused(why) {
+    this.paused = PAUSED_TEXT[why] ? why : '';
+    for (const t of this.tiles.values()) this.pausedNote(t);
+    const note = byId('featured-paused');
+    note.textContent = this.paused ? PAUSED_TEXT[this.paused] : '';
+    note.hidden = !this.paused;
+    this.featured.classList.toggle('video-paused', this.paused !== '');
+  }
+
+  /** @param {Tile} t */
+  pausedNote(t) {
+    const on = this.paused !== '' && !t.el.classList.contains('self') && !!t.p.video;
+    const note = /** @type {HTMLElement} */ (t.el.querySelector('.tile-paused'));
+    note.textContent = on ? PAUSED_TEXT[this.paused] : '';
+    note.hidden = !on;
+    t.el.classList.toggle('video-paused', on);
   }
 
   /** Show a reaction on someone's tile for a few seconds. @param {string} id @param {string} reaction */
@@ -301,6 +332,7 @@ export class UI {
     let el;
     if (info.source === 'screen') {
       el = this.videoIn(this.featured, true);
+      this.featured.append(byId('featured-paused')); // its note stays above the video
       el.dataset.testid = 'screen-video';
       this.featured.hidden = false;
       this.featured.dataset.participant = info.participant;

@@ -58,6 +58,47 @@ func TestLowBandwidthMode(t *testing.T) {
 	jones.do("hold a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 	jones.mustReach("phone room, audio only", `[data-testid="bandwidth-mode"]`)
 	a.check(jones, "phone room, audio only")
+	weakNotice(t, jones, a)
+}
+
+// weakNotice drives the page's own bandwidth module (a second instance on
+// the same page, with what it sends recorded) with quality reports of Mr
+// Jones's link: one weak report shows nothing, two do; the notice offers
+// small video and audio only, one click picks it, and a good report hides
+// the notice again.
+func weakNotice(t *testing.T, p *person, a *axeRunner) {
+	t.Helper()
+	p.do("load the bandwidth module", chromedp.Evaluate[chromedp.Void](`(async () => {
+		const src = document.querySelector('script[src$="/room.js"]').src;
+		const { Bandwidth } = await import(new URL('bandwidth.js', src).href);
+		window.sent = [];
+		window.bw = new Bandwidth({ send: (m) => window.sent.push(m), sizes: { setSmall() {} }, ui: { videoPaused() {} }, announce() {} });
+	})()`, chromedp.EvalAwaitPromise))
+	shown := `!document.querySelector('[data-testid="weak-notice"]').hidden`
+	p.do("hear of a weak link once", chromedp.Evaluate[chromedp.Void](`bw.quality('weak')`))
+	if eval[bool](p, shown) {
+		t.Errorf("one weak report shows the notice")
+	}
+	p.do("hear of a weak link again", chromedp.Evaluate[chromedp.Void](`bw.quality('bad')`))
+	p.waitFor("see the notice", shown)
+	if live := eval[string](p, `document.querySelector('[data-testid="weak-notice"]').getAttribute('aria-live')`); live != "polite" {
+		t.Errorf("the notice is announced %q, want polite", live)
+	}
+	p.mustReach("weak notice", `[data-testid="weak-notice"] button`)
+	a.check(p, "room, weak connection notice")
+	p.do("choose small video", chromedp.Click(tid("weak-small")))
+	if v := eval[string](p, `bw.mode`); v != "small" {
+		t.Errorf("after one click the mode is %q, want small", v)
+	}
+	p.do("choose audio only", chromedp.Click(tid("weak-audio")))
+	p.waitFor("the notice to go", `document.querySelector('[data-testid="weak-notice"]').hidden`)
+	if got := eval[string](p, `JSON.stringify(sent)`); got != `[{"type":"receive_video","on":false}]` {
+		t.Errorf("sent %s", got)
+	}
+	p.do("back to normal, weak link twice", chromedp.Evaluate[chromedp.Void](`bw.choose('normal'); bw.quality('weak'); bw.quality('weak')`))
+	p.waitFor("see the notice", shown)
+	p.do("hear of a good link", chromedp.Evaluate[chromedp.Void](`bw.quality('good')`))
+	p.waitFor("the notice to go", `document.querySelector('[data-testid="weak-notice"]').hidden`)
 }
 
 // pick chooses a mode in the room's control, as a person does.

@@ -167,7 +167,10 @@ func (d *DownTrack) send(p *Packet) {
 		return
 	}
 	if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
-		d.needKey = true
+		// Reconnected: start again at a keyframe, and number it next after
+		// the last packet sent, so the packets skipped until then are no gap
+		// for the subscriber to ask for.
+		d.needKey, d.resync = true, true
 	}
 	d.resume()
 	simulcast, switched := d.pub.simulcast.Load(), false

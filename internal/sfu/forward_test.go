@@ -280,3 +280,36 @@ func TestNacksCannotMultiplyTraffic(t *testing.T) {
 		}
 	}
 }
+
+// TestReconnectedSubscriberStreamStaysContinuous: a subscriber whose
+// connection comes back restarts at a keyframe, and that keyframe follows
+// the last packet it was sent with the next sequence number: the packets
+// skipped meanwhile are not a gap for it to ask again for.
+func TestReconnectedSubscriberStreamStaysContinuous(t *testing.T) {
+	pub := testPublication()
+	w := &writer{copied: true}
+	d := subscribe(pub, w)
+	for i := range 10 {
+		arrive(t, pub, i, i == 0)
+	}
+	d.setConnected(false, false)
+	d.setConnected(true, false)
+	for i := 10; i < 20; i++ {
+		arrive(t, pub, i, i == 15)
+	}
+	got := w.written()
+	if len(got) != 15 {
+		t.Fatalf("%d packets written, want 10 before and 5 from the keyframe after", len(got))
+	}
+	if !vp8Keyframe(got[10].payload) {
+		t.Error("after the reconnect the stream did not start at a keyframe")
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].seq != got[i-1].seq+1 {
+			t.Errorf("sequence number %d follows %d", got[i].seq, got[i-1].seq)
+		}
+		if int32(got[i].ts-got[i-1].ts) <= 0 {
+			t.Errorf("timestamp %d follows %d", got[i].ts, got[i-1].ts)
+		}
+	}
+}

@@ -49,13 +49,14 @@ type DownTrack struct {
 	// Of a simulcast publication: the layer forwarded now (-1 before the
 	// first), the choice of the next, the tile size the client reported,
 	// and the VP8 ids rewritten across switches (into scratch).
-	layer   int
-	sel     selector
-	tile    tileSize
-	resized bool // a size report the selector should follow at once
-	vp8     vp8Munger
-	scratch []byte
-	current atomic.Int32 // layer, for the RTCP reader
+	layer     int
+	sel       selector
+	tile      tileSize
+	resized   bool // a size report the selector should follow at once
+	vp8       vp8Munger
+	scratch   []byte
+	resendBuf []byte       // a resent packet's payload, copied out of the ring
+	current   atomic.Int32 // layer, for the RTCP reader
 
 	sender   *webrtc.RTPSender
 	out      outbound // what the subscriber reports receiving
@@ -102,6 +103,7 @@ func newDownTrack(pub *Publication) *DownTrack {
 	}
 	if pub.Kind == webrtc.RTPCodecTypeVideo {
 		d.history = make([]sentPacket, historySize)
+		d.resendBuf = make([]byte, mtu)
 	}
 	pub.attach(d)
 	pub.RequestKeyframe()
@@ -239,14 +241,17 @@ func (d *DownTrack) resend(seq uint16) {
 	if slot == nil {
 		return
 	}
-	defer slot.mu.RUnlock()
-	payload := slot.pkt.Payload
+	// Copied out, and the slot let go before the write: a write can block
+	// (ICE-TCP), and the read loop must never wait for one to store into
+	// this slot when it comes round the ring.
+	h, payload := slot.pkt.Header, d.resendBuf[:copy(d.resendBuf, slot.pkt.Payload)]
+	slot.mu.RUnlock()
 	if e.vp8 != (vp8Offsets{}) {
 		if desc, ok := parseVP8(payload); ok {
 			payload = rewriteVP8(d.scratch, payload, desc, e.vp8)
 		}
 	}
-	if _, err := d.write(&slot.pkt.Header, seq, slot.pkt.Header.Timestamp+e.tsOffset, payload); err == nil {
+	if _, err := d.write(&h, seq, h.Timestamp+e.tsOffset, payload); err == nil {
 		e.resends++
 		d.budget--
 		d.resent.Add(1)

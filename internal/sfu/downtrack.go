@@ -32,6 +32,8 @@ type DownTrack struct {
 	// TCP): its packets then go through a bounded queue and a goroutine of
 	// their own, so it never holds up the read loop and everyone else.
 	queue atomic.Pointer[downQueue]
+	// stopped: the track is detached for good; it never queues again.
+	stopped atomic.Bool
 
 	mu      sync.Mutex // the write path: what follows, and the writer
 	bound   bool
@@ -309,6 +311,15 @@ func (d *DownTrack) setQueued(on bool) {
 	if !d.queue.CompareAndSwap(nil, q) {
 		return
 	}
+	// A state change can come as the track stops (its peer read the list
+	// of tracks before): whichever of the two takes q back closes it, so
+	// no goroutine outlives the track.
+	if d.stopped.Load() {
+		if d.queue.CompareAndSwap(q, nil) {
+			close(q.quit)
+		}
+		return
+	}
 	go func() {
 		for {
 			select {
@@ -365,6 +376,7 @@ func (d *DownTrack) readRTCP() {
 // stop detaches the track from its publication: nothing more is written.
 func (d *DownTrack) stop() {
 	d.stopOnce.Do(func() {
+		d.stopped.Store(true)
 		d.pub.detach(d)
 		d.setQueued(false)
 	})

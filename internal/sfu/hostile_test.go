@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,5 +90,22 @@ func TestBlockedResendDoesNotStallThePublication(t *testing.T) {
 	}()
 	testclock.WaitFor(t, "every packet at the other subscriber", 20*time.Second, func() bool {
 		return fast.n.Load() == 10+n
+	})
+}
+
+// TestStoppedDownTrackStartsNoQueue: the subscriber's link reports itself
+// connected over TCP just as the track stops (it left, or was
+// unsubscribed, while its PeerConnection's state changed): no queue and
+// no goroutine outlive the track.
+func TestStoppedDownTrackStartsNoQueue(t *testing.T) {
+	pub := testPublication()
+	base := runtime.NumGoroutine()
+	for range 20 {
+		d := subscribe(pub, &writer{})
+		d.stop()
+		d.setConnected(true, true) // a state change that read the track list before the stop
+	}
+	testclock.WaitFor(t, "the goroutines back to where they were", 10*time.Second, func() bool {
+		return runtime.NumGoroutine() <= base
 	})
 }

@@ -109,3 +109,40 @@ func TestStoppedDownTrackStartsNoQueue(t *testing.T) {
 		return runtime.NumGoroutine() <= base
 	})
 }
+
+// TestRingRefusesHostileHeaders: RTP a modified client crafts to make the
+// read loop parse past its slot (CSRC counts, extension lengths and
+// padding counts larger than the packet, padding only, more than an MTU)
+// is refused, not forwarded, and never panics. Passed when written: it
+// pins the rule down.
+func TestRingRefusesHostileHeaders(t *testing.T) {
+	hdr := func(b0, b1 byte) []byte {
+		return []byte{b0, b1, 0x00, 0x07, 0, 0, 0, 1, 0, 0, 0, 9}
+	}
+	tests := []struct {
+		name string
+		raw  []byte
+	}{
+		{"short", []byte{0x80, 96, 0, 1}},
+		{"fifteen CSRCs, none there", append(hdr(0x8f, 96), 1, 2, 3, 4)},
+		{"extension longer than the packet", append(hdr(0x90, 96), 0xbe, 0xde, 0xff, 0xff, 1, 2, 3, 4)},
+		{"padding larger than the payload", append(hdr(0xa0, 96), 1, 2, 200)},
+		{"padding only", append(hdr(0xa0, 96), 0, 0, 3)},
+		{"header only", hdr(0x80, 96)},
+		{"more than an MTU", append(hdr(0x80, 96), make([]byte, mtu)...)},
+	}
+	r := newPacketRing(videoRing)
+	for _, tt := range tests {
+		if p := r.store(tt.raw, testclock.Now()); p != nil {
+			t.Errorf("%s: stored as a packet to forward (payload %d bytes)", tt.name, len(p.Payload))
+		}
+	}
+	if s := r.lookup(7); s != nil {
+		s.mu.RUnlock()
+		t.Error("a refused packet can be resent from the ring")
+	}
+	good := append(hdr(0x80, 96), 0x10, 0, 0)
+	if p := r.store(good, testclock.Now()); p == nil || len(p.Payload) != 3 {
+		t.Fatal("a plain packet was refused")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
 
@@ -102,6 +103,13 @@ func (p *stallingProxy) close() {
 // millisecond, a keyframe every 100, until the test ends: enough to fill a
 // stalled link's buffers in seconds.
 func (g *goPeer) publishFlood() *atomic.Uint64 {
+	sent, _ := g.publishFloodCountingPLIs()
+	return sent
+}
+
+// publishFloodCountingPLIs is publishFlood, counting the keyframe requests
+// the publisher hears.
+func (g *goPeer) publishFloodCountingPLIs() (sent, plis *atomic.Uint64) {
 	g.t.Helper()
 	var closePub func()
 	var err error
@@ -113,9 +121,24 @@ func (g *goPeer) publishFlood() *atomic.Uint64 {
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	if _, err := g.pub.AddTrack(tr); err != nil {
+	sender, err := g.pub.AddTrack(tr)
+	if err != nil {
 		g.t.Fatal(err)
 	}
+	plis = &atomic.Uint64{}
+	go func() {
+		for {
+			pkts, _, err := sender.ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				if _, ok := p.(*rtcp.PictureLossIndication); ok {
+					plis.Add(1)
+				}
+			}
+		}
+	}()
 	offer, err := g.pub.CreateOffer(nil)
 	if err != nil || gathered(g.pub, offer) != nil {
 		g.t.Fatal("publisher offer", err)
@@ -126,13 +149,13 @@ func (g *goPeer) publishFlood() *atomic.Uint64 {
 	}
 	done := make(chan struct{})
 	g.t.Cleanup(func() { close(done) })
-	var sent atomic.Uint64
+	sent = &atomic.Uint64{}
 	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
-			go flood(tr, &sent, done)
+			go flood(tr, sent, done)
 		}
 	})
-	return &sent
+	return sent, plis
 }
 
 func flood(tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, done <-chan struct{}) {
@@ -231,4 +254,42 @@ func TestStalledTCPSubscriberStallsNoOneElse(t *testing.T) {
 	var left atomic.Bool
 	go func() { stuck.peer.Close(); left.Store(true) }()
 	testclock.WaitFor(t, "the stalled subscriber to leave", 20*time.Second, left.Load)
+}
+
+// TestKeyframeRequestFloodIsThrottled: a subscriber sends thousands of
+// PLIs and FIRs for the track it receives, and as many naming SSRCs it
+// does not receive; the publisher hears them throttled (one per 300 ms),
+// not one each. Passed when written: it pins the throttle down where it lands.
+func TestKeyframeRequestFloodIsThrottled(t *testing.T) {
+	room := newSFURoom(t)
+	p := joinRoom(t, room, "p", false)
+	s := joinRoom(t, room, "s", false)
+	sent, plis := p.publishFloodCountingPLIs()
+	testclock.WaitFor(t, "media at the subscriber", 30*time.Second, func() bool {
+		return s.received("p", sfu.SourceCamera).packets.Load() > 100
+	})
+	var ssrc uint32
+	for _, tr := range s.sub.GetTransceivers() {
+		if r := tr.Receiver(); r != nil && r.Track() != nil {
+			ssrc = uint32(r.Track().SSRC())
+		}
+	}
+	base, from := plis.Load(), sent.Load()
+	const n = 3000
+	for i := range uint32(n) {
+		forged := []rtcp.Packet{
+			&rtcp.PictureLossIndication{MediaSSRC: ssrc},
+			&rtcp.FullIntraRequest{MediaSSRC: ssrc, FIR: []rtcp.FIREntry{{SSRC: ssrc, SequenceNumber: uint8(i)}}},
+			&rtcp.PictureLossIndication{MediaSSRC: i + 1},
+		}
+		if err := s.sub.WriteRTCP(forged); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testclock.WaitFor(t, "the publisher to send on", 20*time.Second, func() bool { return sent.Load() > from+200 })
+	// One per 300 ms is a handful while the flood lasts; unthrottled it
+	// would be thousands. The bound leaves a slow machine 45 s.
+	if got := plis.Load() - base; got > n/20 {
+		t.Errorf("the publisher heard %d keyframe requests for %d a subscriber sent", got, 2*n)
+	}
 }

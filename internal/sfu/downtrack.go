@@ -36,6 +36,8 @@ type DownTrack struct {
 	// TCP): its packets then go through a bounded queue and a goroutine of
 	// their own, so it never holds up the read loop and everyone else.
 	queue atomic.Pointer[downQueue]
+	// stopped: the track is detached for good; it never queues again.
+	stopped atomic.Bool
 
 	mu      sync.Mutex // the write path: what follows, and the writer
 	bound   bool
@@ -54,13 +56,14 @@ type DownTrack struct {
 	// Of a simulcast publication: the layer forwarded now (-1 before the
 	// first), the choice of the next, the tile size the client reported,
 	// and the VP8 ids rewritten across switches (into scratch).
-	layer   int
-	sel     selector
-	tile    tileSize
-	resized bool // a size report the selector should follow at once
-	vp8     vp8Munger
-	scratch []byte
-	current atomic.Int32 // layer, for the RTCP reader
+	layer     int
+	sel       selector
+	tile      tileSize
+	resized   bool // a size report the selector should follow at once
+	vp8       vp8Munger
+	scratch   []byte
+	resendBuf []byte       // a resent packet's payload, copied out of the ring
+	current   atomic.Int32 // layer, for the RTCP reader
 
 	sender   *webrtc.RTPSender
 	out      outbound // what the subscriber reports receiving
@@ -107,6 +110,7 @@ func newDownTrack(pub *Publication) *DownTrack {
 	}
 	if pub.Kind == webrtc.RTPCodecTypeVideo {
 		d.history = make([]sentPacket, historySize)
+		d.resendBuf = make([]byte, mtu)
 	}
 	pub.attach(d)
 	pub.RequestKeyframe()
@@ -249,14 +253,17 @@ func (d *DownTrack) resend(seq uint16) {
 	if slot == nil {
 		return
 	}
-	defer slot.mu.RUnlock()
-	payload := slot.pkt.Payload
+	// Copied out, and the slot let go before the write: a write can block
+	// (ICE-TCP), and the read loop must never wait for one to store into
+	// this slot when it comes round the ring.
+	h, payload := slot.pkt.Header, d.resendBuf[:copy(d.resendBuf, slot.pkt.Payload)]
+	slot.mu.RUnlock()
 	if e.vp8 != (vp8Offsets{}) {
 		if desc, ok := parseVP8(payload); ok {
 			payload = rewriteVP8(d.scratch, payload, desc, e.vp8)
 		}
 	}
-	if _, err := d.write(&slot.pkt.Header, seq, slot.pkt.Header.Timestamp+e.tsOffset, payload); err == nil {
+	if _, err := d.write(&h, seq, h.Timestamp+e.tsOffset, payload); err == nil {
 		e.resends++
 		d.budget--
 		d.resent.Add(1)
@@ -312,6 +319,15 @@ func (d *DownTrack) setQueued(on bool) {
 	}
 	q := &downQueue{ch: make(chan *Packet, 512), quit: make(chan struct{})}
 	if !d.queue.CompareAndSwap(nil, q) {
+		return
+	}
+	// A state change can come as the track stops (its peer read the list
+	// of tracks before): whichever of the two takes q back closes it, so
+	// no goroutine outlives the track.
+	if d.stopped.Load() {
+		if d.queue.CompareAndSwap(q, nil) {
+			close(q.quit)
+		}
 		return
 	}
 	go func() {
@@ -370,6 +386,7 @@ func (d *DownTrack) readRTCP() {
 // stop detaches the track from its publication: nothing more is written.
 func (d *DownTrack) stop() {
 	d.stopOnce.Do(func() {
+		d.stopped.Store(true)
 		d.pub.detach(d)
 		d.setQueued(false)
 	})

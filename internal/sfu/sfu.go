@@ -43,6 +43,10 @@ type SFU struct {
 	batch    *batchConn // the UDP socket, batching each fan-out's writes
 }
 
+// tcpWriteBuffer bounds what waits to go out on one ICE-TCP link: about
+// half a second of a 10-person meeting's video.
+const tcpWriteBuffer = 1 << 20
+
 // New opens the ICE sockets and prepares the pion API.
 func New(cfg Config) (*SFU, error) {
 	s := &SFU{log: cfg.Log, counters: &Counters{}}
@@ -63,7 +67,13 @@ func New(cfg Config) (*SFU, error) {
 	logs := pionLogs{log: cfg.Log}
 	s.batch = newBatchConn(udp)
 	udpMux := webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), s.batch)
-	tcpMux := webrtc.NewICETCPMux(logs.NewLogger("tcpmux"), tcp, 64)
+	// A write to a TCP link goes into a bounded buffer that its own goroutine
+	// drains, and fails when that is full: a client that stops reading must
+	// not block a writer holding a down track's lock (which the sender
+	// reports of everyone, and its own leaving, then wait for).
+	tcpMux := ice.NewTCPMuxDefault(ice.TCPMuxParams{
+		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 64, WriteBufferSize: tcpWriteBuffer,
+	})
 	s.mux = []interface{ Close() error }{udpMux, tcpMux}
 
 	se := webrtc.SettingEngine{LoggerFactory: logs}

@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net"
@@ -17,7 +18,6 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"classmeet/internal/sfu"
-	"classmeet/internal/testclient"
 	"classmeet/internal/testclock"
 )
 
@@ -111,20 +111,7 @@ func (g *goPeer) publishFlood() *atomic.Uint64 {
 // the publisher hears.
 func (g *goPeer) publishFloodCountingPLIs() (sent, plis *atomic.Uint64) {
 	g.t.Helper()
-	var closePub func()
-	var err error
-	if g.pub, closePub, err = testclient.LoopbackPeerConnection(); err != nil {
-		g.t.Fatal(err)
-	}
-	g.t.Cleanup(closePub)
-	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "p")
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	sender, err := g.pub.AddTrack(tr)
-	if err != nil {
-		g.t.Fatal(err)
-	}
+	tr, sender := g.addCamera()
 	plis = &atomic.Uint64{}
 	go func() {
 		for {
@@ -139,32 +126,18 @@ func (g *goPeer) publishFloodCountingPLIs() (sent, plis *atomic.Uint64) {
 			}
 		}
 	}()
-	offer, err := g.pub.CreateOffer(nil)
-	if err != nil || gathered(g.pub, offer) != nil {
-		g.t.Fatal("publisher offer", err)
-	}
-	mid := g.pub.GetTransceivers()[0].Mid()
-	if err := g.peer.HandleOffer(g.pub.LocalDescription().SDP, map[string]sfu.Source{mid: sfu.SourceCamera}); err != nil {
-		g.t.Fatal(err)
-	}
-	done := make(chan struct{})
-	g.t.Cleanup(func() { close(done) })
 	sent = &atomic.Uint64{}
-	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			go flood(tr, sent, done)
-		}
-	})
+	g.offerCamera(func(ctx context.Context) { flood(ctx, tr, sent) })
 	return sent, plis
 }
 
-func flood(tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64, done <-chan struct{}) {
+func flood(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uint64) {
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
 	payload := make([]byte, 1000)
 	for i := uint32(0); ; i++ {
 		select {
-		case <-done:
+		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}

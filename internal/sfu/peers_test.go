@@ -178,20 +178,7 @@ func gathered(pc *webrtc.PeerConnection, sd webrtc.SessionDescription) error {
 // publishCamera sends the VP8 fixture as the peer's camera until the test ends.
 func (g *goPeer) publishCamera() *atomic.Uint64 {
 	g.t.Helper()
-	var closePub func()
-	var err error
-	if g.pub, closePub, err = testclient.LoopbackPeerConnection(); err != nil {
-		g.t.Fatal(err)
-	}
-	g.t.Cleanup(closePub)
-	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "p")
-	if err != nil {
-		g.t.Fatal(err)
-	}
-	sender, err := g.pub.AddTrack(tr)
-	if err != nil {
-		g.t.Fatal(err)
-	}
+	tr, sender := g.addCamera()
 	var keyframe atomic.Bool
 	go func() { // keyframe requests from the SFU, as an encoder hears them
 		for {
@@ -201,6 +188,43 @@ func (g *goPeer) publishCamera() *atomic.Uint64 {
 			keyframe.Store(true)
 		}
 	}()
+	var sent atomic.Uint64
+	g.offerCamera(func(ctx context.Context) { _ = testclient.Camera(ctx, tr, &sent, &keyframe, nil) })
+	return &sent
+}
+
+// newPublisher makes the peer's publishing PeerConnection, on loopback,
+// closed when the test ends.
+func (g *goPeer) newPublisher() {
+	g.t.Helper()
+	var closePub func()
+	var err error
+	if g.pub, closePub, err = testclient.LoopbackPeerConnection(); err != nil {
+		g.t.Fatal(err)
+	}
+	g.t.Cleanup(closePub)
+}
+
+// addCamera makes the publishing PeerConnection with one VP8 track on it.
+func (g *goPeer) addCamera() (*webrtc.TrackLocalStaticRTP, *webrtc.RTPSender) {
+	g.t.Helper()
+	g.newPublisher()
+	tr, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "p")
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	sender, err := g.pub.AddTrack(tr)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	return tr, sender
+}
+
+// offerCamera offers the publishing PeerConnection's first m-line as the
+// camera and, once it connects, runs send (on its own goroutine) until the
+// test ends.
+func (g *goPeer) offerCamera(send func(ctx context.Context)) {
+	g.t.Helper()
 	offer, err := g.pub.CreateOffer(nil)
 	if err != nil || gathered(g.pub, offer) != nil {
 		g.t.Fatal("publisher offer", err)
@@ -211,13 +235,11 @@ func (g *goPeer) publishCamera() *atomic.Uint64 {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	g.t.Cleanup(cancel)
-	var sent atomic.Uint64
 	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
-			go func() { _ = testclient.Camera(ctx, tr, &sent, &keyframe, nil) }()
+			go send(ctx)
 		}
 	})
-	return &sent
 }
 
 // onTrack counts what arrives and whether the first whole frame was a keyframe.

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/webrtc/v4"
-
 	"classmeet/internal/sfu"
 	"classmeet/internal/testclient"
 	"classmeet/internal/testclock"
@@ -17,31 +15,12 @@ import (
 // 320×240) until the test ends.
 func (g *goPeer) publishSimulcast() *testclient.Simulcast {
 	g.t.Helper()
-	var closePub func()
-	var err error
-	if g.pub, closePub, err = testclient.LoopbackPeerConnection(); err != nil {
-		g.t.Fatal(err)
-	}
-	g.t.Cleanup(closePub)
+	g.newPublisher()
 	sim, err := testclient.AddSimulcastCamera(g.pub, g.peer.ID())
 	if err != nil {
 		g.t.Fatal(err)
 	}
-	offer, err := g.pub.CreateOffer(nil)
-	if err != nil || gathered(g.pub, offer) != nil {
-		g.t.Fatal("publisher offer", err)
-	}
-	mid := g.pub.GetTransceivers()[0].Mid()
-	if err := g.peer.HandleOffer(g.pub.LocalDescription().SDP, map[string]sfu.Source{mid: sfu.SourceCamera}); err != nil {
-		g.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g.t.Cleanup(cancel)
-	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateConnected {
-			sim.Send(ctx, g.pub)
-		}
-	})
+	g.offerCamera(func(ctx context.Context) { sim.Send(ctx, g.pub) })
 	return sim
 }
 

@@ -132,24 +132,38 @@ func lastOf[T meeting.ServerMessage](c *fakeConn) (T, bool) {
 	return zero, false
 }
 
+// inRoom is a meeting on the test hub with its host and Mr Jones, admitted.
+type inRoom struct {
+	media                *fakeMedia
+	hub                  *Hub
+	mid                  uuid.UUID
+	hs, ps               *Session
+	hostConn, parentConn *fakeConn
+}
+
+func hostAndParent(t *testing.T) inRoom {
+	t.Helper()
+	r := inRoom{media: &fakeMedia{peers: map[string]*fakePeer{}}, hostConn: &fakeConn{}, parentConn: &fakeConn{}}
+	r.hub, r.mid = newTestHub(r.media)
+	ctx := context.Background()
+	var err error
+	if r.hs, err = r.hub.Join(ctx, r.mid, host, r.hostConn); err != nil {
+		t.Fatal(err)
+	}
+	if r.ps, err = r.hub.Join(ctx, r.mid, jones, r.parentConn); err != nil {
+		t.Fatal(err)
+	}
+	r.hs.Handle(&meeting.Admit{Header: meeting.Header{Seq: 1}, Participant: "jones"})
+	return r
+}
+
 // TestGraceWindow runs the real hub on a fake clock: a participant who comes
 // back within 60 s resumes in the room; one who stays away longer is gone,
 // and its media peer with it.
 func TestGraceWindow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		media := &fakeMedia{peers: map[string]*fakePeer{}}
-		hub, mid := newTestHub(media)
-		ctx := context.Background()
-		hostConn, parentConn := &fakeConn{}, &fakeConn{}
-		hs, err := hub.Join(ctx, mid, host, hostConn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps, err := hub.Join(ctx, mid, jones, parentConn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs.Handle(&meeting.Admit{Header: meeting.Header{Seq: 1}, Participant: "jones"})
+		r := hostAndParent(t)
+		media, hub, mid, hs, ps, hostConn, parentConn := r.media, r.hub, r.mid, r.hs, r.ps, r.hostConn, r.parentConn
 		w, _ := lastOf[*meeting.Welcome](parentConn)
 		secret := w.Resume
 
@@ -303,19 +317,8 @@ func count[T meeting.ServerMessage](c *fakeConn) int {
 // figures at every tick.
 func TestQualityIsSentWhenItChanges(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		media := &fakeMedia{peers: map[string]*fakePeer{}}
-		hub, mid := newTestHub(media)
-		ctx := context.Background()
-		hostConn, parentConn := &fakeConn{}, &fakeConn{}
-		hs, err := hub.Join(ctx, mid, host, hostConn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ps, err := hub.Join(ctx, mid, jones, parentConn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs.Handle(&meeting.Admit{Header: meeting.Header{Seq: 1}, Participant: "jones"})
+		r := hostAndParent(t)
+		media, hs, ps, hostConn, parentConn := r.media, r.hs, r.ps, r.hostConn, r.parentConn
 		synctest.Wait()
 		good := sfu.Quality{Known: true, RTT: 20 * time.Millisecond}
 		media.peer("host").setQuality(good)

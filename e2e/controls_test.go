@@ -40,12 +40,10 @@ func TestClassroomControls(t *testing.T) {
 
 	teacher := newPerson(t, chromium, "teacher")
 	teacher.login(srv, "smith@school.example", teacherPW)
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 	jones, patel := newPerson(t, chromium, "Mr Jones"), newPerson(t, chromium, "Mrs Patel")
 	for i, p := range []*person{jones, patel} {
-		p.joinRoom(srv.URL + links[i])
-		p.do("come straight in", chromedp.WaitVisible(tid("room")))
+		p.enterRoom(srv.URL + links[i])
 	}
 	teacher.waitFor("see both tiles", `document.querySelectorAll('[data-testid="tile"]').length === 3`)
 

@@ -393,6 +393,13 @@ func (p *person) joinRoom(url string) {
 	p.do("join", chromedp.Navigate(url), chromedp.WaitEnabled(tid("join")), chromedp.Click(tid("join")))
 }
 
+// enterRoom joins at url and waits until in the room.
+func (p *person) enterRoom(url string) {
+	p.t.Helper()
+	p.joinRoom(url)
+	p.do("be in the room", chromedp.WaitVisible(tid("room")))
+}
+
 // click clicks the first element a JavaScript expression yields.
 func (p *person) click(what, expr string) {
 	p.t.Helper()

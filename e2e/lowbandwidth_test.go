@@ -30,8 +30,7 @@ func TestLowBandwidthMode(t *testing.T) {
 
 	teacher, jones := newPerson(t, chromium, "teacher"), newPerson(t, chromium, "Mr Jones")
 	teacher.login(srv, "smith@school.example", teacherPW)
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("enter the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 
 	jones.do("hold a phone", chromedp.EmulateViewport(390, 844, chromedp.EmulateScale(2)))
 	jones.do("open the pre-join page", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))

@@ -84,8 +84,7 @@ func TestPrejoinChoices(t *testing.T) {
 
 	teacher := newPerson(t, chromium, "teacher")
 	teacher.login(srv, "smith@school.example", teacherPW)
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 
 	jones := newPerson(t, chromium, "Mr Jones")
 	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
@@ -129,8 +128,7 @@ func TestPrejoinDevicesDenied(t *testing.T) {
 
 	teacher := newPerson(t, chromium, "teacher")
 	teacher.login(srv, "smith@school.example", teacherPW)
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 
 	jones := newPerson(t, chromium, "Mr Jones")
 	jones.refuseDevices(`() => true`)

@@ -218,11 +218,9 @@ func TestBrowserRecording(t *testing.T) {
 
 	teacher := newPerson(t, chromium, "teacher")
 	teacher.login(srv, "smith@school.example", teacherPW)
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("enter the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 	jones := newPerson(t, chromium, "Mr Jones")
-	jones.joinRoom(srv.URL + links[0])
-	jones.do("enter the room", chromedp.WaitVisible(tid("room")))
+	jones.enterRoom(srv.URL + links[0])
 	jones.waitFor("see the teacher", playing(remoteVideo("Ms Smith")))
 	teacher.waitFor("see the parent", playing(remoteVideo("Mr Jones")))
 

@@ -72,8 +72,7 @@ func TestViews(t *testing.T) {
 	for _, p := range []*person{teacher, jones} {
 		p.do("use a laptop", chromedp.EmulateViewport(1280, 800))
 	}
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 	jones.joinRoom(srv.URL + links[0])
 	jones.do("wait in the lobby", chromedp.WaitVisible(tid("lobby")))
 	teacher.waitFor("see him knock", `document.querySelectorAll('[data-testid="lobby-entry"]').length === 1`)

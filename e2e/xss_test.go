@@ -82,8 +82,7 @@ func TestHostileTextIsInert(t *testing.T) {
 	if got := teacher.text(tid("meeting-title")); got != title {
 		t.Errorf("title shown as %q", got)
 	}
-	teacher.joinRoom(srv.URL + "/meetings/" + mid + "/room")
-	teacher.do("be in the room", chromedp.WaitVisible(tid("room")))
+	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 
 	names := map[*person]string{jones: `<svg/onload=alert('xss-name')>`, patel: `=HYPERLINK("x","xss-csv")`}
 	for i, p := range []*person{jones, patel} {

@@ -24,14 +24,14 @@ type DownTrack struct {
 	pub          *Publication
 
 	// connected is whether the subscriber's PeerConnection is connected:
-	// packets written before that are silently lost, so none are sent, and
-	// a video track starts (again) at a keyframe once it is.
+	// packets written before that are silently lost, so none are sent.
 	connected atomic.Bool
-	restart   atomic.Bool
-	// videoOff is the subscriber's choice to receive no video (audio
-	// only); resumed marks the first packet after it turned video back on.
+	// videoOff is the subscriber's choice to receive no video (audio only).
 	videoOff atomic.Bool
-	resumed  atomic.Bool
+	// restart is set when the subscriber connects again or turns video back
+	// on: the next video packet out must be a keyframe (of the layer chosen
+	// afresh) and starts a new mapping of sequence numbers and timestamps.
+	restart atomic.Bool
 	// queue is set while the subscriber's link can block a write (ICE over
 	// TCP): its packets then go through a bounded queue and a goroutine of
 	// their own, so it never holds up the read loop and everyone else.
@@ -170,13 +170,14 @@ func (d *DownTrack) send(p *Packet) {
 	if !d.bound {
 		return
 	}
-	if d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
-		// Reconnected: start again at a keyframe, and number it next after
-		// the last packet sent, so the packets skipped until then are no gap
-		// for the subscriber to ask for.
-		d.needKey, d.resync = true, true
+	// Loaded first: a swap on every packet would be a write to shared
+	// memory on the hot path.
+	if d.restart.Load() && d.restart.Swap(false) && d.kind == webrtc.RTPCodecTypeVideo {
+		// The keyframe is numbered next after the last packet sent, so the
+		// packets skipped until it comes are no gap for the subscriber to
+		// ask for.
+		d.needKey, d.resync, d.layer = true, true, -1
 	}
-	d.resume()
 	simulcast, switched := d.pub.simulcast.Load(), false
 	if simulcast {
 		var ok bool
@@ -515,16 +516,6 @@ func (d *DownTrack) setVideoOff(off bool) {
 	if d.kind != webrtc.RTPCodecTypeVideo || d.videoOff.Swap(off) == off || off {
 		return
 	}
-	d.resumed.Store(true)
+	d.restart.Store(true)
 	d.pub.RequestKeyframe()
-}
-
-// resume readies the track once video was turned back on: the first
-// packet out must be a keyframe (of the layer chosen afresh, for
-// simulcast) and starts a new mapping of sequence numbers and timestamps.
-// The caller holds d.mu.
-func (d *DownTrack) resume() {
-	if d.resumed.Swap(false) {
-		d.needKey, d.resync, d.layer = true, true, -1
-	}
 }

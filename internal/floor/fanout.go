@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/ipv4"
 )
@@ -18,7 +19,8 @@ import (
 // SinkEnv, set to a count K, makes a program that calls RunSinkIfAsked
 // (this package's tests do) a sink instead: it opens K UDP sockets on
 // loopback, prints their ports on one line, reads and counts what arrives
-// on each, and exits when its standard input closes, printing the count.
+// on each, prints the count so far for each line it reads on its standard
+// input, and exits when that closes.
 const SinkEnv = "CLASSMEET_FLOOR_SINK"
 
 // FanOut is a sender to K receivers in another process, one socket each,
@@ -118,19 +120,25 @@ func (f *FanOut) SendBatch(n int) error {
 	return l.sendBatch()
 }
 
-// Close stops the sink and returns how many packets it received.
-func (f *FanOut) Close() (uint64, error) {
+// Received asks the sink how many packets it has read so far.
+func (f *FanOut) Received() (uint64, error) {
+	if _, err := io.WriteString(f.stdin, "\n"); err != nil {
+		return 0, fmt.Errorf("floor: ask the sink: %w", err)
+	}
+	line, err := f.out.ReadString('\n')
+	if err != nil {
+		return 0, fmt.Errorf("floor: the sink's count: %w", err)
+	}
+	return strconv.ParseUint(strings.TrimSpace(line), 10, 64)
+}
+
+// Close stops the sender and the sink.
+func (f *FanOut) Close() error {
 	if f.link != nil {
 		f.link.Close()
 	}
 	_ = f.stdin.Close()
-	line, _ := f.out.ReadString('\n')
-	err := f.child.Wait()
-	n, perr := strconv.ParseUint(strings.TrimSpace(line), 10, 64)
-	if err == nil {
-		err = perr
-	}
-	return n, err
+	return f.child.Wait()
 }
 
 // RunSinkIfAsked runs the sink (and exits) when SinkEnv is set.
@@ -141,8 +149,7 @@ func RunSinkIfAsked() {
 	}
 	var (
 		wg    sync.WaitGroup
-		mu    sync.Mutex
-		count uint64
+		count atomic.Uint64
 		conns []*net.UDPConn
 		ports []string
 	)
@@ -156,24 +163,22 @@ func RunSinkIfAsked() {
 		ports = append(ports, strconv.Itoa(c.LocalAddr().(*net.UDPAddr).Port))
 		wg.Go(func() {
 			buf := make([]byte, 2048)
-			var n uint64
 			for {
 				if _, _, err := c.ReadFromUDPAddrPort(buf); err != nil {
-					break
+					return
 				}
-				n++
+				count.Add(1)
 			}
-			mu.Lock()
-			count += n
-			mu.Unlock()
 		})
 	}
 	fmt.Println(strings.Join(ports, " "))
-	_, _ = io.Copy(io.Discard, os.Stdin)
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		fmt.Println(count.Load())
+	}
 	for _, c := range conns {
 		_ = c.Close()
 	}
 	wg.Wait()
-	fmt.Println(count)
 	os.Exit(0)
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,72 +18,6 @@ import (
 	"classmeet/internal/testclient"
 	"classmeet/internal/testclock"
 )
-
-// tcpOnlyNet is a network namespace joined to this one by a veth pair, from
-// which UDP cannot leave: a parent's office network that lets only TCP out.
-// Only the namespace and the host end of its veth carry the test's traffic.
-type tcpOnlyNet struct {
-	name         string
-	hostIP, nsIP string
-	hostIf, nsIf string
-}
-
-func newTCPOnlyNet(t *testing.T) *tcpOnlyNet {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("network namespaces need root (CI runs as root)")
-	}
-	id := os.Getpid() % 100000
-	n := &tcpOnlyNet{
-		name: fmt.Sprintf("cmturn%d", id), hostIf: fmt.Sprintf("cmt%dh", id), nsIf: fmt.Sprintf("cmt%dn", id),
-		hostIP: fmt.Sprintf("10.233.%d.1", id%250), nsIP: fmt.Sprintf("10.233.%d.2", id%250),
-	}
-	ipCmd(t, "netns", "add", n.name)
-	t.Cleanup(func() {
-		_ = exec.Command("ip", "netns", "del", n.name).Run()
-		_ = exec.Command("ip", "link", "del", n.hostIf).Run() // gone with the namespace, unless that failed
-	})
-	ipCmd(t, "link", "add", n.hostIf, "type", "veth", "peer", "name", n.nsIf)
-	ipCmd(t, "link", "set", n.nsIf, "netns", n.name)
-	ipCmd(t, "addr", "add", n.hostIP+"/30", "dev", n.hostIf)
-	ipCmd(t, "link", "set", n.hostIf, "up")
-	ipCmd(t, "-n", n.name, "addr", "add", n.nsIP+"/30", "dev", n.nsIf)
-	ipCmd(t, "-n", n.name, "link", "set", n.nsIf, "up")
-	ipCmd(t, "-n", n.name, "link", "set", "lo", "up")
-	// Every UDP packet for another machine is dropped at routing (sendto
-	// fails): no STUN, no UDP TURN, no UDP media. TCP routes as usual.
-	ipCmd(t, "-n", n.name, "rule", "add", "pref", "100", "ipproto", "udp", "blackhole")
-	return n
-}
-
-func ipCmd(t *testing.T, args ...string) {
-	t.Helper()
-	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-// chromium starts Chromium inside the namespace; DevTools speaks over a
-// pipe, so nothing but the page's own traffic crosses the veth.
-func (n *tcpOnlyNet) chromium(t *testing.T, origin string) context.Context {
-	t.Helper()
-	wrapper := filepath.Join(t.TempDir(), "chromium-in-netns")
-	script := fmt.Sprintf("#!/bin/sh\nexec ip netns exec %s /usr/bin/chromium \"$@\"\n", n.name)
-	if err := os.WriteFile(wrapper, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	// The page is served over plain HTTP from the veth address; let it use
-	// the (fake) camera as it would over HTTPS.
-	opts := append(append([]chromedp.ExecAllocatorOption{}, chromiumFlags...),
-		chromedp.ExecPath(wrapper), chromedp.Flag("unsafely-treat-insecure-origin-as-secure", origin))
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	root, cancelRoot := chromedp.NewContext(alloc)
-	if err := chromedp.Do(root); err != nil {
-		t.Fatalf("start chromium in %s: %v", n.name, err)
-	}
-	t.Cleanup(func() { cancelRoot(); cancelAlloc() })
-	return root
-}
 
 // relayOnly makes every RTCPeerConnection the page makes use relay
 // candidates only (iceTransportPolicy "relay"), and keeps them for getStats.
@@ -135,7 +67,8 @@ const audioPackets = `(async () => {
 // through the built-in TURN relay over TCP; it sees and hears the teacher
 // and the teacher receives its camera and microphone.
 func TestParentBehindTCPOnlyNetworkJoinsThroughTURN(t *testing.T) {
-	n := newTCPOnlyNet(t)
+	n := newNetNS(t, "cmturn")
+	n.blockUDP(t)
 	port := freePort(t)
 	addr := fmt.Sprintf("%s:%d", n.hostIP, port)
 	srv := &server{URL: "http://" + addr, DB: pgtest.NewDatabase(t), DataDir: t.TempDir()}

@@ -102,6 +102,7 @@
  *   chat_deleted: {id: string},
  *   hands: {queue: HandEntry[]},
  *   reaction: {participant: string, reaction: string},
+ *   video_paused: {tracks: TrackInfo[]|null},
  *   quality: {levels: Record<string, string>|null, details: Record<string, QualityDetail>|null},
  *   recording: RecordingStatus,
  *   consents: {entries: ConsentEntry[]},

@@ -163,6 +163,7 @@ function wire(s) {
     }
   });
   s.on('reaction', (m) => ui.react(m.participant, m.reaction));
+  s.on('video_paused', (m) => ui.weakLink(m.tracks || []));
   s.on('quality', (m) => {
     ui.quality(m.levels || {});
     panels.quality(m.details || {});
@@ -238,6 +239,7 @@ function enterRoom(participants) {
     ongone: (mid) => ui.dropTrack(mid),
   });
   bandwidth.entered();
+  ui.weakLink([]); // a new server-side peer holds back nothing yet
   if (me.role !== 'observer') publish();
 }
 

@@ -15,7 +15,7 @@ import { audioLevel } from './preview.js';
  */
 
 /** What a tile says while the server sends it no video, by why: the one
- * place for these words (the bandwidth estimate will pause video too). */
+ * place for these words. */
 export const PAUSED_TEXT = /** @type {Record<string, string>} */ ({
   lowbw: 'Video off — low-bandwidth mode',
   weak: 'Video paused — weak connection',
@@ -79,6 +79,9 @@ export class UI {
     this.lobbyCount = 0;
     /** Why the server sends us no video now (a key of PAUSED_TEXT), or ''. */
     this.paused = '';
+    /** The videos the server holds back because our link is too weak for
+     * them now, as "participant/source". @type {Set<string>} */
+    this.weak = new Set();
     /** Who waits in the lobby, as the latest list said. @type {LobbyEntry[]} */
     this.waiting = [];
     /** 'gallery' or 'speaker', kept for the session (a reload or a reconnect keeps it). */
@@ -252,18 +255,31 @@ export class UI {
    * @param {string} why */
   videoPaused(why) {
     this.paused = PAUSED_TEXT[why] ? why : '';
+    this.pausedNotes();
+  }
+
+  /** The server holds back these videos for our weak link (and sends the
+   * others). @param {{participant: string, source: string}[]} tracks */
+  weakLink(tracks) {
+    this.weak = new Set(tracks.map((x) => `${x.participant}/${x.source}`));
+    this.pausedNotes();
+  }
+
+  pausedNotes() {
     for (const t of this.tiles.values()) this.pausedNote(t);
+    const why = this.paused || (this.weak.has(`${this.featured.dataset.participant}/screen`) ? 'weak' : '');
     const note = byId('featured-paused');
-    note.textContent = this.paused ? PAUSED_TEXT[this.paused] : '';
-    note.hidden = !this.paused;
-    this.featured.classList.toggle('video-paused', this.paused !== '');
+    note.textContent = why ? PAUSED_TEXT[why] : '';
+    note.hidden = !why;
+    this.featured.classList.toggle('video-paused', why !== '');
   }
 
   /** @param {Tile} t */
   pausedNote(t) {
-    const on = this.paused !== '' && !t.el.classList.contains('self') && !!t.p.video;
+    const why = this.paused || (this.weak.has(`${t.p.id}/camera`) ? 'weak' : '');
+    const on = why !== '' && !t.el.classList.contains('self') && !!t.p.video;
     const note = /** @type {HTMLElement} */ (t.el.querySelector('.tile-paused'));
-    note.textContent = on ? PAUSED_TEXT[this.paused] : '';
+    note.textContent = on ? PAUSED_TEXT[why] : '';
     note.hidden = !on;
     t.el.classList.toggle('video-paused', on);
   }

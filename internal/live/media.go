@@ -183,7 +183,7 @@ func handleMedia(peer MediaPeer, m meeting.ClientMessage) error {
 	return nil
 }
 
-// signal carries the SFU's offers and answers to the participant. A stopped
+// signal carries the SFU's offers, answers and paused videos to the participant. A stopped
 // worker's peer may still be finishing; its messages are dropped.
 func (w *mediaWorker) signal(s sfu.Signal) {
 	if w.stopped() {
@@ -194,6 +194,12 @@ func (w *mediaWorker) signal(s sfu.Signal) {
 		w.room.sendTo(w.who, &meeting.ServerOffer{PC: s.PC, SDP: s.SDP, Tracks: trackInfos(s.Tracks)})
 	case "answer":
 		w.room.sendTo(w.who, &meeting.ServerAnswer{PC: s.PC, SDP: s.SDP})
+	case "video_paused":
+		tracks := make([]meeting.TrackInfo, 0, len(s.Paused))
+		for _, t := range s.Paused {
+			tracks = append(tracks, meeting.TrackInfo{Participant: t.Participant, Source: string(t.Source)})
+		}
+		w.room.sendTo(w.who, &meeting.VideoPaused{Tracks: tracks})
 	}
 }
 

@@ -129,6 +129,7 @@ var serverTypes = map[string]func() ServerMessage{
 	"hands":               func() ServerMessage { return &Hands{} },
 	"reaction":            func() ServerMessage { return &Reaction{} },
 	"quality":             func() ServerMessage { return &Quality{} },
+	"video_paused":        func() ServerMessage { return &VideoPaused{} },
 	"recording":           func() ServerMessage { return &Recording{} },
 	"consents":            func() ServerMessage { return &Consents{} },
 	"appointment":         func() ServerMessage { return &AppointmentStatus{} },

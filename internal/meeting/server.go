@@ -188,6 +188,14 @@ type ServerOffer struct {
 	Tracks map[string]TrackInfo `json:"tracks"`
 }
 
+// VideoPaused lists the videos the server holds back from this participant
+// because its link cannot carry even their lowest layer (audio first): all
+// of them, or none. Each resumes at a keyframe when the link allows.
+type VideoPaused struct {
+	Header
+	Tracks []TrackInfo `json:"tracks"`
+}
+
 // ServerAnswer answers the client's publishing offer.
 type ServerAnswer struct {
 	Header

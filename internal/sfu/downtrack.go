@@ -65,6 +65,18 @@ type DownTrack struct {
 	resendBuf []byte       // a resent packet's payload, copied out of the ring
 	current   atomic.Int32 // layer, for the RTCP reader
 
+	// link is the subscriber's connection, which numbers every packet for
+	// its TWCC feedback (the extension's id: twccID, 0 if not negotiated).
+	link   *link
+	twccID uint8
+	ext    [1]rtp.Extension
+	extBuf [2]byte
+	padBuf []byte
+	// capLayer is the highest layer the subscriber's link can take, from
+	// its bandwidth estimate (see Peer.allocate); -1: none, so its video is
+	// paused (audio first).
+	capLayer atomic.Int32
+
 	sender   *webrtc.RTPSender
 	out      outbound // what the subscriber reports receiving
 	sent     atomic.Uint64
@@ -97,8 +109,9 @@ type sentPacket struct {
 	vp8      vp8Offsets
 }
 
-func newDownTrack(pub *Publication) *DownTrack {
+func newDownTrack(pub *Publication, l *link) *DownTrack {
 	d := &DownTrack{
+		link:     l,
 		id:       string(pub.Source) + "." + pub.Participant,
 		streamID: pub.Participant,
 		codec:    pub.Codec.RTPCodecCapability,
@@ -112,6 +125,7 @@ func newDownTrack(pub *Publication) *DownTrack {
 		d.history = make([]sentPacket, historySize)
 		d.resendBuf = make([]byte, mtu)
 	}
+	d.capLayer.Store(MaxLayers - 1)
 	pub.attach(d)
 	pub.RequestKeyframe()
 	return d
@@ -125,6 +139,12 @@ func (d *DownTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	}
 	d.mu.Lock()
 	d.bound, d.ssrc, d.pt, d.writer = true, uint32(ctx.SSRC()), uint8(codec.PayloadType), ctx.WriteStream()
+	d.twccID = 0
+	for _, e := range ctx.HeaderExtensions() {
+		if e.URI == transportCCURI && e.ID > 0 && e.ID < 15 {
+			d.twccID = uint8(e.ID)
+		}
+	}
 	d.mu.Unlock()
 	d.pub.RequestKeyframe() // the subscriber can decode from the next one
 	return codec, nil
@@ -148,7 +168,7 @@ func (d *DownTrack) Publication() *Publication { return d.pub }
 
 // forward is called by the publication's read loop for every packet.
 func (d *DownTrack) forward(p *Packet) {
-	if !d.connected.Load() || d.videoOff.Load() {
+	if !d.connected.Load() || d.videoOff.Load() || d.capLayer.Load() < 0 {
 		return
 	}
 	if q := d.queue.Load(); q != nil {
@@ -209,7 +229,7 @@ func (d *DownTrack) send(p *Packet) {
 			valid: true, layer: uint8(p.Layer), out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp, vp8: offsets,
 		}
 	}
-	if _, err := d.write(&p.Header, seq, ts, payload); err != nil {
+	if _, err := d.write(&p.Header, seq, ts, payload, p.Arrival); err != nil {
 		return
 	}
 	d.sent.Add(1)
@@ -223,13 +243,51 @@ func (d *DownTrack) send(p *Packet) {
 }
 
 // write sends src's payload under this track's SSRC, payload type and the
-// given sequence number and timestamp; the caller holds d.mu.
-func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte) (int, error) {
+// given sequence number and timestamp, numbered for TWCC as sent at at;
+// the caller holds d.mu.
+func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte, at time.Time) (int, error) {
 	d.h = *src
 	d.h.SSRC, d.h.PayloadType, d.h.SequenceNumber, d.h.Timestamp = d.ssrc, d.pt, seq, ts
-	d.h.Extension, d.h.Extensions, d.h.ExtensionProfile = false, nil, 0
 	d.h.CSRC = nil
+	d.stamp(len(payload), at)
 	return d.writer.WriteRTP(&d.h, payload)
+}
+
+// stamp gives the header in d.h its transport-wide sequence number (or no
+// extension, if TWCC was not negotiated); the caller holds d.mu.
+func (d *DownTrack) stamp(size int, at time.Time) {
+	if d.twccID == 0 || d.link == nil {
+		d.h.Extension, d.h.Extensions, d.h.ExtensionProfile = false, nil, 0
+		return
+	}
+	seq := d.link.stamp(size+wireOverhead, at)
+	d.extBuf[0], d.extBuf[1] = byte(seq>>8), byte(seq)
+	// Set into the track's own one-element slice: nothing allocated.
+	d.h.Extension, d.h.ExtensionProfile, d.h.Extensions = false, 0, d.ext[:0]
+	_ = d.h.SetExtension(d.twccID, d.extBuf[:])
+}
+
+// pad sends one padding-only packet (a probe's) under the next sequence
+// number, which no media packet then takes; false if the track cannot.
+func (d *DownTrack) pad(now time.Time) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.bound || d.history == nil {
+		return false
+	}
+	if d.rw == nil {
+		d.rw = newRewriter(d.codec.ClockRate, uint16(now.UnixNano()), uint32(now.UnixNano()>>8))
+	}
+	seq, ts := d.rw.skip()
+	d.history[seq%historySize] = sentPacket{} // a NACK for it is not answered
+	if d.padBuf == nil {
+		d.padBuf = make([]byte, padSize)
+		d.padBuf[padSize-1] = padSize
+	}
+	d.h = rtp.Header{Version: 2, Padding: true, SSRC: d.ssrc, PayloadType: d.pt, SequenceNumber: seq, Timestamp: ts}
+	d.stamp(padSize, now)
+	_, err := d.writer.WriteRTP(&d.h, d.padBuf)
+	return err == nil
 }
 
 // resend answers a NACK for one outgoing sequence number from the
@@ -264,7 +322,7 @@ func (d *DownTrack) resend(seq uint16) {
 			payload = rewriteVP8(d.scratch, payload, desc, e.vp8)
 		}
 	}
-	if _, err := d.write(&h, seq, h.Timestamp+e.tsOffset, payload); err == nil {
+	if _, err := d.write(&h, seq, h.Timestamp+e.tsOffset, payload, time.Now()); err == nil {
 		e.resends++
 		d.budget--
 		d.resent.Add(1)
@@ -373,6 +431,10 @@ func (d *DownTrack) readRTCP() {
 						return true
 					})
 				}
+			case *rtcp.TransportLayerCC:
+				if d.link != nil {
+					d.link.feedback(pkt, time.Now())
+				}
 			case *rtcp.ReceiverReport:
 				for _, r := range pkt.Reports {
 					if r.SSRC == ssrc {
@@ -445,10 +507,13 @@ func fmtpParam(fmtp, key string) string {
 // packet after a switch is always a keyframe of the new layer.
 func (d *DownTrack) follow(p *Packet) (switched, ok bool) {
 	set := d.pub.layerSet(p.Arrival)
-	want := chooseLayer(layerInputs{tile: d.tile, layers: set, maxLayer: MaxLayers - 1})
+	capped := int(d.capLayer.Load())
+	want := chooseLayer(layerInputs{tile: d.tile, layers: set, maxLayer: max(capped, 0)})
 	// Until the first packet goes out, the choice follows the layers as
-	// they appear; after, at once only what must not wait.
-	immediate := d.layer < 0 || d.resized || d.tile.hidden() || (d.sel.target >= 0 && !set.live[d.sel.target])
+	// they appear; after, at once only what must not wait: a link that
+	// cannot carry the layer any more is one.
+	immediate := d.layer < 0 || d.resized || d.tile.hidden() || (d.sel.target >= 0 && !set.live[d.sel.target]) ||
+		(d.sel.target > capped && want < d.sel.target)
 	d.resized = false
 	target := d.sel.update(want, immediate, p.Arrival)
 	switch {

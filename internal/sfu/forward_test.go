@@ -69,7 +69,7 @@ func (w *writer) Write(b []byte) (int, error) { return len(b), nil }
 
 // subscribe makes a connected, bound down track of pub writing to w.
 func subscribe(pub *Publication, w *writer) *DownTrack {
-	d := newDownTrack(pub)
+	d := newDownTrack(pub, nil)
 	d.bound, d.ssrc, d.pt, d.writer = true, 1234, 96, w
 	d.connected.Store(true)
 	return d

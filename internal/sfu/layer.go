@@ -47,6 +47,33 @@ type layer struct {
 	resync        atomic.Bool  // the next packet is the first after a pause
 	width, height atomic.Uint32
 	lastSR        atomic.Pointer[SenderReport]
+
+	// The layer's bitrate, on the wire: bytes counted by the read loop
+	// since meterFrom, and the latest measure in bit/s.
+	meterBytes int64
+	meterFrom  int64
+	bps        atomic.Uint64
+}
+
+// meterPeriod is how often a layer's bitrate is measured.
+const meterPeriod = 500 * time.Millisecond
+
+// meter counts a packet of size bytes that arrived at at; the read loop's
+// alone.
+func (l *layer) meter(size int, at time.Time) {
+	now := at.UnixNano()
+	if l.meterFrom == 0 {
+		l.meterFrom = now
+	}
+	l.meterBytes += int64(size)
+	if elapsed := now - l.meterFrom; elapsed >= int64(meterPeriod) {
+		bps := uint64(l.meterBytes * 8 * int64(time.Second) / elapsed)
+		if old := l.bps.Load(); old != 0 {
+			bps = (bps + old) / 2 // smoothed over the last second or so
+		}
+		l.bps.Store(bps)
+		l.meterBytes, l.meterFrom = 0, now
+	}
 }
 
 func newLayer(index int, kind webrtc.RTPCodecType, clockRate uint32) *layer {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -14,12 +15,15 @@ import (
 
 // Signal is a message for the peer's client.
 type Signal struct {
-	Type string // "offer" or "answer"
+	Type string // "offer", "answer" or "video_paused"
 	PC   string // "pub" (the client sends) or "sub" (the client receives)
 	SDP  string
 	// Tracks tells, with a subscriber offer, whose media each m-line
 	// (by mid) carries.
 	Tracks map[string]TrackInfo
+	// Paused lists, with "video_paused", the videos the subscriber's link
+	// is too weak for now (all of them, or none).
+	Paused []TrackInfo
 }
 
 // TrackInfo names the participant and source behind a subscribed track.
@@ -64,6 +68,13 @@ type Peer struct {
 	candidates     map[string]int    // client candidates taken, per PeerConnection, this ICE generation
 	ufrags         map[string]string // the client's ICE username fragment, per PeerConnection
 	first          *firstFrame       // from joining to the first media packet written to it
+
+	// link is the subscriber connection's bandwidth estimate; paused is
+	// the allocation's (see allocate; one goroutine's), probing is set
+	// while a probe's padding goes out.
+	link    *link
+	paused  []TrackInfo // video held back for a weak link, as last told
+	probing atomic.Bool
 }
 
 // MaxCandidates is how many ICE candidates a client may send for one of its
@@ -86,7 +97,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
-		first: newFirstFrame(r.sfu.counters),
+		first: newFirstFrame(r.sfu.counters), link: newLink(),
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
@@ -311,7 +322,7 @@ func (p *Peer) subscribe(pub *Publication) bool {
 	if p.closed || p.downs[pub.ID] != nil {
 		return false
 	}
-	dt := newDownTrack(pub)
+	dt := newDownTrack(pub, p.link)
 	dt.first = p.first
 	sender, err := p.sub.AddTrack(dt)
 	if err != nil {

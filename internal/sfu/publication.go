@@ -307,6 +307,7 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 		return
 	}
 	l.received.Add(1)
+	l.meter(len(pkt.Payload)+wireOverhead, pkt.Arrival)
 	l.stats.packet(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival)
 	l.lastAt.Store(pkt.Arrival.UnixNano())
 	if p.firstAt.Load() == 0 {

@@ -9,8 +9,9 @@ import (
 // (lip sync and round-trip time need them; browsers send theirs each second).
 const reportInterval = time.Second
 
-// reporter sends every peer's sender reports from one goroutine and one
-// timer for the whole SFU, rather than one of each per participant.
+// reporter sends every peer's sender reports, and fits each subscriber's
+// video to its link (Peer.allocate), from one goroutine and two timers for
+// the whole SFU, rather than one of each per participant.
 type reporter struct {
 	mu    sync.Mutex
 	peers map[*Peer]struct{}
@@ -40,6 +41,8 @@ func (r *reporter) run() {
 	defer close(r.done)
 	t := time.NewTicker(reportInterval)
 	defer t.Stop()
+	a := time.NewTicker(allocInterval)
+	defer a.Stop()
 	for {
 		select {
 		case <-r.stop:
@@ -47,6 +50,10 @@ func (r *reporter) run() {
 		case now := <-t.C:
 			for _, p := range r.list() {
 				p.sendReports(now)
+			}
+		case now := <-a.C:
+			for _, p := range r.list() {
+				p.allocate(now)
 			}
 		}
 	}

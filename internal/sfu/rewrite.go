@@ -61,3 +61,14 @@ func (r *rewriter) elapsed(at time.Time) uint32 {
 	}
 	return uint32(ticks)
 }
+
+// skip takes the next outgoing sequence number for a packet of the
+// server's own (padding), with the latest timestamp: the packets that
+// follow continue after it.
+func (r *rewriter) skip() (uint16, uint32) {
+	r.lastOutSeq++
+	if r.started {
+		r.seqOffset++
+	}
+	return r.lastOutSeq, r.lastOutTS
+}

@@ -93,6 +93,14 @@ func New(cfg Config) (*SFU, error) {
 		s.Close()
 		return nil, err
 	}
+	// Subscribers number what they are sent for their TWCC feedback, from
+	// which each one's bandwidth is estimated (see link).
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if err := subME.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: transportCCURI}, kind); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	ir := &interceptor.Registry{}
 	if err := registerInterceptors(pubME, ir); err != nil {
 		s.Close()

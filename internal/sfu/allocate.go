@@ -1,0 +1,234 @@
+package sfu
+
+import (
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+)
+
+// allocInterval is how often each subscriber's video is fitted to its link.
+const allocInterval = 250 * time.Millisecond
+
+// headroom is the margin a layer needs over its measured rate to be given
+// to a link: keyframes come in bursts.
+const headroom = 1.15
+
+// defaultLayerRate is a layer's rate, bit/s, until it is measured: what the
+// browser client asks of each (static/peers.js).
+var defaultLayerRate = [MaxLayers]float64{150_000, 500_000, 1_500_000}
+
+// videoFit is one video a subscriber receives, as the allocation sees it.
+type videoFit struct {
+	d      *DownTrack
+	set    layerSet
+	rates  [MaxLayers]float64 // what each layer needs, bit/s
+	want   int                // the layer its tile wants
+	given  int                // the highest the link can take; -1: paused
+	area   uint64             // the tile's, device pixels
+	screen bool
+}
+
+// allocate fits the subscriber's video to its link's estimate, audio first:
+// every video gets its lowest layer if the link carries it, in order of
+// importance (screen shares, then the largest tiles), then each climbs
+// towards the layer its tile wants while the estimate allows. A video that
+// cannot have even its lowest layer is paused, and the client told. When a
+// video has less than its tile wants, the link is probed for the next step.
+// Called from the SFU's periodic goroutine only.
+func (p *Peer) allocate(now time.Time) {
+	est, capped := p.link.estimate()
+	audio, fits := 0.0, []videoFit(nil)
+	for _, d := range p.DownTracks() {
+		if d.kind == webrtc.RTPCodecTypeAudio {
+			audio += d.pub.layerRate(0) * headroom
+			continue
+		}
+		if d.videoOff.Load() || !d.connected.Load() {
+			continue
+		}
+		f := videoFit{d: d, set: d.pub.layerSet(now), screen: d.pub.Source == SourceScreen}
+		if f.want, f.area = d.wanted(f.set); f.want < 0 {
+			continue // nothing live to send
+		}
+		for i := range MaxLayers {
+			f.rates[i] = d.pub.layerRate(i) * headroom
+		}
+		fits = append(fits, f)
+	}
+	if !capped {
+		for _, f := range fits {
+			f.d.setCap(MaxLayers - 1)
+		}
+		p.tellPaused(nil)
+		return
+	}
+	budget := fit(est-audio, fits)
+	var paused []TrackInfo
+	var short *videoFit
+	for i := range fits {
+		f := &fits[i]
+		f.d.setCap(f.given)
+		if f.given < 0 {
+			paused = append(paused, TrackInfo{Participant: f.d.pub.Participant, Source: f.d.pub.Source})
+		}
+		if short == nil && f.given < f.want {
+			short = f
+		}
+	}
+	p.tellPaused(paused)
+	if short != nil {
+		p.probeFor(now, short, est-budget)
+	}
+}
+
+// fit gives each video the highest layer the budget (bit/s) allows, audio
+// already taken out: first every video its lowest layer, in order of
+// importance (screen shares, then the largest tiles), then each in turn up
+// towards the layer its tile wants. A video the budget cannot give even its
+// lowest layer gets -1 (paused). It sorts fits, and returns what is left.
+func fit(budget float64, fits []videoFit) float64 {
+	slices.SortStableFunc(fits, func(a, b videoFit) int {
+		switch {
+		case a.screen != b.screen:
+			if a.screen {
+				return -1
+			}
+			return 1
+		case a.area > b.area:
+			return -1
+		case a.area < b.area:
+			return 1
+		}
+		return 0
+	})
+	for i := range fits {
+		f := &fits[i]
+		f.given = -1
+		if low := f.lowest(); low >= 0 && f.rates[low] <= budget {
+			f.given, budget = low, budget-f.rates[low]
+		}
+	}
+	for i := range fits {
+		f := &fits[i]
+		for l := f.given + 1; f.given >= 0 && l <= f.want; l++ {
+			if !f.set.live[l] {
+				continue
+			}
+			extra := f.rates[l] - f.rates[f.given]
+			if extra > budget {
+				break
+			}
+			f.given, budget = l, budget-extra
+		}
+	}
+	return budget
+}
+
+// lowest is the lowest live layer.
+func (f *videoFit) lowest() int {
+	for i := range MaxLayers {
+		if f.set.live[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// probeFor probes the link for what f needs to climb one layer, on top of
+// the sending bit/s given now.
+func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
+	next := f.given + 1
+	for next < MaxLayers && !f.set.live[next] {
+		next++
+	}
+	if next >= MaxLayers {
+		return
+	}
+	need := f.rates[next]
+	if f.given >= 0 {
+		need -= f.rates[f.given]
+	}
+	if need <= 0 || !p.probing.CompareAndSwap(false, true) {
+		return
+	}
+	stop, ok := p.link.startProbe(now, sending+need)
+	if !ok {
+		p.probing.Store(false)
+		return
+	}
+	go p.sendProbe(f.d, min(need, maxProbeRate), stop)
+}
+
+// padBits is one padding packet on the wire.
+const padBits = (padSize + wireOverhead) * 8
+
+// sendProbe sends padding on d at rate bit/s for probeLength, or until the
+// feedback stops the probe.
+func (p *Peer) sendProbe(d *DownTrack, rate float64, stop *atomic.Bool) {
+	defer p.probing.Store(false)
+	start := time.Now()
+	defer func() { p.link.stopProbe(time.Now()) }()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	sent := 0.0
+	for now := range tick.C {
+		elapsed := now.Sub(start)
+		if stop.Load() || elapsed >= probeLength || d.stopped.Load() {
+			return
+		}
+		for due := rate*elapsed.Seconds() - sent; due >= padBits; due -= padBits {
+			if !d.pad(now) {
+				return
+			}
+			sent += padBits
+		}
+	}
+}
+
+// tellPaused tells the client which videos are paused for its weak link,
+// when that changes.
+func (p *Peer) tellPaused(paused []TrackInfo) {
+	slices.SortFunc(paused, func(a, b TrackInfo) int {
+		return strings.Compare(a.Participant+"/"+string(a.Source), b.Participant+"/"+string(b.Source))
+	})
+	if slices.Equal(paused, p.paused) {
+		return
+	}
+	p.paused = paused
+	p.signal(Signal{Type: "video_paused", Paused: paused})
+}
+
+// wanted is the layer the subscriber's tile wants of set (the link
+// aside), and the tile's area.
+func (d *DownTrack) wanted(set layerSet) (int, uint64) {
+	d.mu.Lock()
+	tile := d.tile
+	d.mu.Unlock()
+	return chooseLayer(layerInputs{tile: tile, layers: set, maxLayer: MaxLayers - 1}), uint64(tile.width) * uint64(tile.height)
+}
+
+// setCap sets the highest layer the subscriber's link can take; -1
+// pauses the video. A video resumed starts again at a keyframe.
+func (d *DownTrack) setCap(c int) {
+	if old := d.capLayer.Swap(int32(c)); old < 0 && c >= 0 {
+		d.restart.Store(true)
+		d.pub.RequestKeyframe()
+	}
+}
+
+// layerRate is what layer i needs on the wire, bit/s: measured, or the
+// browser's default until it is.
+func (p *Publication) layerRate(i int) float64 {
+	if l := p.layers[i].Load(); l != nil {
+		if bps := l.bps.Load(); bps > 0 {
+			return float64(bps)
+		}
+	}
+	if p.Kind == webrtc.RTPCodecTypeAudio {
+		return 50_000
+	}
+	return defaultLayerRate[i]
+}

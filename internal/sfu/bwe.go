@@ -1,0 +1,149 @@
+package sfu
+
+import (
+	"math"
+	"time"
+)
+
+// The send-side bandwidth estimate of one subscriber's link, from its TWCC
+// feedback. It is loss- and delay-based, as GCC is, kept simple:
+//
+//   - Until the link shows congestion there is no estimate, and nothing is
+//     capped: a good link never waits for a probe.
+//   - Congestion is over 10 % of the packets of the last second lost, or a
+//     queuing delay (one-way delay above its floor) over 100 ms. The
+//     estimate then falls to 85 % of what the link delivered.
+//   - While the link is clear (under 5 % loss, under 25 ms of queue) the
+//     estimate follows what it delivers, if more.
+//   - To find out whether it can carry more than it is sent, the link is
+//     probed (see probe): padding on top of the media for half a second,
+//     stopped early at the first sign of a queue, and the estimate rises to
+//     what the probe got through.
+const (
+	feedbackWindow = time.Second
+	overuseLoss    = 0.10
+	clearLoss      = 0.05
+	overuseDelay   = float64(100 * time.Millisecond)
+	clearDelay     = float64(25 * time.Millisecond)
+	decreaseEvery  = 300 * time.Millisecond
+	minEstimate    = 30_000.0     // bit/s: audio must stay possible
+	maxEstimate    = 50_000_000.0 // bit/s: what a lying client can claim
+	// floorPeriod: the one-way delay's floor is the lowest of the current
+	// and the previous period, so clock drift and route changes wash out.
+	floorPeriod = 10 * time.Second
+)
+
+// feedbackSummary is what one feedback message said.
+type feedbackSummary struct {
+	at          time.Time
+	recv, lost  int
+	bytes       int   // received, on the wire
+	first, last int64 // the arrival times of the first and last received (receiver's clock, ns)
+	queueSum    int64 // queuing delay summed over the received packets, ns
+}
+
+type estimator struct {
+	bps float64 // bit/s; 0: no congestion seen, nothing capped
+
+	cur  feedbackSummary
+	hist [32]feedbackSummary // recent feedback, a ring
+	head int
+
+	floor, floorPrev int64 // lowest one-way delay (arrival minus send, clocks apart), ns
+	floorSince       time.Time
+	queue            float64 // smoothed queuing delay, ns
+
+	lastDecrease time.Time
+	probe        probe
+}
+
+func (e *estimator) init() {
+	e.floor, e.floorPrev = math.MaxInt64, math.MaxInt64
+	e.probe.backoff = probeMinBackoff
+}
+
+// packet takes one packet's fate from a feedback message.
+func (e *estimator) packet(seq uint16, received bool, sentAt, arrival int64, size int) {
+	if !received {
+		e.probe.packet(seq, false, arrival, size, 0)
+		e.cur.lost++
+		return
+	}
+	if e.cur.recv == 0 || arrival < e.cur.first {
+		e.cur.first = arrival
+	}
+	e.cur.last = max(e.cur.last, arrival)
+	e.cur.recv++
+	e.cur.bytes += size
+	owd := arrival - sentAt
+	e.floor = min(e.floor, owd)
+	queue := owd - min(e.floor, e.floorPrev)
+	e.cur.queueSum += queue
+	e.probe.packet(seq, true, arrival, size, float64(queue))
+}
+
+// feedbackDone closes one feedback message and updates the estimate.
+func (e *estimator) feedbackDone(now time.Time) {
+	c := e.cur
+	e.cur = feedbackSummary{}
+	if c.recv+c.lost == 0 {
+		return
+	}
+	c.at = now
+	e.head = (e.head + 1) % len(e.hist)
+	e.hist[e.head] = c
+	if now.Sub(e.floorSince) >= floorPeriod {
+		e.floorPrev, e.floor, e.floorSince = e.floor, math.MaxInt64, now
+	}
+	if c.recv > 0 {
+		e.queue = 0.7*e.queue + 0.3*float64(c.queueSum)/float64(c.recv)
+	}
+	loss, reported, rate := e.window(now)
+	switch {
+	case (loss > overuseLoss && reported >= 20) || e.queue > overuseDelay:
+		if now.Sub(e.lastDecrease) >= decreaseEvery && rate > 0 {
+			if target := max(0.85*rate, minEstimate); e.bps == 0 || target < e.bps {
+				e.bps = target
+			}
+			e.lastDecrease = now
+		}
+	case e.bps > 0 && e.clear(loss) && rate > e.bps:
+		e.bps = min(rate, maxEstimate)
+	}
+	e.probe.check(now, e)
+}
+
+// clear is whether the link shows no congestion: little loss, no queue.
+func (e *estimator) clear(loss float64) bool {
+	return loss < clearLoss && e.queue < clearDelay
+}
+
+// window is the loss, the packets reported and the rate delivered (bit/s)
+// in the feedback of the last feedbackWindow.
+func (e *estimator) window(now time.Time) (loss float64, reported int, rate float64) {
+	var recv, lost, bytes int
+	var first, last int64
+	for i := range e.hist {
+		s := &e.hist[i]
+		if s.at.IsZero() || now.Sub(s.at) > feedbackWindow {
+			continue
+		}
+		recv, lost = recv+s.recv, lost+s.lost
+		if s.recv == 0 {
+			continue
+		}
+		if bytes == 0 || s.first < first {
+			first = s.first
+		}
+		last = max(last, s.last)
+		bytes += s.bytes
+	}
+	if recv+lost == 0 {
+		return 0, 0, 0
+	}
+	loss = float64(lost) / float64(recv+lost)
+	if span := last - first; span >= int64(100*time.Millisecond) {
+		rate = float64(bytes) * 8 / (float64(span) / float64(time.Second))
+	}
+	return loss, recv + lost, rate
+}

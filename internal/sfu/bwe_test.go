@@ -1,0 +1,279 @@
+package sfu
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pion/interceptor/pkg/twcc"
+	"github.com/pion/rtcp"
+)
+
+// simLink is a link with a token-bucket rate and a drop-tail queue of
+// queue's worth of traffic, as tc's tbf makes one, and a fixed delay: it
+// says when each packet sent arrives, or that it was dropped.
+type simLink struct {
+	rate  float64 // bit/s
+	queue time.Duration
+	delay time.Duration
+	free  time.Time // when the link has sent all it holds
+	drops int
+}
+
+func (s *simLink) send(at time.Time, size int) (time.Time, bool) {
+	if s.free.Before(at) {
+		s.free = at
+	}
+	if s.free.Sub(at) > s.queue {
+		s.drops++
+		return time.Time{}, false
+	}
+	s.free = s.free.Add(time.Duration(float64(size*8) / s.rate * float64(time.Second)))
+	return s.free.Add(s.delay), true
+}
+
+// linkRun drives a link (the server's side of one subscriber) through a
+// simulated network, in simulated time: packets go out at a rate, arrive
+// or are dropped by the simLink, and the receiver sends TWCC feedback
+// every 100 ms, built by pion's own recorder, as a browser would.
+type linkRun struct {
+	t       *testing.T
+	l       *link
+	net     *simLink
+	rec     *twcc.Recorder
+	now     time.Time
+	next    time.Time // the next feedback
+	pending []arrival
+	sentBit float64 // of media, carried over between steps
+}
+
+type arrival struct {
+	seq uint16
+	at  time.Time
+}
+
+func newLinkRun(t *testing.T, rate float64) *linkRun {
+	start := time.Unix(1_700_000_000, 0)
+	return &linkRun{
+		t: t, l: newLink(), net: &simLink{rate: rate, queue: 300 * time.Millisecond, delay: 20 * time.Millisecond},
+		rec: twcc.NewRecorder(1), now: start, next: start.Add(100 * time.Millisecond),
+	}
+}
+
+// send sends one packet of size bytes on the wire now.
+func (r *linkRun) send(size int) {
+	seq := r.l.stamp(size, r.now)
+	if at, ok := r.net.send(r.now, size); ok {
+		r.pending = append(r.pending, arrival{seq, at})
+	}
+}
+
+// run sends media at rate bit/s in 1200-byte packets (and, if pad is set,
+// padding at pad bit/s) for d, with feedback as it falls due.
+func (r *linkRun) run(d time.Duration, rate float64, pad func() float64) {
+	const step = 5 * time.Millisecond
+	padBit := 0.0
+	for end := r.now.Add(d); r.now.Before(end); r.now = r.now.Add(step) {
+		for r.sentBit += rate * step.Seconds(); r.sentBit >= 1200*8; r.sentBit -= 1200 * 8 {
+			r.send(1200)
+		}
+		if pad != nil {
+			for padBit += pad() * step.Seconds(); padBit >= padBits; padBit -= padBits {
+				r.send(padBits / 8)
+			}
+		}
+		if !r.now.Before(r.next) {
+			r.feedback()
+			r.next = r.next.Add(100 * time.Millisecond)
+		}
+	}
+}
+
+// feedback reports every packet that arrived by now.
+func (r *linkRun) feedback() {
+	kept := r.pending[:0]
+	for _, a := range r.pending {
+		if a.at.After(r.now) {
+			kept = append(kept, a)
+			continue
+		}
+		r.rec.Record(1, a.seq, a.at.UnixMicro())
+	}
+	r.pending = kept
+	for _, p := range r.rec.BuildFeedbackPacket() {
+		if fb, ok := p.(*rtcp.TransportLayerCC); ok {
+			r.l.feedback(fb, r.now)
+		}
+	}
+}
+
+func (r *linkRun) estimate() float64 {
+	bps, _ := r.l.estimate()
+	return bps
+}
+
+// TestClearLinkIsNotCapped: 1.5 Mbit/s through a 10 Mbit/s link, with a
+// 100 ms delay: no congestion, so no estimate caps anything.
+func TestClearLinkIsNotCapped(t *testing.T) {
+	r := newLinkRun(t, 10e6)
+	r.net.delay = 100 * time.Millisecond
+	r.run(5*time.Second, 1.5e6, nil)
+	if bps, capped := r.l.estimate(); capped {
+		t.Fatalf("a clear link got an estimate of %.0f bit/s", bps)
+	}
+}
+
+// TestEstimateFallsToWhatTheLinkCarries: 1.5 Mbit/s into a 300 kbit/s
+// link: within a second the estimate is under what the link carries, and
+// near it; sending that much from then on, the queue drains and the
+// estimate holds.
+func TestEstimateFallsToWhatTheLinkCarries(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	bps, capped := r.l.estimate()
+	if !capped || bps > 300e3 || bps < 150e3 {
+		t.Fatalf("after a second of 1.5 Mbit/s into 300 kbit/s the estimate is %.0f (capped %v)", bps, capped)
+	}
+	drops := r.net.drops
+	r.run(5*time.Second, 0.8*bps, nil)
+	if got := r.estimate(); got < 0.9*bps || got > 300e3 {
+		t.Errorf("sending %.0f bit/s the estimate went from %.0f to %.0f", 0.8*bps, bps, got)
+	}
+	if r.net.drops > drops+5 {
+		t.Errorf("the link dropped %d packets after the estimate", r.net.drops-drops)
+	}
+}
+
+// TestProbeFindsTheLinkWasLifted: capped at 300 kbit/s, the link's limit is
+// lifted; a probe for 800 kbit/s gets through and the estimate rises to it.
+func TestProbeFindsTheLinkWasLifted(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	r.run(3*time.Second, 200e3, nil) // the queue drains
+	r.net.rate = 5e6
+	r.run(2*time.Second, 200e3, nil)
+	stop, ok := r.l.startProbe(r.now, 800e3)
+	if !ok {
+		t.Fatalf("no probe on a clear link (estimate %.0f)", r.estimate())
+	}
+	r.probe(stop, 200e3, 600e3)
+	if got := r.estimate(); got < 0.85*800e3 {
+		t.Errorf("after a probe for 800 kbit/s through 5 Mbit/s the estimate is %.0f", got)
+	}
+}
+
+// probe sends media at rate and the probe's padding on top until it stops
+// (at its length, or told to), then lets its feedback come in.
+func (r *linkRun) probe(stop interface{ Load() bool }, rate, pad float64) {
+	r.run(probeLength, rate, func() float64 {
+		if stop.Load() {
+			return 0
+		}
+		return pad
+	})
+	r.l.stopProbe(r.now)
+	r.run(probeWait, rate, nil)
+}
+
+// TestProbeOfAFullLinkStopsEarly: a probe for 800 kbit/s on a link that
+// carries 300 stops at the first sign of a queue, before the link drops a
+// packet; the estimate stays, and the next probe waits longer.
+func TestProbeOfAFullLinkStopsEarly(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	r.run(3*time.Second, 200e3, nil)
+	before, drops := r.estimate(), r.net.drops
+	stop, ok := r.l.startProbe(r.now, 800e3)
+	if !ok {
+		t.Fatal("no probe on a clear link")
+	}
+	padded := 0.0
+	start := r.now
+	r.run(probeLength, 200e3, func() float64 {
+		if stop.Load() {
+			return 0
+		}
+		padded = r.now.Sub(start).Seconds()
+		return 600e3
+	})
+	r.l.stopProbe(r.now)
+	r.run(probeWait, 200e3, nil)
+	if !stop.Load() || padded >= probeLength.Seconds()*0.9 {
+		t.Errorf("the probe padded for %.2f s of %v", padded, probeLength)
+	}
+	if r.net.drops != drops {
+		t.Errorf("the probe made the link drop %d packets", r.net.drops-drops)
+	}
+	if got := r.estimate(); got > before*1.05 || got > 300e3 {
+		t.Errorf("a failed probe moved the estimate from %.0f to %.0f", before, got)
+	}
+	if _, ok := r.l.startProbe(r.now, 800e3); ok {
+		t.Error("a probe again at once after one failed")
+	}
+}
+
+// TestFeedbackFromALiar: feedback for packets never sent, the same packets
+// twice, more statuses than deltas, and a count beyond all it holds change
+// nothing and break nothing.
+func TestFeedbackFromALiar(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	bps := r.estimate()
+	lies := []*rtcp.TransportLayerCC{
+		{ // 1000 packets never sent, all received at once: a huge rate
+			BaseSequenceNumber: r.l.next + 100, PacketStatusCount: 1000,
+			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 1000}},
+			RecvDeltas:   make([]*rtcp.RecvDelta, 1000),
+		},
+		{ // statuses without their deltas
+			BaseSequenceNumber: r.l.next - 50, PacketStatusCount: 50,
+			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedLargeDelta, RunLength: 50}},
+		},
+		{ // a count far beyond what the chunks hold
+			BaseSequenceNumber: 0, PacketStatusCount: 65535,
+			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.StatusVectorChunk{SymbolList: []uint16{1, 1, 1}}},
+			RecvDeltas:   []*rtcp.RecvDelta{{Delta: 1}, {Delta: 1}},
+		},
+	}
+	for _, fb := range lies {
+		r.l.feedback(fb, r.now)
+	}
+	r.feedback() // and the real feedback again, on packets reported already
+	if got := r.estimate(); got > bps*1.05 {
+		t.Errorf("lies moved the estimate from %.0f to %.0f", bps, got)
+	}
+}
+
+// TestFitLayersAudioFirst: the budget left after audio goes first to every
+// video's lowest layer, a screen share before cameras and large tiles before
+// small ones, then upward; a video that cannot have its lowest is paused.
+func TestFitLayersAudioFirst(t *testing.T) {
+	three := layerSet{live: [MaxLayers]bool{true, true, true}}
+	camera := func(area uint64, want int) videoFit {
+		return videoFit{set: three, rates: [MaxLayers]float64{150e3, 500e3, 1500e3}, want: want, area: area}
+	}
+	screen := videoFit{set: layerSet{live: [MaxLayers]bool{true}}, rates: [MaxLayers]float64{1000e3}, screen: true}
+	for _, c := range []struct {
+		name   string
+		budget float64
+		fits   []videoFit
+		want   []int // given, in the order fit sorts them
+	}{
+		{"one camera, room for the top", 2e6, []videoFit{camera(1, 2)}, []int{2}},
+		{"one camera, room for the middle", 600e3, []videoFit{camera(1, 2)}, []int{1}},
+		{"one camera, room for the lowest", 200e3, []videoFit{camera(1, 2)}, []int{0}},
+		{"one camera, no room: paused", 100e3, []videoFit{camera(1, 2)}, []int{-1}},
+		{"a thumbnail never climbs past its want", 5e6, []videoFit{camera(1, 0)}, []int{0}},
+		{"the large tile climbs first", 800e3, []videoFit{camera(10, 2), camera(1000, 2)}, []int{1, 0}},
+		{"everyone's lowest before anyone climbs", 320e3, []videoFit{camera(1000, 2), camera(10, 2)}, []int{0, 0}},
+		{"the share before the cameras", 1100e3, []videoFit{camera(1000, 2), screen}, []int{0, -1}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fit(c.budget, c.fits)
+			for i, f := range c.fits {
+				if f.given != c.want[i] {
+					t.Errorf("video %d (screen %v, area %d) got layer %d, want %d", i, f.screen, f.area, f.given, c.want[i])
+				}
+			}
+		})
+	}
+}

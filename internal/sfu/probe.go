@@ -1,0 +1,154 @@
+package sfu
+
+import (
+	"sync/atomic"
+	"time"
+)
+
+// A probe finds out whether a subscriber's link carries more than it is
+// sent: for probeLength, padding packets on one of its video tracks raise
+// what it is sent to the rate the next layer up would need. The feedback
+// on the probe's packets decides: all (nearly) there, at the rate sent and
+// with no queue building, and the estimate rises to that rate. A probe that
+// sees loss or a queue building stops at once; the next waits twice as
+// long (up to probeMaxBackoff), so a link that is full is rarely disturbed.
+const (
+	probeLength     = 500 * time.Millisecond
+	probeMinBackoff = time.Second
+	probeMaxBackoff = 8 * time.Second
+	// probeQueueRise is the queuing delay a probe may add before it stops:
+	// a deep buffer fills long before it drops.
+	probeQueueRise = float64(30 * time.Millisecond)
+	// probeWait is how long after it stopped a probe's feedback may take.
+	probeWait = time.Second
+	// maxProbeRate bounds the padding a probe adds, bit/s.
+	maxProbeRate = 3_000_000.0
+	// padSize is a padding packet's RTP padding, in bytes (at most 255).
+	padSize = 255
+)
+
+type probeState int
+
+const (
+	probeIdle    probeState = iota
+	probeSending            // padding goes out
+	probeWaiting            // stopped; the feedback on it is still coming
+)
+
+// probe is one link's probing; its fields are the link's (under its mu),
+// but for stop, which the padding goroutine reads.
+type probe struct {
+	state        probeState
+	first, end   uint16 // transport-wide sequence numbers of the probe: [first, end)
+	target       float64
+	queueAtStart float64
+	recv, lost   int
+	bytes        int
+	arrFirst     int64
+	arrLast      int64
+	maxQueue     float64
+	failed       bool
+	stoppedAt    time.Time
+	backoff      time.Duration
+	next         time.Time // no probe before
+	stop         *atomic.Bool
+}
+
+// in is whether the packet numbered seq belongs to the probe.
+func (p *probe) in(seq uint16) bool {
+	switch p.state {
+	case probeSending:
+		return int16(seq-p.first) >= 0
+	case probeWaiting:
+		return uint16(seq-p.first) < uint16(p.end-p.first)
+	}
+	return false
+}
+
+// packet counts one packet's fate if it was sent during the probe, and
+// the queuing delay it met.
+func (p *probe) packet(seq uint16, received bool, arrival int64, size int, queue float64) {
+	if !p.in(seq) {
+		return
+	}
+	if !received {
+		p.lost++
+		return
+	}
+	if p.recv == 0 || arrival < p.arrFirst {
+		p.arrFirst = arrival
+	}
+	p.arrLast = max(p.arrLast, arrival)
+	p.recv++
+	p.bytes += size
+	p.maxQueue = max(p.maxQueue, queue)
+}
+
+// check is run after each feedback message: it stops a probe that hurts,
+// and judges one whose feedback is all in.
+func (p *probe) check(now time.Time, e *estimator) {
+	switch p.state {
+	case probeSending:
+		if p.lost >= 3 || max(p.maxQueue, e.queue)-p.queueAtStart > probeQueueRise {
+			p.failed = true
+			p.stop.Store(true)
+		}
+	case probeWaiting:
+		if p.recv+p.lost < int(uint16(p.end-p.first)) && now.Sub(p.stoppedAt) < probeWait {
+			return
+		}
+		p.judge(now, e)
+	}
+}
+
+// judge ends a probe: the estimate rises to what it got through, or the
+// next probe waits longer.
+func (p *probe) judge(now time.Time, e *estimator) {
+	rate := 0.0
+	if span := p.arrLast - p.arrFirst; span >= int64(100*time.Millisecond) {
+		rate = float64(p.bytes) * 8 / (float64(span) / float64(time.Second))
+	}
+	lossy := p.recv+p.lost == 0 || float64(p.lost)/float64(p.recv+p.lost) >= clearLoss
+	if !p.failed && !lossy && rate >= 0.85*p.target && max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
+		e.bps = max(e.bps, min(rate, p.target, maxEstimate))
+		p.backoff = probeMinBackoff
+	} else {
+		p.backoff = min(2*p.backoff, probeMaxBackoff)
+	}
+	p.state, p.next = probeIdle, now.Add(p.backoff)
+}
+
+// startProbe begins a probe of target bit/s if the link is due one: it has
+// an estimate, shows no congestion and waited out the backoff. The caller
+// sends the padding until stop is set or probeLength is over, then calls
+// stopProbe.
+func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	e := &l.est
+	p := &e.probe
+	if p.state == probeWaiting && now.Sub(p.stoppedAt) >= probeWait {
+		p.judge(now, e) // the feedback on it never came
+	}
+	if p.state != probeIdle || now.Before(p.next) || e.bps == 0 || target <= e.bps {
+		return nil, false
+	}
+	if loss, _, _ := e.window(now); !e.clear(loss) {
+		return nil, false
+	}
+	*p = probe{
+		state: probeSending, first: l.next, target: target, queueAtStart: e.queue,
+		backoff: p.backoff, stop: &atomic.Bool{},
+	}
+	return p.stop, true
+}
+
+// stopProbe marks the end of the probe's packets.
+func (l *link) stopProbe(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	p := &l.est.probe
+	if p.state == probeSending {
+		p.state, p.end, p.stoppedAt = probeWaiting, l.next, now
+	}
+}

@@ -154,36 +154,36 @@ func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
 	if need <= 0 || !p.probing.CompareAndSwap(false, true) {
 		return
 	}
-	stop, ok := p.link.startProbe(now, sending+need)
+	target := sending + min(need, maxProbeRate)
+	stop, ok := p.link.startProbe(now, target)
 	if !ok {
 		p.probing.Store(false)
 		return
 	}
-	go p.sendProbe(f.d, min(need, maxProbeRate), stop)
+	go p.sendProbe(f.d, target, stop)
 }
 
 // padBits is one padding packet on the wire.
 const padBits = (padSize + wireOverhead) * 8
 
-// sendProbe sends padding on d at rate bit/s for probeLength, or until the
-// feedback stops the probe.
-func (p *Peer) sendProbe(d *DownTrack, rate float64, stop *atomic.Bool) {
+// sendProbe pads on d so that the link is sent target bit/s in all for the
+// probe's duration, or until the feedback stops the probe.
+func (p *Peer) sendProbe(d *DownTrack, target float64, stop *atomic.Bool) {
 	defer p.probing.Store(false)
 	start := time.Now()
+	length := probeDuration(target)
 	defer func() { p.link.stopProbe(time.Now()) }()
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
-	sent := 0.0
 	for now := range tick.C {
 		elapsed := now.Sub(start)
-		if stop.Load() || elapsed >= probeLength || d.stopped.Load() {
+		if stop.Load() || elapsed >= length || d.stopped.Load() {
 			return
 		}
-		for due := rate*elapsed.Seconds() - sent; due >= padBits; due -= padBits {
+		for due := target*elapsed.Seconds() - p.link.probeSent(); due >= padBits; due -= padBits {
 			if !d.pad(now) {
 				return
 			}
-			sent += padBits
 		}
 	}
 }

@@ -106,8 +106,16 @@ func (e *estimator) feedbackDone(now time.Time) {
 				e.bps = target
 			}
 			e.lastDecrease = now
+			// Congestion soon after a probe said yes: it was wrong, and
+			// the next one waits longer.
+			if p := &e.probe; !p.okAt.IsZero() && now.Sub(p.okAt) < probeTrust {
+				p.backoff, p.okAt = min(2*p.backoff, probeMaxBackoff), time.Time{}
+				p.next = now.Add(p.backoff)
+			}
 		}
-	case e.bps > 0 && e.clear(loss) && rate > e.bps:
+	case e.bps > 0 && e.clear(loss) && rate > e.bps && e.probe.state == probeIdle:
+		// (A probe's padding is no media: only the probe's verdict,
+		// once its feedback is all in, may raise the estimate.)
 		e.bps = min(rate, maxEstimate)
 	}
 	e.probe.check(now, e)

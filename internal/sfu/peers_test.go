@@ -34,6 +34,11 @@ type goPeer struct {
 	got    map[sfu.TrackInfo]*received
 	// asleep: never read what arrives, like a subscriber that fell behind.
 	asleep bool
+	// viaRelay, if set, rewrites the SFU's offers so that the subscriber
+	// reaches it through a relay (see joinShaped).
+	viaRelay func(sdp string) string
+	// paused is the latest video_paused list the SFU sent.
+	paused atomic.Pointer[[]sfu.TrackInfo]
 }
 
 type received struct {
@@ -107,6 +112,12 @@ func (r *received) highest() uint16 {
 }
 
 func newSFURoom(t *testing.T) *sfu.Room {
+	_, r := newSFU(t)
+	return r
+}
+
+// newSFU starts an SFU on loopback with one room in it.
+func newSFU(t *testing.T) (*sfu.SFU, *sfu.Room) {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	s, err := sfu.New(sfu.Config{BindIP: "127.0.0.1", Log: log})
@@ -116,7 +127,7 @@ func newSFURoom(t *testing.T) *sfu.Room {
 	t.Cleanup(func() { _ = s.Close() })
 	r := s.NewRoom(log)
 	t.Cleanup(r.Close)
-	return r
+	return s, r
 }
 
 func joinRoom(t *testing.T, room *sfu.Room, id string, asleep bool) *goPeer {
@@ -126,7 +137,14 @@ func joinRoom(t *testing.T, room *sfu.Room, id string, asleep bool) *goPeer {
 // joinLossy joins a peer whose link loses recvLoss of the RTP sent to it.
 func joinLossy(t *testing.T, room *sfu.Room, id string, asleep bool, recvLoss float64) *goPeer {
 	t.Helper()
-	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, asleep: asleep}
+	return join(room, id, &goPeer{t: t, asleep: asleep}, recvLoss)
+}
+
+// join joins g, as it is set up, as participant id.
+func join(room *sfu.Room, id string, g *goPeer, recvLoss float64) *goPeer {
+	t := g.t
+	t.Helper()
+	g.tracks, g.got = map[string]sfu.TrackInfo{}, map[sfu.TrackInfo]*received{}
 	var closeSub func()
 	var err error
 	if g.sub, closeSub, err = testclient.LossyLoopbackPeerConnection(recvLoss); err != nil {
@@ -147,7 +165,12 @@ func (g *goPeer) signal(s sfu.Signal) {
 	switch {
 	case s.Type == "answer" && s.PC == sfu.PCPublish:
 		_ = g.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP})
+	case s.Type == "video_paused":
+		g.paused.Store(&s.Paused)
 	case s.Type == "offer" && s.PC == sfu.PCSubscribe:
+		if g.viaRelay != nil {
+			s.SDP = g.viaRelay(s.SDP)
+		}
 		g.mu.Lock()
 		for mid, info := range s.Tracks {
 			g.tracks[mid] = info

@@ -13,12 +13,19 @@ import (
 // sees loss or a queue building stops at once; the next waits twice as
 // long (up to probeMaxBackoff), so a link that is full is rarely disturbed.
 const (
-	probeLength     = 500 * time.Millisecond
+	probeLength    = 500 * time.Millisecond
+	maxProbeLength = 1500 * time.Millisecond
+	// probeBytes is the least a probe sends: more than a shaped link lets
+	// through at once (tc's burst), so that a probe meets the rate cap.
+	probeBytes      = 15000
 	probeMinBackoff = time.Second
 	probeMaxBackoff = 8 * time.Second
 	// probeQueueRise is the queuing delay a probe may add before it stops:
 	// a deep buffer fills long before it drops.
 	probeQueueRise = float64(30 * time.Millisecond)
+	// probeTrust is how long congestion after a probe said yes counts
+	// against it.
+	probeTrust = 5 * time.Second
 	// probeWait is how long after it stopped a probe's feedback may take.
 	probeWait = time.Second
 	// maxProbeRate bounds the padding a probe adds, bit/s.
@@ -52,6 +59,8 @@ type probe struct {
 	backoff      time.Duration
 	next         time.Time // no probe before
 	stop         *atomic.Bool
+	sentBits     float64   // on the wire since it started, media and padding
+	okAt         time.Time // when the latest probe said yes
 }
 
 // in is whether the packet numbered seq belongs to the probe.
@@ -110,8 +119,10 @@ func (p *probe) judge(now time.Time, e *estimator) {
 	}
 	lossy := p.recv+p.lost == 0 || float64(p.lost)/float64(p.recv+p.lost) >= clearLoss
 	if !p.failed && !lossy && rate >= 0.85*p.target && max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
-		e.bps = max(e.bps, min(rate, p.target, maxEstimate))
-		p.backoff = probeMinBackoff
+		// Carried whole, with no queue: the link takes the target (the
+		// rate measured over half a second is the rougher figure).
+		e.bps = max(e.bps, min(p.target, maxEstimate))
+		p.backoff, p.okAt = max(p.backoff/2, probeMinBackoff), now
 	} else {
 		p.backoff = min(2*p.backoff, probeMaxBackoff)
 	}
@@ -130,6 +141,9 @@ func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok 
 	if p.state == probeWaiting && now.Sub(p.stoppedAt) >= probeWait {
 		p.judge(now, e) // the feedback on it never came
 	}
+	if _, reported, _ := e.window(now); reported == 0 {
+		e.queue = 0 // nothing sent for a while: whatever was queued has gone
+	}
 	if p.state != probeIdle || now.Before(p.next) || e.bps == 0 || target <= e.bps {
 		return nil, false
 	}
@@ -138,7 +152,7 @@ func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok 
 	}
 	*p = probe{
 		state: probeSending, first: l.next, target: target, queueAtStart: e.queue,
-		backoff: p.backoff, stop: &atomic.Bool{},
+		backoff: p.backoff, next: p.next, okAt: p.okAt, stop: &atomic.Bool{},
 	}
 	return p.stop, true
 }
@@ -151,4 +165,18 @@ func (l *link) stopProbe(now time.Time) {
 	if p.state == probeSending {
 		p.state, p.end, p.stoppedAt = probeWaiting, l.next, now
 	}
+}
+
+// probeSent is what the link sent since the probe started, bit.
+func (l *link) probeSent() float64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.est.probe.sentBits
+}
+
+// probeDuration is how long a probe of target bit/s pads: probeLength, or
+// long enough to send probeBytes, which a link's burst cannot swallow.
+func probeDuration(target float64) time.Duration {
+	d := time.Duration(probeBytes * 8 / target * float64(time.Second))
+	return min(max(d, probeLength), maxProbeLength)
 }

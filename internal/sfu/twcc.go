@@ -54,6 +54,9 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 	l.mu.Lock()
 	seq := l.next
 	l.next++
+	if l.est.probe.state == probeSending {
+		l.est.probe.sentBits += float64(size * 8)
+	}
 	l.sent[seq%linkHistory] = sentRecord{at: at.UnixNano(), size: uint16(min(size, 0xffff)), seq: seq, valid: true}
 	l.mu.Unlock()
 	return seq

@@ -43,6 +43,7 @@ type Peer struct {
 	signal func(Signal)
 	log    *slog.Logger
 	sub    *webrtc.PeerConnection
+	fec    *lossFeedback // its publishing PeerConnection's (see fec.go)
 
 	mu       sync.Mutex
 	pub      *webrtc.PeerConnection
@@ -86,7 +87,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
-		first: newFirstFrame(r.sfu.counters),
+		first: newFirstFrame(r.sfu.counters), fec: newLossFeedback(),
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
@@ -198,7 +199,7 @@ func (p *Peer) publishPC(tracks map[string]Source) (*webrtc.PeerConnection, []*w
 		return nil, nil, ErrClosed
 	}
 	if p.pub == nil {
-		pc, err := p.room.sfu.pubAPI.NewPeerConnection(webrtc.Configuration{})
+		pc, err := p.room.sfu.newPublishPC(p.fec)
 		if err != nil {
 			return nil, nil, fmt.Errorf("sfu: publisher PeerConnection: %w", err)
 		}
@@ -263,6 +264,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	}
 	pub := newPublication(p.id, source, track, p.pub)
 	pub.counters, pub.batch = p.room.sfu.counters, p.room.sfu.batch
+	pub.downLoss = p.fec.watch(uint32(track.SSRC()), track.Kind())
 	pub.SetPaused(p.stopped[source])
 	l := pub.addLayer(track.RID(), track)
 	if l == nil {

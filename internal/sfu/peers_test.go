@@ -34,6 +34,9 @@ type goPeer struct {
 	got    map[sfu.TrackInfo]*received
 	// asleep: never read what arrives, like a subscriber that fell behind.
 	asleep bool
+	// joined is closed once peer is set: a peer joining a room with
+	// publications in it is offered them before Join returns.
+	joined chan struct{}
 }
 
 type received struct {
@@ -126,7 +129,7 @@ func joinRoom(t *testing.T, room *sfu.Room, id string, asleep bool) *goPeer {
 // joinLossy joins a peer whose link loses recvLoss of the RTP sent to it.
 func joinLossy(t *testing.T, room *sfu.Room, id string, asleep bool, recvLoss float64) *goPeer {
 	t.Helper()
-	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, asleep: asleep}
+	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, asleep: asleep, joined: make(chan struct{})}
 	var closeSub func()
 	var err error
 	if g.sub, closeSub, err = testclient.LossyLoopbackPeerConnection(recvLoss); err != nil {
@@ -137,6 +140,7 @@ func joinLossy(t *testing.T, room *sfu.Room, id string, asleep bool, recvLoss fl
 	if g.peer, err = room.Join(id, g.signal); err != nil {
 		t.Fatal(err)
 	}
+	close(g.joined)
 	t.Cleanup(g.peer.Close)
 	return g
 }
@@ -161,6 +165,7 @@ func (g *goPeer) signal(s sfu.Signal) {
 			if err != nil || gathered(g.sub, answer) != nil {
 				return
 			}
+			<-g.joined
 			_ = g.peer.HandleAnswer(g.sub.LocalDescription().SDP)
 		}()
 	}

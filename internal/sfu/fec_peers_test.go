@@ -3,6 +3,7 @@ package sfu_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -182,6 +183,21 @@ func (g *goPeer) ssrcOf(from string, source sfu.Source) uint32 {
 	return 0
 }
 
+// opusFEC reports whether an SDP's Opus format takes in-band FEC.
+func opusFEC(sdp string) bool {
+	pt := ""
+	for line := range strings.Lines(sdp) {
+		line = strings.TrimSpace(line)
+		if rest, ok := strings.CutPrefix(line, "a=rtpmap:"); ok && strings.Contains(strings.ToLower(rest), " opus/48000") {
+			pt, _, _ = strings.Cut(rest, " ")
+		}
+		if rest, ok := strings.CutPrefix(line, "a=fmtp:"+pt+" "); ok && pt != "" && strings.Contains(rest, "useinbandfec=1") {
+			return true
+		}
+	}
+	return false
+}
+
 // TestSubscribersLossReachesThePublisher: the link from the SFU to one of
 // two subscribers loses 5 % of the RTP; the receiver reports the publisher
 // gets about its audio say about as much (so its encoder adds FEC), those
@@ -195,6 +211,14 @@ func TestSubscribersLossReachesThePublisher(t *testing.T) {
 	testclock.WaitFor(t, "audio at the clean subscriber", 20*time.Second, func() bool {
 		return clean.received("p", sfu.SourceMicrophone).packets.Load() > 50
 	})
+
+	// FEC is negotiated both ways: the answer to the publisher asks for it,
+	// and the offer to a subscriber says the stream may carry it.
+	for who, sdp := range map[string]string{"publisher": p.pub.RemoteDescription().SDP, "subscriber": clean.sub.RemoteDescription().SDP} {
+		if !opusFEC(sdp) {
+			t.Errorf("the SDP the SFU sent the %s does not negotiate Opus with useinbandfec=1", who)
+		}
+	}
 
 	calm := logs.audio.next(t, "reports with only a clean subscriber", logs.audio.count(), 5)
 	if m := mean(calm); m >= 0.02 {

@@ -39,6 +39,7 @@ const lossExpiry = 10 * time.Second
 // It is written once per receiver report and read once a second: a mutex
 // costs nothing next to that, and nothing here runs per media packet.
 type downLoss struct {
+	ssrc uint32 // the publisher's
 	mu   sync.Mutex
 	subs map[*DownTrack]lossReports
 }
@@ -103,18 +104,24 @@ func (f *lossFeedback) watch(ssrc uint32, kind webrtc.RTPCodecType) *downLoss {
 	if f == nil || kind != webrtc.RTPCodecTypeAudio {
 		return nil
 	}
-	l := &downLoss{subs: map[*DownTrack]lossReports{}}
+	l := &downLoss{ssrc: ssrc, subs: map[*DownTrack]lossReports{}}
 	f.mu.Lock()
 	f.streams[ssrc] = l
 	f.mu.Unlock()
 	return l
 }
 
-// UnbindRemoteStream forgets a track the publisher stopped sending.
-func (f *lossFeedback) UnbindRemoteStream(info *interceptor.StreamInfo) {
+// forget stops passing on l when its publication ended, unless a later
+// publication took its SSRC (a track removed and added again may keep it).
+func (f *lossFeedback) forget(l *downLoss) {
+	if l == nil {
+		return
+	}
 	f.mu.Lock()
-	delete(f.streams, info.SSRC)
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	if f.streams[l.ssrc] == l {
+		delete(f.streams, l.ssrc)
+	}
 }
 
 // BindRTCPWriter sees every RTCP packet the PeerConnection sends, receiver

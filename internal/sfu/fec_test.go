@@ -83,16 +83,26 @@ func TestLossFeedbackRaisesAudioReports(t *testing.T) {
 	}
 }
 
-// TestLossFeedbackForgetsUnboundStreams: once the publisher's audio stream
-// is unbound, reports about its SSRC are left as they are.
-func TestLossFeedbackForgetsUnboundStreams(t *testing.T) {
+// TestLossFeedbackForgetsEndedPublications: once an audio publication
+// ends, reports about its SSRC are left as they are, unless a new
+// publication took the same SSRC: its subscribers' loss still counts.
+func TestLossFeedbackForgetsEndedPublications(t *testing.T) {
 	now := testclock.Now()
 	f := newLossFeedback()
-	f.watch(5, webrtc.RTPCodecTypeAudio).report(&DownTrack{}, 40, now)
-	f.UnbindRemoteStream(&interceptor.StreamInfo{SSRC: 5})
+	old := f.watch(5, webrtc.RTPCodecTypeAudio)
+	old.report(&DownTrack{}, 40, now)
+	f.forget(old)
 	reports := []rtcp.ReceptionReport{{SSRC: 5}}
 	f.raise(reports, now)
 	if reports[0].FractionLost != 0 {
-		t.Errorf("fraction lost %d after the stream ended", reports[0].FractionLost)
+		t.Errorf("fraction lost %d after the publication ended", reports[0].FractionLost)
+	}
+
+	old = f.watch(5, webrtc.RTPCodecTypeAudio)
+	f.watch(5, webrtc.RTPCodecTypeAudio).report(&DownTrack{}, 30, now)
+	f.forget(old)
+	f.raise(reports, now)
+	if reports[0].FractionLost != 30 {
+		t.Errorf("fraction lost %d: the ended publication's forgetting took the new one's SSRC", reports[0].FractionLost)
 	}
 }

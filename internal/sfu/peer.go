@@ -288,6 +288,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			delete(p.pubs, source)
 		}
 		p.mu.Unlock()
+		p.fec.forget(pub.downLoss)
 		p.room.unpublished(pub)
 	}()
 }

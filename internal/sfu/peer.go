@@ -43,7 +43,7 @@ type Peer struct {
 	signal func(Signal)
 	log    *slog.Logger
 	sub    *webrtc.PeerConnection
-	fec    *lossFeedback // its publishing PeerConnection's (see fec.go)
+	fec    *lossFeedback // its publishing PeerConnection's (see fec.go); set with pub
 
 	mu       sync.Mutex
 	pub      *webrtc.PeerConnection
@@ -87,7 +87,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
-		first: newFirstFrame(r.sfu.counters), fec: newLossFeedback(),
+		first: newFirstFrame(r.sfu.counters),
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
@@ -199,6 +199,7 @@ func (p *Peer) publishPC(tracks map[string]Source) (*webrtc.PeerConnection, []*w
 		return nil, nil, ErrClosed
 	}
 	if p.pub == nil {
+		p.fec = newLossFeedback()
 		pc, err := p.room.sfu.newPublishPC(p.fec)
 		if err != nil {
 			return nil, nil, fmt.Errorf("sfu: publisher PeerConnection: %w", err)

@@ -43,10 +43,10 @@ type Peer struct {
 	signal func(Signal)
 	log    *slog.Logger
 	sub    *webrtc.PeerConnection
-	fec    *lossFeedback // its publishing PeerConnection's (see fec.go); set with pub
 
 	mu       sync.Mutex
 	pub      *webrtc.PeerConnection
+	fec      *lossFeedback // pub's (see fec.go), set with it
 	sources  map[string]Source // mid -> source, from the client's latest offer
 	pubs     map[Source]*Publication
 	receiver map[Source]*webrtc.RTPReceiver

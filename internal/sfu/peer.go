@@ -46,7 +46,7 @@ type Peer struct {
 
 	mu       sync.Mutex
 	pub      *webrtc.PeerConnection
-	fec      *lossFeedback // pub's (see fec.go), set with it
+	fec      *lossFeedback     // pub's (see fec.go), set with it
 	sources  map[string]Source // mid -> source, from the client's latest offer
 	pubs     map[Source]*Publication
 	receiver map[Source]*webrtc.RTPReceiver

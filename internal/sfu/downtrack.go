@@ -438,7 +438,9 @@ func (d *DownTrack) readRTCP() {
 			case *rtcp.ReceiverReport:
 				for _, r := range pkt.Reports {
 					if r.SSRC == ssrc {
-						d.out.report(r, d.codec.ClockRate, time.Now())
+						now := time.Now()
+						d.out.report(r, d.codec.ClockRate, now)
+						d.pub.downLoss.report(d, r.FractionLost, now)
 					}
 				}
 			}

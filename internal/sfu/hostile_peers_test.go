@@ -173,7 +173,7 @@ func joinOverTCP(t *testing.T, room *sfu.Room, id string, sfuTCP, proxy int) *go
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = pc.Close() })
-	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, sub: pc}
+	g := &goPeer{t: t, tracks: map[string]sfu.TrackInfo{}, got: map[sfu.TrackInfo]*received{}, sub: pc, joined: make(chan struct{})}
 	pc.OnTrack(g.onTrack)
 	from, to := " "+strconv.Itoa(sfuTCP)+" typ host tcptype passive", " "+strconv.Itoa(proxy)+" typ host tcptype passive"
 	if g.peer, err = room.Join(id, func(s sfu.Signal) {
@@ -182,6 +182,7 @@ func joinOverTCP(t *testing.T, room *sfu.Room, id string, sfuTCP, proxy int) *go
 	}); err != nil {
 		t.Fatal(err)
 	}
+	close(g.joined)
 	t.Cleanup(g.peer.Close)
 	return g
 }

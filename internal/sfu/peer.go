@@ -50,6 +50,7 @@ type Peer struct {
 
 	mu       sync.Mutex
 	pub      *webrtc.PeerConnection
+	fec      *lossFeedback     // pub's (see fec.go), set with it
 	sources  map[string]Source // mid -> source, from the client's latest offer
 	pubs     map[Source]*Publication
 	receiver map[Source]*webrtc.RTPReceiver
@@ -209,7 +210,8 @@ func (p *Peer) publishPC(tracks map[string]Source) (*webrtc.PeerConnection, []*w
 		return nil, nil, ErrClosed
 	}
 	if p.pub == nil {
-		pc, err := p.room.sfu.pubAPI.NewPeerConnection(webrtc.Configuration{})
+		p.fec = newLossFeedback()
+		pc, err := p.room.sfu.newPublishPC(p.fec)
 		if err != nil {
 			return nil, nil, fmt.Errorf("sfu: publisher PeerConnection: %w", err)
 		}
@@ -274,6 +276,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 	}
 	pub := newPublication(p.id, source, track, p.pub)
 	pub.counters, pub.batch = p.room.sfu.counters, p.room.sfu.batch
+	pub.downLoss = p.fec.watch(uint32(track.SSRC()), track.Kind())
 	pub.SetPaused(p.stopped[source])
 	l := pub.addLayer(track.RID(), track)
 	if l == nil {
@@ -297,6 +300,7 @@ func (p *Peer) onTrack(track *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			delete(p.pubs, source)
 		}
 		p.mu.Unlock()
+		p.fec.forget(pub.downLoss)
 		p.room.unpublished(pub)
 	}()
 }

@@ -39,6 +39,9 @@ type goPeer struct {
 	viaRelay func(sdp string) string
 	// paused is the latest video_paused list the SFU sent.
 	paused atomic.Pointer[[]sfu.TrackInfo]
+	// joined is closed once peer is set: a peer joining a room with
+	// publications in it is offered them before Join returns.
+	joined chan struct{}
 }
 
 type received struct {
@@ -144,7 +147,7 @@ func joinLossy(t *testing.T, room *sfu.Room, id string, asleep bool, recvLoss fl
 func join(room *sfu.Room, id string, g *goPeer, recvLoss float64) *goPeer {
 	t := g.t
 	t.Helper()
-	g.tracks, g.got = map[string]sfu.TrackInfo{}, map[sfu.TrackInfo]*received{}
+	g.tracks, g.got, g.joined = map[string]sfu.TrackInfo{}, map[sfu.TrackInfo]*received{}, make(chan struct{})
 	var closeSub func()
 	var err error
 	if g.sub, closeSub, err = testclient.LossyLoopbackPeerConnection(recvLoss); err != nil {
@@ -155,6 +158,7 @@ func join(room *sfu.Room, id string, g *goPeer, recvLoss float64) *goPeer {
 	if g.peer, err = room.Join(id, g.signal); err != nil {
 		t.Fatal(err)
 	}
+	close(g.joined)
 	t.Cleanup(g.peer.Close)
 	return g
 }
@@ -184,6 +188,7 @@ func (g *goPeer) signal(s sfu.Signal) {
 			if err != nil || gathered(g.sub, answer) != nil {
 				return
 			}
+			<-g.joined
 			_ = g.peer.HandleAnswer(g.sub.LocalDescription().SDP)
 		}()
 	}

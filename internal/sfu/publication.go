@@ -93,6 +93,7 @@ type Publication struct {
 	foreign   atomic.Uint64 // packets of another payload type, never forwarded
 	counters  *Counters     // the SFU's, or nil
 	batch     *batchConn    // the SFU's UDP socket, or nil
+	downLoss  *downLoss     // what an audio track's subscribers lose, or nil
 	done      chan struct{}
 }
 

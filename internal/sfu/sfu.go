@@ -29,14 +29,18 @@ type Config struct {
 
 // SFU owns the sockets and the pion API every PeerConnection is made with.
 type SFU struct {
-	// pubAPI makes the PeerConnections clients publish on, subAPI those
-	// they receive on: a subscriber's needs no interceptor on the packet
-	// path (down tracks answer NACKs and send reports themselves).
-	pubAPI, subAPI *webrtc.API
-	log            *slog.Logger
-	udp            net.PacketConn
-	tcp            net.Listener
-	mux            []interface{ Close() error }
+	// subAPI makes the PeerConnections clients receive on: a subscriber's
+	// needs no interceptor on the packet path (down tracks answer NACKs and
+	// send reports themselves). Those they publish on are made with pubME,
+	// pubIR and se (see newPublishPC).
+	subAPI *webrtc.API
+	pubME  *webrtc.MediaEngine
+	pubIR  *interceptor.Registry
+	se     webrtc.SettingEngine
+	log    *slog.Logger
+	udp    net.PacketConn
+	tcp    net.Listener
+	mux    []interface{ Close() error }
 
 	counters *Counters
 	reports  *reporter
@@ -106,10 +110,21 @@ func New(cfg Config) (*SFU, error) {
 		s.Close()
 		return nil, err
 	}
-	s.pubAPI = webrtc.NewAPI(webrtc.WithMediaEngine(pubME), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
+	s.pubME, s.pubIR, s.se = pubME, ir, se
 	s.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(subME), webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
 	s.reports = newReporter()
 	return s, nil
+}
+
+// newPublishPC makes a PeerConnection for a client to publish on, with the
+// shared interceptors and, before them (so it sees the receiver reports
+// they write), the peer's own lossFeedback.
+func (s *SFU) newPublishPC(fb *lossFeedback) (*webrtc.PeerConnection, error) {
+	ir := &interceptor.Registry{}
+	ir.Add(fb)
+	ir.Add(chainFactory{s.pubIR})
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(s.pubME), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.se))
+	return api.NewPeerConnection(webrtc.Configuration{})
 }
 
 // UDPAddr and TCPAddr are where media arrives (for logs and tests).

@@ -10,9 +10,11 @@ import (
 //
 //   - Until the link shows congestion there is no estimate, and nothing is
 //     capped: a good link never waits for a probe.
-//   - Congestion is over 10 % of the packets of the last second lost, or a
-//     queuing delay (one-way delay above its floor) over 100 ms. The
-//     estimate then falls to 85 % of what the link delivered.
+//   - Congestion is over 15 % of the packets of the last second (at least
+//     the last 100) lost, or a queuing delay (one-way delay above its
+//     floor) over 200 ms. Random loss of a few per cent, and the jitter of
+//     a busy receiver, are not congestion. The estimate then falls to 85 %
+//     of what the link delivered.
 //   - While the link is clear (under 5 % loss, under 25 ms of queue) the
 //     estimate follows what it delivers, if more.
 //   - To find out whether it can carry more than it is sent, the link is
@@ -21,11 +23,12 @@ import (
 //     what the probe got through.
 const (
 	feedbackWindow = time.Second
-	overuseLoss    = 0.10
+	windowPackets  = 100
+	maxWindow      = 3 * time.Second
+	overuseLoss    = 0.15
 	clearLoss      = 0.05
-	overuseDelay   = float64(100 * time.Millisecond)
+	overuseDelay   = float64(200 * time.Millisecond)
 	clearDelay     = float64(25 * time.Millisecond)
-	decreaseEvery  = 300 * time.Millisecond
 	minEstimate    = 30_000.0     // bit/s: audio must stay possible
 	maxEstimate    = 50_000_000.0 // bit/s: what a lying client can claim
 	// floorPeriod: the one-way delay's floor is the lowest of the current
@@ -54,7 +57,12 @@ type estimator struct {
 	queue            float64 // smoothed queuing delay, ns
 
 	lastDecrease time.Time
-	probe        probe
+	// After a decrease the estimate holds until the feedback speaks of
+	// packets sent after it (holdSeq on): what came before no longer says
+	// anything about the rate sent now.
+	holding bool
+	holdSeq uint16
+	probe   probe
 }
 
 func (e *estimator) init() {
@@ -64,6 +72,9 @@ func (e *estimator) init() {
 
 // packet takes one packet's fate from a feedback message.
 func (e *estimator) packet(seq uint16, received bool, sentAt, arrival int64, size int) {
+	if e.holding && int16(seq-e.holdSeq) >= 0 {
+		e.holding, e.hist = false, [len(e.hist)]feedbackSummary{}
+	}
 	if !received {
 		e.probe.packet(seq, false, arrival, size, 0)
 		e.cur.lost++
@@ -82,8 +93,9 @@ func (e *estimator) packet(seq uint16, received bool, sentAt, arrival int64, siz
 	e.probe.packet(seq, true, arrival, size, float64(queue))
 }
 
-// feedbackDone closes one feedback message and updates the estimate.
-func (e *estimator) feedbackDone(now time.Time) {
+// feedbackDone closes one feedback message and updates the estimate; next
+// is the number the next packet sent will have.
+func (e *estimator) feedbackDone(now time.Time, next uint16) {
 	c := e.cur
 	e.cur = feedbackSummary{}
 	if c.recv+c.lost == 0 {
@@ -100,12 +112,13 @@ func (e *estimator) feedbackDone(now time.Time) {
 	}
 	loss, reported, rate := e.window(now)
 	switch {
-	case (loss > overuseLoss && reported >= 20) || e.queue > overuseDelay:
-		if now.Sub(e.lastDecrease) >= decreaseEvery && rate > 0 {
+	case e.holding:
+	case (loss > overuseLoss && reported >= windowPackets) || e.queue > overuseDelay:
+		if rate > 0 {
 			if target := max(0.85*rate, minEstimate); e.bps == 0 || target < e.bps {
 				e.bps = target
 			}
-			e.lastDecrease = now
+			e.lastDecrease, e.holding, e.holdSeq = now, true, next
 			// Congestion soon after a probe said yes: it was wrong, and
 			// the next one waits longer.
 			if p := &e.probe; !p.okAt.IsZero() && now.Sub(p.okAt) < probeTrust {
@@ -127,14 +140,16 @@ func (e *estimator) clear(loss float64) bool {
 }
 
 // window is the loss, the packets reported and the rate delivered (bit/s)
-// in the feedback of the last feedbackWindow.
+// in the recent feedback: the last feedbackWindow, or as far back as it
+// takes to count windowPackets (random loss on a few packets is not
+// congestion).
 func (e *estimator) window(now time.Time) (loss float64, reported int, rate float64) {
 	var recv, lost, bytes int
 	var first, last int64
-	for i := range e.hist {
-		s := &e.hist[i]
-		if s.at.IsZero() || now.Sub(s.at) > feedbackWindow {
-			continue
+	for k := range len(e.hist) {
+		s := &e.hist[(e.head-k+len(e.hist))%len(e.hist)]
+		if s.at.IsZero() || (now.Sub(s.at) > feedbackWindow && recv+lost >= windowPackets) || now.Sub(s.at) > maxWindow {
+			break
 		}
 		recv, lost = recv+s.recv, lost+s.lost
 		if s.recv == 0 {

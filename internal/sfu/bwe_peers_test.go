@@ -41,7 +41,7 @@ func capDown(relay *netshape.Relay, rate int64) {
 
 // TestVideoFitsTheSubscribersLink: a publisher sends three layers (at about
 // 70, 170 and 330 kbit/s on the wire); a subscriber shows it large through
-// a link the test caps. Unlimited, it gets the top layer; capped at 250
+// a link the test caps. Unlimited, it gets the top layer; capped at 300
 // kbit/s, the middle one, and its stream keeps flowing with little loss;
 // capped at 50 kbit/s, where not even the lowest fits, its video is paused
 // (no more video arrives) and it is told so; with the cap lifted, video
@@ -60,7 +60,7 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	sub.waitWidth("p", 320)
 	r := sub.received("p", sfu.SourceCamera)
 
-	capDown(relay, 250_000)
+	capDown(relay, 300_000)
 	sub.waitWidth("p", 160)
 	// Once there, it stays: over 300 top-layer packets' time, frames keep
 	// coming and almost nothing is missing after retransmissions.
@@ -68,14 +68,14 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	top := sim.Sent[2].Load()
 	testclock.WaitFor(t, "300 packets of the top layer", 30*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
 	if got := r.frames.Load() - frames; got < 100 {
-		t.Errorf("capped at 250 kbit/s, %d frames arrived while the publisher sent 300 top-layer packets", got)
+		t.Errorf("capped at 300 kbit/s, %d frames arrived while the publisher sent 300 top-layer packets", got)
 	}
 	if w := r.width.Load(); w != 160 {
-		t.Errorf("capped at 250 kbit/s, the keyframes are %d wide, want 160", w)
+		t.Errorf("capped at 300 kbit/s, the keyframes are %d wide, want 160", w)
 	}
 	if last := r.highest() - 20; int16(last-first) > 0 {
 		if n, all := r.missing(first, last), int(uint16(last-first)); n*100 > all {
-			t.Errorf("capped at 250 kbit/s, %d of %d packets missing", n, all)
+			t.Errorf("capped at 300 kbit/s, %d of %d packets missing", n, all)
 		}
 	}
 

@@ -185,9 +185,16 @@ func (d *DownTrack) forward(p *Packet) {
 	d.mu.Unlock()
 }
 
-// send rewrites and writes one packet; the caller holds d.mu.
+// send rewrites and writes one packet (or takes note of a padding-only
+// one not forwarded: no payload); the caller holds d.mu.
 func (d *DownTrack) send(p *Packet) {
 	if !d.bound {
+		return
+	}
+	if len(p.Payload) == 0 {
+		if d.rw != nil && (!d.pub.simulcast.Load() || p.Layer == d.layer) {
+			d.rw.drop(p.Header.SequenceNumber)
+		}
 		return
 	}
 	// Loaded first: a swap on every packet would be a write to shared
@@ -301,6 +308,9 @@ func (d *DownTrack) resend(seq uint16) {
 		return
 	}
 	e := &d.history[seq%historySize]
+	if d.videoOff.Load() || d.capLayer.Load() < 0 {
+		return // its video stopped: it starts again at a keyframe
+	}
 	if !d.bound || !e.valid || e.out != seq || e.resends >= 2 || d.budget == 0 {
 		return
 	}

@@ -101,11 +101,52 @@ func arrive(t testing.TB, pub *Publication, seq int, key bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stored := pub.layers[0].Load().ring.store(raw, p.Arrival)
-	if stored == nil {
-		t.Fatalf("packet %d not stored", seq)
+	pub.arrived(pub.layers[0].Load(), raw, p.Arrival, webrtc.MimeTypeVP8, 96)
+}
+
+// arrivePadding is a padding-only packet seq (a browser's uplink probe).
+func arrivePadding(t testing.TB, pub *Publication, seq int) {
+	t.Helper()
+	h := packet(seq, false).Header
+	h.Padding, h.PaddingSize = true, 5
+	raw, err := (&rtp.Packet{Header: h}).Marshal()
+	if err != nil {
+		t.Fatal(err)
 	}
-	pub.deliver(pub.layers[0].Load(), stored, webrtc.MimeTypeVP8, 96)
+	pub.arrived(pub.layers[0].Load(), raw, testclock.Now(), webrtc.MimeTypeVP8, 96)
+}
+
+// TestPublishersPaddingLeavesNoGap: the publisher's padding-only packets
+// (its browser probing its uplink) are not forwarded, and the subscriber's
+// stream has no gap where they were: nothing for it to ask again, or to
+// count as lost. A subscriber on a queued (TCP) link too.
+func TestPublishersPaddingLeavesNoGap(t *testing.T) {
+	pub := testPublication()
+	w, wq := &writer{copied: true}, &writer{copied: true}
+	subscribe(pub, w)
+	dq := subscribe(pub, wq)
+	dq.setQueued(true)
+	t.Cleanup(dq.stop)
+	sent := 0
+	for i := range 30 {
+		if i%3 == 2 {
+			arrivePadding(t, pub, i)
+			continue
+		}
+		arrive(t, pub, i, i == 0)
+		sent++
+	}
+	testclock.WaitFor(t, "the queued subscriber's packets", 10*time.Second, func() bool { return len(wq.written()) == sent })
+	for name, got := range map[string][]written{"direct": w.written(), "queued": wq.written()} {
+		if len(got) != sent {
+			t.Fatalf("%s: %d packets written, want the %d with media", name, len(got), sent)
+		}
+		for i := 1; i < len(got); i++ {
+			if got[i].seq != got[i-1].seq+1 {
+				t.Errorf("%s: sequence number %d follows %d", name, got[i].seq, got[i-1].seq)
+			}
+		}
+	}
 }
 
 // TestSlowSubscriberDoesNotHoldUpOthers: one subscriber, whose link can

@@ -59,7 +59,8 @@ type probe struct {
 	backoff      time.Duration
 	next         time.Time // no probe before
 	stop         *atomic.Bool
-	sentBits     float64   // on the wire since it started, media and padding
+	sentBits     float64 // on the wire since it started, media and padding
+	startedAt    time.Time
 	okAt         time.Time // when the latest probe said yes
 }
 
@@ -118,7 +119,8 @@ func (p *probe) judge(now time.Time, e *estimator) {
 		rate = float64(p.bytes) * 8 / (float64(span) / float64(time.Second))
 	}
 	lossy := p.recv+p.lost == 0 || float64(p.lost)/float64(p.recv+p.lost) >= clearLoss
-	if !p.failed && !lossy && rate >= 0.85*p.target && max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
+	sent := p.sentBits / p.stoppedAt.Sub(p.startedAt).Seconds()
+	if !p.failed && !lossy && sent >= 0.9*p.target && rate >= 0.85*p.target && max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
 		// Carried whole, with no queue: the link takes the target (the
 		// rate measured over half a second is the rougher figure).
 		e.bps = max(e.bps, min(p.target, maxEstimate))
@@ -151,7 +153,7 @@ func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok 
 		return nil, false
 	}
 	*p = probe{
-		state: probeSending, first: l.next, target: target, queueAtStart: e.queue,
+		state: probeSending, first: l.next, target: target, queueAtStart: e.queue, startedAt: now,
 		backoff: p.backoff, next: p.next, okAt: p.okAt, stop: &atomic.Bool{},
 	}
 	return p.stop, true

@@ -293,9 +293,38 @@ func (p *Publication) readLayer(l *layer) {
 		if err != nil {
 			return
 		}
-		if pkt := l.ring.store(buf[:n], time.Now()); pkt != nil {
-			p.deliver(l, pkt, mime, pt)
-		}
+		p.arrived(l, buf[:n], time.Now(), mime, pt)
+	}
+}
+
+// arrived takes one packet as read from the layer's track: stored and
+// fanned out, or, if it carries only padding, skipped by every down track.
+func (p *Publication) arrived(l *layer, raw []byte, at time.Time, mime string, pt uint8) {
+	if pkt := l.ring.store(raw, at); pkt != nil {
+		p.deliver(l, pkt, mime, pt)
+	} else if pad, ok := paddingOnly(raw, l.index, pt); ok {
+		p.skipPadding(pad)
+	}
+}
+
+// paddingOnly reads a packet that carries nothing but padding (a browser
+// probing its own uplink); false for anything else.
+func paddingOnly(raw []byte, layer int, pt uint8) (*Packet, bool) {
+	var h rtp.Header
+	n, err := h.Unmarshal(raw)
+	if err != nil || !h.Padding || h.PayloadType != pt || n >= len(raw) || int(raw[len(raw)-1]) != len(raw)-n {
+		return nil, false
+	}
+	return &Packet{Header: rtp.Header{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp}, Layer: layer}, true
+}
+
+// skipPadding tells every down track that a padding-only packet is not
+// forwarded: each numbers the packets after it one less, so the
+// subscriber sees no gap to ask retransmissions for (the ring does not
+// keep it, and could not answer).
+func (p *Publication) skipPadding(pad *Packet) {
+	for _, d := range *p.downs.Load() {
+		d.forward(pad)
 	}
 }
 

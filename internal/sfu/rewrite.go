@@ -72,3 +72,11 @@ func (r *rewriter) skip() (uint16, uint32) {
 	}
 	return r.lastOutSeq, r.lastOutTS
 }
+
+// drop takes out an incoming packet that is not forwarded (padding): if it
+// is the next in order, the packets after it are numbered one less.
+func (r *rewriter) drop(seq uint16) {
+	if r.started && int16(seq-r.resyncSeq) >= 0 && seq+r.seqOffset == r.lastOutSeq+1 {
+		r.seqOffset--
+	}
+}

@@ -67,6 +67,7 @@ func New(cfg Config) (*SFU, error) {
 		udp.Close()
 		return nil, fmt.Errorf("sfu: listen TCP %s: %w", net.JoinHostPort(cfg.BindIP, strconv.Itoa(cfg.TCPPort)), err)
 	}
+	growBuffers(udp)
 	s.udp, s.tcp = udp, tcp
 	logs := pionLogs{log: cfg.Log}
 	s.batch = newBatchConn(udp)

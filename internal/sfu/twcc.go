@@ -111,7 +111,7 @@ func (l *link) feedback(fb *rtcp.TransportLayerCC, now time.Time) {
 			}
 		}
 	}
-	l.est.feedbackDone(now)
+	l.est.feedbackDone(now, l.next)
 }
 
 // estimate is the link's estimate in bit/s now; false while the link has

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package sfu
+
+import "net"
+
+func forceBuffers(*net.UDPConn) {}

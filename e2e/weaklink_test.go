@@ -82,10 +82,11 @@ const inboundSampler = `((windowMs) => {
 	})();
 })`
 
-// outboundVideo sums up the page's video sending: what it sent, the
-// NACKs it answered and the loss the SFU reported of it.
+// outboundVideo sums up the page's sending: the video it sent, the NACKs
+// it answered and the loss the SFU reported of it, and the loss the SFU
+// reports of its audio (what its Opus encoder sizes in-band FEC by).
 const outboundVideo = `(async () => {
-	const o = {packetsSent: 0, retransmittedPacketsSent: 0, nackCount: 0, pliCount: 0, remoteLost: 0, limitation: []};
+	const o = {packetsSent: 0, retransmittedPacketsSent: 0, nackCount: 0, pliCount: 0, remoteLost: 0, limitation: [], audioReported: []};
 	for (const pc of window.__pcs) {
 		(await pc.getStats()).forEach(s => {
 			if (s.type === 'outbound-rtp' && s.kind === 'video') {
@@ -93,6 +94,7 @@ const outboundVideo = `(async () => {
 				o.limitation.push((s.rid || '-') + ':' + s.qualityLimitationReason + ':' + (s.frameWidth || 0));
 			}
 			if (s.type === 'remote-inbound-rtp' && s.kind === 'video') o.remoteLost += s.packetsLost || 0;
+			if (s.type === 'remote-inbound-rtp' && s.kind === 'audio') o.audioReported.push({fractionLost: s.fractionLost, packetsLost: s.packetsLost});
 		});
 	}
 	return JSON.stringify(o);

@@ -46,7 +46,9 @@ const keepPeerConnections = `(() => {
 // the longest time framesDecoded stood still, and the longest freeze
 // Chrome counted (a sample's growth in totalFreezesDuration when
 // freezeCount grew: an upper bound on the longest, should two freezes end
-// within one sample). Done says when the window is over.
+// within one sample), and each sample in which packetsLost jumped by more
+// than 10 (a burst the link's 2 % does not make). Done says when the
+// window is over.
 const inboundSampler = `((windowMs) => {
 	const fields = ['packetsReceived', 'packetsLost', 'nackCount', 'framesDecoded', 'freezeCount', 'totalFreezesDuration',
 		'fecPacketsReceived', 'fecPacketsDiscarded', 'concealedSamples', 'silentConcealedSamples', 'totalSamplesReceived',
@@ -86,10 +88,11 @@ const inboundSampler = `((windowMs) => {
 	})();
 })`
 
-// outboundVideo sums up the page's sending: the video it sent, the NACKs
-// it answered and the loss the SFU reported of it, and the loss the SFU
-// reports of its audio (what its Opus encoder sizes in-band FEC by).
-const outboundVideo = `(async () => {
+// outboundStats sums up the page's sending, for the log: the video it
+// sent, the NACKs it answered and the loss the SFU reported of it, and the
+// loss the SFU reports of its audio (what its Opus encoder sizes in-band
+// FEC by).
+const outboundStats = `(async () => {
 	const o = {packetsSent: 0, retransmittedPacketsSent: 0, nackCount: 0, pliCount: 0, remoteLost: 0, limitation: [], audioReported: []};
 	for (const pc of window.__pcs) {
 		(await pc.getStats()).forEach(s => {
@@ -153,7 +156,11 @@ type weakWindow struct {
 // the server, impairing the parent's. The teacher's Chromium, in the
 // test's own namespace, reaches the server through the same relay,
 // unimpaired. HTTP and the signaling WebSocket go straight to the server:
-// this is a test of media.
+// this is a test of media. The teacher's fake microphone speaks (see
+// speechWAV); the parent's machine has a microphone and no camera.
+//
+// Audio FEC needs the SFU to tell the publisher, in its receiver reports,
+// of the loss its subscribers see: without that this test fails on audio.
 func TestSubscriberOnALossyDelayedLink(t *testing.T) {
 	n := newNetNS(t, "cmweak")
 	rtcPort := freeUDPPort(t)
@@ -212,7 +219,7 @@ func TestSubscriberOnALossyDelayedLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("the SFU's counters: %s", sfuCounters(t, metricsAddr))
-	t.Logf("the teacher's video sending: %s; the parent's: %s", eval[string](teacher, outboundVideo), eval[string](jones, outboundVideo))
+	t.Logf("sending, the teacher: %s; the parent: %s", eval[string](teacher, outboundStats), eval[string](jones, outboundStats))
 	checkWeakLinkVideo(t, &w)
 	checkWeakLinkAudio(t, &w)
 	checkRelayLoss(t, relay, parentIP, weak.Loss)

@@ -26,6 +26,11 @@ import (
 // maxDatagram is the largest UDP payload.
 const maxDatagram = 65535
 
+// socketBuffer is asked of the kernel for each socket's receive buffer: a
+// relay that falls behind on a busy machine must not add loss of its own
+// (the kernel caps it at net.core.rmem_max).
+const socketBuffer = 4 << 20
+
 // Relay is a running relay.
 type Relay struct {
 	conn     *net.UDPConn
@@ -64,6 +69,7 @@ func New(listen, upstream *net.UDPAddr, opts ...Option) (*Relay, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netshape: listen %s: %w", listen, err)
 	}
+	_ = conn.SetReadBuffer(socketBuffer) // best effort: a smaller buffer still works
 	r := &Relay{conn: conn, upstream: upstream, seed: 1, flows: map[netip.AddrPort]*flow{}, hosts: map[netip.Addr]*host{}}
 	for _, o := range opts {
 		o(r)
@@ -155,6 +161,7 @@ func (r *Relay) flowFor(from netip.AddrPort) (*flow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netshape: socket to %s for %s: %w", r.upstream, from, err)
 	}
+	_ = conn.SetReadBuffer(socketBuffer)
 	// Write errors are the link's loss: a relay, like a router, drops
 	// what it cannot pass on.
 	f := &flow{conn: conn, host: r.hostLocked(from.Addr().Unmap())}

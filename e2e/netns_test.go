@@ -64,6 +64,13 @@ func (n *netNS) blockUDP(t *testing.T) {
 	ipCmd(t, "-n", n.name, "rule", "add", "pref", "100", "ipproto", "udp", "blackhole")
 }
 
+// blockTCPPort drops TCP to port on any other machine: a firewall that
+// lets out only the web's ports (and, here, the TURN relay's).
+func (n *netNS) blockTCPPort(t *testing.T, port int) {
+	t.Helper()
+	ipCmd(t, "-n", n.name, "rule", "add", "pref", "101", "ipproto", "tcp", "dport", fmt.Sprint(port), "blackhole")
+}
+
 // shape caps what reaches the namespace (the parent's downlink) at kbit
 // kbit/s with a token bucket filter, replacing any cap before; a queue of
 // 300 ms of traffic, as a mobile or DSL link buffers, drops the rest.

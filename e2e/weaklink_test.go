@@ -16,8 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"classmeet/internal/netshape"
@@ -25,21 +23,6 @@ import (
 	"classmeet/internal/store"
 	"classmeet/internal/testclock"
 )
-
-// keepPeerConnections keeps every RTCPeerConnection the page makes in
-// window.__pcs, for getStats.
-const keepPeerConnections = `(() => {
-	const Real = window.RTCPeerConnection;
-	window.__pcs = [];
-	function Kept(...args) {
-		const pc = new Real(...args);
-		window.__pcs.push(pc);
-		return pc;
-	}
-	Kept.prototype = Real.prototype;
-	Object.setPrototypeOf(Kept, Real);
-	window.RTCPeerConnection = Kept;
-})();`
 
 // inboundSampler samples the page's inbound-rtp stats (summed per kind)
 // every 100 ms for windowMs, in window.__weak: the first and last samples,
@@ -106,15 +89,6 @@ const outboundStats = `(async () => {
 	}
 	return JSON.stringify(o);
 })()`
-
-// keepPCs has the person's pages keep their peer connections for getStats.
-func keepPCs(p *person) {
-	p.t.Helper()
-	p.do("keep the page's peer connections", chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: keepPeerConnections})
-		return err
-	}))
-}
 
 // inbound is one kind's inbound-rtp counters, summed over its streams.
 type inbound map[string]float64
@@ -191,7 +165,7 @@ func TestSubscriberOnALossyDelayedLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	teacher := newPerson(t, hostChromium(t, srv.URL, chromedp.Flag("use-file-for-fake-audio-capture", speech)), "Ms Smith")
-	keepPCs(teacher)
+	keepPCs(teacher, false)
 	teacher.login(srv, "smith@school.example", teacherPW)
 	teacher.enterRoom(srv.URL + "/meetings/" + mid + "/room")
 
@@ -200,7 +174,7 @@ func TestSubscriberOnALossyDelayedLink(t *testing.T) {
 	// would measure the CPU, not the link. His uplink still carries his
 	// audio, his reports and his NACKs.
 	jones := newPerson(t, n.chromium(t, srv.URL, chromedp.Flag("use-fake-device-for-media-stream", "device-count=0")), "Mr Jones")
-	keepPCs(jones)
+	keepPCs(jones, false)
 	jones.do("open the link", chromedp.Navigate(srv.URL+links[0]), chromedp.WaitEnabled(tid("join")))
 	// Joined once the page's script has the microphone, and has seen there
 	// is no camera: a click before that would submit the bare form.

@@ -67,10 +67,11 @@ func (w *writer) written() []written {
 
 func (w *writer) Write(b []byte) (int, error) { return len(b), nil }
 
-// subscribe makes a connected, bound down track of pub writing to w.
+// subscribe makes a connected, bound down track of pub writing to w, on a
+// link of its own that numbers its packets for TWCC, as every subscriber's.
 func subscribe(pub *Publication, w *writer) *DownTrack {
-	d := newDownTrack(pub, nil)
-	d.bound, d.ssrc, d.pt, d.writer = true, 1234, 96, w
+	d := newDownTrack(pub, newLink())
+	d.bound, d.ssrc, d.pt, d.writer, d.twccID = true, 1234, 96, w, 3
 	d.connected.Store(true)
 	return d
 }
@@ -229,9 +230,7 @@ func BenchmarkDeliver(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				if pkt := pub.layers[0].Load().ring.store(raws[i%len(raws)], at); pkt != nil {
-					pub.deliver(pub.layers[0].Load(), pkt, webrtc.MimeTypeVP8, 96)
-				}
+				pub.arrived(pub.layers[0].Load(), raws[i%len(raws)], at, webrtc.MimeTypeVP8, 96)
 			}
 			b.StopTimer()
 			var got uint64

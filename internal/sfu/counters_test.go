@@ -23,8 +23,11 @@ func TestCountersSeeForwardingAndResends(t *testing.T) {
 	if got := c.PacketsSent.Load(); got != 10 {
 		t.Errorf("packets sent %d, want 10", got)
 	}
-	if got := c.BytesSent.Load(); got != 10*(12+1100) {
-		t.Errorf("bytes sent %d, want %d", got, 10*(12+1100))
+	// Each packet: the RTP header, the TWCC extension (4 bytes of
+	// extension header, 1 of id and length, 2 of sequence number, 1 of
+	// padding), the payload.
+	if got, want := c.BytesSent.Load(), uint64(10*(12+8+1100)); got != want {
+		t.Errorf("bytes sent %d, want %d", got, want)
 	}
 	if got := c.Retransmissions.Load(); got != 1 {
 		t.Errorf("retransmissions %d, want 1", got)

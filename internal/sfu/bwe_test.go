@@ -277,3 +277,42 @@ func TestFitLayersAudioFirst(t *testing.T) {
 		})
 	}
 }
+
+// TestFeedbackFloodIsBounded: a subscriber sending feedback far faster than
+// a browser does (each message can describe thousands of packets in a few
+// bytes) has at most maxFeedbackRate of them read a second.
+func TestFeedbackFloodIsBounded(t *testing.T) {
+	l := newLink()
+	now := time.Unix(1_700_000_000, 0)
+	for range 300 {
+		l.stamp(1200, now)
+	}
+	one := func(seq uint16) *rtcp.TransportLayerCC {
+		return &rtcp.TransportLayerCC{
+			BaseSequenceNumber: seq, PacketStatusCount: 1,
+			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 1}},
+			RecvDeltas:   []*rtcp.RecvDelta{{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 250}},
+		}
+	}
+	read := func() (n int) {
+		for i := range 300 {
+			if l.sent[i].reported {
+				n++
+			}
+		}
+		return n
+	}
+	for seq := range 200 {
+		l.feedback(one(uint16(seq)), now)
+	}
+	if n := read(); n != maxFeedbackRate {
+		t.Errorf("%d of 200 feedback messages at once were read, want %d", n, maxFeedbackRate)
+	}
+	now = now.Add(500 * time.Millisecond)
+	for seq := 200; seq < 300; seq++ {
+		l.feedback(one(uint16(seq)), now)
+	}
+	if n := read(); n != maxFeedbackRate+maxFeedbackRate/2 {
+		t.Errorf("half a second later, %d read in all, want %d", n, maxFeedbackRate+maxFeedbackRate/2)
+	}
+}

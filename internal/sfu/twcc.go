@@ -32,7 +32,16 @@ type link struct {
 	next uint16
 	sent [linkHistory]sentRecord
 	est  estimator
+	// feedbacks is the feedback messages the link may still read now:
+	// maxFeedbackRate a second, at most that many at once.
+	feedbacks float64
+	fedAt     time.Time
 }
+
+// maxFeedbackRate bounds the feedback messages a link reads a second. A
+// browser sends 10 to 20; one message can describe thousands of packets
+// in a few bytes, so a flood of them would be CPU for nothing.
+const maxFeedbackRate = 100
 
 // sentRecord is one packet the link sent.
 type sentRecord struct {
@@ -73,6 +82,12 @@ const maxFeedbackPackets = linkHistory
 func (l *link) feedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.feedbacks = min(l.feedbacks+now.Sub(l.fedAt).Seconds()*maxFeedbackRate, maxFeedbackRate); l.feedbacks < 1 {
+		l.fedAt = now
+		return
+	}
+	l.feedbacks--
+	l.fedAt = now
 	// The reference time counts 64 ms units; the deltas are in µs.
 	arrival := int64(fb.ReferenceTime) * int64(64*time.Millisecond)
 	seq, left, deltas := fb.BaseSequenceNumber, min(int(fb.PacketStatusCount), maxFeedbackPackets), fb.RecvDeltas

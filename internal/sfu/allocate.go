@@ -27,6 +27,7 @@ type videoFit struct {
 	rates  [MaxLayers]float64 // what each layer needs, bit/s
 	want   int                // the layer its tile wants
 	given  int                // the highest the link can take; -1: paused
+	had    int                // what it had before: climbing above it takes a margin
 	area   uint64             // the tile's, device pixels
 	screen bool
 }
@@ -49,7 +50,7 @@ func (p *Peer) allocate(now time.Time) {
 		if d.videoOff.Load() || !d.connected.Load() {
 			continue
 		}
-		f := videoFit{d: d, set: d.pub.layerSet(now), screen: d.pub.Source == SourceScreen}
+		f := videoFit{d: d, set: d.pub.layerSet(now), screen: d.pub.Source == SourceScreen, had: int(d.capLayer.Load())}
 		if f.want, f.area = d.wanted(f.set); f.want < 0 {
 			continue // nothing live to send
 		}
@@ -107,7 +108,7 @@ func fit(budget float64, fits []videoFit) float64 {
 	for i := range fits {
 		f := &fits[i]
 		f.given = -1
-		if low := f.lowest(); low >= 0 && f.rates[low] <= budget {
+		if low := f.lowest(); low >= 0 && f.rates[low]*f.margin(low) <= budget {
 			f.given, budget = low, budget-f.rates[low]
 		}
 	}
@@ -118,13 +119,30 @@ func fit(budget float64, fits []videoFit) float64 {
 				continue
 			}
 			extra := f.rates[l] - f.rates[f.given]
-			if extra > budget {
+			if f.rates[l]*f.margin(l)-f.rates[f.given] > budget {
 				break
 			}
 			f.given, budget = l, budget-extra
 		}
 	}
 	return budget
+}
+
+// probeMargin is how much more than the next layer a probe asks of the
+// link: more than upMargin, so that a probe that succeeds lets it climb.
+const probeMargin = 1.3
+
+// upMargin is how much more than a layer needs the estimate must allow
+// before a video climbs to it (or resumes): layers' rates swing with
+// keyframes, and a video must not go up and down with each swing.
+const upMargin = 1.2
+
+// margin is what layer l must fit with: upMargin above what the video had.
+func (f *videoFit) margin(l int) float64 {
+	if l > f.had {
+		return upMargin
+	}
+	return 1
 }
 
 // lowest is the lowest live layer.
@@ -147,13 +165,15 @@ func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
 	if next >= MaxLayers {
 		return
 	}
-	need := f.rates[next]
+	need := f.rates[next] * probeMargin
 	if f.given >= 0 {
 		need -= f.rates[f.given]
 	}
 	if need <= 0 || !p.probing.CompareAndSwap(false, true) {
 		return
 	}
+	// Probed for more than the climb needs (upMargin and some), so that
+	// a probe that succeeds is enough to climb.
 	target := sending + min(need, maxProbeRate)
 	stop, ok := p.link.startProbe(now, target)
 	if !ok {

@@ -246,12 +246,14 @@ func TestFeedbackFromALiar(t *testing.T) {
 // TestFitLayersAudioFirst: the budget left after audio goes first to every
 // video's lowest layer, a screen share before cameras and large tiles before
 // small ones, then upward; a video that cannot have its lowest is paused.
+// Climbing above the layer a video had (or resuming) takes a 20 % margin.
 func TestFitLayersAudioFirst(t *testing.T) {
 	three := layerSet{live: [MaxLayers]bool{true, true, true}}
 	camera := func(area uint64, want int) videoFit {
-		return videoFit{set: three, rates: [MaxLayers]float64{150e3, 500e3, 1500e3}, want: want, area: area}
+		return videoFit{set: three, rates: [MaxLayers]float64{150e3, 500e3, 1500e3}, want: want, area: area, had: MaxLayers - 1}
 	}
-	screen := videoFit{set: layerSet{live: [MaxLayers]bool{true}}, rates: [MaxLayers]float64{1000e3}, screen: true}
+	had := func(f videoFit, layer int) videoFit { f.had = layer; return f }
+	screen := videoFit{set: layerSet{live: [MaxLayers]bool{true}}, rates: [MaxLayers]float64{1000e3}, screen: true, had: MaxLayers - 1}
 	for _, c := range []struct {
 		name   string
 		budget float64
@@ -266,6 +268,10 @@ func TestFitLayersAudioFirst(t *testing.T) {
 		{"the large tile climbs first", 800e3, []videoFit{camera(10, 2), camera(1000, 2)}, []int{1, 0}},
 		{"everyone's lowest before anyone climbs", 320e3, []videoFit{camera(1000, 2), camera(10, 2)}, []int{0, 0}},
 		{"the share before the cameras", 1100e3, []videoFit{camera(1000, 2), screen}, []int{0, -1}},
+		{"a climb needs a margin", 550e3, []videoFit{had(camera(1, 2), 0)}, []int{0}},
+		{"and gets there with it", 610e3, []videoFit{had(camera(1, 2), 0)}, []int{1}},
+		{"a resume needs a margin", 160e3, []videoFit{had(camera(1, 2), -1)}, []int{-1}},
+		{"staying needs none", 160e3, []videoFit{had(camera(1, 2), 0)}, []int{0}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			fit(c.budget, c.fits)

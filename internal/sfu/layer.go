@@ -69,7 +69,7 @@ func (l *layer) meter(size int, at time.Time) {
 	if elapsed := now - l.meterFrom; elapsed >= int64(meterPeriod) {
 		bps := uint64(l.meterBytes * 8 * int64(time.Second) / elapsed)
 		if old := l.bps.Load(); old != 0 {
-			bps = (bps + old) / 2 // smoothed over the last second or so
+			bps = (bps + 3*old) / 4 // smoothed over the last two seconds or so: keyframes come every few
 		}
 		l.bps.Store(bps)
 		l.meterBytes, l.meterFrom = 0, now

@@ -469,7 +469,9 @@ func (p *cappedParent) joinListening(url string) {
 	ready := `(() => { const b = document.querySelector('[data-testid="join"]'); return !!b && !b.disabled && !document.querySelector('[data-testid="device-problem"]').hidden; })()`
 	if !testclock.Poll(30*time.Second, func() bool { return eval[bool](p.person, ready) }) {
 		p.t.Fatalf("%s: the pre-join page never offered to join without devices; the page: %s", p.name, eval[string](p.person,
-			`JSON.stringify({state: document.readyState, problem: document.querySelector('[data-testid="device-problem"]')?.hidden, body: document.body.innerText.slice(0, 1500)})`))
+			`JSON.stringify({state: document.readyState, problem: document.querySelector('[data-testid="device-problem"]')?.hidden,
+				resources: performance.getEntriesByType('resource').map(r => r.name.split('/').pop() + ' ' + Math.round(r.duration) + ' ms ' + r.transferSize + ' B'),
+				scripts: [...document.scripts].map(s => s.src), body: document.body.innerText.slice(0, 300)})`))
 	}
 	p.do("join", chromedp.Click(tid("join")), chromedp.WaitVisible(tid("room")))
 }

@@ -287,12 +287,12 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 		p.withMeter()
 		p.joinListening(srv.URL + links[i])
 		p.click("pin the teacher", tile("Ms Smith")+`?.querySelector('[data-testid="tile-pin"]')`)
+		p.waitFor("see the teacher large", tile("Ms Smith")+`.classList.contains('main')`)
 		parents = append(parents, p)
 	}
 	for _, p := range parents {
 		p.waitFor("see the teacher's video play", playing(remoteVideo("Ms Smith")))
-		t.Logf("%s (%d kbit/s): the teacher's tile is %s CSS px", p.name, p.kbit,
-			eval[string](p.person, remoteVideo("Ms Smith")+`.clientWidth + 'x' + `+remoteVideo("Ms Smith")+`.clientHeight`))
+		t.Logf("%s (%d kbit/s): the teacher's tile is %s", p.name, p.kbit, p.teacherTile())
 	}
 
 	for _, p := range parents {
@@ -377,7 +377,8 @@ func (p *cappedParent) settlesOn(t *testing.T, layer int, since string, within t
 		return s.VH != 0 && s.VH == want[layer]
 	})
 	if !ok {
-		t.Errorf("%s (%d kbit/s): receives %dx%d, never the teacher's layer %d (%d high; the layers are %v)", p.name, p.kbit, s.VW, s.VH, layer, want[layer], want)
+		t.Errorf("%s (%d kbit/s): receives %dx%d, never the teacher's layer %d (%d high; the layers are %v; the tile is %s)",
+			p.name, p.kbit, s.VW, s.VH, layer, want[layer], want, p.teacherTile())
 		return
 	}
 	if sinceAt == 0 {
@@ -459,6 +460,14 @@ func (p *cappedParent) pausesVideo(t *testing.T) {
 	if !eval[bool](p.person, shown) {
 		t.Errorf("%s at 60 kbit/s: the paused note went while the link stayed weak", p.name)
 	}
+}
+
+// teacherTile describes the teacher's tile: its video's size and whether
+// it is the one shown large.
+func (p *cappedParent) teacherTile() string {
+	p.t.Helper()
+	return eval[string](p.person, `(t => !t ? 'gone' : t.querySelector('video')?.clientWidth + 'x' + t.querySelector('video')?.clientHeight +
+		' CSS px, ' + (t.classList.contains('main') ? 'large' : 'not large'))(`+tile("Ms Smith")+`)`)
 }
 
 // joinListening takes a parent whose browser refuses the camera and

@@ -268,6 +268,7 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 	names := []string{"Mr Jones", "Mrs Patel", "Mr Okafor"}
 	mid, links := srv.seedMeeting(t, "smith@school.example", store.LobbyInviteesAdmitted, names...)
 
+	tns.settle(t)
 	camera := chromedp.Flag("use-file-for-fake-video-capture", busyCamera(t))
 	teacher := newPerson(t, tns.chromium(t, srv.URL, camera), "teacher")
 	teacher.withMeter()
@@ -282,6 +283,7 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 		ns.shape(t, c.kbit)
 		// A large window with the teacher pinned: the tile asks for the top
 		// layer, so what each parent gets is the link's choice.
+		ns.settle(t)
 		p := &cappedParent{person: newPerson(t, ns.chromium(t, srv.URL, chromedp.WindowSize(1400, 900)), names[i]), ns: ns, kbit: c.kbit, layer: c.layer, teacher: teacher}
 		p.refuseDevices(`() => true`) // listening and watching: the link carries the teacher alone
 		p.withMeter()
@@ -307,6 +309,19 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 
 	weak.ns.shape(t, 60)
 	weak.pausesVideo(t)
+}
+
+// settle waits until the namespace's addresses are final: the veth's IPv6
+// link-local address is tentative for a second or two after the link comes
+// up, and a Chromium started before it is final hears the address change
+// as the network changing, failing the requests it has in flight
+// (ERR_NETWORK_CHANGED: a module of the page not loaded, the page dead).
+func (n *netNS) settle(t *testing.T) {
+	t.Helper()
+	testclock.WaitFor(t, "the addresses of "+n.name+" to be final", 20*time.Second, func() bool {
+		out, err := exec.Command("ip", "-n", n.name, "addr", "show", "tentative").CombinedOutput()
+		return err == nil && strings.TrimSpace(string(out)) == ""
+	})
 }
 
 // busyCamera writes a second of ffmpeg's testsrc2 at 1280x720, 30 fps, for
@@ -479,7 +494,7 @@ func (p *cappedParent) joinListening(url string) {
 	if !testclock.Poll(30*time.Second, func() bool { return eval[bool](p.person, ready) }) {
 		p.t.Fatalf("%s: the pre-join page never offered to join without devices; the page: %s", p.name, eval[string](p.person,
 			`JSON.stringify({state: document.readyState, problem: document.querySelector('[data-testid="device-problem"]')?.hidden,
-				resources: performance.getEntriesByType('resource').map(r => r.name.split('/').pop() + ' ' + Math.round(r.duration) + ' ms ' + r.transferSize + ' B'),
+				resources: performance.getEntriesByType('resource').map(r => r.name.split('/').pop() + ' ' + r.responseStatus + ' ' + r.transferSize + ' B'),
 				scripts: [...document.scripts].map(s => s.src), body: document.body.innerText.slice(0, 300)})`))
 	}
 	p.do("join", chromedp.Click(tid("join")), chromedp.WaitVisible(tid("room")))

@@ -38,7 +38,7 @@ const linkMeter = `(() => {
 	Object.setPrototypeOf(Kept, Real);
 	window.RTCPeerConnection = Kept;
 
-	const m = { last: null, firstFrameAt: 0, frameAt: 0, heightSince: 0, longestFreeze: 0, longestStall: 0, heights: [] };
+	const m = { last: null, firstFrameAt: 0, frameAt: 0, heightSince: 0, longestFreeze: 0, longestStall: 0, heights: [], pausedSec: 0 };
 	async function sample() {
 		const s = { at: performance.now(), vw: 0, vh: 0, vBytes: 0, vPackets: 0, vLost: 0, frames: 0, freezes: 0, freezeSec: 0,
 			aBytes: 0, aPackets: 0, aLost: 0, aSamples: 0, aConcealed: 0, out: [] };
@@ -74,6 +74,8 @@ const linkMeter = `(() => {
 		if (!p || s.frames > p.frames) m.frameAt = s.at;
 		else if (m.frameAt) m.longestStall = Math.max(m.longestStall, (s.at - m.frameAt) / 1000);
 		if (s.vh && !m.heights.includes(s.vh)) m.heights.push(s.vh);
+		// How long a tile said the server paused its video (audio first).
+		if (p && document.querySelector('.tile.video-paused:not(.self)')) m.pausedSec += (s.at - p.at) / 1000;
 		m.last = s;
 	}
 	let busy = false;
@@ -83,8 +85,8 @@ const linkMeter = `(() => {
 		try { note(await sample()); } finally { busy = false; }
 	}, 250);
 	m.now = () => ({ ...(m.last || { at: performance.now(), out: [] }), firstFrameAt: m.firstFrameAt, heightSince: m.heightSince, stalledFor: m.last && m.frameAt ? (m.last.at - m.frameAt) / 1000 : 0 });
-	m.reset = () => { m.longestFreeze = 0; m.longestStall = 0; m.heights = []; return m.now(); };
-	m.window = () => ({ longestFreeze: m.longestFreeze, longestStall: m.longestStall, heights: m.heights });
+	m.reset = () => { m.longestFreeze = 0; m.longestStall = 0; m.heights = []; m.pausedSec = 0; return m.now(); };
+	m.window = () => ({ longestFreeze: m.longestFreeze, longestStall: m.longestStall, heights: m.heights, pausedSec: m.pausedSec });
 	window.__meter = m;
 })();`
 
@@ -147,6 +149,7 @@ type meterWindow struct {
 	LongestFreeze float64 `json:"longestFreeze"` // seconds, from the freeze statistics
 	LongestStall  float64 `json:"longestStall"`  // seconds without a decoded frame, as sampled
 	Heights       []int   `json:"heights"`       // the received video heights seen
+	PausedSec     float64 `json:"pausedSec"`     // seconds a tile said its video was paused
 }
 
 // linkDelta is what arrived between two samples.
@@ -423,9 +426,9 @@ func steadyWindow(t *testing.T, parents []*cappedParent) {
 		p.waitPageTime(starts[i].At + 20_000)
 		end, w := p.sample(), p.meterWindow()
 		d := delta(starts[i], end)
-		t.Logf("%s (%d kbit/s) over %.1f s: %dx%d, video %.0f kbit/s, %.2f %% lost, %.1f fps, %d freezes (longest %.2f s, longest stall %.2f s); audio %.0f pkt/s, %.2f %% lost, %.2f %% concealed",
+		t.Logf("%s (%d kbit/s) over %.1f s: %dx%d, video %.0f kbit/s, %.2f %% lost, %.1f fps, %d freezes (longest %.2f s, longest stall %.2f s, paused %.1f s); audio %.0f pkt/s, %.2f %% lost, %.2f %% concealed",
 			p.name, p.kbit, d.secs, end.VW, end.VH, d.videoKbit, 100*d.videoLoss, float64(d.frames)/d.secs, end.Freezes-starts[i].Freezes,
-			w.LongestFreeze, w.LongestStall, float64(d.audioPackets)/d.secs, 100*d.audioLoss, 100*d.concealed)
+			w.LongestFreeze, w.LongestStall, w.PausedSec, float64(d.audioPackets)/d.secs, 100*d.audioLoss, 100*d.concealed)
 		want := encodingHeights(p.teacher.sample())[p.layer]
 		if len(w.Heights) != 1 || w.Heights[0] != want {
 			t.Errorf("%s (%d kbit/s): received heights %v in the window, want only %d (layer %d)", p.name, p.kbit, w.Heights, want, p.layer)

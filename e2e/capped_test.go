@@ -38,7 +38,7 @@ const linkMeter = `(() => {
 	Object.setPrototypeOf(Kept, Real);
 	window.RTCPeerConnection = Kept;
 
-	const m = { last: null, firstFrameAt: 0, frameAt: 0, heightSince: 0, longestFreeze: 0, longestStall: 0, heights: [], pausedSec: 0 };
+	const m = { last: null, firstFrameAt: 0, frameAt: 0, heightSince: 0, longestFreeze: 0, longestStall: 0, heights: [], pausedSec: 0, changes: [] };
 	async function sample() {
 		const s = { at: performance.now(), vw: 0, vh: 0, vBytes: 0, vPackets: 0, vLost: 0, frames: 0, freezes: 0, freezeSec: 0,
 			aBytes: 0, aPackets: 0, aLost: 0, aSamples: 0, aConcealed: 0, out: [] };
@@ -70,7 +70,10 @@ const linkMeter = `(() => {
 		const p = m.last;
 		if (s.frames > 0 && !m.firstFrameAt) m.firstFrameAt = s.at;
 		if (p && s.freezes > p.freezes) m.longestFreeze = Math.max(m.longestFreeze, s.freezeSec - p.freezeSec);
-		if (!p || s.vh !== p.vh) m.heightSince = s.at;
+		if (!p || s.vh !== p.vh) {
+			m.heightSince = s.at;
+			m.changes = [...m.changes.slice(-20), { h: s.vh, at: s.at }];
+		}
 		if (!p || s.frames > p.frames) m.frameAt = s.at;
 		else if (m.frameAt) m.longestStall = Math.max(m.longestStall, (s.at - m.frameAt) / 1000);
 		if (s.vh && !m.heights.includes(s.vh)) m.heights.push(s.vh);
@@ -87,6 +90,7 @@ const linkMeter = `(() => {
 	m.now = () => ({ ...(m.last || { at: performance.now(), out: [] }), firstFrameAt: m.firstFrameAt, heightSince: m.heightSince, stalledFor: m.last && m.frameAt ? (m.last.at - m.frameAt) / 1000 : 0 });
 	m.reset = () => { m.longestFreeze = 0; m.longestStall = 0; m.heights = []; m.pausedSec = 0; return m.now(); };
 	m.window = () => ({ longestFreeze: m.longestFreeze, longestStall: m.longestStall, heights: m.heights, pausedSec: m.pausedSec });
+	m.path = (since) => m.changes.filter(c => c.at >= since).map(c => c.h + ' high at +' + ((c.at - since) / 1000).toFixed(1) + ' s').join(', ');
 	window.__meter = m;
 })();`
 
@@ -403,6 +407,7 @@ func (p *cappedParent) settlesOn(t *testing.T, layer int, since string, within t
 		sinceAt = s.FirstFrameAt
 	}
 	took := time.Duration(max(s.HeightSince-sinceAt, 0)) * time.Millisecond
+	t.Logf("%s (%d kbit/s): after %s: %s", p.name, p.kbit, since, eval[string](p.person, fmt.Sprintf(`window.__meter.path(%f)`, sinceAt)))
 	t.Logf("%s (%d kbit/s): receives %dx%d (layer %d) %v after %s", p.name, p.kbit, s.VW, s.VH, layer, took.Round(100*time.Millisecond), since)
 	if took > within {
 		t.Errorf("%s (%d kbit/s): took %v after %s to receive layer %d, want within %v", p.name, p.kbit, took, since, layer, within)

@@ -288,9 +288,9 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 	for i, c := range []struct{ kbit, layer int }{{300, 0}, {1000, 1}, {5000, 2}} {
 		ns := newNetNS(t, "cmcap")
 		ns.shape(t, c.kbit)
+		ns.settle(t)
 		// A large window with the teacher pinned: the tile asks for the top
 		// layer, so what each parent gets is the link's choice.
-		ns.settle(t)
 		p := &cappedParent{person: newPerson(t, ns.chromium(t, srv.URL, chromedp.WindowSize(1400, 900)), names[i]), ns: ns, kbit: c.kbit, layer: c.layer, teacher: teacher}
 		p.refuseDevices(`() => true`) // listening and watching: the link carries the teacher alone
 		p.withMeter()

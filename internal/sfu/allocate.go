@@ -233,9 +233,13 @@ func (d *DownTrack) wanted(set layerSet) (int, uint64) {
 // setCap sets the highest layer the subscriber's link can take; -1
 // pauses the video. A video resumed starts again at a keyframe.
 func (d *DownTrack) setCap(c int) {
-	if old := d.capLayer.Swap(int32(c)); old < 0 && c >= 0 {
+	old := d.capLayer.Swap(int32(c))
+	switch {
+	case old < 0 && c >= 0:
 		d.restart.Store(true)
 		d.pub.RequestKeyframe()
+	case c > int(old):
+		d.capRaised.Store(true)
 	}
 }
 

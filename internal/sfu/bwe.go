@@ -112,7 +112,9 @@ func (e *estimator) feedbackDone(now time.Time, next uint16) {
 	}
 	loss, reported, rate := e.window(now)
 	switch {
-	case e.holding:
+	case e.holding, e.probe.state != probeIdle:
+		// (A probe that overloads the link stops itself; what it caused
+		// is forgotten once it is judged, and says nothing of the media.)
 	case (loss > overuseLoss && reported >= windowPackets) || e.queue > overuseDelay:
 		if rate > 0 {
 			if target := max(0.85*rate, minEstimate); e.bps == 0 || target < e.bps {
@@ -131,7 +133,9 @@ func (e *estimator) feedbackDone(now time.Time, next uint16) {
 		// once its feedback is all in, may raise the estimate.)
 		e.bps = min(rate, maxEstimate)
 	}
-	e.probe.check(now, e)
+	if e.probe.check(now, e) {
+		e.holding, e.holdSeq = true, next
+	}
 }
 
 // clear is whether the link shows no congestion: little loss, no queue.

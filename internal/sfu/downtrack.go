@@ -76,6 +76,9 @@ type DownTrack struct {
 	// its bandwidth estimate (see Peer.allocate); -1: none, so its video is
 	// paused (audio first).
 	capLayer atomic.Int32
+	// capRaised: the link was found to carry more; the climb it allows
+	// needs no hold (the allocation has its own margin).
+	capRaised atomic.Bool
 
 	sender   *webrtc.RTPSender
 	out      outbound // what the subscriber reports receiving
@@ -520,12 +523,14 @@ func fmtpParam(fmtp, key string) string {
 func (d *DownTrack) follow(p *Packet) (switched, ok bool) {
 	set := d.pub.layerSet(p.Arrival)
 	capped := int(d.capLayer.Load())
+	raised := d.capRaised.Load() && d.capRaised.Swap(false)
 	want := chooseLayer(layerInputs{tile: d.tile, layers: set, maxLayer: max(capped, 0)})
 	// Until the first packet goes out, the choice follows the layers as
 	// they appear; after, at once only what must not wait: a link that
 	// cannot carry the layer any more is one.
 	immediate := d.layer < 0 || d.resized || d.tile.hidden() || (d.sel.target >= 0 && !set.live[d.sel.target]) ||
-		(d.sel.target > capped && want < d.sel.target)
+		(d.sel.target > capped && want < d.sel.target) ||
+		(raised && want > d.sel.target)
 	d.resized = false
 	target := d.sel.update(want, immediate, p.Arrival)
 	switch {

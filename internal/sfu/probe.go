@@ -19,7 +19,7 @@ const (
 	// through at once (tc's burst), so that a probe meets the rate cap.
 	probeBytes      = 15000
 	probeMinBackoff = time.Second
-	probeMaxBackoff = 8 * time.Second
+	probeMaxBackoff = 4 * time.Second
 	// probeQueueRise is the queuing delay a probe may add before it stops:
 	// a deep buffer fills long before it drops.
 	probeQueueRise = float64(30 * time.Millisecond)
@@ -95,8 +95,10 @@ func (p *probe) packet(seq uint16, received bool, arrival int64, size int, queue
 }
 
 // check is run after each feedback message: it stops a probe that hurts,
-// and judges one whose feedback is all in.
-func (p *probe) check(now time.Time, e *estimator) {
+// and judges one whose feedback is all in. It says whether the probe
+// failed just now: what the feedback said during it is then not the
+// media's.
+func (p *probe) check(now time.Time, e *estimator) (failed bool) {
 	switch p.state {
 	case probeSending:
 		if p.lost >= 3 || max(p.maxQueue, e.queue)-p.queueAtStart > probeQueueRise {
@@ -105,15 +107,16 @@ func (p *probe) check(now time.Time, e *estimator) {
 		}
 	case probeWaiting:
 		if p.recv+p.lost < int(uint16(p.end-p.first)) && now.Sub(p.stoppedAt) < probeWait {
-			return
+			return false
 		}
-		p.judge(now, e)
+		return !p.judge(now, e)
 	}
+	return false
 }
 
 // judge ends a probe: the estimate rises to what it got through, or the
-// next probe waits longer.
-func (p *probe) judge(now time.Time, e *estimator) {
+// next probe waits longer. It says which.
+func (p *probe) judge(now time.Time, e *estimator) (ok bool) {
 	rate := 0.0
 	if span := p.arrLast - p.arrFirst; span >= int64(100*time.Millisecond) {
 		rate = float64(p.bytes) * 8 / (float64(span) / float64(time.Second))
@@ -124,11 +127,12 @@ func (p *probe) judge(now time.Time, e *estimator) {
 		// Carried whole, with no queue: the link takes the target (the
 		// rate measured over half a second is the rougher figure).
 		e.bps = max(e.bps, min(p.target, maxEstimate))
-		p.backoff, p.okAt = max(p.backoff/2, probeMinBackoff), now
+		p.backoff, p.okAt, ok = max(p.backoff/2, probeMinBackoff), now, true
 	} else {
 		p.backoff = min(2*p.backoff, probeMaxBackoff)
 	}
 	p.state, p.next = probeIdle, now.Add(p.backoff)
+	return ok
 }
 
 // startProbe begins a probe of target bit/s if the link is due one: it has
@@ -140,8 +144,8 @@ func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok 
 	defer l.mu.Unlock()
 	e := &l.est
 	p := &e.probe
-	if p.state == probeWaiting && now.Sub(p.stoppedAt) >= probeWait {
-		p.judge(now, e) // the feedback on it never came
+	if p.state == probeWaiting && now.Sub(p.stoppedAt) >= probeWait && !p.judge(now, e) {
+		e.holding, e.holdSeq = true, l.next // the feedback on it never came
 	}
 	if _, reported, _ := e.window(now); reported == 0 {
 		e.queue = 0 // nothing sent for a while: whatever was queued has gone

@@ -81,7 +81,7 @@ func (p *Peer) allocate(now time.Time) {
 	}
 	p.tellPaused(paused)
 	if short != nil {
-		p.probeFor(now, short, est-budget)
+		p.probeFor(now, short, est-budget, est)
 	}
 }
 
@@ -128,6 +128,13 @@ func fit(budget float64, fits []videoFit) float64 {
 	return budget
 }
 
+// probeGrowth bounds a probe's target, as a multiple of what the link is
+// known to carry; pausedProbeGrowth while a video is paused.
+const (
+	probeGrowth       = 2.0
+	pausedProbeGrowth = 1.5
+)
+
 // probeMargin is how much more than the next layer a probe asks of the
 // link: more than upMargin, so that a probe that succeeds lets it climb.
 const probeMargin = 1.3
@@ -156,8 +163,8 @@ func (f *videoFit) lowest() int {
 }
 
 // probeFor probes the link for what f needs to climb one layer, on top of
-// the sending bit/s given now.
-func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
+// the sending bit/s given now (of the estimate est).
+func (p *Peer) probeFor(now time.Time, f *videoFit, sending, est float64) {
 	next := f.given + 1
 	for next < MaxLayers && !f.set.live[next] {
 		next++
@@ -173,8 +180,15 @@ func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
 		return
 	}
 	// Probed for more than the climb needs (upMargin and some), so that
-	// a probe that succeeds is enough to climb.
-	target := sending + min(need, maxProbeRate)
+	// a probe that succeeds is enough to climb; but never for more than
+	// probeGrowth times what the link is known to carry, so that a probe
+	// of a full link overloads it little before it stops (a climb far
+	// above takes a few probes).
+	growth := probeGrowth
+	if f.given < 0 {
+		growth = pausedProbeGrowth // the link carries audio only: every loss is heard
+	}
+	target := min(sending+min(need, maxProbeRate), growth*max(sending, est))
 	stop, ok := p.link.startProbe(now, target)
 	if !ok {
 		p.probing.Store(false)

@@ -42,11 +42,14 @@ func (p *Peer) allocate(now time.Time) {
 	est, capped := p.link.estimate()
 	audio, fits := 0.0, []videoFit(nil)
 	for _, d := range p.DownTracks() {
+		if !d.flows(now) {
+			continue // none of it goes out: it takes nothing of the link
+		}
 		if d.kind == webrtc.RTPCodecTypeAudio {
 			audio += d.pub.layerRate(0) * headroom
 			continue
 		}
-		if d.videoOff.Load() || !d.connected.Load() {
+		if d.videoOff.Load() {
 			continue
 		}
 		f := videoFit{d: d, set: d.pub.layerSet(now), screen: d.pub.Source == SourceScreen}
@@ -199,6 +202,14 @@ func (p *Peer) tellPaused(paused []TrackInfo) {
 	}
 	p.paused = paused
 	p.signal(Signal{Type: "video_paused", Paused: paused})
+}
+
+// flows is whether the publication's packets go out to the subscriber at
+// all: connected, not stopped by a host (a muted participant's browser
+// still sends), and sending. A muted microphone's last measured rate must
+// not take a subscriber's video off it.
+func (d *DownTrack) flows(now time.Time) bool {
+	return d.connected.Load() && !d.pub.Paused() && d.pub.bestLayer(now) >= 0
 }
 
 // wanted is the layer the subscriber's tile wants of set (the link

@@ -141,7 +141,8 @@ func (f *videoFit) lowest() int {
 }
 
 // probeFor probes the link for what f needs to climb one layer, on top of
-// the sending bit/s given now.
+// the sending bit/s given now, or for maxProbeGrowth times its estimate if
+// less: a link far below what its video needs climbs in steps.
 func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
 	next := f.given + 1
 	for next < MaxLayers && !f.set.live[next] {
@@ -157,7 +158,8 @@ func (p *Peer) probeFor(now time.Time, f *videoFit, sending float64) {
 	if need <= 0 || !p.probing.CompareAndSwap(false, true) {
 		return
 	}
-	target := sending + min(need, maxProbeRate)
+	est, _ := p.link.estimate()
+	target := min(sending+min(need, maxProbeRate), maxProbeGrowth*est)
 	stop, ok := p.link.startProbe(now, target)
 	if !ok {
 		p.probing.Store(false)

@@ -30,6 +30,11 @@ const (
 	probeWait = time.Second
 	// maxProbeRate bounds the padding a probe adds, bit/s.
 	maxProbeRate = 3_000_000.0
+	// maxProbeGrowth bounds what a probe sends in all, as a multiple of
+	// the link's estimate: a probe many times what the link carries fills
+	// its queue at once, and the audio waits behind the padding until the
+	// feedback stops it.
+	maxProbeGrowth = 2.0
 	// padSize is a padding packet's RTP padding, in bytes (at most 255).
 	padSize = 255
 )

@@ -34,3 +34,31 @@ func TestProbeOnAnUnnumberedTrackIsBounded(t *testing.T) {
 		}
 	})
 }
+
+// TestProbeOfAWeakLinkIsBoundedByItsEstimate: a subscriber whose link is
+// estimated at 100 kbit/s, paused, wants a screen share of 2.5 Mbit/s. Its
+// probe adds at most as much again as the link is estimated to carry: a
+// probe many times the link's rate fills its queue at once, and its audio
+// (audio first) waits behind the padding until the feedback stops it. The
+// padding is counted at the track's writer.
+func TestProbeOfAWeakLinkIsBoundedByItsEstimate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pub := testPublication()
+		w := &writer{}
+		d := subscribe(pub, w)
+		p := &Peer{link: d.link}
+		const est = 100_000.0
+		d.link.est.bps = est
+		screen := &videoFit{d: d, set: layerSet{live: [MaxLayers]bool{true}}, rates: [MaxLayers]float64{2_500_000}, given: -1, screen: true}
+		p.probeFor(time.Now(), screen, 0)
+		time.Sleep(2 * maxProbeLength)
+		synctest.Wait()
+		if p.probing.Load() {
+			t.Fatal("the probe did not end")
+		}
+		padded := float64(w.n.Load()) * padBits
+		if most := maxProbeGrowth * est * maxProbeLength.Seconds(); padded > most {
+			t.Errorf("a probe of a link estimated at %.0f bit/s padded %.0f bits, more than %.0f", est, padded, most)
+		}
+	})
+}

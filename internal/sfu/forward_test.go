@@ -353,3 +353,29 @@ func TestReconnectedSubscriberStreamStaysContinuous(t *testing.T) {
 		}
 	}
 }
+
+// TestLongStreamKeepsFlowing: a subscriber's stream runs past half the
+// sequence-number space (32,768 packets: 11 minutes of audio, under four
+// of a camera) and round it, with no pause or layer switch to start a new
+// mapping: every packet is still written, numbered one after the other.
+// Counted at the track's writer.
+func TestLongStreamKeepsFlowing(t *testing.T) {
+	pub := testPublication()
+	w := &writer{}
+	d := subscribe(pub, w)
+	last := uint16(0)
+	const n = 70_000
+	for i := range n {
+		arrive(t, pub, 1000+i, i == 0)
+		if got := w.n.Load(); got != uint64(i+1) {
+			t.Fatalf("packet %d of the stream was not written", i)
+		}
+		d.mu.Lock()
+		seq := d.h.SequenceNumber
+		d.mu.Unlock()
+		if i > 0 && seq != last+1 {
+			t.Fatalf("packet %d went out as %d after %d", i, seq, last)
+		}
+		last = seq
+	}
+}

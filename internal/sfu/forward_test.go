@@ -379,3 +379,33 @@ func TestLongStreamKeepsFlowing(t *testing.T) {
 		last = seq
 	}
 }
+
+// TestPublishersPaddingLeavesTheRecorderNoGap: the recorder, a subscriber
+// like any other, takes a publication's packets through a subscription;
+// the publisher's padding-only packets are not in it, and leave no gap in
+// its sequence numbers either: its jitter buffer would wait for each,
+// count it lost, and drop the video until the next keyframe.
+func TestPublishersPaddingLeavesTheRecorderNoGap(t *testing.T) {
+	pub := testPublication()
+	sub := pub.Subscribe(64)
+	sent := 0
+	for i := range 30 {
+		if i%3 == 2 {
+			arrivePadding(t, pub, i)
+			continue
+		}
+		arrive(t, pub, i, i == 0)
+		sent++
+	}
+	var prev uint16
+	for i := range sent {
+		p, ok := sub.Recv()
+		if !ok {
+			t.Fatal("the subscription ended")
+		}
+		if i > 0 && p.Header.SequenceNumber != prev+1 {
+			t.Errorf("sequence number %d follows %d", p.Header.SequenceNumber, prev)
+		}
+		prev = p.Header.SequenceNumber
+	}
+}

@@ -318,13 +318,17 @@ func paddingOnly(raw []byte, layer int, pt uint8) (*Packet, bool) {
 	return &Packet{Header: rtp.Header{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp}, Layer: layer}, true
 }
 
-// skipPadding tells every down track that a padding-only packet is not
-// forwarded: each numbers the packets after it one less, so the
-// subscriber sees no gap to ask retransmissions for (the ring does not
-// keep it, and could not answer).
+// skipPadding tells every down track and subscription that a
+// padding-only packet is not forwarded: each numbers the packets after it
+// one less, so the subscriber sees no gap to ask retransmissions for (the
+// ring does not keep it, and could not answer), and the recorder none to
+// wait for and count lost.
 func (p *Publication) skipPadding(pad *Packet) {
 	for _, d := range *p.downs.Load() {
 		d.forward(pad)
+	}
+	for _, s := range *p.subs.Load() {
+		s.skip(pad)
 	}
 }
 
@@ -364,9 +368,8 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 			}
 			return
 		}
-		c := pkt.clone() // the ring reuses pkt's slot; a queue outlives that
 		for _, s := range subs {
-			s.push(c)
+			s.pushPlain(pkt)
 		}
 	}
 }
@@ -437,7 +440,8 @@ type Subscription struct {
 
 	// Of a simulcast publication a subscription takes the best layer,
 	// rewritten as one continuous stream; layerMu serialises the layers'
-	// read loops.
+	// read loops. Of any publication, rw numbers the packets past the
+	// publisher's padding, which is not queued.
 	layerMu sync.Mutex
 	layer   int // -1 until the first keyframe
 	rw      *rewriter
@@ -510,6 +514,34 @@ func (s *Subscription) pushLayer(pkt *Packet) {
 	}
 	c.Header.SequenceNumber, c.Header.Timestamp, c.Resync = seq, ts, resync
 	s.push(c)
+}
+
+// pushPlain queues a copy of a one-layer publication's packet (the ring
+// reuses pkt's slot; a queue outlives that), numbered past the
+// publisher's padding (see skip); its timestamp is as it came.
+func (s *Subscription) pushPlain(pkt *Packet) {
+	s.layerMu.Lock()
+	defer s.layerMu.Unlock()
+	if s.rw == nil {
+		s.rw = newRewriter(s.pub.Codec.ClockRate, pkt.Header.SequenceNumber, pkt.Header.Timestamp)
+	}
+	seq, _, ok := s.rw.rewrite(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival, false)
+	if !ok {
+		return
+	}
+	c := pkt.clone()
+	c.Header.SequenceNumber = seq
+	s.push(c)
+}
+
+// skip takes note of a padding-only packet of the publisher's, which is
+// not queued: the packets after it are numbered one less.
+func (s *Subscription) skip(pad *Packet) {
+	s.layerMu.Lock()
+	defer s.layerMu.Unlock()
+	if s.rw != nil && (!s.pub.simulcast.Load() || pad.Layer == s.layer) {
+		s.rw.drop(pad.Header.SequenceNumber)
+	}
 }
 
 // settled reports whether the publication has sent for long enough

@@ -106,6 +106,13 @@ func (e *estimator) feedbackDone(now time.Time, next uint16) {
 	if c.recv+c.lost == 0 {
 		return
 	}
+	if e.holding && uint16(next-e.holdSeq) > linkHistory {
+		// More sent since the decrease than the link remembers: what the
+		// feedback can name came after it, though holdSeq, half the
+		// sequence space behind, may look ahead of it (feedback that
+		// stopped for minutes).
+		e.holding, e.hist = false, [len(e.hist)]feedbackSummary{}
+	}
 	c.at = now
 	e.head = (e.head + 1) % len(e.hist)
 	e.hist[e.head] = c

@@ -342,3 +342,29 @@ func TestReorderedPacketsAreNotLost(t *testing.T) {
 		t.Fatalf("a clear link that reorders got an estimate of %.0f bit/s", bps)
 	}
 }
+
+// TestHoldEndsAfterAFeedbackOutage: after a decrease the estimate holds
+// until the feedback speaks of packets sent after it. When the feedback
+// stops for longer than half the transport-wide sequence space (the
+// client's uplink was gone for minutes while media kept flowing to it),
+// the packets it then reports are still after the decrease, and a link
+// congested again is cut again.
+func TestHoldEndsAfterAFeedbackOutage(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	if !r.l.est.holding {
+		t.Fatal("no decrease to hold after")
+	}
+	for range 40_000 { // sent, and nothing heard of them
+		r.l.stamp(100, r.now)
+	}
+	r.pending = nil
+	r.net.free = r.now
+	r.next = r.now.Add(100 * time.Millisecond)
+	before := r.estimate()
+	r.net.rate = 100e3
+	r.run(2*time.Second, 1.5e6, nil)
+	if got := r.estimate(); got >= before {
+		t.Errorf("congested again after a feedback outage, the estimate stayed at %.0f", got)
+	}
+}

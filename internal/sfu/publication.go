@@ -440,11 +440,16 @@ type Subscription struct {
 
 	// Of a simulcast publication a subscription takes the best layer,
 	// rewritten as one continuous stream; layerMu serialises the layers'
-	// read loops. Of any publication, rw numbers the packets past the
-	// publisher's padding, which is not queued.
+	// read loops.
 	layerMu sync.Mutex
 	layer   int // -1 until the first keyframe
 	rw      *rewriter
+	// Of a one-layer publication it takes the packets as they came, but
+	// numbered past the publisher's padding (not queued): shift is how
+	// many padding packets were taken out, next the sequence number
+	// after the newest packet.
+	shift, next uint16
+	started     bool
 }
 
 func (s *Subscription) push(p *Packet) {
@@ -518,29 +523,34 @@ func (s *Subscription) pushLayer(pkt *Packet) {
 
 // pushPlain queues a copy of a one-layer publication's packet (the ring
 // reuses pkt's slot; a queue outlives that), numbered past the
-// publisher's padding (see skip); its timestamp is as it came.
+// publisher's padding (see skip). A gap the publisher left, or a pause,
+// stays a gap: the recorder must see that packets are missing.
 func (s *Subscription) pushPlain(pkt *Packet) {
 	s.layerMu.Lock()
 	defer s.layerMu.Unlock()
-	if s.rw == nil {
-		s.rw = newRewriter(s.pub.Codec.ClockRate, pkt.Header.SequenceNumber, pkt.Header.Timestamp)
-	}
-	seq, _, ok := s.rw.rewrite(pkt.Header.SequenceNumber, pkt.Header.Timestamp, pkt.Arrival, false)
-	if !ok {
-		return
+	seq := pkt.Header.SequenceNumber
+	if !s.started || int16(seq-s.next) >= 0 {
+		s.next, s.started = seq+1, true
 	}
 	c := pkt.clone()
-	c.Header.SequenceNumber = seq
+	c.Header.SequenceNumber = seq - s.shift
 	s.push(c)
 }
 
 // skip takes note of a padding-only packet of the publisher's, which is
-// not queued: the packets after it are numbered one less.
+// not queued: if it is the next in order, the packets after it are
+// numbered one less.
 func (s *Subscription) skip(pad *Packet) {
 	s.layerMu.Lock()
 	defer s.layerMu.Unlock()
-	if s.rw != nil && (!s.pub.simulcast.Load() || pad.Layer == s.layer) {
-		s.rw.drop(pad.Header.SequenceNumber)
+	seq := pad.Header.SequenceNumber
+	switch {
+	case !s.pub.simulcast.Load():
+		if s.started && seq == s.next {
+			s.shift, s.next = s.shift+1, seq+1
+		}
+	case s.rw != nil && pad.Layer == s.layer:
+		s.rw.drop(seq)
 	}
 }
 

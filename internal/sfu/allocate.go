@@ -43,11 +43,14 @@ func (p *Peer) allocate(now time.Time) {
 	est, capped := p.link.estimate()
 	audio, fits := 0.0, []videoFit(nil)
 	for _, d := range p.DownTracks() {
+		if !d.flows(now) {
+			continue // none of it goes out: it takes nothing of the link
+		}
 		if d.kind == webrtc.RTPCodecTypeAudio {
 			audio += d.pub.layerRate(0) * headroom
 			continue
 		}
-		if d.videoOff.Load() || !d.connected.Load() {
+		if d.videoOff.Load() {
 			continue
 		}
 		f := videoFit{d: d, set: d.pub.layerSet(now), screen: d.pub.Source == SourceScreen, had: int(d.capLayer.Load())}
@@ -129,7 +132,9 @@ func fit(budget float64, fits []videoFit) float64 {
 }
 
 // probeGrowth bounds a probe's target, as a multiple of what the link is
-// known to carry; pausedProbeGrowth while a video is paused.
+// known to carry (pausedProbeGrowth while a video is paused): a probe many
+// times what the link carries fills its queue at once, and the audio waits
+// behind the padding until the feedback stops it.
 const (
 	probeGrowth       = 2.0
 	pausedProbeGrowth = 1.5
@@ -163,7 +168,9 @@ func (f *videoFit) lowest() int {
 }
 
 // probeFor probes the link for what f needs to climb one layer, on top of
-// the sending bit/s given now (of the estimate est).
+// the sending bit/s given now (of the estimate est), or for probeGrowth
+// times what the link is known to carry if less: a link far below what its
+// video needs climbs in steps.
 func (p *Peer) probeFor(now time.Time, f *videoFit, sending, est float64) {
 	next := f.given + 1
 	for next < MaxLayers && !f.set.live[next] {
@@ -233,6 +240,14 @@ func (p *Peer) tellPaused(paused []TrackInfo) {
 	}
 	p.paused = paused
 	p.signal(Signal{Type: "video_paused", Paused: paused})
+}
+
+// flows is whether the publication's packets go out to the subscriber at
+// all: connected, not stopped by a host (a muted participant's browser
+// still sends), and sending. A muted microphone's last measured rate must
+// not take a subscriber's video off it.
+func (d *DownTrack) flows(now time.Time) bool {
+	return d.connected.Load() && !d.pub.Paused() && d.pub.bestLayer(now) >= 0
 }
 
 // wanted is the layer the subscriber's tile wants of set (the link

@@ -40,6 +40,7 @@ const (
 type feedbackSummary struct {
 	at          time.Time
 	recv, lost  int
+	late        int   // received, of those reported missing before
 	bytes       int   // received, on the wire
 	first, last int64 // the arrival times of the first and last received (receiver's clock, ns)
 	queueSum    int64 // queuing delay summed over the received packets, ns
@@ -70,13 +71,14 @@ func (e *estimator) init() {
 	e.probe.backoff = probeMinBackoff
 }
 
-// packet takes one packet's fate from a feedback message.
-func (e *estimator) packet(seq uint16, received bool, sentAt, arrival int64, size int) {
+// packet takes one packet's fate from a feedback message; late: it was
+// reported missing before, and counted lost, which it was not.
+func (e *estimator) packet(seq uint16, received, late bool, sentAt, arrival int64, size int) {
 	if e.holding && int16(seq-e.holdSeq) >= 0 {
 		e.holding, e.hist = false, [len(e.hist)]feedbackSummary{}
 	}
 	if !received {
-		e.probe.packet(seq, false, arrival, size, 0)
+		e.probe.packet(seq, false, false, arrival, size, 0)
 		e.cur.lost++
 		return
 	}
@@ -85,12 +87,15 @@ func (e *estimator) packet(seq uint16, received bool, sentAt, arrival int64, siz
 	}
 	e.cur.last = max(e.cur.last, arrival)
 	e.cur.recv++
+	if late {
+		e.cur.late++
+	}
 	e.cur.bytes += size
 	owd := arrival - sentAt
 	e.floor = min(e.floor, owd)
 	queue := owd - min(e.floor, e.floorPrev)
 	e.cur.queueSum += queue
-	e.probe.packet(seq, true, arrival, size, float64(queue))
+	e.probe.packet(seq, true, late, arrival, size, float64(queue))
 }
 
 // feedbackDone closes one feedback message and updates the estimate; next
@@ -100,6 +105,13 @@ func (e *estimator) feedbackDone(now time.Time, next uint16) {
 	e.cur = feedbackSummary{}
 	if c.recv+c.lost == 0 {
 		return
+	}
+	if e.holding && uint16(next-e.holdSeq) > linkHistory {
+		// More sent since the decrease than the link remembers: what the
+		// feedback can name came after it, though holdSeq, half the
+		// sequence space behind, may look ahead of it (feedback that
+		// stopped for minutes).
+		e.holding, e.hist = false, [len(e.hist)]feedbackSummary{}
 	}
 	c.at = now
 	e.head = (e.head + 1) % len(e.hist)
@@ -148,14 +160,14 @@ func (e *estimator) clear(loss float64) bool {
 // takes to count windowPackets (random loss on a few packets is not
 // congestion).
 func (e *estimator) window(now time.Time) (loss float64, reported int, rate float64) {
-	var recv, lost, bytes int
+	var recv, lost, late, bytes int
 	var first, last int64
 	for k := range len(e.hist) {
 		s := &e.hist[(e.head-k+len(e.hist))%len(e.hist)]
 		if s.at.IsZero() || (now.Sub(s.at) > feedbackWindow && recv+lost >= windowPackets) || now.Sub(s.at) > maxWindow {
 			break
 		}
-		recv, lost = recv+s.recv, lost+s.lost
+		recv, lost, late = recv+s.recv, lost+s.lost, late+s.late
 		if s.recv == 0 {
 			continue
 		}
@@ -165,6 +177,9 @@ func (e *estimator) window(now time.Time) (loss float64, reported int, rate floa
 		last = max(last, s.last)
 		bytes += s.bytes
 	}
+	// A late packet was counted twice, once lost (perhaps before the
+	// window) and once received.
+	lost = max(lost-late, 0)
 	if recv+lost == 0 {
 		return 0, 0, 0
 	}

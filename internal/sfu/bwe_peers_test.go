@@ -1,6 +1,7 @@
 package sfu_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
 
 	"classmeet/internal/netshape"
 	"classmeet/internal/sfu"
@@ -104,4 +108,91 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 		return ps != nil && len(*ps) == 0
 	})
 	testclock.WaitFor(t, "the top layer again", 40*time.Second, func() bool { return r.width.Load() == 320 })
+}
+
+// publishMic sends 20 ms Opus frames of size bytes as the peer's
+// microphone until the test ends.
+func (g *goPeer) publishMic(size int) {
+	g.t.Helper()
+	g.newPublisher()
+	mic, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, string(sfu.SourceMicrophone), g.peer.ID())
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	if _, err := g.pub.AddTrack(mic); err != nil {
+		g.t.Fatal(err)
+	}
+	offer, err := g.pub.CreateOffer(nil)
+	if err != nil || gathered(g.pub, offer) != nil {
+		g.t.Fatal("publisher offer", err)
+	}
+	mid := g.pub.GetTransceivers()[0].Mid()
+	if err := g.peer.HandleOffer(g.pub.LocalDescription().SDP, map[string]sfu.Source{mid: sfu.SourceMicrophone}); err != nil {
+		g.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g.t.Cleanup(cancel)
+	frame := make([]byte, size)
+	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		if s != webrtc.PeerConnectionStateConnected {
+			return
+		}
+		go func() {
+			tick := time.NewTicker(20 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					_ = mic.WriteSample(media.Sample{Data: frame, Duration: 20 * time.Millisecond})
+				}
+			}
+		}()
+	})
+}
+
+// TestMutedMicrophonesTakeNoBandwidth: six participants a host muted keep
+// sending their microphones (a browser's muted track still sends), about
+// 90 kbit/s each, which the SFU forwards to no one. A subscriber capped at
+// 300 kbit/s receives none of it, so its link has room for the camera's
+// middle layer, as it would without them: its video is not paused for
+// sound it is never sent. Measured at the subscriber.
+func TestMutedMicrophonesTakeNoBandwidth(t *testing.T) {
+	s, room := newSFU(t)
+	p := joinRoom(t, room, "p", false)
+	for i := range 6 {
+		m := joinRoom(t, room, fmt.Sprintf("m%d", i), false)
+		m.peer.SetForwarding(sfu.SourceMicrophone, false)
+		m.publishMic(160)
+	}
+	sub, relay := joinShaped(t, s, room, "sub")
+	sim := p.publishSimulcast()
+	testclock.WaitFor(t, "three layers published", 20*time.Second, func() bool {
+		pub := room.Peer("p").Publication(sfu.SourceCamera)
+		return pub != nil && pub.Layers() == 3
+	})
+	testclock.WaitFor(t, "the microphones to be published", 20*time.Second, func() bool {
+		for i := range 6 {
+			pub := room.Peer(fmt.Sprintf("m%d", i)).Publication(sfu.SourceMicrophone)
+			if pub == nil || pub.Received() < 50 {
+				return false
+			}
+		}
+		return true
+	})
+	sub.sizeTile("p", 1280, 720)
+	sub.waitWidth("p", 320)
+
+	capDown(relay, 300_000)
+	sub.waitWidth("p", 160)
+	r := sub.received("p", sfu.SourceCamera)
+	bytes, top := r.bytes.Load(), sim.Sent[2].Load()
+	testclock.WaitFor(t, "300 packets of the top layer", 30*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
+	if sub.everPaused.Load() {
+		t.Error("the subscriber was told its video is paused for microphones it is not sent")
+	}
+	if got := r.bytes.Load() - bytes; got == 0 {
+		t.Error("no video arrived")
+	}
 }

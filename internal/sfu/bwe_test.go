@@ -17,6 +17,8 @@ type simLink struct {
 	delay time.Duration
 	free  time.Time // when the link has sent all it holds
 	drops int
+	// jitter, if set, is each packet's delay on top of delay.
+	jitter func() time.Duration
 }
 
 func (s *simLink) send(at time.Time, size int) (time.Time, bool) {
@@ -28,7 +30,11 @@ func (s *simLink) send(at time.Time, size int) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	s.free = s.free.Add(time.Duration(float64(size*8) / s.rate * float64(time.Second)))
-	return s.free.Add(s.delay), true
+	at = s.free.Add(s.delay)
+	if s.jitter != nil {
+		at = at.Add(s.jitter())
+	}
+	return at, true
 }
 
 // linkRun drives a link (the server's side of one subscriber) through a
@@ -320,5 +326,51 @@ func TestFeedbackFloodIsBounded(t *testing.T) {
 	}
 	if n := read(); n != maxFeedbackRate+maxFeedbackRate/2 {
 		t.Errorf("half a second later, %d read in all, want %d", n, maxFeedbackRate+maxFeedbackRate/2)
+	}
+}
+
+// TestReorderedPacketsAreNotLost: a link that delivers every fifth packet
+// 150 ms late, after the ones sent behind it (as a path over two radio
+// carriers can), but loses none. The receiver's feedback (pion's, as
+// Chrome's) first reports a late packet missing, then, when it comes,
+// received: it was not lost, and a clear link is no congestion.
+func TestReorderedPacketsAreNotLost(t *testing.T) {
+	r := newLinkRun(t, 10e6)
+	n := 0
+	r.net.jitter = func() time.Duration {
+		if n++; n%5 == 0 {
+			return 150 * time.Millisecond
+		}
+		return 0
+	}
+	r.run(5*time.Second, 1.5e6, nil)
+	if bps, capped := r.l.estimate(); capped {
+		t.Fatalf("a clear link that reorders got an estimate of %.0f bit/s", bps)
+	}
+}
+
+// TestHoldEndsAfterAFeedbackOutage: after a decrease the estimate holds
+// until the feedback speaks of packets sent after it. When the feedback
+// stops for longer than half the transport-wide sequence space (the
+// client's uplink was gone for minutes while media kept flowing to it),
+// the packets it then reports are still after the decrease, and a link
+// congested again is cut again.
+func TestHoldEndsAfterAFeedbackOutage(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	if !r.l.est.holding {
+		t.Fatal("no decrease to hold after")
+	}
+	for range 40_000 { // sent, and nothing heard of them
+		r.l.stamp(100, r.now)
+	}
+	r.pending = nil
+	r.net.free = r.now
+	r.next = r.now.Add(100 * time.Millisecond)
+	before := r.estimate()
+	r.net.rate = 100e3
+	r.run(2*time.Second, 1.5e6, nil)
+	if got := r.estimate(); got >= before {
+		t.Errorf("congested again after a feedback outage, the estimate stayed at %.0f", got)
 	}
 }

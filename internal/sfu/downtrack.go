@@ -278,11 +278,15 @@ func (d *DownTrack) stamp(size int, at time.Time) {
 }
 
 // pad sends one padding-only packet (a probe's) under the next sequence
-// number, which no media packet then takes; false if the track cannot.
+// number, which no media packet then takes; false if the track cannot. A
+// track whose packets the link does not number (its m-line was answered
+// without the extension) cannot pad: the probe would never count its
+// padding as sent, and would send on each tick all it was due since it
+// began (dozens of times its target), nor ever hear what arrived.
 func (d *DownTrack) pad(now time.Time) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if !d.bound || d.history == nil {
+	if !d.bound || d.history == nil || d.twccID == 0 || d.link == nil {
 		return false
 	}
 	if d.rw == nil {

@@ -353,3 +353,59 @@ func TestReconnectedSubscriberStreamStaysContinuous(t *testing.T) {
 		}
 	}
 }
+
+// TestLongStreamKeepsFlowing: a subscriber's stream runs past half the
+// sequence-number space (32,768 packets: 11 minutes of audio, under four
+// of a camera) and round it, with no pause or layer switch to start a new
+// mapping: every packet is still written, numbered one after the other.
+// Counted at the track's writer.
+func TestLongStreamKeepsFlowing(t *testing.T) {
+	pub := testPublication()
+	w := &writer{}
+	d := subscribe(pub, w)
+	last := uint16(0)
+	const n = 70_000
+	for i := range n {
+		arrive(t, pub, 1000+i, i == 0)
+		if got := w.n.Load(); got != uint64(i+1) {
+			t.Fatalf("packet %d of the stream was not written", i)
+		}
+		d.mu.Lock()
+		seq := d.h.SequenceNumber
+		d.mu.Unlock()
+		if i > 0 && seq != last+1 {
+			t.Fatalf("packet %d went out as %d after %d", i, seq, last)
+		}
+		last = seq
+	}
+}
+
+// TestPublishersPaddingLeavesTheRecorderNoGap: the recorder, a subscriber
+// like any other, takes a publication's packets through a subscription;
+// the publisher's padding-only packets are not in it, and leave no gap in
+// its sequence numbers either: its jitter buffer would wait for each,
+// count it lost, and drop the video until the next keyframe.
+func TestPublishersPaddingLeavesTheRecorderNoGap(t *testing.T) {
+	pub := testPublication()
+	sub := pub.Subscribe(64)
+	sent := 0
+	for i := range 30 {
+		if i%3 == 2 {
+			arrivePadding(t, pub, i)
+			continue
+		}
+		arrive(t, pub, i, i == 0)
+		sent++
+	}
+	var prev uint16
+	for i := range sent {
+		p, ok := sub.Recv()
+		if !ok {
+			t.Fatal("the subscription ended")
+		}
+		if i > 0 && p.Header.SequenceNumber != prev+1 {
+			t.Errorf("sequence number %d follows %d", p.Header.SequenceNumber, prev)
+		}
+		prev = p.Header.SequenceNumber
+	}
+}

@@ -39,6 +39,8 @@ type goPeer struct {
 	viaRelay func(sdp string) string
 	// paused is the latest video_paused list the SFU sent.
 	paused atomic.Pointer[[]sfu.TrackInfo]
+	// everPaused: a video_paused named some video, at some time.
+	everPaused atomic.Bool
 	// joined is closed once peer is set: a peer joining a room with
 	// publications in it is offered them before Join returns.
 	joined chan struct{}
@@ -171,6 +173,9 @@ func (g *goPeer) signal(s sfu.Signal) {
 		_ = g.pub.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: s.SDP})
 	case s.Type == "video_paused":
 		g.paused.Store(&s.Paused)
+		if len(s.Paused) > 0 {
+			g.everPaused.Store(true)
+		}
 	case s.Type == "offer" && s.PC == sfu.PCSubscribe:
 		if g.viaRelay != nil {
 			s.SDP = g.viaRelay(s.SDP)

@@ -76,14 +76,17 @@ func (p *probe) in(seq uint16) bool {
 }
 
 // packet counts one packet's fate if it was sent during the probe, and
-// the queuing delay it met.
-func (p *probe) packet(seq uint16, received bool, arrival int64, size int, queue float64) {
+// the queuing delay it met; late: it was counted lost before.
+func (p *probe) packet(seq uint16, received, late bool, arrival int64, size int, queue float64) {
 	if !p.in(seq) {
 		return
 	}
 	if !received {
 		p.lost++
 		return
+	}
+	if late {
+		p.lost--
 	}
 	if p.recv == 0 || arrival < p.arrFirst {
 		p.arrFirst = arrival

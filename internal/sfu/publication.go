@@ -318,13 +318,17 @@ func paddingOnly(raw []byte, layer int, pt uint8) (*Packet, bool) {
 	return &Packet{Header: rtp.Header{SequenceNumber: h.SequenceNumber, Timestamp: h.Timestamp}, Layer: layer}, true
 }
 
-// skipPadding tells every down track that a padding-only packet is not
-// forwarded: each numbers the packets after it one less, so the
-// subscriber sees no gap to ask retransmissions for (the ring does not
-// keep it, and could not answer).
+// skipPadding tells every down track and subscription that a
+// padding-only packet is not forwarded: each numbers the packets after it
+// one less, so the subscriber sees no gap to ask retransmissions for (the
+// ring does not keep it, and could not answer), and the recorder none to
+// wait for and count lost.
 func (p *Publication) skipPadding(pad *Packet) {
 	for _, d := range *p.downs.Load() {
 		d.forward(pad)
+	}
+	for _, s := range *p.subs.Load() {
+		s.skip(pad)
 	}
 }
 
@@ -364,9 +368,8 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 			}
 			return
 		}
-		c := pkt.clone() // the ring reuses pkt's slot; a queue outlives that
 		for _, s := range subs {
-			s.push(c)
+			s.pushPlain(pkt)
 		}
 	}
 }
@@ -441,6 +444,12 @@ type Subscription struct {
 	layerMu sync.Mutex
 	layer   int // -1 until the first keyframe
 	rw      *rewriter
+	// Of a one-layer publication it takes the packets as they came, but
+	// numbered past the publisher's padding (not queued): shift is how
+	// many padding packets were taken out, next the sequence number
+	// after the newest packet.
+	shift, next uint16
+	started     bool
 }
 
 func (s *Subscription) push(p *Packet) {
@@ -510,6 +519,39 @@ func (s *Subscription) pushLayer(pkt *Packet) {
 	}
 	c.Header.SequenceNumber, c.Header.Timestamp, c.Resync = seq, ts, resync
 	s.push(c)
+}
+
+// pushPlain queues a copy of a one-layer publication's packet (the ring
+// reuses pkt's slot; a queue outlives that), numbered past the
+// publisher's padding (see skip). A gap the publisher left, or a pause,
+// stays a gap: the recorder must see that packets are missing.
+func (s *Subscription) pushPlain(pkt *Packet) {
+	s.layerMu.Lock()
+	defer s.layerMu.Unlock()
+	seq := pkt.Header.SequenceNumber
+	if !s.started || int16(seq-s.next) >= 0 {
+		s.next, s.started = seq+1, true
+	}
+	c := pkt.clone()
+	c.Header.SequenceNumber = seq - s.shift
+	s.push(c)
+}
+
+// skip takes note of a padding-only packet of the publisher's, which is
+// not queued: if it is the next in order, the packets after it are
+// numbered one less.
+func (s *Subscription) skip(pad *Packet) {
+	s.layerMu.Lock()
+	defer s.layerMu.Unlock()
+	seq := pad.Header.SequenceNumber
+	switch {
+	case !s.pub.simulcast.Load():
+		if s.started && seq == s.next {
+			s.shift, s.next = s.shift+1, seq+1
+		}
+	case s.rw != nil && pad.Layer == s.layer:
+		s.rw.drop(seq)
+	}
 }
 
 // settled reports whether the publication has sent for long enough

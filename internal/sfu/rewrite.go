@@ -20,6 +20,11 @@ type rewriter struct {
 	resyncSeq uint16
 }
 
+// resyncTrail is how far behind the newest packet the mapping's start
+// mark may fall: far more than any packet comes late, and under half the
+// sequence space.
+const resyncTrail = 1 << 12
+
 func newRewriter(clockRate uint32, firstSeq uint16, firstTS uint32) *rewriter {
 	return &rewriter{clockRate: clockRate, lastOutSeq: firstSeq - 1, lastOutTS: firstTS}
 }
@@ -40,6 +45,11 @@ func (r *rewriter) rewrite(seq uint16, ts uint32, at time.Time, resync bool) (ui
 		r.resyncSeq, r.started = seq, true
 	case int16(seq-r.resyncSeq) < 0:
 		return 0, 0, false // older than the current mapping
+	case seq-r.resyncSeq > resyncTrail:
+		// The mark follows a long stream, so that it stays within half
+		// the sequence space of what arrives: left behind, after 32,768
+		// packets every one would look older than the mapping.
+		r.resyncSeq = seq - resyncTrail
 	}
 	outSeq, outTS := seq+r.seqOffset, ts+r.tsOffset
 	if int16(outSeq-r.lastOutSeq) > 0 {

@@ -49,7 +49,11 @@ type sentRecord struct {
 	size     uint16
 	seq      uint16
 	valid    bool
-	reported bool // the feedback accounted for it already
+	reported bool // the feedback said it arrived
+	// missed: the feedback said it had not arrived (yet). A packet that
+	// comes late, after those sent behind it, is reported missing first
+	// and received later, when the receiver reports again from it.
+	missed bool
 }
 
 func newLink() *link {
@@ -108,11 +112,12 @@ func (l *link) feedback(fb *rtcp.TransportLayerCC, now time.Time) {
 			deltas = deltas[1:]
 		}
 		r := &l.sent[s%linkHistory]
-		if !r.valid || r.seq != s || r.reported {
+		if !r.valid || r.seq != s || r.reported || (!received && r.missed) {
 			return
 		}
-		r.reported = true
-		l.est.packet(s, received, r.at, arrival, int(r.size))
+		late := r.missed
+		r.reported, r.missed = received, !received
+		l.est.packet(s, received, late, r.at, arrival, int(r.size))
 	}
 	for _, chunk := range fb.PacketChunks {
 		switch c := chunk.(type) {

@@ -275,7 +275,6 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 	names := []string{"Mr Jones", "Mrs Patel", "Mr Okafor"}
 	mid, links := srv.seedMeeting(t, "smith@school.example", store.LobbyInviteesAdmitted, names...)
 
-	tns.settle(t)
 	camera := chromedp.Flag("use-file-for-fake-video-capture", busyCamera(t))
 	teacher := newPerson(t, tns.chromium(t, srv.URL, camera), "teacher")
 	teacher.withMeter()
@@ -288,7 +287,6 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 	for i, c := range []struct{ kbit, layer int }{{300, 0}, {1000, 1}, {5000, 2}} {
 		ns := newNetNS(t, "cmcap")
 		ns.shape(t, c.kbit)
-		ns.settle(t)
 		// A large window with the teacher pinned: the tile asks for the top
 		// layer, so what each parent gets is the link's choice.
 		p := &cappedParent{person: newPerson(t, ns.chromium(t, srv.URL, chromedp.WindowSize(1400, 900)), names[i]), ns: ns, kbit: c.kbit, layer: c.layer, teacher: teacher}
@@ -316,19 +314,6 @@ func TestSubscribersOnCappedLinks(t *testing.T) {
 
 	weak.ns.shape(t, 60)
 	weak.pausesVideo(t)
-}
-
-// settle waits until the namespace's addresses are final: the veth's IPv6
-// link-local address is tentative for a second or two after the link comes
-// up, and a Chromium started before it is final hears the address change
-// as the network changing, failing the requests it has in flight
-// (ERR_NETWORK_CHANGED: a module of the page not loaded, the page dead).
-func (n *netNS) settle(t *testing.T) {
-	t.Helper()
-	testclock.WaitFor(t, "the addresses of "+n.name+" to be final", 20*time.Second, func() bool {
-		out, err := exec.Command("ip", "-n", n.name, "addr", "show", "tentative").CombinedOutput()
-		return err == nil && strings.TrimSpace(string(out)) == ""
-	})
 }
 
 // busyCamera writes a second of ffmpeg's testsrc2 at 1280x720, 30 fps, for

@@ -46,6 +46,13 @@ func newNetNS(t *testing.T, prefix string) *netNS {
 		_ = exec.Command("ip", "link", "del", n.hostIf).Run() // gone with the namespace, unless that failed
 	})
 	ipCmd(t, "link", "add", n.hostIf, "type", "veth", "peer", "name", n.nsIf)
+	// No IPv6 link-local addresses: each would be tentative for a second
+	// or two after the link comes up, and a Chromium running meanwhile (on
+	// either side) hears its change as the network changing, failing what
+	// it has in flight (ERR_NETWORK_CHANGED: a module of the page not
+	// loaded, the page dead).
+	ipCmd(t, "link", "set", n.hostIf, "addrgenmode", "none")
+	ipCmd(t, "link", "set", n.nsIf, "addrgenmode", "none")
 	ipCmd(t, "link", "set", n.nsIf, "netns", n.name)
 	ipCmd(t, "addr", "add", n.hostIP+"/30", "dev", n.hostIf)
 	ipCmd(t, "link", "set", n.hostIf, "up")

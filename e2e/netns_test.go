@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"classmeet/internal/testclock"
 	"context"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -51,15 +53,20 @@ func newNetNS(t *testing.T, prefix string) *netNS {
 	// either side) hears its change as the network changing, failing what
 	// it has in flight (ERR_NETWORK_CHANGED: a module of the page not
 	// loaded, the page dead).
+	// (Moving a link into a namespace resets its mode: set after.)
 	ipCmd(t, "link", "set", n.hostIf, "addrgenmode", "none")
-	ipCmd(t, "link", "set", n.nsIf, "addrgenmode", "none")
 	ipCmd(t, "link", "set", n.nsIf, "netns", n.name)
+	ipCmd(t, "-n", n.name, "link", "set", n.nsIf, "addrgenmode", "none")
 	ipCmd(t, "addr", "add", n.hostIP+"/30", "dev", n.hostIf)
 	ipCmd(t, "link", "set", n.hostIf, "up")
 	ipCmd(t, "-n", n.name, "addr", "add", n.nsIP+"/30", "dev", n.nsIf)
 	ipCmd(t, "-n", n.name, "link", "set", n.nsIf, "up")
 	ipCmd(t, "-n", n.name, "link", "set", "lo", "up")
 	ipCmd(t, "-n", n.name, "route", "add", "default", "via", n.hostIP)
+	testclock.WaitFor(t, "the addresses of "+n.name+" to be final", 20*time.Second, func() bool {
+		out, err := exec.Command("ip", "-n", n.name, "addr", "show", "tentative").CombinedOutput()
+		return err == nil && strings.TrimSpace(string(out)) == ""
+	})
 	return n
 }
 

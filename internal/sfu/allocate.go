@@ -196,20 +196,21 @@ func (p *Peer) probeFor(now time.Time, f *videoFit, sending, est float64) {
 		growth = pausedProbeGrowth // the link carries audio only: every loss is heard
 	}
 	target := min(sending+min(need, maxProbeRate), growth*max(sending, est))
-	stop, ok := p.link.startProbe(now, target)
+	stop, ok := p.link.startProbe(now, sending, target)
 	if !ok {
 		p.probing.Store(false)
 		return
 	}
-	go p.sendProbe(f.d, target, stop)
+	go p.sendProbe(f.d, sending, target, stop)
 }
 
 // padBits is one padding packet on the wire.
 const padBits = (padSize + wireOverhead) * 8
 
-// sendProbe pads on d so that the link is sent target bit/s in all for the
-// probe's duration, or until the feedback stops the probe.
-func (p *Peer) sendProbe(d *DownTrack, target float64, stop *atomic.Bool) {
+// sendProbe pads on d so that the link is sent what probePlan says, from
+// base up to target bit/s, for the probe's duration, or until the feedback
+// stops the probe.
+func (p *Peer) sendProbe(d *DownTrack, base, target float64, stop *atomic.Bool) {
 	defer p.probing.Store(false)
 	start := time.Now()
 	length := probeDuration(target)
@@ -221,7 +222,7 @@ func (p *Peer) sendProbe(d *DownTrack, target float64, stop *atomic.Bool) {
 		if stop.Load() || elapsed >= length || d.stopped.Load() {
 			return
 		}
-		for due := target*elapsed.Seconds() - p.link.probeSent(); due >= padBits; due -= padBits {
+		for due := probePlan(base, target, length, elapsed) - p.link.probeSent(); due >= padBits; due -= padBits {
 			if !d.pad(now) {
 				return
 			}

@@ -157,7 +157,7 @@ func TestProbeFindsTheLinkWasLifted(t *testing.T) {
 	r.run(3*time.Second, 200e3, nil) // the queue drains
 	r.net.rate = 5e6
 	r.run(2*time.Second, 200e3, nil)
-	stop, ok := r.l.startProbe(r.now, 800e3)
+	stop, ok := r.l.startProbe(r.now, 200e3, 800e3)
 	if !ok {
 		t.Fatalf("no probe on a clear link (estimate %.0f)", r.estimate())
 	}
@@ -188,7 +188,7 @@ func TestProbeOfAFullLinkStopsEarly(t *testing.T) {
 	r.run(time.Second, 1.5e6, nil)
 	r.run(3*time.Second, 200e3, nil)
 	before, drops := r.estimate(), r.net.drops
-	stop, ok := r.l.startProbe(r.now, 800e3)
+	stop, ok := r.l.startProbe(r.now, 200e3, 800e3)
 	if !ok {
 		t.Fatal("no probe on a clear link")
 	}
@@ -212,7 +212,7 @@ func TestProbeOfAFullLinkStopsEarly(t *testing.T) {
 	if got := r.estimate(); got > before*1.05 || got > 300e3 {
 		t.Errorf("a failed probe moved the estimate from %.0f to %.0f", before, got)
 	}
-	if _, ok := r.l.startProbe(r.now, 800e3); ok {
+	if _, ok := r.l.startProbe(r.now, 200e3, 800e3); ok {
 		t.Error("a probe again at once after one failed")
 	}
 }

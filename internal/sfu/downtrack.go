@@ -63,6 +63,7 @@ type DownTrack struct {
 	vp8       vp8Munger
 	scratch   []byte
 	resendBuf []byte       // a resent packet's payload, copied out of the ring
+	midFrame  bool         // the last video packet sent was not the last of its frame
 	current   atomic.Int32 // layer, for the RTCP reader
 
 	// link is the subscriber's connection, which numbers every packet for
@@ -247,6 +248,7 @@ func (d *DownTrack) send(p *Packet) {
 	d.pub.counters.sent(&d.h, p.Payload)
 	d.first.written()
 	d.lastTS, d.lastAt = ts, p.Arrival
+	d.midFrame = d.kind == webrtc.RTPCodecTypeVideo && !p.Header.Marker
 	if d.sent.Load()%2 == 0 && d.budget < maxBudget {
 		d.budget++
 	}
@@ -278,9 +280,10 @@ func (d *DownTrack) stamp(size int, at time.Time) {
 }
 
 // pad sends one padding-only packet (a probe's) under the next sequence
-// number, which no media packet then takes; false if the track cannot. A
-// track whose packets the link does not number (its m-line was answered
-// without the extension) cannot pad: the probe would never count its
+// number, which no media packet then takes, if a frame is not half sent;
+// false if the track cannot pad at all. A track whose packets the link
+// does not number (its m-line was answered without the extension) cannot
+// pad: the probe would never count its
 // padding as sent, and would send on each tick all it was due since it
 // began (dozens of times its target), nor ever hear what arrived.
 func (d *DownTrack) pad(now time.Time) bool {
@@ -288,6 +291,13 @@ func (d *DownTrack) pad(now time.Time) bool {
 	defer d.mu.Unlock()
 	if !d.bound || d.history == nil || d.twccID == 0 || d.link == nil {
 		return false
+	}
+	if d.midFrame && d.capLayer.Load() >= 0 && !d.videoOff.Load() {
+		// Not between the packets of one frame: a receiver assembles a
+		// frame from consecutive sequence numbers, and one taken by
+		// padding would leave it undecodable until the next keyframe.
+		// The probe pads after the frame's last packet instead.
+		return true
 	}
 	if d.rw == nil {
 		d.rw = newRewriter(d.codec.ClockRate, uint16(now.UnixNano()), uint32(now.UnixNano()>>8))

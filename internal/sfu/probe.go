@@ -60,6 +60,7 @@ type probe struct {
 	next         time.Time // no probe before
 	stop         *atomic.Bool
 	sentBits     float64 // on the wire since it started, media and padding
+	base         float64 // what the link was sent when it started, bit/s
 	startedAt    time.Time
 	okAt         time.Time // when the latest probe said yes
 }
@@ -125,16 +126,23 @@ func (p *probe) judge(now time.Time, e *estimator) (ok bool) {
 		rate = float64(p.bytes) * 8 / (float64(span) / float64(time.Second))
 	}
 	lossy := p.recv+p.lost == 0 || float64(p.lost)/float64(p.recv+p.lost) >= clearLoss
-	sent := p.sentBits / p.stoppedAt.Sub(p.startedAt).Seconds()
-	if !p.failed && !lossy && sent >= 0.9*p.target && rate >= 0.85*p.target && max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
-		// Carried whole, with no queue: the link takes the target (the
-		// rate measured over half a second is the rougher figure).
+	took := p.stoppedAt.Sub(p.startedAt)
+	planned := probePlan(p.base, p.target, probeDuration(p.target), took)
+	full := took >= probeDuration(p.target)*9/10 // it held the target, not stopped early
+	if !p.failed && !lossy && full && p.sentBits >= 0.9*planned && rate >= 0.85*planned/took.Seconds() &&
+		max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
+		// Carried whole, with no queue, the target held to the end: the
+		// link takes the target (the rate measured over half a second is
+		// the rougher figure).
+		// The next may follow at once: a climb far above goes on in
+		// steps, each as large as the link has shown it carries.
 		e.bps = max(e.bps, min(p.target, maxEstimate))
-		p.backoff, p.okAt, ok = max(p.backoff/2, probeMinBackoff), now, true
+		p.backoff, p.okAt, p.next, ok = max(p.backoff/2, probeMinBackoff), now, now, true
 	} else {
 		p.backoff = min(2*p.backoff, probeMaxBackoff)
+		p.next = now.Add(p.backoff)
 	}
-	p.state, p.next = probeIdle, now.Add(p.backoff)
+	p.state = probeIdle
 	return ok
 }
 
@@ -142,7 +150,7 @@ func (p *probe) judge(now time.Time, e *estimator) (ok bool) {
 // an estimate, shows no congestion and waited out the backoff. The caller
 // sends the padding until stop is set or probeLength is over, then calls
 // stopProbe.
-func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok bool) {
+func (l *link) startProbe(now time.Time, base, target float64) (stop *atomic.Bool, ok bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	e := &l.est
@@ -160,7 +168,7 @@ func (l *link) startProbe(now time.Time, target float64) (stop *atomic.Bool, ok 
 		return nil, false
 	}
 	*p = probe{
-		state: probeSending, first: l.next, target: target, queueAtStart: e.queue, startedAt: now,
+		state: probeSending, first: l.next, base: base, target: target, queueAtStart: e.queue, startedAt: now,
 		backoff: p.backoff, next: p.next, okAt: p.okAt, stop: &atomic.Bool{},
 	}
 	return p.stop, true
@@ -188,4 +196,17 @@ func (l *link) probeSent() float64 {
 func probeDuration(target float64) time.Duration {
 	d := time.Duration(probeBytes * 8 / target * float64(time.Second))
 	return min(max(d, probeLength), maxProbeLength)
+}
+
+// probePlan is what a probe from base to target bit/s, length long, has
+// sent after elapsed, in bits: it ramps from base to target over its first
+// half and holds the target for the second, so that a link that cannot
+// carry the target shows a queue while the excess is still small.
+func probePlan(base, target float64, length, elapsed time.Duration) float64 {
+	ramp := (length / 2).Seconds()
+	t := min(elapsed, length).Seconds()
+	if t <= ramp {
+		return base*t + (target-base)*t*t/(2*ramp)
+	}
+	return base*ramp + (target-base)*ramp/2 + target*(t-ramp)
 }

@@ -1,9 +1,13 @@
 package sfu
 
 import (
+	"classmeet/internal/testclock"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 )
 
 // TestProbeOnAnUnnumberedTrackIsBounded: a client may answer with
@@ -22,12 +26,12 @@ func TestProbeOnAnUnnumberedTrackIsBounded(t *testing.T) {
 		p := &Peer{link: d.link}
 		d.link.est.bps = 100_000 // the audio's feedback showed congestion
 		const target = 400_000.0
-		stop, ok := p.link.startProbe(time.Now(), target)
+		stop, ok := p.link.startProbe(time.Now(), 0, target)
 		if !ok {
 			t.Fatal("no probe")
 		}
 		p.probing.Store(true)
-		p.sendProbe(d, target, stop)
+		p.sendProbe(d, 0, target, stop)
 		most := target*probeDuration(target).Seconds()/padBits + 1
 		if n := w.n.Load(); float64(n) > most {
 			t.Errorf("a probe for %.0f bit/s over %v sent %d padding packets, at most %.0f fit", target, probeDuration(target), n, most)
@@ -61,4 +65,44 @@ func TestProbeOfAWeakLinkIsBoundedByItsEstimate(t *testing.T) {
 			t.Errorf("a probe of a link estimated at %.0f bit/s padded %.0f bits, more than %.0f", est, padded, most)
 		}
 	})
+}
+
+// TestProbePadsOnlyBetweenFrames: a probe's padding never takes a sequence
+// number between two packets of one frame (a receiver assembles a frame
+// from consecutive numbers; one taken by padding leaves it undecodable
+// until the next keyframe): while a frame is half sent it waits, and after
+// the frame's last packet it goes out, numbered next, the media after it
+// numbered on.
+func TestProbePadsOnlyBetweenFrames(t *testing.T) {
+	pub := testPublication()
+	w := &writer{copied: true}
+	d := subscribe(pub, w)
+	arrive(t, pub, 0, true) // the first packet of a frame (no marker)
+	if !d.pad(testclock.Now()) {
+		t.Fatal("the track refused to pad")
+	}
+	if n := len(w.written()); n != 1 {
+		t.Fatalf("%d packets written in the middle of a frame, want only the frame's first", n)
+	}
+	last := packet(1, false)
+	last.Header.Marker = true
+	raw, err := (&rtp.Packet{Header: last.Header, Payload: last.Payload}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.arrived(pub.layers[0].Load(), raw, last.Arrival, webrtc.MimeTypeVP8, 96)
+	d.pad(testclock.Now())
+	arrive(t, pub, 2, false)
+	got := w.written()
+	if len(got) != 4 {
+		t.Fatalf("%d packets written, want the frame's two, the padding and the next", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].seq != got[i-1].seq+1 {
+			t.Errorf("sequence number %d follows %d", got[i].seq, got[i-1].seq)
+		}
+	}
+	if len(got[2].payload) != padSize || got[2].payload[padSize-1] != padSize {
+		t.Errorf("the third packet is not the padding: %d bytes", len(got[2].payload))
+	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"classmeet/internal/netshape"
 	"classmeet/internal/sfu"
@@ -134,21 +133,9 @@ func (g *goPeer) publishMic(size int) {
 	g.t.Cleanup(cancel)
 	frame := make([]byte, size)
 	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s != webrtc.PeerConnectionStateConnected {
-			return
+		if s == webrtc.PeerConnectionStateConnected {
+			go sendOpus(ctx, mic, frame)
 		}
-		go func() {
-			tick := time.NewTicker(20 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-					_ = mic.WriteSample(media.Sample{Data: frame, Duration: 20 * time.Millisecond})
-				}
-			}
-		}()
 	})
 }
 

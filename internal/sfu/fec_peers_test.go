@@ -120,7 +120,7 @@ func (g *goPeer) publishMicAndCamera() *publisherLogs {
 	g.pub.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		if s == webrtc.PeerConnectionStateConnected {
 			once.Do(func() {
-				go sendOpus(ctx, mic)
+				go sendOpus(ctx, mic, silence)
 				go func() { _ = testclient.Camera(ctx, cam, &atomic.Uint64{}, &keyframe, nil) }()
 			})
 		}
@@ -153,9 +153,12 @@ func readReceiverReports(s *webrtc.RTPSender, ssrc uint32, log *rrLog, keyframe 
 	}
 }
 
-// sendOpus sends a 20 ms Opus frame (silence: the SFU does not decode) at
+// silence is a 20 ms Opus frame of silence.
+var silence = []byte{0xf8, 0xff, 0xfe}
+
+// sendOpus sends frame as a 20 ms Opus frame (the SFU does not decode) at
 // real pace until ctx ends.
-func sendOpus(ctx context.Context, tr *webrtc.TrackLocalStaticSample) {
+func sendOpus(ctx context.Context, tr *webrtc.TrackLocalStaticSample, frame []byte) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -163,7 +166,7 @@ func sendOpus(ctx context.Context, tr *webrtc.TrackLocalStaticSample) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			_ = tr.WriteSample(media.Sample{Data: []byte{0xf8, 0xff, 0xfe}, Duration: 20 * time.Millisecond})
+			_ = tr.WriteSample(media.Sample{Data: frame, Duration: 20 * time.Millisecond})
 		}
 	}
 }

@@ -117,6 +117,21 @@ func arrivePadding(t testing.TB, pub *Publication, seq int) {
 	pub.arrived(pub.layers[0].Load(), raw, testclock.Now(), webrtc.MimeTypeVP8, 96)
 }
 
+// arriveWithPadding is 30 packets from the publisher, every third only
+// padding; it returns how many carried media.
+func arriveWithPadding(t *testing.T, pub *Publication) (media int) {
+	t.Helper()
+	for i := range 30 {
+		if i%3 == 2 {
+			arrivePadding(t, pub, i)
+			continue
+		}
+		arrive(t, pub, i, i == 0)
+		media++
+	}
+	return media
+}
+
 // TestPublishersPaddingLeavesNoGap: the publisher's padding-only packets
 // (its browser probing its uplink) are not forwarded, and the subscriber's
 // stream has no gap where they were: nothing for it to ask again, or to
@@ -128,15 +143,7 @@ func TestPublishersPaddingLeavesNoGap(t *testing.T) {
 	dq := subscribe(pub, wq)
 	dq.setQueued(true)
 	t.Cleanup(dq.stop)
-	sent := 0
-	for i := range 30 {
-		if i%3 == 2 {
-			arrivePadding(t, pub, i)
-			continue
-		}
-		arrive(t, pub, i, i == 0)
-		sent++
-	}
+	sent := arriveWithPadding(t, pub)
 	testclock.WaitFor(t, "the queued subscriber's packets", 10*time.Second, func() bool { return len(wq.written()) == sent })
 	for name, got := range map[string][]written{"direct": w.written(), "queued": wq.written()} {
 		if len(got) != sent {
@@ -388,15 +395,7 @@ func TestLongStreamKeepsFlowing(t *testing.T) {
 func TestPublishersPaddingLeavesTheRecorderNoGap(t *testing.T) {
 	pub := testPublication()
 	sub := pub.Subscribe(64)
-	sent := 0
-	for i := range 30 {
-		if i%3 == 2 {
-			arrivePadding(t, pub, i)
-			continue
-		}
-		arrive(t, pub, i, i == 0)
-		sent++
-	}
+	sent := arriveWithPadding(t, pub)
 	var prev uint16
 	for i := range sent {
 		p, ok := sub.Recv()

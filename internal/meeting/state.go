@@ -313,9 +313,9 @@ func (s *State) Handle(now time.Time, from string, msg ClientMessage) ([]Effect,
 			fx.add(ToMedia{Who: from, Msg: m})
 		}
 	case *VideoSize:
-		err = s.videoSize(&fx, now, p, m)
+		err = s.toMedia(&fx, now, p, m, &p.sizes, sizeBurst, sizeRate, "video sizes")
 	case *ReceiveVideo:
-		err = s.receiveVideo(&fx, now, p, m)
+		err = s.toMedia(&fx, now, p, m, &p.receive, receiveBurst, receiveRate, "video on/off changes")
 	case *MediaState:
 		err = s.mediaState(&fx, now, p, m)
 	case *Admit:
@@ -631,15 +631,17 @@ func (p *participant) info() ParticipantInfo {
 	return i
 }
 
-// receiveVideo passes a client's choice to receive video or not (audio
-// only) on to the media server, within its own budget: each change makes
-// the server ask publishers for keyframes.
-func (s *State) receiveVideo(fx *effects, now time.Time, p *participant, m *ReceiveVideo) error {
+// toMedia passes a client's media request (its choice to receive video
+// or not, a tile-size report) on to the media server, within that kind's
+// own budget (of burst, refilled at rate a second): each makes the server
+// work, and some ask publishers for keyframes. Whether the request makes
+// sense for the tracks the sender receives is the media server's to check.
+func (s *State) toMedia(fx *effects, now time.Time, p *participant, m ClientMessage, budget *allowance, burst, rate float64, what string) error {
 	if !p.role.Can(ActSubscribe) {
 		return refuse("not_allowed", "your role may not receive media")
 	}
-	if !p.receive.takeOf(now, receiveBurst, receiveRate) {
-		return refuse("rate_limited", "too many video on/off changes at once: slow down")
+	if !budget.takeOf(now, burst, rate) {
+		return refuse("rate_limited", "too many "+what+" at once: slow down")
 	}
 	fx.add(ToMedia{Who: p.ID, Msg: m})
 	return nil
@@ -658,17 +660,3 @@ func (s *State) Count() int { return len(s.people) }
 
 // InRoom lists who is admitted, for the driver's quality reports.
 func (s *State) InRoom() []ParticipantInfo { return s.roomInfo("") }
-
-// videoSize passes a tile-size report on to the media server, within its
-// own budget. Whether the sender receives that participant's video at all
-// is the media server's to check: it only has the tracks it sends.
-func (s *State) videoSize(fx *effects, now time.Time, p *participant, m *VideoSize) error {
-	if !p.role.Can(ActSubscribe) {
-		return refuse("not_allowed", "your role may not receive media")
-	}
-	if !p.sizes.takeOf(now, sizeBurst, sizeRate) {
-		return refuse("rate_limited", "too many video sizes at once: slow down")
-	}
-	fx.add(ToMedia{Who: p.ID, Msg: m})
-	return nil
-}

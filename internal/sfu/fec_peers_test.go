@@ -159,14 +159,19 @@ var silence = []byte{0xf8, 0xff, 0xfe}
 // sendOpus sends frame as a 20 ms Opus frame (the SFU does not decode) at
 // real pace until ctx ends.
 func sendOpus(ctx context.Context, tr *webrtc.TrackLocalStaticSample, frame []byte) {
-	tick := time.NewTicker(20 * time.Millisecond)
+	every(ctx, 20*time.Millisecond, func() { _ = tr.WriteSample(media.Sample{Data: frame, Duration: 20 * time.Millisecond}) })
+}
+
+// every runs do at each tick of period until ctx ends: a client's pace.
+func every(ctx context.Context, period time.Duration, do func()) {
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			_ = tr.WriteSample(media.Sample{Data: frame, Duration: 20 * time.Millisecond})
+			do()
 		}
 	}
 }
@@ -279,16 +284,9 @@ func TestLyingSubscribersCannotInflateAudioLoss(t *testing.T) {
 		for _, s := range ssrcs {
 			blocks = append(blocks, rtcp.ReceptionReport{SSRC: s, FractionLost: 255, TotalLost: 1 << 20})
 		}
-		tick := time.NewTicker(200 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				_ = liar.sub.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 1, Reports: blocks}})
-			}
-		}
+		every(ctx, 200*time.Millisecond, func() {
+			_ = liar.sub.WriteRTCP([]rtcp.Packet{&rtcp.ReceiverReport{SSRC: 1, Reports: blocks}})
+		})
 	}
 
 	ctx, stop := context.WithCancel(context.Background())

@@ -40,11 +40,17 @@ func newEnv(cfg Config) (*env, error) {
 
 // newAPI makes PeerConnections as a browser's: pion's default codecs and
 // interceptors (NACK generator and responder, reports, TWCC), UDP over
-// IPv4, and only loopback addresses when the server is on loopback.
+// IPv4, only loopback addresses when the server is on loopback, and the
+// DTLS client's role when answering ("a=setup:active", as Chrome, Firefox
+// and Safari answer; pion would answer a server that is ICE-lite as the
+// DTLS server).
 func newAPI(server string) (*webrtc.API, error) {
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	se := webrtc.SettingEngine{LoggerFactory: quiet}
+	if err := se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient); err != nil {
+		return nil, err
+	}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
 	if u, err := url.Parse(server); err == nil && isLoopback(u.Hostname()) {

@@ -69,6 +69,7 @@ type DownTrack struct {
 	// link is the subscriber's connection, which numbers every packet for
 	// its TWCC feedback (the extension's id: twccID, 0 if not negotiated).
 	link   *link
+	wire   *wire // how its packets leave (nil: pion's path)
 	twccID uint8
 	ext    [1]rtp.Extension
 	extBuf [2]byte
@@ -113,9 +114,10 @@ type sentPacket struct {
 	vp8      vp8Offsets
 }
 
-func newDownTrack(pub *Publication, l *link) *DownTrack {
+func newDownTrack(pub *Publication, l *link, w *wire) *DownTrack {
 	d := &DownTrack{
 		link:     l,
+		wire:     w,
 		id:       string(pub.Source) + "." + pub.Participant,
 		streamID: pub.Participant,
 		codec:    pub.Codec.RTPCodecCapability,
@@ -262,6 +264,17 @@ func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte
 	d.h.SSRC, d.h.PayloadType, d.h.SequenceNumber, d.h.Timestamp = d.ssrc, d.pt, seq, ts
 	d.h.CSRC = nil
 	d.stamp(len(payload), at)
+	return d.writeRTP(payload)
+}
+
+// writeRTP sends d.h and payload: on the link's wire, or through pion if
+// the link's packets go that way; the caller holds d.mu.
+func (d *DownTrack) writeRTP(payload []byte) (int, error) {
+	if d.wire != nil {
+		if n, ok, err := d.wire.writeRTP(&d.h, payload); ok {
+			return n, err
+		}
+	}
 	return d.writer.WriteRTP(&d.h, payload)
 }
 
@@ -310,7 +323,7 @@ func (d *DownTrack) pad(now time.Time) bool {
 	}
 	d.h = rtp.Header{Version: 2, Padding: true, SSRC: d.ssrc, PayloadType: d.pt, SequenceNumber: seq, Timestamp: ts}
 	d.stamp(padSize, now)
-	_, err := d.writer.WriteRTP(&d.h, d.padBuf)
+	_, err := d.writeRTP(d.padBuf)
 	return err == nil
 }
 

@@ -70,7 +70,7 @@ func (w *writer) Write(b []byte) (int, error) { return len(b), nil }
 // subscribe makes a connected, bound down track of pub writing to w, on a
 // link of its own that numbers its packets for TWCC, as every subscriber's.
 func subscribe(pub *Publication, w *writer) *DownTrack {
-	d := newDownTrack(pub, newLink())
+	d := newDownTrack(pub, newLink(), nil)
 	d.bound, d.ssrc, d.pt, d.writer, d.twccID = true, 1234, 96, w, 3
 	d.connected.Store(true)
 	return d

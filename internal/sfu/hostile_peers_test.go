@@ -160,6 +160,7 @@ func flood(ctx context.Context, tr *webrtc.TrackLocalStaticRTP, sent *atomic.Uin
 func joinOverTCP(t *testing.T, room *sfu.Room, id string, sfuTCP, proxy int) *goPeer {
 	t.Helper()
 	se := webrtc.SettingEngine{}
+	_ = se.SetAnsweringDTLSRole(webrtc.DTLSRoleClient) // as a browser answers
 	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeTCP4})
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
@@ -212,6 +213,11 @@ func TestStalledTCPSubscriberStallsNoOneElse(t *testing.T) {
 	testclock.WaitFor(t, "media at both subscribers", 30*time.Second, func() bool {
 		return honest.received("p", sfu.SourceCamera).packets.Load() > 100 && stuck.received("p", sfu.SourceCamera).packets.Load() > 100
 	})
+	// What the TCP subscriber decrypted, the server encrypted itself and
+	// wrote to the ICE-TCP connection.
+	if !stuck.peer.OwnSRTP() {
+		t.Error("the TCP subscriber's media went through pion's path")
+	}
 	proxy.stop()
 	got := honest.received("p", sfu.SourceCamera)
 	// More than the SFU's socket can hold for the stalled link (the kernel

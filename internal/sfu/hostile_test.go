@@ -54,7 +54,7 @@ func TestBlockedResendDoesNotStallThePublication(t *testing.T) {
 	pub := testPublication()
 	slow := newStallingWriter(10)
 	defer close(slow.release)
-	sd := newDownTrack(pub, nil)
+	sd := newDownTrack(pub, nil, nil)
 	sd.bound, sd.ssrc, sd.pt, sd.writer = true, 99, 96, slow
 	sd.connected.Store(true)
 	defer sd.stop()

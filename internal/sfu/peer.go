@@ -74,6 +74,7 @@ type Peer struct {
 	// the allocation's (see allocate; one goroutine's), probing is set
 	// while a probe's padding goes out.
 	link    *link
+	wire    *wire       // how the subscriber's media leaves (see wire)
 	paused  []TrackInfo // video held back for a weak link, as last told
 	probing atomic.Bool
 }
@@ -90,7 +91,8 @@ type downTrackSender struct {
 }
 
 func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
-	sub, err := r.sfu.subAPI.NewPeerConnection(webrtc.Configuration{})
+	w := r.sfu.newWire()
+	sub, err := r.sfu.newSubscribePC(w)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: subscriber PeerConnection: %w", err)
 	}
@@ -98,7 +100,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
-		first: newFirstFrame(r.sfu.counters), link: newLink(),
+		first: newFirstFrame(r.sfu.counters), link: newLink(), wire: w,
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {
@@ -108,9 +110,16 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 	return p, nil
 }
 
-// subscriberState starts and stops the down tracks with the connection.
+// subscriberState starts and stops the down tracks with the connection,
+// and points the wire at the link's selected pair.
 func (p *Peer) subscriberState(s webrtc.PeerConnectionState) {
 	connected, tcp := p.subscriberLink()
+	if connected {
+		ice := p.sub.SCTP().Transport().ICETransport()
+		pair, _ := ice.GetSelectedCandidatePair()
+		params, _ := ice.GetLocalParameters()
+		p.wire.connect(pair, params.UsernameFragment)
+	}
 	for _, d := range p.DownTracks() {
 		d.setConnected(connected, tcp)
 	}
@@ -139,6 +148,12 @@ func (p *Peer) sendReports(now time.Time) {
 		_ = p.sub.WriteRTCP(reports)
 	}
 }
+
+// OwnSRTP is whether the server encrypts what the peer receives itself,
+// on its wire (see wire), rather than through pion: true once the peer's
+// subscriber link is connected, unless the client took the DTLS server's
+// role.
+func (p *Peer) OwnSRTP() bool { return p.wire.own() }
 
 // ID is the participant's id.
 func (p *Peer) ID() string { return p.id }
@@ -326,7 +341,7 @@ func (p *Peer) subscribe(pub *Publication) bool {
 	if p.closed || p.downs[pub.ID] != nil {
 		return false
 	}
-	dt := newDownTrack(pub, p.link)
+	dt := newDownTrack(pub, p.link, p.wire)
 	dt.first = p.first
 	sender, err := p.sub.AddTrack(dt)
 	if err != nil {
@@ -593,4 +608,5 @@ func (p *Peer) Close() {
 		_ = pub.Close()
 	}
 	_ = p.sub.Close()
+	p.wire.close()
 }

@@ -41,6 +41,8 @@ type goPeer struct {
 	paused atomic.Pointer[[]sfu.TrackInfo]
 	// everPaused: a video_paused named some video, at some time.
 	everPaused atomic.Bool
+	// dtlsServer: the subscriber answers as the DTLS server.
+	dtlsServer bool
 	// joined is closed once peer is set: a peer joining a room with
 	// publications in it is offered them before Join returns.
 	joined chan struct{}
@@ -152,7 +154,13 @@ func join(room *sfu.Room, id string, g *goPeer, recvLoss float64) *goPeer {
 	g.tracks, g.got, g.joined = map[string]sfu.TrackInfo{}, map[sfu.TrackInfo]*received{}, make(chan struct{})
 	var closeSub func()
 	var err error
-	if g.sub, closeSub, err = testclient.LossyLoopbackPeerConnection(recvLoss); err != nil {
+	newPC := func() (*webrtc.PeerConnection, func(), error) {
+		return testclient.LossyLoopbackPeerConnection(recvLoss)
+	}
+	if g.dtlsServer {
+		newPC = testclient.DTLSServerLoopbackPeerConnection
+	}
+	if g.sub, closeSub, err = newPC(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(closeSub)

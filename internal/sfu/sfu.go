@@ -29,22 +29,22 @@ type Config struct {
 
 // SFU owns the sockets and the pion API every PeerConnection is made with.
 type SFU struct {
-	// subAPI makes the PeerConnections clients receive on: a subscriber's
-	// needs no interceptor on the packet path (down tracks answer NACKs and
-	// send reports themselves). Those they publish on are made with pubME,
-	// pubIR and se (see newPublishPC).
-	subAPI *webrtc.API
-	pubME  *webrtc.MediaEngine
-	pubIR  *interceptor.Registry
-	se     webrtc.SettingEngine
-	log    *slog.Logger
-	udp    net.PacketConn
-	tcp    net.Listener
-	mux    []interface{ Close() error }
+	// The PeerConnections clients receive on are made with subME and se
+	// (see newSubscribePC), those they publish on with pubME, pubIR and se
+	// (see newPublishPC).
+	subME *webrtc.MediaEngine
+	pubME *webrtc.MediaEngine
+	pubIR *interceptor.Registry
+	se    webrtc.SettingEngine
+	log   *slog.Logger
+	udp   net.PacketConn
+	tcp   net.Listener
+	mux   []interface{ Close() error }
 
 	counters *Counters
 	reports  *reporter
 	batch    *batchConn // the UDP socket, batching each fan-out's writes
+	tcpMux   ice.TCPMux
 }
 
 // tcpWriteBuffer bounds what waits to go out on one ICE-TCP link: about
@@ -79,7 +79,7 @@ func New(cfg Config) (*SFU, error) {
 	tcpMux := ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 64, WriteBufferSize: tcpWriteBuffer,
 	})
-	s.mux = []interface{ Close() error }{udpMux, tcpMux}
+	s.mux, s.tcpMux = []interface{ Close() error }{udpMux, tcpMux}, tcpMux
 
 	se := webrtc.SettingEngine{LoggerFactory: logs}
 	se.SetLite(true) // the server answers connectivity checks; browsers make them
@@ -111,10 +111,22 @@ func New(cfg Config) (*SFU, error) {
 		s.Close()
 		return nil, err
 	}
-	s.pubME, s.pubIR, s.se = pubME, ir, se
-	s.subAPI = webrtc.NewAPI(webrtc.WithMediaEngine(subME), webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
+	s.pubME, s.subME, s.pubIR, s.se = pubME, subME, ir, se
 	s.reports = newReporter()
 	return s, nil
+}
+
+// newWire makes a subscriber's wire (see wire).
+func (s *SFU) newWire() *wire { return newWire(s.batch, s.tcpMux) }
+
+// newSubscribePC makes a PeerConnection for a client to receive on: no
+// interceptor on the packet path (down tracks answer NACKs and send
+// reports themselves), and its handshake seen by its wire.
+func (s *SFU) newSubscribePC(w *wire) (*webrtc.PeerConnection, error) {
+	se := s.se
+	w.settings(&se)
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(s.subME), webrtc.WithInterceptorRegistry(&interceptor.Registry{}), webrtc.WithSettingEngine(se))
+	return api.NewPeerConnection(webrtc.Configuration{})
 }
 
 // newPublishPC makes a PeerConnection for a client to publish on, with the

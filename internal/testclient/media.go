@@ -65,11 +65,14 @@ type Received struct {
 type media struct {
 	c        *Client
 	recvLoss float64 // of the RTP packets arriving at every PeerConnection
-	udp      []*blockableConn
-	pub      *webrtc.PeerConnection
-	sub      *webrtc.PeerConnection
-	stop     context.CancelFunc
-	ctx      context.Context // the publishing connection's life
+	// answerRole is the DTLS role the PeerConnections take when they
+	// answer: the client's, as browsers answer, unless set.
+	answerRole webrtc.DTLSRole
+	udp        []*blockableConn
+	pub        *webrtc.PeerConnection
+	sub        *webrtc.PeerConnection
+	stop       context.CancelFunc
+	ctx        context.Context // the publishing connection's life
 
 	mu       sync.Mutex
 	tracks   map[string]meeting.TrackInfo // mid -> whose, from the latest server offer
@@ -103,6 +106,15 @@ func (m *media) newPC(loss float64) (*webrtc.PeerConnection, error) {
 	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
 	se.SetNetworkTypes(m.c.opts.Networks)
+	// Browsers answer "a=setup:active"; pion, answering a server that is
+	// ICE-lite, would take the DTLS server's role.
+	role := webrtc.DTLSRoleClient
+	if m.answerRole != 0 {
+		role = m.answerRole
+	}
+	if err := se.SetAnsweringDTLSRole(role); err != nil {
+		return nil, err
+	}
 	for _, nt := range m.c.opts.Networks {
 		if nt == webrtc.NetworkTypeUDP4 {
 			conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
@@ -581,8 +593,19 @@ func LoopbackPeerConnection() (pc *webrtc.PeerConnection, closeAll func(), err e
 // recvLoss of the RTP packets that arrive (not RTCP, ICE or DTLS): what the
 // sender's retransmissions must repair.
 func LossyLoopbackPeerConnection(recvLoss float64) (pc *webrtc.PeerConnection, closeAll func(), err error) {
+	return loopbackPeerConnection(recvLoss, 0)
+}
+
+// DTLSServerLoopbackPeerConnection is a loopback PeerConnection that, when
+// it answers, takes the DTLS server's role ("a=setup:passive"), which a
+// browser never does and a client may.
+func DTLSServerLoopbackPeerConnection() (pc *webrtc.PeerConnection, closeAll func(), err error) {
+	return loopbackPeerConnection(0, webrtc.DTLSRoleServer)
+}
+
+func loopbackPeerConnection(recvLoss float64, answerRole webrtc.DTLSRole) (pc *webrtc.PeerConnection, closeAll func(), err error) {
 	m := newMedia(&Client{opts: Options{Networks: []webrtc.NetworkType{webrtc.NetworkTypeUDP4}}})
-	m.recvLoss = recvLoss
+	m.recvLoss, m.answerRole = recvLoss, answerRole
 	if pc, err = m.newPC(0); err != nil {
 		return nil, nil, err
 	}

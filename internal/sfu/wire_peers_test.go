@@ -1,0 +1,36 @@
+package sfu_test
+
+import (
+	"testing"
+	"time"
+
+	"classmeet/internal/sfu"
+	"classmeet/internal/testclock"
+)
+
+// A subscriber's media is encrypted by the server itself, with the keys
+// of the subscriber's own DTLS handshake: a real pion peer decrypts and
+// decodes it. A client that takes the DTLS server's role, which the wire
+// cannot derive keys for, is sent the same media through pion's path.
+func TestSubscribersDecryptWhatTheServerEncrypts(t *testing.T) {
+	room := newSFURoom(t)
+	p := joinRoom(t, room, "p", false)
+	own := joinRoom(t, room, "own", false)
+	passive := join(room, "passive", &goPeer{t: t, dtlsServer: true}, 0)
+	p.publishCamera()
+
+	for _, s := range []*goPeer{own, passive} {
+		testclock.WaitFor(t, "frames decoded at "+s.peer.ID(), 30*time.Second, func() bool {
+			return s.received("p", sfu.SourceCamera).frames.Load() > 30
+		})
+		if !s.received("p", sfu.SourceCamera).firstKey.Load() {
+			t.Errorf("%s: the first frame decoded was not a keyframe", s.peer.ID())
+		}
+	}
+	if !own.peer.OwnSRTP() {
+		t.Error("the server did not encrypt the subscriber's media itself")
+	}
+	if passive.peer.OwnSRTP() {
+		t.Error("the server claims keys of a handshake in which it was the DTLS client")
+	}
+}

@@ -1,0 +1,188 @@
+package sfu
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
+	"github.com/pion/rtp"
+	"github.com/pion/srtp/v3"
+)
+
+// The keys the wire derives from what it sees of a handshake are the ones
+// pion derives from the DTLS connection itself, for each cipher suite and
+// SRTP profile the server may end up with.
+func TestWireDerivesTheHandshakesSRTPKeys(t *testing.T) {
+	cases := []struct {
+		suite   dtls.CipherSuiteID
+		profile dtls.SRTPProtectionProfile
+	}{
+		{dtls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, dtls.SRTP_AEAD_AES_128_GCM},
+		{dtls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, dtls.SRTP_AEAD_AES_256_GCM},
+		{dtls.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, dtls.SRTP_AES128_CM_HMAC_SHA1_80},
+	}
+	for _, c := range cases {
+		t.Run(dtls.CipherSuiteName(c.suite), func(t *testing.T) {
+			var k keyCapture
+			server := dtlsHandshake(t, c.suite, c.profile, &k)
+			key, salt, profile, ok := k.srtpKeys()
+			if !ok {
+				t.Fatal("no keys derived from the handshake")
+			}
+			state, _ := server.ConnectionState()
+			cfg := srtp.Config{Profile: profile}
+			if err := cfg.ExtractSessionKeysFromDTLS(&state, false); err != nil {
+				t.Fatal(err)
+			}
+			if profile != srtp.ProtectionProfile(c.profile) {
+				t.Fatalf("profile %v, want %v", profile, c.profile)
+			}
+			if !bytes.Equal(key, cfg.Keys.LocalMasterKey) || !bytes.Equal(salt, cfg.Keys.LocalMasterSalt) {
+				t.Fatalf("derived key %x salt %x, pion's %x %x", key, salt, cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt)
+			}
+		})
+	}
+}
+
+// A handshake in which the server is the DTLS client gives the wire no
+// keys: its packets then go through pion's path.
+func TestWireHasNoKeysAsTheDTLSClient(t *testing.T) {
+	var k keyCapture
+	a, b := udpPair(t)
+	cert, err := selfsign.GenerateSelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	profiles := []dtls.SRTPProtectionProfile{dtls.SRTP_AEAD_AES_128_GCM}
+	done := make(chan error, 1)
+	go func() {
+		srv, err := dtls.Server(b, a.LocalAddr(), &dtls.Config{
+			Certificates: []tls.Certificate{cert}, SRTPProtectionProfiles: profiles, InsecureSkipVerify: true,
+		})
+		if err == nil {
+			err = srv.HandshakeContext(context.Background())
+		}
+		done <- err
+	}()
+	// The capture sits on the client's side, as when the subscriber
+	// answered "setup:passive".
+	cli, err := dtls.Client(a, b.LocalAddr(), &dtls.Config{
+		Certificates: []tls.Certificate{cert}, SRTPProtectionProfiles: profiles, InsecureSkipVerify: true,
+		KeyLogWriter: &k, ServerHelloMessageHook: k.serverHello,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cli.HandshakeContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, _, ok := k.srtpKeys(); ok {
+		t.Fatal("keys derived without the server's random")
+	}
+}
+
+// dtlsHandshake runs a DTLS handshake over a pipe with the capture on the
+// server's side and returns the server's connection.
+func dtlsHandshake(t *testing.T, suite dtls.CipherSuiteID, profile dtls.SRTPProtectionProfile, k *keyCapture) *dtls.Conn {
+	t.Helper()
+	a, b := udpPair(t)
+	cert, err := selfsign.GenerateSelfSigned()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	done := make(chan error, 1)
+	go func() {
+		cli, err := dtls.Client(a, b.LocalAddr(), &dtls.Config{
+			Certificates: []tls.Certificate{cert}, CipherSuites: []dtls.CipherSuiteID{suite},
+			SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{profile}, InsecureSkipVerify: true,
+		})
+		if err == nil {
+			err = cli.HandshakeContext(ctx)
+		}
+		done <- err
+	}()
+	srv, err := dtls.Server(b, a.LocalAddr(), &dtls.Config{
+		Certificates: []tls.Certificate{cert}, CipherSuites: []dtls.CipherSuiteID{suite},
+		SRTPProtectionProfiles: []dtls.SRTPProtectionProfile{profile}, InsecureSkipVerify: true,
+		ClientAuth: dtls.RequireAnyClientCert, KeyLogWriter: k, ServerHelloMessageHook: k.serverHello,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.HandshakeContext(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv
+}
+
+// udpPair is two UDP sockets on loopback, closed with the test.
+func udpPair(t *testing.T) (a, b *net.UDPConn) {
+	t.Helper()
+	var err error
+	if a, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// A stream on the wire stays decryptable past its sequence numbers'
+// wrap: the wire's SRTP context counts the rollovers, as the receiver does.
+func TestWireKeepsAStreamPastTheSequenceWrap(t *testing.T) {
+	key, salt := bytes.Repeat([]byte{7}, 16), bytes.Repeat([]byte{9}, 12)
+	send, recv := udpPair(t)
+	w := newWire(newBatchConn(send), nil)
+	ctx, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ctx, w.started = ctx, true
+	to := recv.LocalAddr().(*net.UDPAddr).AddrPort()
+	w.udp = to
+	in, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload := bytes.Repeat([]byte{0xab}, 1000)
+	buf, plain := make([]byte, mtu), make([]byte, mtu)
+	_ = recv.SetReadDeadline(time.Now().Add(time.Minute))
+	const packets = 70000
+	for i := range packets {
+		h := rtp.Header{Version: 2, PayloadType: 96, SSRC: 1234, SequenceNumber: uint16(65000 + i), Timestamp: uint32(i * 3000)}
+		if _, ok, err := w.writeRTP(&h, payload); !ok || err != nil {
+			t.Fatalf("packet %d: written %v, %v", i, ok, err)
+		}
+		n, err := recv.Read(buf)
+		if err != nil {
+			t.Fatalf("packet %d: %v", i, err)
+		}
+		var got rtp.Header
+		out, err := in.DecryptRTP(plain, buf[:n], &got)
+		if err != nil {
+			t.Fatalf("packet %d (sequence number %d): %v", i, h.SequenceNumber, err)
+		}
+		if got.SequenceNumber != h.SequenceNumber || !bytes.Equal(out[len(out)-len(payload):], payload) {
+			t.Fatalf("packet %d: decrypted sequence number %d", i, got.SequenceNumber)
+		}
+	}
+	if roc, _ := in.ROC(1234); roc != (65000+packets-1)/65536 {
+		t.Fatalf("the receiver's rollover counter is %d after the wraps, want %d", roc, (65000+packets-1)/65536)
+	}
+}

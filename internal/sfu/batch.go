@@ -55,16 +55,42 @@ func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 }
 
 func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
-	b.mu.Lock()
-	if b.open == 0 || len(p) > mtu {
-		b.mu.Unlock()
+	buf, ok := b.slot()
+	if !ok || len(p) > len(buf) {
+		if ok {
+			b.mu.Unlock()
+		}
 		return b.UDPConn.WriteToUDPAddrPort(p, addr)
+	}
+	b.fill(copy(buf, p), addr)
+	return len(p), nil
+}
+
+// slot is the buffer of the next message of the open batch, for the
+// caller to write a packet into and then pass to fill; it holds b.mu until
+// then. False, and nothing held, if no batch is open: the caller sends
+// by itself.
+func (b *batchConn) slot() ([]byte, bool) {
+	b.mu.Lock()
+	if b.open == 0 {
+		b.mu.Unlock()
+		return nil, false
 	}
 	if b.n == batchSize {
 		b.sendLocked()
 	}
+	return b.bufs[b.n], true
+}
+
+// fill queues the first n bytes of the slot for addr, and lets b.mu go;
+// n 0 queues nothing.
+func (b *batchConn) fill(n int, addr netip.AddrPort) {
+	if n == 0 {
+		b.mu.Unlock()
+		return
+	}
 	i := b.n
-	b.msgs[i].Buffers[0] = b.bufs[i][:copy(b.bufs[i], p)]
+	b.msgs[i].Buffers[0] = b.bufs[i][:n]
 	a := &b.addrs[i]
 	ip := addr.Addr().As16()
 	a.IP = a.IP[:net.IPv6len]
@@ -72,7 +98,6 @@ func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) 
 	a.Port, a.Zone = int(addr.Port()), ""
 	b.n++
 	b.mu.Unlock()
-	return len(p), nil
 }
 
 // begin opens a batch; every begin is followed by a flush.

@@ -1,6 +1,8 @@
 package sfu
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -107,9 +109,37 @@ func (r *linkRun) feedback() {
 	r.pending = kept
 	for _, p := range r.rec.BuildFeedbackPacket() {
 		if fb, ok := p.(*rtcp.TransportLayerCC); ok {
-			r.l.feedback(fb, r.now)
+			feed(r.t, r.l, fb, r.now)
 		}
 	}
+}
+
+// feed gives l the feedback as a subscriber sends it: marshalled by pion.
+func feed(t testing.TB, l *link, fb *rtcp.TransportLayerCC, now time.Time) {
+	t.Helper()
+	raw, err := fb.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.feedback(raw, now)
+}
+
+// rawFeedback is a TWCC feedback message as a liar may write it: any
+// count, chunks and deltas.
+func rawFeedback(base, count uint16, chunks []uint16, deltas []byte) []byte {
+	b := make([]byte, 20, 20+2*len(chunks)+len(deltas)+3)
+	b[0], b[1] = 0x80|rtcpFormatTWCC, rtcpTransportFeedback
+	binary.BigEndian.PutUint16(b[12:], base)
+	binary.BigEndian.PutUint16(b[14:], count)
+	for _, c := range chunks {
+		b = binary.BigEndian.AppendUint16(b, c)
+	}
+	b = append(b, deltas...)
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	binary.BigEndian.PutUint16(b[2:], uint16(len(b)/4-1))
+	return b
 }
 
 func (r *linkRun) estimate() float64 {
@@ -224,21 +254,18 @@ func TestFeedbackFromALiar(t *testing.T) {
 	r := newLinkRun(t, 300e3)
 	r.run(time.Second, 1.5e6, nil)
 	bps := r.estimate()
-	lies := []*rtcp.TransportLayerCC{
-		{ // 1000 packets never sent, all received at once: a huge rate
-			BaseSequenceNumber: r.l.next + 100, PacketStatusCount: 1000,
-			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 1000}},
-			RecvDeltas:   make([]*rtcp.RecvDelta, 1000),
-		},
-		{ // statuses without their deltas
-			BaseSequenceNumber: r.l.next - 50, PacketStatusCount: 50,
-			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedLargeDelta, RunLength: 50}},
-		},
-		{ // a count far beyond what the chunks hold
-			BaseSequenceNumber: 0, PacketStatusCount: 65535,
-			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.StatusVectorChunk{SymbolList: []uint16{1, 1, 1}}},
-			RecvDeltas:   []*rtcp.RecvDelta{{Delta: 1}, {Delta: 1}},
-		},
+	runOf := func(symbol, n uint16) uint16 { return symbol<<13 | n }
+	lies := [][]byte{
+		// 1000 packets never sent, all received at once: a huge rate
+		rawFeedback(r.l.next+100, 1000, []uint16{runOf(1, 1000)}, make([]byte, 1000)),
+		// statuses without their deltas
+		rawFeedback(r.l.next-50, 50, []uint16{runOf(2, 50)}, nil),
+		// a count far beyond what the chunks hold
+		rawFeedback(0, 65535, []uint16{0x8000 | 0x7}, []byte{1, 1}),
+		// chunks that claim more statuses than the message has room for
+		rawFeedback(r.l.next-20, 8000, []uint16{runOf(2, 8000)}, []byte{0x7f, 0xff}),
+		// cut short: not even a whole header
+		rawFeedback(r.l.next-20, 20, nil, nil)[:17],
 	}
 	for _, fb := range lies {
 		r.l.feedback(fb, r.now)
@@ -299,12 +326,8 @@ func TestFeedbackFloodIsBounded(t *testing.T) {
 	for range 300 {
 		l.stamp(1200, now)
 	}
-	one := func(seq uint16) *rtcp.TransportLayerCC {
-		return &rtcp.TransportLayerCC{
-			BaseSequenceNumber: seq, PacketStatusCount: 1,
-			PacketChunks: []rtcp.PacketStatusChunk{&rtcp.RunLengthChunk{PacketStatusSymbol: rtcp.TypeTCCPacketReceivedSmallDelta, RunLength: 1}},
-			RecvDeltas:   []*rtcp.RecvDelta{{Type: rtcp.TypeTCCPacketReceivedSmallDelta, Delta: 250}},
-		}
+	one := func(seq uint16) []byte {
+		return rawFeedback(seq, 1, []uint16{tccSmallDelta<<13 | 1}, []byte{1})
 	}
 	read := func() (n int) {
 		for i := range 300 {
@@ -372,5 +395,27 @@ func TestHoldEndsAfterAFeedbackOutage(t *testing.T) {
 	r.run(2*time.Second, 1.5e6, nil)
 	if got := r.estimate(); got >= before {
 		t.Errorf("congested again after a feedback outage, the estimate stayed at %.0f", got)
+	}
+}
+
+// TestRandomFeedbackIsReadSafely: feedback of random bytes, whatever its
+// counts and chunks say, is read within what it holds (no panic, nothing
+// read past its end) and reports no packet twice.
+func TestRandomFeedbackIsReadSafely(t *testing.T) {
+	l := newLink()
+	now := time.Unix(1_700_000_000, 0)
+	for range 3000 {
+		l.stamp(1200, now)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		now = now.Add(20 * time.Millisecond)
+		b := make([]byte, 20+rng.IntN(200))
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		b[0], b[1] = 0x80|rtcpFormatTWCC, rtcpTransportFeedback
+		binary.BigEndian.PutUint16(b[12:], uint16(rng.IntN(3000)))
+		l.feedback(b[:rng.IntN(len(b)+1)], now)
 	}
 }

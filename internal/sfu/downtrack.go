@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -68,12 +69,14 @@ type DownTrack struct {
 
 	// link is the subscriber's connection, which numbers every packet for
 	// its TWCC feedback (the extension's id: twccID, 0 if not negotiated).
-	link   *link
-	wire   *wire // how its packets leave (nil: pion's path)
-	twccID uint8
-	ext    [1]rtp.Extension
-	extBuf [2]byte
-	padBuf []byte
+	link    *link
+	wire    *wire // how its packets leave (nil: pion's path)
+	srtp    srtpStream
+	wireBuf []byte // a packet sealed outside a fan-out's batch
+	twccID  uint8
+	ext     [1]rtp.Extension
+	extBuf  [2]byte
+	padBuf  []byte
 	// capLayer is the highest layer the subscriber's link can take, from
 	// its bandwidth estimate (see Peer.allocate); -1: none, so its video is
 	// paused (audio first).
@@ -271,7 +274,10 @@ func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte
 // the link's packets go that way; the caller holds d.mu.
 func (d *DownTrack) writeRTP(payload []byte) (int, error) {
 	if d.wire != nil {
-		if n, ok, err := d.wire.writeRTP(&d.h, payload); ok {
+		if d.wireBuf == nil {
+			d.wireBuf = make([]byte, mtu)
+		}
+		if n, ok, err := d.wire.writeRTP(&d.h, payload, &d.srtp, d.wireBuf); ok {
 			return n, err
 		}
 	}
@@ -443,46 +449,75 @@ func (d *DownTrack) setQueued(on bool) {
 	}()
 }
 
-// readRTCP answers the subscriber's NACKs and passes its keyframe requests
-// to the publisher.
+// readRTCP answers the subscriber's NACKs, passes its keyframe requests
+// to the publisher and its TWCC feedback to the link. Feedback, which
+// comes ten times a second or more, is read where it lies; the rest, a
+// few packets a second, is parsed by pion.
 func (d *DownTrack) readRTCP() {
+	buf := make([]byte, mtu)
 	for {
-		pkts, _, err := d.sender.ReadRTCP()
+		n, _, err := d.sender.Read(buf)
 		if err != nil {
 			return
 		}
 		d.mu.Lock()
 		ssrc := d.ssrc
 		d.mu.Unlock()
-		for _, pkt := range pkts {
-			switch pkt := pkt.(type) {
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				d.keyReqs.Add(1)
-				d.pub.counters.pliReceived()
-				d.pub.requestLayerKeyframe(int(d.current.Load()))
-			case *rtcp.TransportLayerNack:
-				if pkt.MediaSSRC != ssrc {
-					continue
-				}
-				d.pub.counters.nackReceived()
-				for _, pair := range pkt.Nacks {
-					pair.Range(func(seq uint16) bool {
-						d.resend(seq)
-						return true
-					})
-				}
-			case *rtcp.TransportLayerCC:
+		for b := buf[:n]; len(b) >= 4; {
+			size := 4 * (int(binary.BigEndian.Uint16(b[2:])) + 1)
+			if size > len(b) {
+				break
+			}
+			pkt := b[:size]
+			b = b[size:]
+			if pkt[1] == rtcpTransportFeedback && pkt[0]&0x1f == rtcpFormatTWCC {
 				if d.link != nil {
 					d.link.feedback(pkt, time.Now())
 				}
-			case *rtcp.ReceiverReport:
-				for _, r := range pkt.Reports {
-					if r.SSRC == ssrc {
-						now := time.Now()
-						d.out.report(r, d.codec.ClockRate, now)
-						d.pub.downLoss.report(d, r.FractionLost, now)
-					}
-				}
+				continue
+			}
+			parsed, err := rtcp.Unmarshal(pkt)
+			if err != nil {
+				continue
+			}
+			for _, p := range parsed {
+				d.handleRTCP(p, ssrc)
+			}
+		}
+	}
+}
+
+// The RTCP packet type and format of TWCC feedback (RFC 4585, draft-holmer-rmcat-transport-wide-cc-extensions).
+const (
+	rtcpTransportFeedback = 205
+	rtcpFormatTWCC        = 15
+)
+
+// handleRTCP acts on one RTCP packet from the subscriber of the track
+// whose SSRC is ssrc.
+func (d *DownTrack) handleRTCP(pkt rtcp.Packet, ssrc uint32) {
+	switch pkt := pkt.(type) {
+	case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+		d.keyReqs.Add(1)
+		d.pub.counters.pliReceived()
+		d.pub.requestLayerKeyframe(int(d.current.Load()))
+	case *rtcp.TransportLayerNack:
+		if pkt.MediaSSRC != ssrc {
+			return
+		}
+		d.pub.counters.nackReceived()
+		for _, pair := range pkt.Nacks {
+			pair.Range(func(seq uint16) bool {
+				d.resend(seq)
+				return true
+			})
+		}
+	case *rtcp.ReceiverReport:
+		for _, r := range pkt.Reports {
+			if r.SSRC == ssrc {
+				now := time.Now()
+				d.out.report(r, d.codec.ClockRate, now)
+				d.pub.downLoss.report(d, r.FractionLost, now)
 			}
 		}
 	}

@@ -1,10 +1,10 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"sync"
 	"time"
 
-	"github.com/pion/rtcp"
 	"github.com/pion/sdp/v3"
 )
 
@@ -79,11 +79,19 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 // more than the link remembers is a lie.
 const maxFeedbackPackets = linkHistory
 
-// feedback takes one TWCC feedback message from the subscriber. Packets it
-// was never sent, or has heard of already, are ignored: a lying client can
-// only make its own estimate wrong, never the server send it more than the
-// top layer and the probes it bounds.
-func (l *link) feedback(fb *rtcp.TransportLayerCC, now time.Time) {
+// feedback takes one TWCC feedback message from the subscriber, as it
+// came (the RTCP packet, header included), read where it lies: nothing is
+// allocated for it. Packets it was never sent, or has heard of already,
+// are ignored, and a message that says more than it holds is read as far
+// as it holds: a lying client can only make its own estimate wrong, never
+// the server send it more than the top layer and the probes it bounds.
+func (l *link) feedback(b []byte, now time.Time) {
+	// Header (4), sender and media SSRC (8), base sequence number (2),
+	// status count (2), reference time (3), feedback count (1), then the
+	// chunks, 2 bytes each, and the receive deltas.
+	if len(b) < 20 {
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.feedbacks = min(l.feedbacks+now.Sub(l.fedAt).Seconds()*maxFeedbackRate, maxFeedbackRate); l.feedbacks < 1 {
@@ -92,46 +100,93 @@ func (l *link) feedback(fb *rtcp.TransportLayerCC, now time.Time) {
 	}
 	l.feedbacks--
 	l.fedAt = now
-	// The reference time counts 64 ms units; the deltas are in µs.
-	arrival := int64(fb.ReferenceTime) * int64(64*time.Millisecond)
-	seq, left, deltas := fb.BaseSequenceNumber, min(int(fb.PacketStatusCount), maxFeedbackPackets), fb.RecvDeltas
-	status := func(symbol uint16) {
+	base := binary.BigEndian.Uint16(b[12:])
+	count := min(int(binary.BigEndian.Uint16(b[14:])), maxFeedbackPackets)
+	// The reference time counts 64 ms units; the deltas, 250 µs ones.
+	arrival := int64(uint32(b[16])<<16|uint32(b[17])<<8|uint32(b[18])) * int64(64*time.Millisecond)
+	chunks := b[20:]
+	// The deltas start after the chunks that hold count statuses.
+	n, deltas := 0, 0
+	for ; n < count && deltas+2 <= len(chunks); deltas += 2 {
+		n += chunkLen(binary.BigEndian.Uint16(chunks[deltas:]))
+	}
+	d := chunks[deltas:]
+	seq, left := base, count
+	status := func(symbol uint16) bool {
 		if left == 0 {
-			return
+			return false
 		}
 		left--
 		s := seq
 		seq++
-		received := symbol == rtcp.TypeTCCPacketReceivedSmallDelta || symbol == rtcp.TypeTCCPacketReceivedLargeDelta
-		if received {
-			if len(deltas) == 0 || deltas[0] == nil {
-				left = 0 // malformed: fewer deltas than packets received
-				return
+		var received bool
+		switch symbol {
+		case tccSmallDelta:
+			if len(d) < 1 {
+				return false // malformed: fewer deltas than packets received
 			}
-			arrival += deltas[0].Delta * int64(time.Microsecond)
-			deltas = deltas[1:]
+			arrival += int64(d[0]) * tccDeltaUnit
+			d, received = d[1:], true
+		case tccLargeDelta:
+			if len(d) < 2 {
+				return false
+			}
+			arrival += int64(int16(binary.BigEndian.Uint16(d))) * tccDeltaUnit
+			d, received = d[2:], true
 		}
 		r := &l.sent[s%linkHistory]
 		if !r.valid || r.seq != s || r.reported || (!received && r.missed) {
-			return
+			return true
 		}
 		late := r.missed
 		r.reported, r.missed = received, !received
 		l.est.packet(s, received, late, r.at, arrival, int(r.size))
+		return true
 	}
-	for _, chunk := range fb.PacketChunks {
-		switch c := chunk.(type) {
-		case *rtcp.RunLengthChunk:
-			for i := 0; i < int(c.RunLength) && left > 0; i++ {
-				status(c.PacketStatusSymbol)
+chunks:
+	for i := 0; i+2 <= deltas; i += 2 {
+		c := binary.BigEndian.Uint16(chunks[i:])
+		switch {
+		case c&0x8000 == 0: // run length: a symbol (2 bits) and how many (13)
+			for range int(c & 0x1fff) {
+				if !status(c >> 13 & 3) {
+					break chunks
+				}
 			}
-		case *rtcp.StatusVectorChunk:
-			for _, symbol := range c.SymbolList {
-				status(symbol)
+		case c&0x4000 == 0: // a vector of 14 one-bit symbols
+			for k := 13; k >= 0; k-- {
+				if !status(c >> k & 1) {
+					break chunks
+				}
+			}
+		default: // a vector of 7 two-bit symbols
+			for k := 12; k >= 0; k -= 2 {
+				if !status(c >> k & 3) {
+					break chunks
+				}
 			}
 		}
 	}
 	l.est.feedbackDone(now, l.next)
+}
+
+// The receive-delta symbols of TWCC feedback, and the deltas' unit.
+const (
+	tccSmallDelta = 1
+	tccLargeDelta = 2
+	tccDeltaUnit  = int64(250 * time.Microsecond)
+)
+
+// chunkLen is how many packet statuses a TWCC chunk holds.
+func chunkLen(c uint16) int {
+	switch {
+	case c&0x8000 == 0:
+		return int(c & 0x1fff)
+	case c&0x4000 == 0:
+		return 14
+	default:
+		return 7
+	}
 }
 
 // estimate is the link's estimate in bit/s now; false while the link has

@@ -3,8 +3,11 @@ package sfu
 import (
 	"bufio"
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"hash"
@@ -12,6 +15,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
@@ -45,18 +49,31 @@ type wire struct {
 	batch *batchConn
 	tcp   ice.TCPMux
 
-	mu      sync.Mutex
+	// out is where and how the link's packets go; nil: through pion. Set
+	// when the link connects and each time its pair changes; what seals
+	// packets in it is set once, before the first.
+	out atomic.Pointer[wireOut]
+
+	mu      sync.Mutex // connecting, and the AES-CM profile's context
 	started bool
-	ctx     *srtp.Context // nil: pion's path
-	udp     netip.AddrPort
-	tcpConn net.PacketConn // the ICE-TCP connection, while the link runs over TCP
-	tcpTo   net.Addr
+	gcm     *srtpGCM
+	ctx     *srtp.Context // the profiles without AEAD: pion's context, under mu
+	tcpConn net.PacketConn
 	buf     []byte
 	scratch rtp.Header // EncryptRTP's parse of the header: no allocation
 }
 
+// wireOut is the link's route and cipher.
+type wireOut struct {
+	gcm     *srtpGCM // AEAD-AES-GCM, sealed here; nil: ctx
+	ctx     *srtp.Context
+	udp     netip.AddrPort // valid while the link runs over UDP
+	tcpConn net.PacketConn // the ICE-TCP connection, while it runs over TCP
+	tcpTo   net.Addr
+}
+
 func newWire(batch *batchConn, tcp ice.TCPMux) *wire {
-	return &wire{batch: batch, tcp: tcp, buf: make([]byte, mtu+64), scratch: rtp.Header{Extensions: make([]rtp.Extension, 0, 4)}}
+	return &wire{batch: batch, tcp: tcp}
 }
 
 // settings gives the subscriber PeerConnection's setting engine what the
@@ -75,22 +92,39 @@ func (w *wire) connect(pair *webrtc.ICECandidatePair, localUfrag string) {
 	if !w.started {
 		w.started = true
 		if key, salt, profile, ok := w.keys.srtpKeys(); ok {
-			if ctx, err := srtp.CreateContext(key, salt, profile); err == nil {
-				w.ctx = ctx
-			}
+			w.useKeys(key, salt, profile)
 		}
 	}
 	w.setRoute(pair, localUfrag)
 }
 
+// useKeys prepares the link's cipher; the caller holds w.mu.
+func (w *wire) useKeys(key, salt []byte, profile srtp.ProtectionProfile) {
+	switch profile {
+	case srtp.ProtectionProfileAeadAes128Gcm, srtp.ProtectionProfileAeadAes256Gcm:
+		if g, err := newSRTPGCM(key, salt); err == nil {
+			w.gcm = g
+		}
+	default:
+		if ctx, err := srtp.CreateContext(key, salt, profile); err == nil {
+			w.ctx, w.buf = ctx, make([]byte, mtu+64)
+			w.scratch.Extensions = make([]rtp.Extension, 0, 4)
+		}
+	}
+}
+
 // setRoute points the wire at the pair's remote end; the caller holds w.mu.
 func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) {
-	w.udp = netip.AddrPort{}
 	if w.tcpConn != nil {
 		_ = w.tcpConn.Close() // our reference to it; pion holds its own
-		w.tcpConn, w.tcpTo = nil, nil
+		w.tcpConn = nil
 	}
-	if w.ctx == nil || pair == nil || pair.Local == nil || pair.Remote == nil {
+	if w.gcm == nil && w.ctx == nil {
+		return
+	}
+	o := &wireOut{gcm: w.gcm, ctx: w.ctx}
+	defer w.out.Store(o)
+	if pair == nil || pair.Local == nil || pair.Remote == nil {
 		return
 	}
 	remote, err := netip.ParseAddr(pair.Remote.Address)
@@ -100,7 +134,7 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) {
 	to := netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port)
 	switch pair.Local.Protocol {
 	case webrtc.ICEProtocolUDP:
-		w.udp = to
+		o.udp = to
 	case webrtc.ICEProtocolTCP:
 		local, err := netip.ParseAddr(pair.Local.Address)
 		if err != nil || w.tcp == nil {
@@ -112,16 +146,12 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) {
 		if err != nil {
 			return
 		}
-		w.tcpConn, w.tcpTo = conn, net.TCPAddrFromAddrPort(to)
+		w.tcpConn, o.tcpConn, o.tcpTo = conn, conn, net.TCPAddrFromAddrPort(to)
 	}
 }
 
 // own is whether the link's packets are encrypted here.
-func (w *wire) own() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.ctx != nil
-}
+func (w *wire) own() bool { return w.out.Load() != nil }
 
 // close lets go of the ICE-TCP connection, if the wire holds one.
 func (w *wire) close() {
@@ -129,21 +159,56 @@ func (w *wire) close() {
 	defer w.mu.Unlock()
 	if w.tcpConn != nil {
 		_ = w.tcpConn.Close()
-		w.tcpConn, w.tcpTo = nil, nil
+		w.tcpConn = nil
+	}
+	if w.out.Load() != nil {
+		w.out.Store(&wireOut{gcm: w.gcm, ctx: w.ctx}) // no route
 	}
 }
 
 // errNoRoute: the link has keys but no pair to send on (not connected).
 var errNoRoute = errors.New("sfu: the subscriber's link has no route")
 
-// writeRTP sends one packet on the wire; ok is false if the link's packets
-// go through pion's path (written then by the caller).
-func (w *wire) writeRTP(h *rtp.Header, payload []byte) (n int, ok bool, err error) {
+// writeRTP sends one packet of the stream st on the wire, sealed into the
+// batch's next slot when a fan-out is in progress and into scratch (at
+// least mtu bytes) otherwise; ok is false if the link's packets go through
+// pion's path (written then by the caller). The caller holds st's track's
+// lock: one writer per stream.
+func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch []byte) (n int, ok bool, err error) {
+	o := w.out.Load()
+	switch {
+	case o == nil:
+		return 0, false, nil
+	case o.gcm == nil:
+		return w.writeWithContext(o, h, payload)
+	case o.udp.IsValid():
+		roc := st.rollover(h.SequenceNumber)
+		if buf, open := w.batch.slot(); open {
+			n, err = o.gcm.seal(buf, h, payload, roc, st)
+			w.batch.fill(n, o.udp)
+			return n, true, err
+		}
+		if n, err = o.gcm.seal(scratch, h, payload, roc, st); err != nil {
+			return 0, true, err
+		}
+		n, err = w.batch.WriteToAddrPort(scratch[:n], o.udp)
+		return n, true, err
+	case o.tcpConn != nil:
+		if n, err = o.gcm.seal(scratch, h, payload, st.rollover(h.SequenceNumber), st); err != nil {
+			return 0, true, err
+		}
+		n, err = o.tcpConn.WriteTo(scratch[:n], o.tcpTo)
+		return n, true, err
+	default:
+		return 0, true, errNoRoute
+	}
+}
+
+// writeWithContext sends a packet of a profile without AEAD through
+// pion's SRTP context, which keeps each stream's rollover counter itself.
+func (w *wire) writeWithContext(o *wireOut, h *rtp.Header, payload []byte) (n int, ok bool, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.ctx == nil {
-		return 0, false, nil
-	}
 	hn, err := h.MarshalTo(w.buf)
 	if err != nil {
 		return 0, true, err
@@ -152,20 +217,111 @@ func (w *wire) writeRTP(h *rtp.Header, payload []byte) (n int, ok bool, err erro
 		return 0, true, errPacketTooLarge
 	}
 	size := hn + copy(w.buf[hn:], payload)
-	// In place: the buffer has room for the tag.
-	out, err := w.ctx.EncryptRTP(w.buf, w.buf[:size], &w.scratch)
+	out, err := o.ctx.EncryptRTP(w.buf, w.buf[:size], &w.scratch) // in place: the buffer has room for the tag
 	if err != nil {
 		return 0, true, err
 	}
 	switch {
-	case w.udp.IsValid():
-		n, err = w.batch.WriteToAddrPort(out, w.udp)
-	case w.tcpConn != nil:
-		n, err = w.tcpConn.WriteTo(out, w.tcpTo)
+	case o.udp.IsValid():
+		n, err = w.batch.WriteToAddrPort(out, o.udp)
+	case o.tcpConn != nil:
+		n, err = o.tcpConn.WriteTo(out, o.tcpTo)
 	default:
 		err = errNoRoute
 	}
 	return n, true, err
+}
+
+// srtpStream is one outgoing stream's SRTP state: its rollover counter
+// (how often its sequence numbers wrapped) and the nonce it seals with.
+type srtpStream struct {
+	started bool
+	roc     uint32
+	last    uint16 // the highest sequence number sent
+	iv      [12]byte
+}
+
+// rollover is the rollover counter for a packet of sequence number seq
+// (RFC 3711 3.3.1): the counter goes up when the numbers wrap; a resend
+// from before the wrap takes the one before.
+func (s *srtpStream) rollover(seq uint16) uint32 {
+	if !s.started {
+		s.started, s.last = true, seq
+		return s.roc
+	}
+	if d := int16(seq - s.last); d > 0 {
+		if seq < s.last {
+			s.roc++
+		}
+		s.last = seq
+		return s.roc
+	}
+	if seq > s.last && s.roc > 0 {
+		return s.roc - 1
+	}
+	return s.roc
+}
+
+// srtpGCM seals SRTP packets with AEAD-AES-GCM (RFC 7714).
+type srtpGCM struct {
+	aead cipher.AEAD // safe for concurrent use
+	salt [12]byte
+}
+
+// newSRTPGCM derives the session key and salt from the master key and
+// salt (RFC 3711 4.3.1, AES-CM as its PRF: labels 0 and 2).
+func newSRTPGCM(masterKey, masterSalt []byte) (*srtpGCM, error) {
+	if len(masterSalt) != 12 {
+		return nil, errors.New("sfu: an AEAD-GCM master salt is 12 bytes")
+	}
+	block, err := aes.NewCipher(masterKey)
+	if err != nil {
+		return nil, err
+	}
+	derive := func(label byte, n int) []byte {
+		var in [16]byte
+		copy(in[:], masterSalt)
+		in[7] ^= label
+		out := make([]byte, (n+15)/16*16)
+		for i := 0; i*16 < n; i++ {
+			binary.BigEndian.PutUint16(in[14:], uint16(i))
+			block.Encrypt(out[i*16:], in[:])
+		}
+		return out[:n]
+	}
+	session, err := aes.NewCipher(derive(0, len(masterKey)))
+	if err != nil {
+		return nil, err
+	}
+	aead, err := cipher.NewGCM(session)
+	if err != nil {
+		return nil, err
+	}
+	g := &srtpGCM{aead: aead}
+	copy(g.salt[:], derive(2, 12))
+	return g, nil
+}
+
+// seal writes h and payload, sealed under roc, into dst; it returns the
+// packet's length. The header is authenticated, the payload encrypted,
+// and the tag follows it.
+func (g *srtpGCM) seal(dst []byte, h *rtp.Header, payload []byte, roc uint32, st *srtpStream) (int, error) {
+	hn, err := h.MarshalTo(dst)
+	if err != nil {
+		return 0, err
+	}
+	if hn+len(payload)+g.aead.Overhead() > len(dst) {
+		return 0, errPacketTooLarge
+	}
+	iv := &st.iv
+	*iv = [12]byte{}
+	binary.BigEndian.PutUint32(iv[2:], h.SSRC)
+	binary.BigEndian.PutUint32(iv[6:], roc)
+	binary.BigEndian.PutUint16(iv[10:], h.SequenceNumber)
+	for i := range iv {
+		iv[i] ^= g.salt[i]
+	}
+	return hn + len(g.aead.Seal(dst[hn:hn], iv[:], payload, dst[:hn])), nil
 }
 
 var errPacketTooLarge = errors.New("sfu: packet larger than the MTU")

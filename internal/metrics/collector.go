@@ -26,6 +26,7 @@ var (
 	descRetransmits  = desc("retransmitted_packets_total", "Packets resent to subscribers in answer to their NACKs.")
 	descPLIsSent     = desc("plis_sent_total", "Keyframe requests (PLI) sent to publishers.")
 	descPLIsReceived = desc("plis_received_total", "Keyframe requests (PLI, FIR) received from subscribers.")
+	descFeedback     = desc("twcc_feedback_total", "Transport-wide congestion control feedback messages from subscribers, by what read them: the server's own SRTCP path (wire) or pion's.", "read_by")
 	descFirstFrame   = desc("join_to_first_frame_seconds", "From a peer joining its media room to the first media packet written to it.")
 	descMessages     = desc("signaling_messages_total", "Signaling messages, by direction (in, out) and type.", "direction", "type")
 	descRefusals     = desc("signaling_refusals_total", "Error messages sent to clients (refused or failed requests), by reason.", "reason")
@@ -41,7 +42,7 @@ type collector struct{ src Sources }
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRooms, descParticipants, descSFURooms, descTracks, descPackets, descBytes, descDrops, descNACKs, descRetransmits,
-		descPLIsSent, descPLIsReceived, descFirstFrame, descMessages, descRefusals, descJournal, descMail, descRecordings, descSpoolFree,
+		descPLIsSent, descPLIsReceived, descFeedback, descFirstFrame, descMessages, descRefusals, descJournal, descMail, descRecordings, descSpoolFree,
 	} {
 		ch <- d
 	}
@@ -100,6 +101,8 @@ func (c *collector) media(ch chan<- prometheus.Metric, s *sfu.Counters) {
 	ch <- counter(descRetransmits, s.Retransmissions.Load())
 	ch <- counter(descPLIsSent, s.PLIsSent.Load())
 	ch <- counter(descPLIsReceived, s.PLIsReceived.Load())
+	ch <- counter(descFeedback, s.FeedbackOnWire.Load(), "wire")
+	ch <- counter(descFeedback, s.FeedbackViaPion.Load(), "pion")
 	ch <- firstFrame(&s.FirstFrame)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/ipv4"
 )
@@ -31,6 +32,11 @@ type batchConn struct {
 	addrs []net.UDPAddr
 	n     int // messages waiting
 
+	// wires are the links whose TWCC feedback the socket hands to their
+	// wire rather than to pion, by the address it comes from.
+	wiresMu sync.RWMutex
+	wires   map[netip.AddrPort]*wire
+
 	calls, packets atomic.Uint64 // sendmmsg calls, packets they carried
 	dropped        atomic.Uint64 // packets the kernel refused
 }
@@ -51,7 +57,38 @@ func newBatchConn(c *net.UDPConn) *batchConn {
 // ReadFromAddrPort and WriteToAddrPort are the allocation-free path pion's
 // UDP mux takes when its socket offers it (ice.AddrPortReaderWriter).
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
-	return b.UDPConn.ReadFromUDPAddrPort(p)
+	for {
+		n, addr, err := b.UDPConn.ReadFromUDPAddrPort(p)
+		// RTCP by RFC 5761: packet types 192 to 223.
+		if err != nil || n < 8 || p[0]&0xc0 != 0x80 || p[1] < 192 || p[1] > 223 {
+			return n, addr, err
+		}
+		b.wiresMu.RLock()
+		w := b.wires[addr]
+		b.wiresMu.RUnlock()
+		if w == nil || !w.feedback(p[:n], time.Now()) {
+			return n, addr, err
+		}
+	}
+}
+
+// route hands the TWCC feedback that comes from addr to w.
+func (b *batchConn) route(addr netip.AddrPort, w *wire) {
+	b.wiresMu.Lock()
+	defer b.wiresMu.Unlock()
+	if b.wires == nil {
+		b.wires = map[netip.AddrPort]*wire{}
+	}
+	b.wires[addr] = w
+}
+
+// unroute stops handing addr's feedback to w (if it still goes to w).
+func (b *batchConn) unroute(addr netip.AddrPort, w *wire) {
+	b.wiresMu.Lock()
+	defer b.wiresMu.Unlock()
+	if b.wires[addr] == w {
+		delete(b.wires, addr)
+	}
 }
 
 func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {

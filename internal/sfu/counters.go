@@ -24,7 +24,10 @@ type Counters struct {
 	Retransmissions atomic.Uint64 // packets resent in answer to them
 	PLIsSent        atomic.Uint64 // keyframe requests sent to publishers
 	PLIsReceived    atomic.Uint64 // keyframe requests (PLI, FIR) from subscribers
-	FirstFrame      FirstFrameHistogram
+	// TWCC feedback messages from subscribers, read by their link's wire
+	// off the socket (see wire.feedback) or passed on by pion.
+	FeedbackOnWire, FeedbackViaPion atomic.Uint64
+	FirstFrame                      FirstFrameHistogram
 }
 
 // Counters are the SFU's running totals.
@@ -35,6 +38,16 @@ func (c *Counters) sent(h *rtp.Header, payload []byte) {
 	if c != nil {
 		c.PacketsSent.Add(1)
 		c.BytesSent.Add(uint64(h.MarshalSize() + len(payload)))
+	}
+}
+
+func (c *Counters) feedback(onWire bool) {
+	switch {
+	case c == nil:
+	case onWire:
+		c.FeedbackOnWire.Add(1)
+	default:
+		c.FeedbackViaPion.Add(1)
 	}
 }
 

@@ -473,6 +473,7 @@ func (d *DownTrack) readRTCP() {
 			if pkt[1] == rtcpTransportFeedback && pkt[0]&0x1f == rtcpFormatTWCC {
 				if d.link != nil {
 					d.link.feedback(pkt, time.Now())
+					d.pub.counters.feedback(false)
 				}
 				continue
 			}

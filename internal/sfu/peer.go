@@ -91,7 +91,8 @@ type downTrackSender struct {
 }
 
 func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
-	w := r.sfu.newWire()
+	l := newLink()
+	w := r.sfu.newWire(l)
 	sub, err := r.sfu.newSubscribePC(w)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: subscriber PeerConnection: %w", err)
@@ -100,7 +101,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
-		first: newFirstFrame(r.sfu.counters), link: newLink(), wire: w,
+		first: newFirstFrame(r.sfu.counters), link: l, wire: w,
 	}
 	sub.OnConnectionStateChange(p.subscriberState)
 	sub.SCTP().Transport().ICETransport().OnSelectedCandidatePairChange(func(*webrtc.ICECandidatePair) {

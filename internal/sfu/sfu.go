@@ -117,7 +117,7 @@ func New(cfg Config) (*SFU, error) {
 }
 
 // newWire makes a subscriber's wire (see wire).
-func (s *SFU) newWire() *wire { return newWire(s.batch, s.tcpMux) }
+func (s *SFU) newWire(l *link) *wire { return newWire(s.batch, s.tcpMux, l, s.counters) }
 
 // newSubscribePC makes a PeerConnection for a client to receive on: no
 // interceptor on the packet path (down tracks answer NACKs and send

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/prf"
@@ -45,9 +46,17 @@ import (
 // pion's path instead: every packet of one link takes the same path, so
 // the two never share an SSRC's rollover counter.
 type wire struct {
-	keys  keyCapture
-	batch *batchConn
-	tcp   ice.TCPMux
+	keys     keyCapture
+	batch    *batchConn
+	tcp      ice.TCPMux
+	link     *link // takes the TWCC feedback the wire reads (see feedback)
+	counters *Counters
+
+	// in opens the client's SRTCP (AEAD-GCM profiles); inMu guards inBuf,
+	// where it is opened.
+	in    *srtcpGCM
+	inMu  sync.Mutex
+	inBuf []byte
 
 	// out is where and how the link's packets go; nil: through pion. Set
 	// when the link connects and each time its pair changes; what seals
@@ -57,7 +66,8 @@ type wire struct {
 	mu      sync.Mutex // connecting, and the AES-CM profile's context
 	started bool
 	gcm     *srtpGCM
-	ctx     *srtp.Context // the profiles without AEAD: pion's context, under mu
+	udp     netip.AddrPort // the route the batch knows the wire by
+	ctx     *srtp.Context  // the profiles without AEAD: pion's context, under mu
 	tcpConn net.PacketConn
 	buf     []byte
 	scratch rtp.Header // EncryptRTP's parse of the header: no allocation
@@ -72,8 +82,8 @@ type wireOut struct {
 	tcpTo   net.Addr
 }
 
-func newWire(batch *batchConn, tcp ice.TCPMux) *wire {
-	return &wire{batch: batch, tcp: tcp}
+func newWire(batch *batchConn, tcp ice.TCPMux, l *link, c *Counters) *wire {
+	return &wire{batch: batch, tcp: tcp, link: l, counters: c}
 }
 
 // settings gives the subscriber PeerConnection's setting engine what the
@@ -91,22 +101,25 @@ func (w *wire) connect(pair *webrtc.ICECandidatePair, localUfrag string) {
 	defer w.mu.Unlock()
 	if !w.started {
 		w.started = true
-		if key, salt, profile, ok := w.keys.srtpKeys(); ok {
-			w.useKeys(key, salt, profile)
+		if keys, ok := w.keys.srtpKeys(); ok {
+			w.useKeys(keys)
 		}
 	}
 	w.setRoute(pair, localUfrag)
 }
 
-// useKeys prepares the link's cipher; the caller holds w.mu.
-func (w *wire) useKeys(key, salt []byte, profile srtp.ProtectionProfile) {
-	switch profile {
+// useKeys prepares the link's ciphers; the caller holds w.mu.
+func (w *wire) useKeys(k srtpKeys) {
+	switch k.profile {
 	case srtp.ProtectionProfileAeadAes128Gcm, srtp.ProtectionProfileAeadAes256Gcm:
-		if g, err := newSRTPGCM(key, salt); err == nil {
-			w.gcm = g
+		g, err1 := newSRTPGCM(k.key, k.salt)
+		in, err2 := newSRTCPGCM(k.remoteKey, k.remoteSalt)
+		if err1 == nil && err2 == nil {
+			w.gcm, w.in = g, in
+			w.inBuf = make([]byte, mtu)
 		}
 	default:
-		if ctx, err := srtp.CreateContext(key, salt, profile); err == nil {
+		if ctx, err := srtp.CreateContext(k.key, k.salt, k.profile); err == nil {
 			w.ctx, w.buf = ctx, make([]byte, mtu+64)
 			w.scratch.Extensions = make([]rtp.Extension, 0, 4)
 		}
@@ -119,6 +132,7 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) {
 		_ = w.tcpConn.Close() // our reference to it; pion holds its own
 		w.tcpConn = nil
 	}
+	w.routeFeedback(netip.AddrPort{})
 	if w.gcm == nil && w.ctx == nil {
 		return
 	}
@@ -135,6 +149,7 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) {
 	switch pair.Local.Protocol {
 	case webrtc.ICEProtocolUDP:
 		o.udp = to
+		w.routeFeedback(to)
 	case webrtc.ICEProtocolTCP:
 		local, err := netip.ParseAddr(pair.Local.Address)
 		if err != nil || w.tcp == nil {
@@ -161,9 +176,45 @@ func (w *wire) close() {
 		_ = w.tcpConn.Close()
 		w.tcpConn = nil
 	}
+	w.routeFeedback(netip.AddrPort{})
 	if w.out.Load() != nil {
 		w.out.Store(&wireOut{gcm: w.gcm, ctx: w.ctx}) // no route
 	}
+}
+
+// routeFeedback tells the batch which address the client's feedback comes
+// from (none: invalid); the caller holds w.mu.
+func (w *wire) routeFeedback(from netip.AddrPort) {
+	if w.in == nil || w.link == nil || from == w.udp {
+		return
+	}
+	if w.udp.IsValid() {
+		w.batch.unroute(w.udp, w)
+	}
+	if w.udp = from; from.IsValid() {
+		w.batch.route(from, w)
+	}
+}
+
+// feedback takes an SRTCP packet from the client, as the socket read it,
+// if it is nothing but TWCC feedback: it is opened and read here, where a
+// packet through pion would be decrypted into a buffer, parsed whole by
+// its SRTCP session to route it (allocating for every status and delta)
+// and woken up for on the track's RTCP reader. Any other RTCP, or a
+// packet that does not open with the client's key, is left to pion:
+// false. (Replaying feedback gains nothing: the link reads each packet's
+// status once.)
+func (w *wire) feedback(p []byte, now time.Time) bool {
+	w.inMu.Lock()
+	defer w.inMu.Unlock()
+	plain, ok := w.in.open(w.inBuf, p)
+	if !ok || len(plain) < 4 || plain[1] != rtcpTransportFeedback || plain[0]&0x1f != rtcpFormatTWCC ||
+		4*(int(binary.BigEndian.Uint16(plain[2:]))+1) != len(plain) {
+		return false
+	}
+	w.link.feedback(plain, now)
+	w.counters.feedback(true)
+	return true
 }
 
 // errNoRoute: the link has keys but no pair to send on (not connected).
@@ -271,12 +322,24 @@ type srtpGCM struct {
 // newSRTPGCM derives the session key and salt from the master key and
 // salt (RFC 3711 4.3.1, AES-CM as its PRF: labels 0 and 2).
 func newSRTPGCM(masterKey, masterSalt []byte) (*srtpGCM, error) {
+	aead, salt, err := gcmSession(masterKey, masterSalt, 0, 2)
+	if err != nil {
+		return nil, err
+	}
+	return &srtpGCM{aead: aead, salt: salt}, nil
+}
+
+// gcmSession derives a session's AES-GCM key and 12-byte salt from the
+// master key and salt, by the given labels (RFC 3711 4.3.1, AES-CM as
+// the PRF).
+func gcmSession(masterKey, masterSalt []byte, keyLabel, saltLabel byte) (cipher.AEAD, [12]byte, error) {
+	var salt [12]byte
 	if len(masterSalt) != 12 {
-		return nil, errors.New("sfu: an AEAD-GCM master salt is 12 bytes")
+		return nil, salt, errors.New("sfu: an AEAD-GCM master salt is 12 bytes")
 	}
 	block, err := aes.NewCipher(masterKey)
 	if err != nil {
-		return nil, err
+		return nil, salt, err
 	}
 	derive := func(label byte, n int) []byte {
 		var in [16]byte
@@ -289,17 +352,62 @@ func newSRTPGCM(masterKey, masterSalt []byte) (*srtpGCM, error) {
 		}
 		return out[:n]
 	}
-	session, err := aes.NewCipher(derive(0, len(masterKey)))
+	session, err := aes.NewCipher(derive(keyLabel, len(masterKey)))
 	if err != nil {
-		return nil, err
+		return nil, salt, err
 	}
 	aead, err := cipher.NewGCM(session)
 	if err != nil {
+		return nil, salt, err
+	}
+	copy(salt[:], derive(saltLabel, 12))
+	return aead, salt, nil
+}
+
+// srtcpGCM opens SRTCP packets sealed with AEAD-AES-GCM (RFC 7714 9).
+type srtcpGCM struct {
+	aead cipher.AEAD
+	salt [12]byte
+	iv   [12]byte // under the wire's inMu
+	aad  [12]byte
+}
+
+// newSRTCPGCM derives the SRTCP session key and salt (labels 3 and 5).
+func newSRTCPGCM(masterKey, masterSalt []byte) (*srtcpGCM, error) {
+	aead, salt, err := gcmSession(masterKey, masterSalt, 3, 5)
+	if err != nil {
 		return nil, err
 	}
-	g := &srtpGCM{aead: aead}
-	copy(g.salt[:], derive(2, 12))
-	return g, nil
+	return &srtcpGCM{aead: aead, salt: salt}, nil
+}
+
+// open decrypts an encrypted SRTCP packet into dst: its first 8 bytes in
+// the clear, the rest sealed, the 16-byte tag, then the E flag and the
+// 31-bit SRTCP index. False if it is not one, or does not open.
+func (g *srtcpGCM) open(dst, p []byte) ([]byte, bool) {
+	tag := g.aead.Overhead()
+	if len(p) < 8+tag+4 || len(p) > len(dst)+tag+4 {
+		return nil, false
+	}
+	trailer := p[len(p)-4:]
+	if trailer[0]&0x80 == 0 {
+		return nil, false // not encrypted: pion's to check
+	}
+	index := binary.BigEndian.Uint32(trailer) & 0x7fffffff
+	g.iv = [12]byte{}
+	copy(g.iv[2:6], p[4:8])
+	binary.BigEndian.PutUint32(g.iv[8:], index)
+	for i := range g.iv {
+		g.iv[i] ^= g.salt[i]
+	}
+	copy(g.aad[:8], p[:8])
+	copy(g.aad[8:], trailer)
+	copy(dst, p[:8])
+	out, err := g.aead.Open(dst[8:8], g.iv[:], p[8:len(p)-4], g.aad[:])
+	if err != nil {
+		return nil, false
+	}
+	return dst[:8+len(out)], true
 }
 
 // seal writes h and payload, sealed under roc, into dst; it returns the
@@ -378,33 +486,43 @@ func (k *keyCapture) serverHello(m handshake.MessageServerHello) handshake.Messa
 	return &m
 }
 
-// srtpKeys derives the server's SRTP master key and salt; false if the
-// handshake did not give all that needs (the server was the DTLS client,
-// say) or used a cipher suite whose PRF is unknown here.
-func (k *keyCapture) srtpKeys() (key, salt []byte, profile srtp.ProtectionProfile, ok bool) {
+// srtpKeys are a link's SRTP master keys and salts, the server's own
+// (what it sends) and the client's (what it receives).
+type srtpKeys struct {
+	key, salt             []byte
+	remoteKey, remoteSalt []byte
+	profile               srtp.ProtectionProfile
+}
+
+// srtpKeys derives the SRTP master keys and salts; false if the handshake
+// did not give all that needs (the server was the DTLS client, say) or
+// used a cipher suite whose PRF is unknown here.
+func (k *keyCapture) srtpKeys() (srtpKeys, bool) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if k.masterSecret == nil || k.serverRandom == nil || k.profile == 0 {
-		return nil, nil, 0, false
+		return srtpKeys{}, false
 	}
 	h, ok := prfHash(k.suite)
 	if !ok {
-		return nil, nil, 0, false
+		return srtpKeys{}, false
 	}
 	keyLen, err1 := k.profile.KeyLen()
 	saltLen, err2 := k.profile.SaltLen()
 	if err1 != nil || err2 != nil {
-		return nil, nil, 0, false
+		return srtpKeys{}, false
 	}
 	seed := append(append([]byte("EXTRACTOR-dtls_srtp"), k.clientRandom...), k.serverRandom...)
 	m, err := prf.PHash(k.masterSecret, seed, 2*(keyLen+saltLen), h)
 	if err != nil {
-		return nil, nil, 0, false
+		return srtpKeys{}, false
 	}
-	// client key, server key, client salt, server salt: the server's.
-	key = m[keyLen : 2*keyLen]
-	salt = m[2*keyLen+saltLen:]
-	return key, salt, k.profile, true
+	// client key, server key, client salt, server salt.
+	return srtpKeys{
+		key: m[keyLen : 2*keyLen], salt: m[2*keyLen+saltLen:],
+		remoteKey: m[:keyLen], remoteSalt: m[2*keyLen : 2*keyLen+saltLen],
+		profile: k.profile,
+	}, true
 }
 
 // prfHash is the TLS 1.2 PRF's hash for a cipher suite pion offers:

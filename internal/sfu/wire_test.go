@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/binary"
 	"net"
 	"testing"
 	"time"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/dtls/v3/pkg/crypto/selfsign"
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
 )
@@ -30,20 +32,23 @@ func TestWireDerivesTheHandshakesSRTPKeys(t *testing.T) {
 		t.Run(dtls.CipherSuiteName(c.suite), func(t *testing.T) {
 			var k keyCapture
 			server := dtlsHandshake(t, c.suite, c.profile, &k)
-			key, salt, profile, ok := k.srtpKeys()
+			keys, ok := k.srtpKeys()
 			if !ok {
 				t.Fatal("no keys derived from the handshake")
 			}
 			state, _ := server.ConnectionState()
-			cfg := srtp.Config{Profile: profile}
+			cfg := srtp.Config{Profile: keys.profile}
 			if err := cfg.ExtractSessionKeysFromDTLS(&state, false); err != nil {
 				t.Fatal(err)
 			}
-			if profile != srtp.ProtectionProfile(c.profile) {
-				t.Fatalf("profile %v, want %v", profile, c.profile)
+			if keys.profile != srtp.ProtectionProfile(c.profile) {
+				t.Fatalf("profile %v, want %v", keys.profile, c.profile)
 			}
-			if !bytes.Equal(key, cfg.Keys.LocalMasterKey) || !bytes.Equal(salt, cfg.Keys.LocalMasterSalt) {
-				t.Fatalf("derived key %x salt %x, pion's %x %x", key, salt, cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt)
+			if !bytes.Equal(keys.key, cfg.Keys.LocalMasterKey) || !bytes.Equal(keys.salt, cfg.Keys.LocalMasterSalt) {
+				t.Fatalf("derived key %x salt %x, pion's %x %x", keys.key, keys.salt, cfg.Keys.LocalMasterKey, cfg.Keys.LocalMasterSalt)
+			}
+			if !bytes.Equal(keys.remoteKey, cfg.Keys.RemoteMasterKey) || !bytes.Equal(keys.remoteSalt, cfg.Keys.RemoteMasterSalt) {
+				t.Fatalf("derived client key %x salt %x, pion's %x %x", keys.remoteKey, keys.remoteSalt, cfg.Keys.RemoteMasterKey, cfg.Keys.RemoteMasterSalt)
 			}
 		})
 	}
@@ -84,7 +89,7 @@ func TestWireHasNoKeysAsTheDTLSClient(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, ok := k.srtpKeys(); ok {
+	if _, ok := k.srtpKeys(); ok {
 		t.Fatal("keys derived without the server's random")
 	}
 }
@@ -155,8 +160,8 @@ func TestWireKeepsAStreamPastTheSequenceWrap(t *testing.T) {
 			saltLen, _ := profile.SaltLen()
 			key, salt := bytes.Repeat([]byte{7}, keyLen), bytes.Repeat([]byte{9}, saltLen)
 			send, recv := udpPair(t)
-			w := newWire(newBatchConn(send), nil)
-			w.useKeys(key, salt, profile)
+			w := newWire(newBatchConn(send), nil, nil, nil)
+			w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: profile})
 			w.out.Store(&wireOut{gcm: w.gcm, ctx: w.ctx, udp: recv.LocalAddr().(*net.UDPAddr).AddrPort()})
 			in, err := srtp.CreateContext(key, salt, profile)
 			if err != nil {
@@ -238,4 +243,65 @@ func BenchmarkSeal(b *testing.B) {
 			}
 		}
 	})
+}
+
+// The client's TWCC feedback, alone in its SRTCP packet, is opened and
+// read by the wire; anything else (feedback in a compound with a report,
+// a packet altered on the way, or sealed with another key) is left to
+// pion untouched.
+func TestWireReadsTheClientsFeedback(t *testing.T) {
+	key, salt := bytes.Repeat([]byte{3}, 16), bytes.Repeat([]byte{5}, 12)
+	l := newLink()
+	now := time.Unix(1_700_000_000, 0)
+	for range 10 {
+		l.stamp(1200, now)
+	}
+	w := newWire(nil, nil, l, nil)
+	w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: srtp.ProtectionProfileAeadAes128Gcm})
+	client, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seal := func(plain []byte) []byte {
+		t.Helper()
+		out, err := client.EncryptRTCP(nil, plain, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	fb := rawFeedback(0, 10, []uint16{tccSmallDelta<<13 | 10}, bytes.Repeat([]byte{4}, 10))
+	binary.BigEndian.PutUint32(fb[4:], 42) // the sender's SSRC
+	rr, err := (&rtcp.ReceiverReport{SSRC: 42}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tampered := seal(fb)
+	tampered[10] ^= 1
+	other, err := srtp.CreateContext(bytes.Repeat([]byte{4}, 16), salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := other.EncryptRTCP(nil, fb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, p := range map[string][]byte{
+		"a compound": seal(append(append([]byte{}, rr...), fb...)), "altered": tampered, "another key": foreign,
+	} {
+		if w.feedback(p, now) {
+			t.Errorf("%s: taken by the wire", name)
+		}
+	}
+	if l.sent[0].reported {
+		t.Fatal("a packet was reported arrived by feedback the wire did not take")
+	}
+	if !w.feedback(seal(fb), now) {
+		t.Fatal("the feedback was left to pion")
+	}
+	for i := range 10 {
+		if !l.sent[i].reported {
+			t.Fatalf("packet %d not reported arrived", i)
+		}
+	}
 }

@@ -31,16 +31,20 @@ import (
 // wire is how a subscriber's media leaves the server: each packet is
 // encrypted here, with the SRTP keys of the subscriber's own DTLS
 // handshake, and queued on the SFU's batched UDP socket (or written to the
-// link's ICE-TCP connection). That is one encryption and one copy per
-// packet, past pion's write layers (the track writer, the SRTP session and
-// its lock, the mux endpoint, the ICE connection and candidate pair, the
-// UDP mux's address check), which cost as much as the encryption itself on
-// the forwarding path (docs/performance.md).
+// link's ICE-TCP connection). With AEAD-AES-GCM (the profile offered
+// first, and browsers' choice) a packet is sealed straight into the
+// batch's slot: one encryption and no copy, past pion's write layers (the
+// track writer, the SRTP session and its lock, the mux endpoint, the ICE
+// connection and candidate pair, the UDP mux's address check), which cost
+// as much as the encryption itself on the forwarding path
+// (docs/performance.md). The wire also reads the subscriber's TWCC
+// feedback off the socket (feedback).
 //
 // pion does not give a PeerConnection's SRTP keys away, so the wire takes
 // what it needs to derive them, as pion does, from the handshake itself
 // (keyCapture): the master secret, as pion writes it to a key log, and the
-// two randoms. Nothing of it leaves the process. Until the handshake is
+// two randoms; once derived, the secret is dropped. Nothing of it leaves
+// the process. Until the handshake is
 // done, and for good if its keys cannot be derived (the server was not
 // the DTLS server, or the cipher suite is unknown), packets go through
 // pion's path instead: every packet of one link takes the same path, so
@@ -104,6 +108,7 @@ func (w *wire) connect(pair *webrtc.ICECandidatePair, localUfrag string) {
 		if keys, ok := w.keys.srtpKeys(); ok {
 			w.useKeys(keys)
 		}
+		w.keys.forget()
 	}
 	w.setRoute(pair, localUfrag)
 }
@@ -466,6 +471,15 @@ func (k *keyCapture) Write(p []byte) (int, error) {
 		k.mu.Unlock()
 	}
 	return len(p), nil
+}
+
+// forget drops the master secret once the keys are derived (or cannot
+// be): the ciphers made from them are all the wire keeps.
+func (k *keyCapture) forget() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.masterSecret)
+	k.masterSecret, k.clientRandom, k.serverRandom = nil, nil, nil
 }
 
 // serverHello notes the ServerHello the server sends, unchanged.

@@ -224,15 +224,7 @@ func BenchmarkDeliver(b *testing.B) {
 				ws[i] = &writer{}
 				subscribe(pub, ws[i])
 			}
-			raws := make([][]byte, 1024)
-			for i := range raws {
-				p := packet(i, true)
-				raw, err := (&rtp.Packet{Header: p.Header, Payload: p.Payload}).Marshal()
-				if err != nil {
-					b.Fatal(err)
-				}
-				raws[i] = raw
-			}
+			raws := rawPackets(b, 1024)
 			at := testclock.Now()
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -249,6 +241,20 @@ func BenchmarkDeliver(b *testing.B) {
 			}
 		})
 	}
+}
+
+// rawPackets are n packets of a keyframe as they come off the wire.
+func rawPackets(b *testing.B, n int) [][]byte {
+	raws := make([][]byte, n)
+	for i := range raws {
+		p := packet(i, true)
+		raw, err := (&rtp.Packet{Header: p.Header, Payload: p.Payload}).Marshal()
+		if err != nil {
+			b.Fatal(err)
+		}
+		raws[i] = raw
+	}
+	return raws
 }
 
 // TestNackAnsweredFromTheRing: two subscribers, who started at different

@@ -334,15 +334,7 @@ func BenchmarkDeliverOnTheWire(b *testing.B) {
 		d := subscribe(pub, &writer{})
 		d.wire = w
 	}
-	raws := make([][]byte, 1024)
-	for i := range raws {
-		p := packet(i, true)
-		raw, err := (&rtp.Packet{Header: p.Header, Payload: p.Payload}).Marshal()
-		if err != nil {
-			b.Fatal(err)
-		}
-		raws[i] = raw
-	}
+	raws := rawPackets(b, 1024)
 	at := time.Unix(1_700_000_000, 0)
 	b.ReportAllocs()
 	b.ResetTimer()

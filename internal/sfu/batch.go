@@ -47,7 +47,7 @@ func newBatchConn(c *net.UDPConn) *batchConn {
 		msgs: make([]ipv4.Message, batchSize), bufs: make([][]byte, batchSize), addrs: make([]net.UDPAddr, batchSize),
 	}
 	for i := range b.msgs {
-		b.bufs[i] = make([]byte, mtu)
+		b.bufs[i] = make([]byte, sealedMax)
 		b.addrs[i].IP = make(net.IP, net.IPv6len)
 		b.msgs[i] = ipv4.Message{Buffers: [][]byte{nil}, Addr: &b.addrs[i]}
 	}

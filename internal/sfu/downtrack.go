@@ -275,7 +275,7 @@ func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte
 func (d *DownTrack) writeRTP(payload []byte) (int, error) {
 	if d.wire != nil {
 		if d.wireBuf == nil {
-			d.wireBuf = make([]byte, mtu)
+			d.wireBuf = make([]byte, sealedMax)
 		}
 		if n, ok, err := d.wire.writeRTP(&d.h, payload, &d.srtp, d.wireBuf); ok {
 			return n, err

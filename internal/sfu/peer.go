@@ -92,13 +92,14 @@ type downTrackSender struct {
 
 func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 	l := newLink()
-	w := r.sfu.newWire(l)
+	log := r.log.With("participant_id", id)
+	w := r.sfu.newWire(l, log)
 	sub, err := r.sfu.newSubscribePC(w)
 	if err != nil {
 		return nil, fmt.Errorf("sfu: subscriber PeerConnection: %w", err)
 	}
 	p := &Peer{
-		id: id, room: r, signal: signal, log: r.log.With("participant_id", id), sub: sub,
+		id: id, room: r, signal: signal, log: log, sub: sub,
 		pubs: map[Source]*Publication{}, receiver: map[Source]*webrtc.RTPReceiver{}, downs: map[string]*downTrackSender{},
 		stopped: map[Source]bool{}, candidates: map[string]int{}, ufrags: map[string]string{},
 		first: newFirstFrame(r.sfu.counters), link: l, wire: w,
@@ -116,10 +117,7 @@ func newPeer(r *Room, id string, signal func(Signal)) (*Peer, error) {
 func (p *Peer) subscriberState(s webrtc.PeerConnectionState) {
 	connected, tcp := p.subscriberLink()
 	if connected {
-		ice := p.sub.SCTP().Transport().ICETransport()
-		pair, _ := ice.GetSelectedCandidatePair()
-		params, _ := ice.GetLocalParameters()
-		p.wire.connect(pair, params.UsernameFragment)
+		p.wire.connect(p.sub.SCTP().Transport().ICETransport())
 	}
 	for _, d := range p.DownTracks() {
 		d.setConnected(connected, tcp)

@@ -44,7 +44,7 @@ type SFU struct {
 	counters *Counters
 	reports  *reporter
 	batch    *batchConn // the UDP socket, batching each fan-out's writes
-	tcpMux   ice.TCPMux
+	tcpMux   *tcpMuxRecorder
 }
 
 // tcpWriteBuffer bounds what waits to go out on one ICE-TCP link: about
@@ -76,9 +76,9 @@ func New(cfg Config) (*SFU, error) {
 	// drains, and fails when that is full: a client that stops reading must
 	// not block a writer holding a down track's lock (which the sender
 	// reports of everyone, and its own leaving, then wait for).
-	tcpMux := ice.NewTCPMuxDefault(ice.TCPMuxParams{
+	tcpMux := &tcpMuxRecorder{TCPMux: ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 64, WriteBufferSize: tcpWriteBuffer,
-	})
+	})}
 	s.mux, s.tcpMux = []interface{ Close() error }{udpMux, tcpMux}, tcpMux
 
 	se := webrtc.SettingEngine{LoggerFactory: logs}
@@ -117,7 +117,9 @@ func New(cfg Config) (*SFU, error) {
 }
 
 // newWire makes a subscriber's wire (see wire).
-func (s *SFU) newWire(l *link) *wire { return newWire(s.batch, s.tcpMux, l, s.counters) }
+func (s *SFU) newWire(l *link, log *slog.Logger) *wire {
+	return newWire(s.batch, s.tcpMux, l, s.counters, log)
+}
 
 // newSubscribePC makes a PeerConnection for a client to receive on: no
 // interceptor on the packet path (down tracks answer NACKs and send

@@ -101,7 +101,7 @@ func (l *link) feedback(b []byte, now time.Time) {
 	l.feedbacks--
 	l.fedAt = now
 	base := binary.BigEndian.Uint16(b[12:])
-	count := min(int(binary.BigEndian.Uint16(b[14:])), maxFeedbackPackets)
+	count := int(binary.BigEndian.Uint16(b[14:]))
 	// The reference time counts 64 ms units; the deltas, 250 µs ones.
 	arrival := int64(uint32(b[16])<<16|uint32(b[17])<<8|uint32(b[18])) * int64(64*time.Millisecond)
 	chunks := b[20:]
@@ -111,7 +111,7 @@ func (l *link) feedback(b []byte, now time.Time) {
 		n += chunkLen(binary.BigEndian.Uint16(chunks[deltas:]))
 	}
 	d := chunks[deltas:]
-	seq, left := base, count
+	seq, left := base, min(count, maxFeedbackPackets)
 	status := func(symbol uint16) bool {
 		if left == 0 {
 			return false

@@ -11,8 +11,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +27,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
+	"github.com/pion/transport/v4/replaydetector"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -52,7 +55,7 @@ import (
 type wire struct {
 	keys     keyCapture
 	batch    *batchConn
-	tcp      ice.TCPMux
+	tcp      *tcpMuxRecorder
 	link     *link // takes the TWCC feedback the wire reads (see feedback)
 	counters *Counters
 
@@ -61,6 +64,10 @@ type wire struct {
 	in    *srtcpGCM
 	inMu  sync.Mutex
 	inBuf []byte
+	// replay: SRTCP indexes seen, per sender SSRC; passedAt: when
+	// feedback last went on to pion (see feedback).
+	replay   map[uint32]replaydetector.ReplayDetector
+	passedAt time.Time
 
 	// out is where and how the link's packets go; nil: through pion. Set
 	// when the link connects and each time its pair changes; what seals
@@ -69,6 +76,8 @@ type wire struct {
 
 	mu      sync.Mutex // connecting, and the AES-CM profile's context
 	started bool
+	closed  bool
+	log     *slog.Logger
 	gcm     *srtpGCM
 	udp     netip.AddrPort // the route the batch knows the wire by
 	ctx     *srtp.Context  // the profiles without AEAD: pion's context, under mu
@@ -86,8 +95,65 @@ type wireOut struct {
 	tcpTo   net.Addr
 }
 
-func newWire(batch *batchConn, tcp ice.TCPMux, l *link, c *Counters) *wire {
-	return &wire{batch: batch, tcp: tcp, link: l, counters: c}
+func newWire(batch *batchConn, tcp *tcpMuxRecorder, l *link, c *Counters, log *slog.Logger) *wire {
+	return &wire{batch: batch, tcp: tcp, link: l, counters: c, log: log}
+}
+
+// tcpMuxRecorder is the ICE-TCP mux as pion's agents see it, noting the
+// local addresses each ufrag's connections were asked for: a wire finds
+// its link's connection by them, since a candidate's address may be the
+// public one it is announced under rather than the interface's.
+type tcpMuxRecorder struct {
+	ice.TCPMux
+	mu  sync.Mutex
+	ips map[string][]net.IP
+}
+
+func (m *tcpMuxRecorder) GetConnByUfrag(ufrag string, isIPv6 bool, local net.IP) (net.PacketConn, error) {
+	m.mu.Lock()
+	if m.ips == nil {
+		m.ips = map[string][]net.IP{}
+	}
+	if !slices.ContainsFunc(m.ips[ufrag], local.Equal) {
+		m.ips[ufrag] = append(m.ips[ufrag], local)
+	}
+	m.mu.Unlock()
+	return m.TCPMux.GetConnByUfrag(ufrag, isIPv6, local)
+}
+
+func (m *tcpMuxRecorder) RemoveConnByUfrag(ufrag string) {
+	m.mu.Lock()
+	delete(m.ips, ufrag)
+	m.mu.Unlock()
+	m.TCPMux.RemoveConnByUfrag(ufrag)
+}
+
+// localIP is the local address the agent of ufrag took a connection for,
+// for a candidate announced at address: that address if it is one, else
+// the one address of its family; false if there is none, or several.
+func (m *tcpMuxRecorder) localIP(ufrag, address string) (net.IP, bool) {
+	if m == nil {
+		return nil, false
+	}
+	want := net.ParseIP(address)
+	if want == nil {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var found net.IP
+	for _, ip := range m.ips[ufrag] {
+		if ip.Equal(want) {
+			return ip, true
+		}
+		if (ip.To4() == nil) == (want.To4() == nil) {
+			if found != nil {
+				return nil, false
+			}
+			found = ip
+		}
+	}
+	return found, found != nil
 }
 
 // settings gives the subscriber PeerConnection's setting engine what the
@@ -97,20 +163,42 @@ func (w *wire) settings(se *webrtc.SettingEngine) {
 	se.SetDTLSServerHelloMessageHook(w.keys.serverHello)
 }
 
-// connect is told the link's selected candidate pair each time the
-// subscriber connects or its pair changes; localUfrag is the link's ICE
-// username fragment (which names its ICE-TCP connection).
-func (w *wire) connect(pair *webrtc.ICECandidatePair, localUfrag string) {
+// connect is told each time the subscriber connects or its selected
+// candidate pair changes; it reads the pair itself, under w.mu, so the
+// last call routes to the latest pair whatever order callbacks run in.
+// If the first route cannot be found, no packet has been sealed yet and
+// the link is left to pion for good; a route lost later is logged, and
+// the link's packets are dropped until the next pair.
+func (w *wire) connect(t *webrtc.ICETransport) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.started {
+	if w.closed {
+		return
+	}
+	pair, _ := t.GetSelectedCandidatePair()
+	params, _ := t.GetLocalParameters()
+	first := !w.started
+	if first {
 		w.started = true
 		if keys, ok := w.keys.srtpKeys(); ok {
 			w.useKeys(keys)
 		}
 		w.keys.forget()
 	}
-	w.setRoute(pair, localUfrag)
+	if w.gcm == nil && w.ctx == nil {
+		return
+	}
+	if w.setRoute(pair, params.UsernameFragment) {
+		return
+	}
+	if first {
+		w.gcm, w.ctx, w.in = nil, nil, nil
+		w.out.Store(nil)
+		return
+	}
+	if w.log != nil {
+		w.log.Warn("sfu: no route for a subscriber's media on its new candidate pair", "pair", pair.String())
+	}
 }
 
 // useKeys prepares the link's ciphers; the caller holds w.mu.
@@ -125,58 +213,63 @@ func (w *wire) useKeys(k srtpKeys) {
 		}
 	default:
 		if ctx, err := srtp.CreateContext(k.key, k.salt, k.profile); err == nil {
-			w.ctx, w.buf = ctx, make([]byte, mtu+64)
+			w.ctx, w.buf = ctx, make([]byte, sealedMax)
 			w.scratch.Extensions = make([]rtp.Extension, 0, 4)
 		}
 	}
 }
 
 // setRoute points the wire at the pair's remote end; the caller holds w.mu.
-func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) {
+// setRoute points the wire at the pair's remote end; false if it found
+// no way there. The caller holds w.mu.
+func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) bool {
 	if w.tcpConn != nil {
 		_ = w.tcpConn.Close() // our reference to it; pion holds its own
 		w.tcpConn = nil
 	}
 	w.routeFeedback(netip.AddrPort{})
-	if w.gcm == nil && w.ctx == nil {
-		return
-	}
 	o := &wireOut{gcm: w.gcm, ctx: w.ctx}
 	defer w.out.Store(o)
 	if pair == nil || pair.Local == nil || pair.Remote == nil {
-		return
+		return false
 	}
 	remote, err := netip.ParseAddr(pair.Remote.Address)
 	if err != nil {
-		return
+		return false
 	}
 	to := netip.AddrPortFrom(remote.Unmap(), pair.Remote.Port)
 	switch pair.Local.Protocol {
 	case webrtc.ICEProtocolUDP:
 		o.udp = to
 		w.routeFeedback(to)
+		return true
 	case webrtc.ICEProtocolTCP:
-		local, err := netip.ParseAddr(pair.Local.Address)
-		if err != nil || w.tcp == nil {
-			return
+		// The connection the ICE agent took for this ufrag and local
+		// address (the interface's: the candidate may carry a public
+		// one instead); GetConnByUfrag hands out a counted reference.
+		local, ok := w.tcp.localIP(localUfrag, pair.Local.Address)
+		if !ok {
+			return false
 		}
-		// The connection the ICE agent took for this ufrag and address:
-		// GetConnByUfrag hands out a counted reference to it.
-		conn, err := w.tcp.GetConnByUfrag(localUfrag, local.Is6(), net.IP(local.AsSlice()))
+		conn, err := w.tcp.GetConnByUfrag(localUfrag, local.To4() == nil, local)
 		if err != nil {
-			return
+			return false
 		}
 		w.tcpConn, o.tcpConn, o.tcpTo = conn, conn, net.TCPAddrFromAddrPort(to)
+		return true
 	}
+	return false
 }
 
 // own is whether the link's packets are encrypted here.
 func (w *wire) own() bool { return w.out.Load() != nil }
 
-// close lets go of the ICE-TCP connection, if the wire holds one.
+// close lets go of the ICE-TCP connection, if the wire holds one; the
+// wire connects no more.
 func (w *wire) close() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.closed = true
 	if w.tcpConn != nil {
 		_ = w.tcpConn.Close()
 		w.tcpConn = nil
@@ -205,22 +298,52 @@ func (w *wire) routeFeedback(from netip.AddrPort) {
 // if it is nothing but TWCC feedback: it is opened and read here, where a
 // packet through pion would be decrypted into a buffer, parsed whole by
 // its SRTCP session to route it (allocating for every status and delta)
-// and woken up for on the track's RTCP reader. Any other RTCP, or a
-// packet that does not open with the client's key, is left to pion:
-// false. (Replaying feedback gains nothing: the link reads each packet's
-// status once.)
+// and woken up for on the track's RTCP reader. Any other RTCP, a packet
+// that does not open with the client's key, or one replayed, is left to
+// pion: false. So is one a second: what pion's ICE agent receives on the
+// pair is what tells it the client is still there, and a receiving
+// client sends little else.
 func (w *wire) feedback(p []byte, now time.Time) bool {
 	w.inMu.Lock()
 	defer w.inMu.Unlock()
+	if now.Sub(w.passedAt) >= time.Second {
+		w.passedAt = now
+		return false
+	}
 	plain, ok := w.in.open(w.inBuf, p)
-	if !ok || len(plain) < 4 || plain[1] != rtcpTransportFeedback || plain[0]&0x1f != rtcpFormatTWCC ||
+	if !ok || len(plain) < 8 || plain[1] != rtcpTransportFeedback || plain[0]&0x1f != rtcpFormatTWCC ||
 		4*(int(binary.BigEndian.Uint16(plain[2:]))+1) != len(plain) {
 		return false
 	}
+	ssrc := binary.BigEndian.Uint32(plain[4:])
+	d := w.replay[ssrc]
+	if d == nil {
+		if len(w.replay) >= maxFeedbackSSRCs {
+			return false
+		}
+		if w.replay == nil {
+			w.replay = map[uint32]replaydetector.ReplayDetector{}
+		}
+		d = replaydetector.New(srtcpReplayWindow, 1<<31-1)
+		w.replay[ssrc] = d
+	}
+	accept, fresh := d.Check(uint64(binary.BigEndian.Uint32(p[len(p)-4:]) & 0x7fffffff))
+	if !fresh {
+		return false // pion refuses it too
+	}
+	accept()
 	w.link.feedback(plain, now)
 	w.counters.feedback(true)
 	return true
 }
+
+// srtcpReplayWindow is how many SRTCP indexes back a packet may come and
+// still be taken (pion's default too); maxFeedbackSSRCs bounds the
+// sender SSRCs a client's feedback is followed for (a browser uses one).
+const (
+	srtcpReplayWindow = 64
+	maxFeedbackSSRCs  = 4
+)
 
 // errNoRoute: the link has keys but no pair to send on (not connected).
 var errNoRoute = errors.New("sfu: the subscriber's link has no route")
@@ -269,7 +392,7 @@ func (w *wire) writeWithContext(o *wireOut, h *rtp.Header, payload []byte) (n in
 	if err != nil {
 		return 0, true, err
 	}
-	if hn+len(payload) > mtu {
+	if hn+len(payload)+srtpMaxTag > sealedMax {
 		return 0, true, errPacketTooLarge
 	}
 	size := hn + copy(w.buf[hn:], payload)
@@ -438,6 +561,14 @@ func (g *srtpGCM) seal(dst []byte, h *rtp.Header, payload []byte, roc uint32, st
 }
 
 var errPacketTooLarge = errors.New("sfu: packet larger than the MTU")
+
+// sealedMax is the largest packet the wire writes: a packet read into the
+// ring (at most mtu bytes) with the transport-wide extension and the SRTP
+// tag added.
+const sealedMax = mtu + 64
+
+// srtpMaxTag is the longest SRTP tag of the profiles offered.
+const srtpMaxTag = 16
 
 // keyCapture collects, from one DTLS handshake in which the server is the
 // DTLS server, what RFC 5705's exporter needs to derive the SRTP keys

@@ -161,7 +161,7 @@ func TestWireKeepsAStreamPastTheSequenceWrap(t *testing.T) {
 			saltLen, _ := profile.SaltLen()
 			key, salt := bytes.Repeat([]byte{7}, keyLen), bytes.Repeat([]byte{9}, saltLen)
 			send, recv := udpPair(t)
-			w := newWire(newBatchConn(send), nil, nil, nil)
+			w := newWire(newBatchConn(send), nil, nil, nil, nil)
 			w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: profile})
 			w.out.Store(&wireOut{gcm: w.gcm, ctx: w.ctx, udp: recv.LocalAddr().(*net.UDPAddr).AddrPort()})
 			in, err := srtp.CreateContext(key, salt, profile)
@@ -250,8 +250,8 @@ func BenchmarkSeal(b *testing.B) {
 
 // The client's TWCC feedback, alone in its SRTCP packet, is opened and
 // read by the wire; anything else (feedback in a compound with a report,
-// a packet altered on the way, or sealed with another key) is left to
-// pion untouched.
+// a packet altered on the way, sealed with another key, or replayed) is
+// left to pion untouched, and so is one packet a second.
 func TestWireReadsTheClientsFeedback(t *testing.T) {
 	key, salt := bytes.Repeat([]byte{3}, 16), bytes.Repeat([]byte{5}, 12)
 	l := newLink()
@@ -259,7 +259,8 @@ func TestWireReadsTheClientsFeedback(t *testing.T) {
 	for range 10 {
 		l.stamp(1200, now)
 	}
-	w := newWire(nil, nil, l, nil)
+	w := newWire(nil, nil, l, nil, nil)
+	w.passedAt = now // what goes on to pion once a second is another test's
 	w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: srtp.ProtectionProfileAeadAes128Gcm})
 	client, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
 	if err != nil {
@@ -299,13 +300,23 @@ func TestWireReadsTheClientsFeedback(t *testing.T) {
 	if l.sent[0].reported {
 		t.Fatal("a packet was reported arrived by feedback the wire did not take")
 	}
-	if !w.feedback(seal(fb), now) {
+	sealed := seal(fb)
+	if !w.feedback(sealed, now) {
 		t.Fatal("the feedback was left to pion")
 	}
 	for i := range 10 {
 		if !l.sent[i].reported {
 			t.Fatalf("packet %d not reported arrived", i)
 		}
+	}
+	if w.feedback(sealed, now) {
+		t.Error("a replayed packet was taken by the wire")
+	}
+	// A second on, one packet goes on to pion, whose ICE agent hears the
+	// client is there by it; the next is the wire's again.
+	now = now.Add(time.Second)
+	if w.feedback(seal(fb), now) || !w.feedback(seal(fb), now) {
+		t.Error("not one feedback packet a second was passed on to pion")
 	}
 }
 
@@ -328,7 +339,7 @@ func BenchmarkDeliverOnTheWire(b *testing.B) {
 	pub.batch = newBatchConn(send)
 	key, salt := bytes.Repeat([]byte{7}, 16), bytes.Repeat([]byte{9}, 12)
 	for range 100 {
-		w := newWire(pub.batch, nil, nil, nil)
+		w := newWire(pub.batch, nil, nil, nil, nil)
 		w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: srtp.ProtectionProfileAeadAes128Gcm})
 		w.out.Store(&wireOut{gcm: w.gcm, udp: sink.LocalAddr().(*net.UDPAddr).AddrPort()})
 		d := subscribe(pub, &writer{})
@@ -344,5 +355,34 @@ func BenchmarkDeliverOnTheWire(b *testing.B) {
 	b.StopTimer()
 	if sent := pub.batch.packets.Load(); sent+pub.batch.dropped.Load() < uint64(b.N*100) {
 		b.Fatalf("%d packets sent, want %d", sent, b.N*100)
+	}
+}
+
+// A wire finds its ICE-TCP link's connection by the interface address the
+// agent asked the mux for, even when the candidate carries the public
+// address the server is announced under (1:1 NAT); with several such
+// addresses, it cannot tell, and says so rather than making a connection
+// of its own.
+func TestWireFindsTheAgentsTCPConnection(t *testing.T) {
+	var m tcpMuxRecorder
+	m.ips = map[string][]net.IP{
+		"one":  {net.ParseIP("10.0.0.5"), net.ParseIP("fd00::5")},
+		"many": {net.ParseIP("10.0.0.5"), net.ParseIP("192.168.1.5")},
+	}
+	for _, c := range []struct {
+		ufrag, address, want string
+	}{
+		{"one", "10.0.0.5", "10.0.0.5"},
+		{"one", "203.0.113.7", "10.0.0.5"}, // announced under a public address
+		{"one", "2001:db8::7", "fd00::5"},
+		{"many", "192.168.1.5", "192.168.1.5"},
+		{"many", "203.0.113.7", ""},
+		{"none", "10.0.0.5", ""},
+		{"one", "not-an-address", ""},
+	} {
+		ip, ok := m.localIP(c.ufrag, c.address)
+		if got := map[bool]string{true: ip.String(), false: ""}[ok]; got != c.want {
+			t.Errorf("%s at %s: %q, want %q", c.ufrag, c.address, got, c.want)
+		}
 	}
 }

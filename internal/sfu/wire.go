@@ -27,7 +27,6 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/rtp"
 	"github.com/pion/srtp/v3"
-	"github.com/pion/transport/v4/replaydetector"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -66,7 +65,7 @@ type wire struct {
 	inBuf []byte
 	// replay: SRTCP indexes seen, per sender SSRC; passedAt: when
 	// feedback last went on to pion (see feedback).
-	replay   map[uint32]replaydetector.ReplayDetector
+	replay   map[uint32]*replayWindow
 	passedAt time.Time
 
 	// out is where and how the link's packets go; nil: through pion. Set
@@ -316,34 +315,58 @@ func (w *wire) feedback(p []byte, now time.Time) bool {
 		return false
 	}
 	ssrc := binary.BigEndian.Uint32(plain[4:])
-	d := w.replay[ssrc]
-	if d == nil {
+	r := w.replay[ssrc]
+	if r == nil {
 		if len(w.replay) >= maxFeedbackSSRCs {
 			return false
 		}
 		if w.replay == nil {
-			w.replay = map[uint32]replaydetector.ReplayDetector{}
+			w.replay = map[uint32]*replayWindow{}
 		}
-		d = replaydetector.New(srtcpReplayWindow, 1<<31-1)
-		w.replay[ssrc] = d
+		r = &replayWindow{}
+		w.replay[ssrc] = r
 	}
-	accept, fresh := d.Check(uint64(binary.BigEndian.Uint32(p[len(p)-4:]) & 0x7fffffff))
-	if !fresh {
+	if !r.accept(binary.BigEndian.Uint32(p[len(p)-4:]) & 0x7fffffff) {
 		return false // pion refuses it too
 	}
-	accept()
 	w.link.feedback(plain, now)
 	w.counters.feedback(true)
 	return true
 }
 
-// srtcpReplayWindow is how many SRTCP indexes back a packet may come and
-// still be taken (pion's default too); maxFeedbackSSRCs bounds the
-// sender SSRCs a client's feedback is followed for (a browser uses one).
-const (
-	srtcpReplayWindow = 64
-	maxFeedbackSSRCs  = 4
-)
+// maxFeedbackSSRCs bounds the sender SSRCs a client's feedback is
+// followed for (a browser uses one).
+const maxFeedbackSSRCs = 4
+
+// replayWindow takes each SRTCP index of one sender once, within the 64
+// behind the highest (RFC 3711 3.3.2; pion's default window too).
+type replayWindow struct {
+	started bool
+	top     uint32 // the highest index taken
+	seen    uint64 // bit i: top-i was taken
+}
+
+// accept is whether index is new, and takes note of it.
+func (r *replayWindow) accept(index uint32) bool {
+	switch {
+	case !r.started:
+		r.started, r.top, r.seen = true, index, 1
+		return true
+	case index > r.top:
+		if d := index - r.top; d < 64 {
+			r.seen = r.seen<<d | 1
+		} else {
+			r.seen = 1
+		}
+		r.top = index
+		return true
+	case r.top-index >= 64 || r.seen&(1<<(r.top-index)) != 0:
+		return false
+	default:
+		r.seen |= 1 << (r.top - index)
+		return true
+	}
+}
 
 // errNoRoute: the link has keys but no pair to send on (not connected).
 var errNoRoute = errors.New("sfu: the subscriber's link has no route")

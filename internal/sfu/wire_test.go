@@ -386,3 +386,20 @@ func TestWireFindsTheAgentsTCPConnection(t *testing.T) {
 		}
 	}
 }
+
+// The replay window takes each index once, late ones within 64 of the
+// highest, and nothing older.
+func TestReplayWindow(t *testing.T) {
+	var r replayWindow
+	for _, c := range []struct {
+		index uint32
+		want  bool
+	}{
+		{100, true}, {100, false}, {101, true}, {99, true}, {99, false},
+		{200, true}, {137, true}, {136, false}, {150, true}, {150, false}, {201, true}, {1000, true}, {999, true}, {936, false},
+	} {
+		if got := r.accept(c.index); got != c.want {
+			t.Errorf("index %d: taken %v, want %v", c.index, got, c.want)
+		}
+	}
+}

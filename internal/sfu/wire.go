@@ -383,26 +383,33 @@ func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch [
 		return 0, false, nil
 	case o.gcm == nil:
 		return w.writeWithContext(o, h, payload)
-	case o.udp.IsValid():
-		roc := st.rollover(h.SequenceNumber)
+	case !o.udp.IsValid() && o.tcpConn == nil:
+		return 0, true, errNoRoute
+	}
+	roc := st.rollover(h.SequenceNumber)
+	if o.udp.IsValid() {
 		if buf, open := w.batch.slot(); open {
 			n, err = o.gcm.seal(buf, h, payload, roc, st)
 			w.batch.fill(n, o.udp)
 			return n, true, err
 		}
-		if n, err = o.gcm.seal(scratch, h, payload, roc, st); err != nil {
-			return 0, true, err
-		}
-		n, err = w.batch.WriteToAddrPort(scratch[:n], o.udp)
-		return n, true, err
+	}
+	if n, err = o.gcm.seal(scratch, h, payload, roc, st); err != nil {
+		return 0, true, err
+	}
+	n, err = w.send(o, scratch[:n])
+	return n, true, err
+}
+
+// send writes a sealed packet on the route o names, outside a batch.
+func (w *wire) send(o *wireOut, p []byte) (int, error) {
+	switch {
+	case o.udp.IsValid():
+		return w.batch.WriteToAddrPort(p, o.udp)
 	case o.tcpConn != nil:
-		if n, err = o.gcm.seal(scratch, h, payload, st.rollover(h.SequenceNumber), st); err != nil {
-			return 0, true, err
-		}
-		n, err = o.tcpConn.WriteTo(scratch[:n], o.tcpTo)
-		return n, true, err
+		return o.tcpConn.WriteTo(p, o.tcpTo)
 	default:
-		return 0, true, errNoRoute
+		return 0, errNoRoute
 	}
 }
 
@@ -423,14 +430,7 @@ func (w *wire) writeWithContext(o *wireOut, h *rtp.Header, payload []byte) (n in
 	if err != nil {
 		return 0, true, err
 	}
-	switch {
-	case o.udp.IsValid():
-		n, err = w.batch.WriteToAddrPort(out, o.udp)
-	case o.tcpConn != nil:
-		n, err = o.tcpConn.WriteTo(out, o.tcpTo)
-	default:
-		err = errNoRoute
-	}
+	n, err = w.send(o, out)
 	return n, true, err
 }
 

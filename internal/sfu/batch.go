@@ -6,8 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
 // batchSize is how many packets one sendmmsg carries at most.
@@ -19,18 +17,17 @@ const batchSize = 128
 // packet, encrypted for each subscriber) is copied into the batch and sent
 // with one sendmmsg: one system call for the whole fan-out, and the kernel
 // wakes the receiving side once per batch rather than once per packet
-// (internal/floor measures both). Outside a batch, writes go straight to the
-// socket. Only this socket's UDP writes are batched: ICE over TCP is not.
+// (internal/floor measures both). Outside a batch, a write is sent at once,
+// as a batch of one. Only this socket's UDP writes are batched: ICE over
+// TCP is not.
 type batchConn struct {
 	*net.UDPConn
-	out *ipv4.PacketConn // sendmmsg (it takes IPv4 and IPv6 peers alike on Linux)
 
-	mu    sync.Mutex
-	open  int // batches open: fan-outs in progress
-	msgs  []ipv4.Message
-	bufs  [][]byte
-	addrs []net.UDPAddr
-	n     int // messages waiting
+	mu   sync.Mutex
+	open int // batches open: fan-outs in progress
+	bufs [][]byte
+	msgs *mmsgs // the messages as sendmmsg takes them (batch_linux.go)
+	n    int    // messages waiting
 
 	// wires are the links whose TWCC feedback the socket hands to their
 	// wire rather than to pion, by the address it comes from.
@@ -42,15 +39,11 @@ type batchConn struct {
 }
 
 func newBatchConn(c *net.UDPConn) *batchConn {
-	b := &batchConn{
-		UDPConn: c, out: ipv4.NewPacketConn(c),
-		msgs: make([]ipv4.Message, batchSize), bufs: make([][]byte, batchSize), addrs: make([]net.UDPAddr, batchSize),
-	}
-	for i := range b.msgs {
+	b := &batchConn{UDPConn: c, bufs: make([][]byte, batchSize)}
+	for i := range b.bufs {
 		b.bufs[i] = make([]byte, sealedMax)
-		b.addrs[i].IP = make(net.IP, net.IPv6len)
-		b.msgs[i] = ipv4.Message{Buffers: [][]byte{nil}, Addr: &b.addrs[i]}
 	}
+	b.msgs = newMmsgs(c, b.bufs)
 	return b
 }
 
@@ -58,7 +51,7 @@ func newBatchConn(c *net.UDPConn) *batchConn {
 // UDP mux takes when its socket offers it (ice.AddrPortReaderWriter).
 func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 	for {
-		n, addr, err := b.UDPConn.ReadFromUDPAddrPort(p)
+		n, addr, err := b.msgs.recv(b.UDPConn, p)
 		// RTCP by RFC 5761: packet types 192 to 223.
 		if err != nil || n < 8 || p[0]&0xc0 != 0x80 || p[1] < 192 || p[1] > 223 {
 			return n, addr, err
@@ -92,48 +85,35 @@ func (b *batchConn) unroute(addr netip.AddrPort, w *wire) {
 }
 
 func (b *batchConn) WriteToAddrPort(p []byte, addr netip.AddrPort) (int, error) {
-	buf, ok := b.slot()
-	if !ok || len(p) > len(buf) {
-		if ok {
-			b.mu.Unlock()
-		}
+	buf := b.slot()
+	if len(p) > len(buf) {
+		b.mu.Unlock()
 		return b.UDPConn.WriteToUDPAddrPort(p, addr)
 	}
 	b.fill(copy(buf, p), addr)
 	return len(p), nil
 }
 
-// slot is the buffer of the next message of the open batch, for the
-// caller to write a packet into and then pass to fill; it holds b.mu until
-// then. False, and nothing held, if no batch is open: the caller sends
-// by itself.
-func (b *batchConn) slot() ([]byte, bool) {
+// slot is the buffer of the next message, for the caller to write a
+// packet into and then pass to fill; it holds b.mu until then.
+func (b *batchConn) slot() []byte {
 	b.mu.Lock()
-	if b.open == 0 {
-		b.mu.Unlock()
-		return nil, false
-	}
 	if b.n == batchSize {
 		b.sendLocked()
 	}
-	return b.bufs[b.n], true
+	return b.bufs[b.n]
 }
 
-// fill queues the first n bytes of the slot for addr, and lets b.mu go;
-// n 0 queues nothing.
+// fill queues the first n bytes of the slot for addr, sends it at once if
+// no batch is open (a batch of one), and lets b.mu go; n 0 queues nothing.
 func (b *batchConn) fill(n int, addr netip.AddrPort) {
-	if n == 0 {
-		b.mu.Unlock()
-		return
+	if n > 0 {
+		b.msgs.put(b.n, n, addr)
+		b.n++
+		if b.open == 0 {
+			b.sendLocked()
+		}
 	}
-	i := b.n
-	b.msgs[i].Buffers[0] = b.bufs[i][:n]
-	a := &b.addrs[i]
-	ip := addr.Addr().As16()
-	a.IP = a.IP[:net.IPv6len]
-	copy(a.IP, ip[:])
-	a.Port, a.Zone = int(addr.Port()), ""
-	b.n++
 	b.mu.Unlock()
 }
 
@@ -164,10 +144,10 @@ func (b *batchConn) flush() {
 // the kernel refuses (its peer unreachable, say) is dropped and counted, as
 // a lost UDP packet is: the rest still go.
 func (b *batchConn) sendLocked() {
-	msgs := b.msgs[:b.n]
+	from, to := 0, b.n
 	b.n = 0
-	for len(msgs) > 0 {
-		n, err := b.out.WriteBatch(msgs, 0)
+	for from < to {
+		n, err := b.msgs.send(from, to)
 		b.calls.Add(1)
 		b.packets.Add(uint64(max(n, 0)))
 		switch {
@@ -175,9 +155,9 @@ func (b *batchConn) sendLocked() {
 			n = max(n, 0) + 1 // the one refused
 			b.dropped.Add(1)
 		case n <= 0:
-			n = len(msgs) // nothing sent and no reason given: do not spin
+			n = to - from // nothing sent and no reason given: do not spin
 			b.dropped.Add(uint64(n))
 		}
-		msgs = msgs[min(n, len(msgs)):]
+		from += n
 	}
 }

@@ -41,7 +41,7 @@ func count(t *testing.T, c *net.UDPConn) func() int {
 // TestBatchConnSendsEachFanOutAtOnce: inside a batch, writes to many
 // receivers wait for the flush and then all arrive, in as few sendmmsg
 // calls as the batch size allows (more than a batch's worth is sent as it
-// fills); outside a batch a write goes at once.
+// fills); outside a batch a write goes at once, a batch of one.
 func TestBatchConnSendsEachFanOutAtOnce(t *testing.T) {
 	b := newBatchConn(listenUDP(t))
 	var counts []func() int
@@ -69,8 +69,8 @@ func TestBatchConnSendsEachFanOutAtOnce(t *testing.T) {
 	if _, err := b.WriteToAddrPort(payload, dsts[0]); err != nil {
 		t.Fatal(err)
 	}
-	if b.calls.Load() != 2 {
-		t.Error("a write outside a batch went through sendmmsg")
+	if b.calls.Load() != 3 || b.n != 0 {
+		t.Errorf("a write outside a batch: %d calls in all and %d waiting, want 3 and none", b.calls.Load(), b.n)
 	}
 	want := []int{(batchSize+10+2)/3 + 1, (batchSize + 10 + 1) / 3, (batchSize + 10) / 3}
 	for i, n := range counts {
@@ -98,4 +98,50 @@ func TestBatchConnDropsWhatTheKernelRefuses(t *testing.T) {
 		t.Errorf("%d packets dropped, want the 1 refused", b.dropped.Load())
 	}
 	testclock.WaitFor(t, "both good packets", 10*time.Second, func() bool { return n() == 2 })
+}
+
+// TestBatchConnReachesBothFamilies: the server's socket listens on every
+// address, IPv4 and IPv6 alike, and one batch reaches peers of both; an
+// IPv4-only socket drops, and counts, a packet for an IPv6 peer.
+func TestBatchConnReachesBothFamilies(t *testing.T) {
+	dual, err := net.ListenUDP("udp", &net.UDPAddr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dual.Close() })
+	r6, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback here: %v", err)
+	}
+	t.Cleanup(func() { _ = r6.Close() })
+	r4 := listenUDP(t)
+	n4, n6 := count(t, r4), count(t, r6)
+	to4, to6 := r4.LocalAddr().(*net.UDPAddr).AddrPort(), r6.LocalAddr().(*net.UDPAddr).AddrPort()
+	payload := make([]byte, 100)
+
+	b := newBatchConn(dual)
+	b.begin()
+	for _, dst := range []netip.AddrPort{to4, to6, to4, to6, to6} {
+		if _, err := b.WriteToAddrPort(payload, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b.flush()
+	testclock.WaitFor(t, "two packets at the IPv4 peer and three at the IPv6 one", 10*time.Second, func() bool { return n4() == 2 && n6() == 3 })
+	if b.dropped.Load() != 0 {
+		t.Errorf("%d packets dropped from the dual-stack socket", b.dropped.Load())
+	}
+
+	only4 := newBatchConn(listenUDP(t))
+	only4.begin()
+	for _, dst := range []netip.AddrPort{to6, to4} {
+		if _, err := only4.WriteToAddrPort(payload, dst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	only4.flush()
+	testclock.WaitFor(t, "the IPv4 packet from the IPv4 socket", 10*time.Second, func() bool { return n4() == 3 })
+	if only4.dropped.Load() != 1 {
+		t.Errorf("%d packets dropped from the IPv4 socket, want the 1 for an IPv6 peer", only4.dropped.Load())
+	}
 }

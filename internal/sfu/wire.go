@@ -372,8 +372,8 @@ func (r *replayWindow) accept(index uint32) bool {
 var errNoRoute = errors.New("sfu: the subscriber's link has no route")
 
 // writeRTP sends one packet of the stream st on the wire, sealed into the
-// batch's next slot when a fan-out is in progress and into scratch (at
-// least mtu bytes) otherwise; ok is false if the link's packets go through
+// batch's next slot on UDP (sent at once if no fan-out is in progress) and
+// into scratch (at least mtu bytes) on ICE-TCP; ok is false if the link's packets go through
 // pion's path (written then by the caller). The caller holds st's track's
 // lock: one writer per stream.
 func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch []byte) (n int, ok bool, err error) {
@@ -388,11 +388,9 @@ func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch [
 	}
 	roc := st.rollover(h.SequenceNumber)
 	if o.udp.IsValid() {
-		if buf, open := w.batch.slot(); open {
-			n, err = o.gcm.seal(buf, h, payload, roc, st)
-			w.batch.fill(n, o.udp)
-			return n, true, err
-		}
+		n, err = o.gcm.seal(w.batch.slot(), h, payload, roc, st)
+		w.batch.fill(n, o.udp)
+		return n, true, err
 	}
 	if n, err = o.gcm.seal(scratch, h, payload, roc, st); err != nil {
 		return 0, true, err

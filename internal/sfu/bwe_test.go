@@ -331,7 +331,7 @@ func TestFeedbackFloodIsBounded(t *testing.T) {
 	}
 	read := func() (n int) {
 		for i := range 300 {
-			if l.sent[i].reported {
+			if l.sent[i].reported() {
 				n++
 			}
 		}
@@ -417,5 +417,24 @@ func TestRandomFeedbackIsReadSafely(t *testing.T) {
 		b[0], b[1] = 0x80|rtcpFormatTWCC, rtcpTransportFeedback
 		binary.BigEndian.PutUint16(b[12:], uint16(rng.IntN(3000)))
 		l.feedback(b[:rng.IntN(len(b)+1)], now)
+	}
+}
+
+// TestLinkKeepsSendTimesPastTheWrap: a link records when a packet left in
+// 32 bits of microseconds, which wrap every 71 minutes; a lesson runs
+// longer, and the send time read back for feedback is still the one
+// recorded, to the microsecond.
+func TestLinkKeepsSendTimesPastTheWrap(t *testing.T) {
+	l := newLink()
+	for _, after := range []time.Duration{0, 70 * time.Minute, 72 * time.Minute, 3*time.Hour + 17*time.Second} {
+		at := l.born.Add(after + 123456789*time.Nanosecond)
+		seq := l.stamp(1200, at)
+		r := l.sent[seq%linkHistory]
+		for _, later := range []time.Duration{0, time.Millisecond, 2 * time.Second, 10 * time.Minute} {
+			got := l.sentAt(r.at, at.Add(later))
+			if want := l.born.UnixNano() + at.Sub(l.born).Truncate(time.Microsecond).Nanoseconds(); got != want {
+				t.Errorf("sent %v after the link was made, read %v later: %d, want %d", after, later, got, want)
+			}
+		}
 	}
 }

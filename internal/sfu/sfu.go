@@ -75,9 +75,12 @@ func New(cfg Config) (*SFU, error) {
 	// A write to a TCP link goes into a bounded buffer that its own goroutine
 	// drains, and fails when that is full: a client that stops reading must
 	// not block a writer holding a down track's lock (which the sender
-	// reports of everyone, and its own leaving, then wait for).
+	// reports of everyone, and its own leaving, then wait for). Packets
+	// read wait for the ICE agent in a queue of 8: every participant's
+	// agent has one per server address, used or not, and a full one only
+	// makes the TCP reader wait (nothing is lost).
 	tcpMux := &tcpMuxRecorder{TCPMux: ice.NewTCPMuxDefault(ice.TCPMuxParams{
-		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 64, WriteBufferSize: tcpWriteBuffer,
+		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 8, WriteBufferSize: tcpWriteBuffer,
 	})}
 	s.mux, s.tcpMux = []interface{ Close() error }{udpMux, tcpMux}, tcpMux
 

@@ -16,7 +16,7 @@ const transportCCURI = sdp.TransportCCURI
 
 // linkHistory is how many packets sent a link remembers, by transport-wide
 // sequence number (a power of two): about two seconds at 2000 packets/s,
-// longer than feedback takes to come back.
+// longer than feedback takes to come back; 32 KiB of records.
 const linkHistory = 4096
 
 // wireOverhead is what a packet carries on the wire besides its RTP payload:
@@ -29,6 +29,7 @@ const wireOverhead = 12 + 8 + 16 + 8 + 20
 // feedback what the link carries (estimator).
 type link struct {
 	mu   sync.Mutex
+	born time.Time // what sentRecord.at counts from
 	next uint16
 	sent [linkHistory]sentRecord
 	est  estimator
@@ -43,23 +44,39 @@ type link struct {
 // in a few bytes, so a flood of them would be CPU for nothing.
 const maxFeedbackRate = 100
 
-// sentRecord is one packet the link sent.
+// sentRecord is one packet the link sent, in 8 bytes: a link keeps
+// linkHistory of them.
 type sentRecord struct {
-	at       int64 // Unix ns
-	size     uint16
-	seq      uint16
-	valid    bool
-	reported bool // the feedback said it arrived
-	// missed: the feedback said it had not arrived (yet). A packet that
-	// comes late, after those sent behind it, is reported missing first
-	// and received later, when the receiver reports again from it.
-	missed bool
+	at   uint32 // when it left: µs since the link was made, wrapping every 71 minutes
+	seq  uint16
+	bits uint16 // its size on the wire (sentSize) and the flags below
 }
 
+const (
+	sentSize  = 1<<13 - 1 // bigger packets are counted this big; none is (mtu)
+	sentValid = 1 << 13
+	// sentReported: the feedback said it arrived.
+	sentReported = 1 << 14
+	// sentMissed: the feedback said it had not arrived (yet). A packet
+	// that comes late, after those sent behind it, is reported missing
+	// first and received later, when the receiver reports again from it.
+	sentMissed = 1 << 15
+)
+
+func (r *sentRecord) reported() bool { return r.bits&sentReported != 0 }
+
 func newLink() *link {
-	l := &link{}
+	l := &link{born: time.Now()}
 	l.est.init()
 	return l
+}
+
+// sentAt is when a packet recorded at (µs since the link was made, as
+// sentRecord keeps it) left, in Unix ns; now is later, by less than the
+// 71 minutes at takes to wrap.
+func (l *link) sentAt(at uint32, now time.Time) int64 {
+	nowUs := now.Sub(l.born).Microseconds()
+	return l.born.UnixNano() + (nowUs-int64(uint32(nowUs)-at))*int64(time.Microsecond)
 }
 
 // stamp numbers a packet of size bytes (on the wire) sent at at.
@@ -70,7 +87,7 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 	if l.est.probe.state == probeSending {
 		l.est.probe.sentBits += float64(size * 8)
 	}
-	l.sent[seq%linkHistory] = sentRecord{at: at.UnixNano(), size: uint16(min(size, 0xffff)), seq: seq, valid: true}
+	l.sent[seq%linkHistory] = sentRecord{at: uint32(at.Sub(l.born).Microseconds()), seq: seq, bits: uint16(min(size, sentSize)) | sentValid}
 	l.mu.Unlock()
 	return seq
 }
@@ -135,12 +152,17 @@ func (l *link) feedback(b []byte, now time.Time) {
 			d, received = d[2:], true
 		}
 		r := &l.sent[s%linkHistory]
-		if !r.valid || r.seq != s || r.reported || (!received && r.missed) {
+		if r.bits&sentValid == 0 || r.seq != s || r.bits&sentReported != 0 || (!received && r.bits&sentMissed != 0) {
 			return true
 		}
-		late := r.missed
-		r.reported, r.missed = received, !received
-		l.est.packet(s, received, late, r.at, arrival, int(r.size))
+		late := r.bits&sentMissed != 0
+		r.bits &^= sentMissed
+		if received {
+			r.bits |= sentReported
+		} else {
+			r.bits |= sentMissed
+		}
+		l.est.packet(s, received, late, l.sentAt(r.at, now), arrival, int(r.bits&sentSize))
 		return true
 	}
 chunks:

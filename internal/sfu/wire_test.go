@@ -297,7 +297,7 @@ func TestWireReadsTheClientsFeedback(t *testing.T) {
 			t.Errorf("%s: taken by the wire", name)
 		}
 	}
-	if l.sent[0].reported {
+	if l.sent[0].reported() {
 		t.Fatal("a packet was reported arrived by feedback the wire did not take")
 	}
 	sealed := seal(fb)
@@ -305,7 +305,7 @@ func TestWireReadsTheClientsFeedback(t *testing.T) {
 		t.Fatal("the feedback was left to pion")
 	}
 	for i := range 10 {
-		if !l.sent[i].reported {
+		if !l.sent[i].reported() {
 			t.Fatalf("packet %d not reported arrived", i)
 		}
 	}

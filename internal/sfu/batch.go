@@ -56,8 +56,10 @@ func (b *batchConn) ReadFromAddrPort(p []byte) (int, netip.AddrPort, error) {
 		if err != nil || n < 8 || p[0]&0xc0 != 0x80 || p[1] < 192 || p[1] > 223 {
 			return n, addr, err
 		}
+		// Wires are keyed unmapped; a dual-stack socket reads an IPv4
+		// client's address v4-mapped.
 		b.wiresMu.RLock()
-		w := b.wires[addr]
+		w := b.wires[netip.AddrPortFrom(addr.Addr().Unmap(), addr.Port())]
 		b.wiresMu.RUnlock()
 		if w == nil || !w.feedback(p[:n], time.Now()) {
 			return n, addr, err

@@ -1,10 +1,12 @@
 package sfu
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -32,6 +34,7 @@ type mmsgs struct {
 	iovs  []unix.Iovec
 	in4   []unix.RawSockaddrInet4
 	in6   []unix.RawSockaddrInet6
+	zones zones
 	write func(fd uintptr) bool // m.sendmmsg, bound once
 
 	// the call's arguments and results, kept here so that write need not
@@ -86,21 +89,77 @@ func newMmsgs(c *net.UDPConn, bufs [][]byte) *mmsgs {
 func (m *mmsgs) put(i, n int, addr netip.AddrPort) {
 	m.iovs[i].SetLen(n)
 	h := &m.hdrs[i].Hdr
-	port := addr.Port()
 	switch a := addr.Addr().Unmap(); {
 	case m.v6:
 		sa := &m.in6[i]
 		sa.Addr = addr.Addr().As16()
-		sa.Port = port>>8 | port<<8 // network byte order
+		putPort(&sa.Port, addr.Port())
+		sa.Scope_id = 0
+		if zone := addr.Addr().Zone(); zone != "" {
+			sa.Scope_id = m.zones.index(zone)
+		}
 		h.Namelen = unix.SizeofSockaddrInet6
 	case a.Is4():
 		sa := &m.in4[i]
 		sa.Addr = a.As4()
-		sa.Port = port>>8 | port<<8
+		putPort(&sa.Port, addr.Port())
 		h.Namelen = unix.SizeofSockaddrInet4
 	default:
 		h.Namelen = 0
 	}
+}
+
+// putPort and getPort write and read a sockaddr's port, which is in
+// network byte order whatever the machine's.
+func putPort(p *uint16, port uint16) {
+	binary.BigEndian.PutUint16((*[2]byte)(unsafe.Pointer(p))[:], port)
+}
+
+func getPort(p *uint16) uint16 { return binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(p))[:]) }
+
+// zones maps IPv6 zones (interface names) to interface indexes and back,
+// as the net package does, remembering what it looked up: a link-local
+// peer's packets name their zone on every send and read.
+type zones struct {
+	mu      sync.Mutex
+	byName  map[string]uint32
+	byIndex map[uint32]string
+}
+
+func (z *zones) index(name string) uint32 {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if i, ok := z.byName[name]; ok {
+		return i
+	}
+	var i uint32
+	if ifi, err := net.InterfaceByName(name); err == nil {
+		i = uint32(ifi.Index)
+	} else if n, err := strconv.ParseUint(name, 10, 32); err == nil {
+		i = uint32(n)
+	}
+	if z.byName == nil {
+		z.byName = map[string]uint32{}
+	}
+	z.byName[name] = i
+	return i
+}
+
+func (z *zones) name(index uint32) string {
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if n, ok := z.byIndex[index]; ok {
+		return n
+	}
+	n := strconv.FormatUint(uint64(index), 10)
+	if ifi, err := net.InterfaceByIndex(int(index)); err == nil {
+		n = ifi.Name
+	}
+	if z.byIndex == nil {
+		z.byIndex = map[uint32]string{}
+	}
+	z.byIndex[index] = n
+	return n
 }
 
 // send sends messages [from, to) in one sendmmsg: how many went, or the
@@ -186,16 +245,14 @@ func (m *mmsgs) source() netip.AddrPort {
 	switch m.from6.Addr.Family {
 	case unix.AF_INET:
 		sa := (*unix.RawSockaddrInet4)(unsafe.Pointer(&m.from6))
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), sa.Port>>8|sa.Port<<8)
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), getPort(&sa.Port))
 	case unix.AF_INET6:
 		sa := (*unix.RawSockaddrInet6)(unsafe.Pointer(&m.from6))
 		a := netip.AddrFrom16(sa.Addr)
 		if sa.Scope_id != 0 {
-			if ifi, err := net.InterfaceByIndex(int(sa.Scope_id)); err == nil {
-				a = a.WithZone(ifi.Name)
-			}
+			a = a.WithZone(m.zones.name(sa.Scope_id))
 		}
-		return netip.AddrPortFrom(a, sa.Port>>8|sa.Port<<8)
+		return netip.AddrPortFrom(a, getPort(&sa.Port))
 	}
 	return netip.AddrPort{}
 }

@@ -5,42 +5,33 @@ package sfu
 import (
 	"net"
 	"net/netip"
-
-	"golang.org/x/net/ipv4"
 )
 
-// mmsgs are a batch's messages, sent through x/net (one write each where
-// the system has no sendmmsg).
+// mmsgs are a batch's messages where the system has no sendmmsg: each is
+// sent by itself.
 type mmsgs struct {
-	out   *ipv4.PacketConn
+	c     *net.UDPConn
 	bufs  [][]byte
-	msgs  []ipv4.Message
-	addrs []net.UDPAddr
+	lens  []int
+	addrs []netip.AddrPort
 }
 
 func newMmsgs(c *net.UDPConn, bufs [][]byte) *mmsgs {
-	m := &mmsgs{out: ipv4.NewPacketConn(c), bufs: bufs, msgs: make([]ipv4.Message, len(bufs)), addrs: make([]net.UDPAddr, len(bufs))}
-	for i := range m.msgs {
-		m.addrs[i].IP = make(net.IP, net.IPv6len)
-		m.msgs[i] = ipv4.Message{Buffers: [][]byte{nil}, Addr: &m.addrs[i]}
-	}
-	return m
+	return &mmsgs{c: c, bufs: bufs, lens: make([]int, len(bufs)), addrs: make([]netip.AddrPort, len(bufs))}
 }
 
 // put makes message i the first n bytes of its buffer, to addr.
-func (m *mmsgs) put(i, n int, addr netip.AddrPort) {
-	m.msgs[i].Buffers[0] = m.bufs[i][:n]
-	a := &m.addrs[i]
-	ip := addr.Addr().As16()
-	a.IP = a.IP[:net.IPv6len]
-	copy(a.IP, ip[:])
-	a.Port, a.Zone = int(addr.Port()), ""
-}
+func (m *mmsgs) put(i, n int, addr netip.AddrPort) { m.lens[i], m.addrs[i] = n, addr }
 
 // send sends messages [from, to): how many went, or the reason the first
-// of them did not.
+// of them that did not go.
 func (m *mmsgs) send(from, to int) (int, error) {
-	return m.out.WriteBatch(m.msgs[from:to], 0)
+	for i := from; i < to; i++ {
+		if _, err := m.c.WriteToUDPAddrPort(m.bufs[i][:m.lens[i]], m.addrs[i]); err != nil {
+			return i - from, err
+		}
+	}
+	return to - from, nil
 }
 
 // recv reads one datagram into p.

@@ -1,6 +1,7 @@
 package sfu
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math/rand/v2"
 	"testing"
@@ -435,6 +436,26 @@ func TestLinkKeepsSendTimesPastTheWrap(t *testing.T) {
 			if want := l.born.UnixNano() + at.Sub(l.born).Truncate(time.Microsecond).Nanoseconds(); got != want {
 				t.Errorf("sent %v after the link was made, read %v later: %d, want %d", after, later, got, want)
 			}
+		}
+	}
+}
+
+// TestFeedbackOnLongAgoPacketsIsIgnored: feedback on a packet sent longer
+// ago than any honest receiver takes to report (its number not sent again
+// since) is not read: it would skew the estimate. (Past the 71 minutes
+// the link's clock takes to wrap, an age cannot be told; only a client
+// reporting on a number sent that long ago, and not since, could tell
+// one, and only its own estimate would suffer.)
+func TestFeedbackOnLongAgoPacketsIsIgnored(t *testing.T) {
+	for _, later := range []time.Duration{2 * time.Second, 31 * time.Second, 10 * time.Minute, 70 * time.Minute} {
+		l := newLink()
+		sent := l.born.Add(time.Minute)
+		for range 10 {
+			l.stamp(1200, sent)
+		}
+		l.feedback(rawFeedback(0, 10, []uint16{tccSmallDelta<<13 | 10}, bytes.Repeat([]byte{4}, 10)), sent.Add(later))
+		if got, want := l.sent[0].reported(), later < maxFeedbackAge*time.Microsecond; got != want {
+			t.Errorf("feedback %v after the packets left: read %v, want %v", later, got, want)
 		}
 	}
 }

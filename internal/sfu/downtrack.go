@@ -72,7 +72,7 @@ type DownTrack struct {
 	link    *link
 	wire    *wire // how its packets leave (nil: pion's path)
 	srtp    srtpStream
-	wireBuf []byte // a packet sealed outside a fan-out's batch
+	wireBuf []byte // a packet sealed for ICE-TCP (UDP ones are sealed into the batch)
 	twccID  uint8
 	ext     [1]rtp.Extension
 	extBuf  [2]byte

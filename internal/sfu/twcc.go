@@ -92,6 +92,14 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 	return seq
 }
 
+// maxFeedbackAge is how old (µs) a packet may be when feedback on it is
+// read: honest feedback comes within a second or two. An older record is
+// one whose number was not sent again since (a link that has sent little),
+// and reading it would skew the estimate (past the 71 minutes its clock
+// takes to wrap, an age cannot be told: a client reporting on a number
+// that old and not sent since lies, and only to its own estimate).
+const maxFeedbackAge = 30_000_000
+
 // maxFeedbackPackets bounds the packets one feedback message may describe:
 // more than the link remembers is a lie.
 const maxFeedbackPackets = linkHistory
@@ -117,6 +125,7 @@ func (l *link) feedback(b []byte, now time.Time) {
 	}
 	l.feedbacks--
 	l.fedAt = now
+	nowUs := now.Sub(l.born).Microseconds()
 	base := binary.BigEndian.Uint16(b[12:])
 	count := int(binary.BigEndian.Uint16(b[14:]))
 	// The reference time counts 64 ms units; the deltas, 250 µs ones.
@@ -152,7 +161,8 @@ func (l *link) feedback(b []byte, now time.Time) {
 			d, received = d[2:], true
 		}
 		r := &l.sent[s%linkHistory]
-		if r.bits&sentValid == 0 || r.seq != s || r.bits&sentReported != 0 || (!received && r.bits&sentMissed != 0) {
+		if r.bits&sentValid == 0 || r.seq != s || r.bits&sentReported != 0 || (!received && r.bits&sentMissed != 0) ||
+			uint32(nowUs)-r.at > maxFeedbackAge {
 			return true
 		}
 		late := r.bits&sentMissed != 0

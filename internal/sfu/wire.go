@@ -399,7 +399,8 @@ func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch [
 	return n, true, err
 }
 
-// send writes a sealed packet on the route o names, outside a batch.
+// send writes a sealed packet on the route o names: into the batch on UDP
+// (sent at once if none is open), or to the ICE-TCP connection.
 func (w *wire) send(o *wireOut, p []byte) (int, error) {
 	switch {
 	case o.udp.IsValid():

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/binary"
 	"net"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -400,6 +401,60 @@ func TestReplayWindow(t *testing.T) {
 	} {
 		if got := r.accept(c.index); got != c.want {
 			t.Errorf("index %d: taken %v, want %v", c.index, got, c.want)
+		}
+	}
+}
+
+// TestDualStackSocketHandsFeedbackToItsWire: a server listening on every
+// address reads an IPv4 client's packets from a v4-mapped address, and
+// still hands its feedback to the client's wire (which knows the client
+// by its plain IPv4 address) rather than to pion.
+func TestDualStackSocketHandsFeedbackToItsWire(t *testing.T) {
+	dual, err := net.ListenUDP("udp", &net.UDPAddr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = dual.Close() })
+	b := newBatchConn(dual)
+	client := listenUDP(t)
+
+	key, salt := bytes.Repeat([]byte{3}, 16), bytes.Repeat([]byte{5}, 12)
+	l := newLink()
+	now := time.Now()
+	for range 10 {
+		l.stamp(1200, now)
+	}
+	w := newWire(nil, nil, l, nil, nil)
+	w.passedAt = now.Add(time.Hour) // nothing goes on to pion in this test
+	w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: srtp.ProtectionProfileAeadAes128Gcm})
+	b.route(client.LocalAddr().(*net.UDPAddr).AddrPort(), w)
+	ctx, err := srtp.CreateContext(key, salt, srtp.ProtectionProfileAeadAes128Gcm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fb := rawFeedback(0, 10, []uint16{tccSmallDelta<<13 | 10}, bytes.Repeat([]byte{4}, 10))
+	sealed, err := ctx.EncryptRTCP(nil, fb, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(dual.LocalAddr().(*net.UDPAddr).Port))
+	for _, p := range [][]byte{sealed, []byte("not RTCP, for pion")} {
+		if _, err := client.WriteToUDPAddrPort(p, server); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = dual.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 1500)
+	n, from, err := b.ReadFromAddrPort(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(buf[:n]) != "not RTCP, for pion" {
+		t.Fatalf("pion was handed %d bytes from %v, want the feedback taken by the wire", n, from)
+	}
+	for i := range 10 {
+		if !l.sent[i].reported() {
+			t.Fatalf("packet %d not reported arrived", i)
 		}
 	}
 }

@@ -55,7 +55,7 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	p := joinRoom(t, room, "p", false)
 	sub, relay := joinShaped(t, s, room, "sub")
 	sim := p.publishSimulcast()
-	testclock.WaitFor(t, "three layers published", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "three layers published", 60*time.Second, func() bool {
 		pub := room.Peer("p").Publication(sfu.SourceCamera)
 		return pub != nil && pub.Layers() == 3
 	})
@@ -155,11 +155,11 @@ func TestMutedMicrophonesTakeNoBandwidth(t *testing.T) {
 	}
 	sub, relay := joinShaped(t, s, room, "sub")
 	sim := p.publishSimulcast()
-	testclock.WaitFor(t, "three layers published", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "three layers published", 60*time.Second, func() bool {
 		pub := room.Peer("p").Publication(sfu.SourceCamera)
 		return pub != nil && pub.Layers() == 3
 	})
-	testclock.WaitFor(t, "the microphones to be published", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the microphones to be published", 60*time.Second, func() bool {
 		for i := range 6 {
 			pub := room.Peer(fmt.Sprintf("m%d", i)).Publication(sfu.SourceMicrophone)
 			if pub == nil || pub.Received() < 50 {

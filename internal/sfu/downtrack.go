@@ -72,7 +72,7 @@ type DownTrack struct {
 	link    *link
 	wire    *wire // how its packets leave (nil: pion's path)
 	srtp    srtpStream
-	wireBuf []byte // a packet sealed for ICE-TCP (UDP ones are sealed into the batch)
+	wireBuf []byte // a packet sealed for ICE-TCP, made on the first (UDP ones are sealed into the batch)
 	twccID  uint8
 	ext     [1]rtp.Extension
 	extBuf  [2]byte
@@ -94,7 +94,7 @@ type DownTrack struct {
 	keyReqs  atomic.Uint64
 	nacked   atomic.Uint64 // sequence numbers the subscriber asked again
 	resent   atomic.Uint64
-	first    *firstFrame // the subscriber's wait for its first packet, or nil
+	first    *firstFrame // the subscriber's wait for its first packet; nil once written (d.mu)
 	stopOnce sync.Once
 }
 
@@ -251,7 +251,10 @@ func (d *DownTrack) send(p *Packet) {
 	d.sent.Add(1)
 	d.octets.Add(uint64(len(p.Payload)))
 	d.pub.counters.sent(&d.h, p.Payload)
-	d.first.written()
+	if d.first != nil {
+		d.first.written()
+		d.first = nil // timed: not touched again on every packet
+	}
 	d.lastTS, d.lastAt = ts, p.Arrival
 	d.midFrame = d.kind == webrtc.RTPCodecTypeVideo && !p.Header.Marker
 	if d.sent.Load()%2 == 0 && d.budget < maxBudget {
@@ -274,10 +277,7 @@ func (d *DownTrack) write(src *rtp.Header, seq uint16, ts uint32, payload []byte
 // the link's packets go that way; the caller holds d.mu.
 func (d *DownTrack) writeRTP(payload []byte) (int, error) {
 	if d.wire != nil {
-		if d.wireBuf == nil {
-			d.wireBuf = make([]byte, sealedMax)
-		}
-		if n, ok, err := d.wire.writeRTP(&d.h, payload, &d.srtp, d.wireBuf); ok {
+		if n, ok, err := d.wire.writeRTP(&d.h, payload, &d.srtp, &d.wireBuf); ok {
 			return n, err
 		}
 	}

@@ -373,10 +373,10 @@ var errNoRoute = errors.New("sfu: the subscriber's link has no route")
 
 // writeRTP sends one packet of the stream st on the wire, sealed into the
 // batch's next slot on UDP (sent at once if no fan-out is in progress) and
-// into scratch (at least mtu bytes) on ICE-TCP; ok is false if the link's packets go through
+// into *scratch on ICE-TCP (made sealedMax bytes on first use); ok is false if the link's packets go through
 // pion's path (written then by the caller). The caller holds st's track's
 // lock: one writer per stream.
-func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch []byte) (n int, ok bool, err error) {
+func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch *[]byte) (n int, ok bool, err error) {
 	o := w.out.Load()
 	switch {
 	case o == nil:
@@ -392,10 +392,13 @@ func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch [
 		w.batch.fill(n, o.udp)
 		return n, true, err
 	}
-	if n, err = o.gcm.seal(scratch, h, payload, roc, st); err != nil {
+	if *scratch == nil {
+		*scratch = make([]byte, sealedMax)
+	}
+	if n, err = o.gcm.seal(*scratch, h, payload, roc, st); err != nil {
 		return 0, true, err
 	}
-	n, err = w.send(o, scratch[:n])
+	n, err = w.send(o, (*scratch)[:n])
 	return n, true, err
 }
 
@@ -535,7 +538,7 @@ func newSRTCPGCM(masterKey, masterSalt []byte) (*srtcpGCM, error) {
 // the clear, the rest sealed, the 16-byte tag, then the E flag and the
 // 31-bit SRTCP index. False if it is not one, or does not open.
 func (g *srtcpGCM) open(dst, p []byte) ([]byte, bool) {
-	tag := g.aead.Overhead()
+	const tag = gcmTag
 	if len(p) < 8+tag+4 || len(p) > len(dst)+tag+4 {
 		return nil, false
 	}
@@ -568,7 +571,7 @@ func (g *srtpGCM) seal(dst []byte, h *rtp.Header, payload []byte, roc uint32, st
 	if err != nil {
 		return 0, err
 	}
-	if hn+len(payload)+g.aead.Overhead() > len(dst) {
+	if hn+len(payload)+gcmTag > len(dst) {
 		return 0, errPacketTooLarge
 	}
 	iv := &st.iv
@@ -583,6 +586,11 @@ func (g *srtpGCM) seal(dst []byte, h *rtp.Header, payload []byte, roc uint32, st
 }
 
 var errPacketTooLarge = errors.New("sfu: packet larger than the MTU")
+
+// gcmTag is the AEAD tag's length in both GCM profiles (RFC 7714): a
+// constant, so that sealing does not ask the cipher, a first touch of its
+// memory per subscriber per packet.
+const gcmTag = 16
 
 // sealedMax is the largest packet the wire writes: a packet read into the
 // ring (at most mtu bytes) with the transport-wide extension and the SRTP

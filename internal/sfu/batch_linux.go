@@ -184,18 +184,25 @@ func (m *mmsgs) sendmmsg(fd uintptr) bool {
 	for {
 		r, _, e := syscall.RawSyscall6(unix.SYS_SENDMMSG, fd, uintptr(unsafe.Pointer(&m.hdrs[m.from])), uintptr(m.to-m.from), 0, 0, 0)
 		runtime.KeepAlive(m)
-		switch e {
-		case 0:
-			m.sent, m.errno = int(r), 0
-			return true
-		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
-		default:
-			m.sent, m.errno = 0, e
-			return true
+		if e != unix.EINTR {
+			return settle(r, e, &m.sent, &m.errno)
 		}
 	}
+}
+
+// settle keeps a raw call's result, as a RawConn callback returns it:
+// false if the socket was not ready (EAGAIN), to be called again when it
+// is; n is the call's count, errno its error.
+func settle(r uintptr, e syscall.Errno, n *int, errno *syscall.Errno) bool {
+	switch e {
+	case 0:
+		*n, *errno = int(r), 0
+	case unix.EAGAIN:
+		return false
+	default:
+		*n, *errno = 0, e
+	}
+	return true
 }
 
 // recv reads one datagram into p: ReadFromUDPAddrPort, made raw.
@@ -225,16 +232,8 @@ func (m *mmsgs) recvfrom(fd uintptr) bool {
 		r, _, e := syscall.RawSyscall6(unix.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(unsafe.SliceData(m.p))), uintptr(len(m.p)), 0,
 			uintptr(unsafe.Pointer(&m.from6)), uintptr(unsafe.Pointer(&size)))
 		runtime.KeepAlive(m)
-		switch e {
-		case 0:
-			m.n, m.readErr = int(r), 0
-			return true
-		case unix.EINTR:
-		case unix.EAGAIN:
-			return false
-		default:
-			m.n, m.readErr = 0, e
-			return true
+		if e != unix.EINTR {
+			return settle(r, e, &m.n, &m.readErr)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -408,5 +409,44 @@ func TestSubscribersHearSenderReports(t *testing.T) {
 	}
 	if uint64(sr.PacketCount) > got.packets.Load()+100 {
 		t.Errorf("the report counts %d packets sent; %d arrived", sr.PacketCount, got.packets.Load())
+	}
+}
+
+// TestCandidatesOnlyWhereTheServerListens: a server bound to one address
+// announces its ICE candidates, UDP and TCP, on that address alone. It
+// once announced a TCP candidate on each of the machine's addresses, where
+// nothing listened, and kept a reader and its buffer for each, for every
+// participant.
+func TestCandidatesOnlyWhereTheServerListens(t *testing.T) {
+	room := newSFURoom(t)
+	offers := make(chan string, 8)
+	p := joinRoom(t, room, "p", false)
+	s := join(room, "s", &goPeer{t: t, viaRelay: func(sdp string) string {
+		select {
+		case offers <- sdp:
+		default:
+		}
+		return sdp
+	}}, 0)
+	p.publishCamera()
+	testclock.WaitFor(t, "the first frames at the subscriber", 20*time.Second, func() bool {
+		return s.received("p", sfu.SourceCamera).frames.Load() > 0
+	})
+	seen := map[string]int{}
+	for len(offers) > 0 {
+		for _, line := range strings.Split(<-offers, "\n") {
+			f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "a=candidate:"))
+			if !strings.HasPrefix(line, "a=candidate:") || len(f) < 6 {
+				continue
+			}
+			transport, address := strings.ToLower(f[2]), f[4]
+			seen[transport]++
+			if address != "127.0.0.1" {
+				t.Errorf("a %s candidate on %s, where the server does not listen: %s", transport, address, strings.TrimSpace(line))
+			}
+		}
+	}
+	if seen["udp"] == 0 || seen["tcp"] == 0 {
+		t.Errorf("the offers announced %v candidates by transport; want UDP and TCP", seen)
 	}
 }

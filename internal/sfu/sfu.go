@@ -13,6 +13,7 @@ import (
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/transport/v4/stdnet"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -71,7 +72,17 @@ func New(cfg Config) (*SFU, error) {
 	s.udp, s.tcp = udp, tcp
 	logs := pionLogs{log: cfg.Log}
 	s.batch = newBatchConn(udp)
-	udpMux := webrtc.NewICEUDPMux(logs.NewLogger("udpmux"), s.batch)
+	// The machine's interfaces and addresses are read once, here, for the
+	// UDP mux and every ICE agent: an agent read them again for itself, in
+	// a netlink dump per interface on each join, and kept the copy.
+	// Candidates are on the addresses the server had when it started.
+	ifaces, err := stdnet.NewNet()
+	if err != nil {
+		udp.Close()
+		tcp.Close()
+		return nil, fmt.Errorf("sfu: read the network interfaces: %w", err)
+	}
+	udpMux := ice.NewUDPMuxDefault(ice.UDPMuxParams{Logger: logs.NewLogger("udpmux"), UDPConn: s.batch, Net: ifaces})
 	// A write to a TCP link goes into a bounded buffer that its own goroutine
 	// drains, and fails when that is full: a client that stops reading must
 	// not block a writer holding a down track's lock (which the sender
@@ -79,12 +90,13 @@ func New(cfg Config) (*SFU, error) {
 	// read wait for the ICE agent in a queue of 8: every participant's
 	// agent has one per server address, used or not, and a full one only
 	// makes the TCP reader wait (nothing is lost).
-	tcpMux := &tcpMuxRecorder{TCPMux: ice.NewTCPMuxDefault(ice.TCPMuxParams{
+	tcpMux := &tcpMuxRecorder{TCPMuxDefault: ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 8, WriteBufferSize: tcpWriteBuffer,
 	})}
 	s.mux, s.tcpMux = []interface{ Close() error }{udpMux, tcpMux}, tcpMux
 
 	se := webrtc.SettingEngine{LoggerFactory: logs}
+	se.SetNet(ifaces)
 	se.SetLite(true) // the server answers connectivity checks; browsers make them
 	se.SetICEUDPMux(udpMux)
 	se.SetICETCPMux(tcpMux)

@@ -103,7 +103,12 @@ func newWire(batch *batchConn, tcp *tcpMuxRecorder, l *link, c *Counters, log *s
 // its link's connection by them, since a candidate's address may be the
 // public one it is announced under rather than the interface's.
 type tcpMuxRecorder struct {
-	ice.TCPMux
+	// The mux itself, with its LocalAddr: an agent asks for it, and, bound
+	// to one address, gathers ICE-TCP candidates for that address alone.
+	// Hidden behind the ice.TCPMux interface, every agent announced a TCP
+	// candidate for each address of the machine, which nothing listened
+	// on, and kept a connection, a reader and its buffer for each.
+	*ice.TCPMuxDefault
 	mu  sync.Mutex
 	ips map[string][]net.IP
 }
@@ -117,14 +122,14 @@ func (m *tcpMuxRecorder) GetConnByUfrag(ufrag string, isIPv6 bool, local net.IP)
 		m.ips[ufrag] = append(m.ips[ufrag], local)
 	}
 	m.mu.Unlock()
-	return m.TCPMux.GetConnByUfrag(ufrag, isIPv6, local)
+	return m.TCPMuxDefault.GetConnByUfrag(ufrag, isIPv6, local)
 }
 
 func (m *tcpMuxRecorder) RemoveConnByUfrag(ufrag string) {
 	m.mu.Lock()
 	delete(m.ips, ufrag)
 	m.mu.Unlock()
-	m.TCPMux.RemoveConnByUfrag(ufrag)
+	m.TCPMuxDefault.RemoveConnByUfrag(ufrag)
 }
 
 // localIP is the local address the agent of ufrag took a connection for,

@@ -99,14 +99,15 @@ func (e *estimator) packet(seq uint16, received, late bool, sentAt, arrival int6
 }
 
 // feedbackDone closes one feedback message and updates the estimate; next
-// is the number the next packet sent will have.
-func (e *estimator) feedbackDone(now time.Time, next uint16) {
+// is the number the next packet sent will have, and remembered how many
+// packets sent the link keeps records of.
+func (e *estimator) feedbackDone(now time.Time, next uint16, remembered int) {
 	c := e.cur
 	e.cur = feedbackSummary{}
 	if c.recv+c.lost == 0 {
 		return
 	}
-	if e.holding && uint16(next-e.holdSeq) > linkHistory {
+	if e.holding && int(uint16(next-e.holdSeq)) > remembered {
 		// More sent since the decrease than the link remembers: what the
 		// feedback can name came after it, though holdSeq, half the
 		// sequence space behind, may look ahead of it (feedback that

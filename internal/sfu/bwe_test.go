@@ -430,7 +430,7 @@ func TestLinkKeepsSendTimesPastTheWrap(t *testing.T) {
 	for _, after := range []time.Duration{0, 70 * time.Minute, 72 * time.Minute, 3*time.Hour + 17*time.Second} {
 		at := l.born.Add(after + 123456789*time.Nanosecond)
 		seq := l.stamp(1200, at)
-		r := l.sent[seq%linkHistory]
+		r := l.record(seq)
 		for _, later := range []time.Duration{0, time.Millisecond, 2 * time.Second, 10 * time.Minute} {
 			got := l.sentAt(r.at, at.Add(later))
 			if want := l.born.UnixNano() + at.Sub(l.born).Truncate(time.Microsecond).Nanoseconds(); got != want {
@@ -456,6 +456,66 @@ func TestFeedbackOnLongAgoPacketsIsIgnored(t *testing.T) {
 		l.feedback(rawFeedback(0, 10, []uint16{tccSmallDelta<<13 | 10}, bytes.Repeat([]byte{4}, 10)), sent.Add(later))
 		if got, want := l.sent[0].reported(), later < maxFeedbackAge*time.Microsecond; got != want {
 			t.Errorf("feedback %v after the packets left: read %v, want %v", later, got, want)
+		}
+	}
+}
+
+// TestLinkRemembersItsLastTwoSeconds: a link keeps the record of every
+// packet sent in the last linkSpan, whatever its rate, up to linkHistory
+// records, and no more room than that takes: a lecture's subscriber keeps
+// the smallest ring. Feedback on the oldest packet within the span is read.
+func TestLinkRemembersItsLastTwoSeconds(t *testing.T) {
+	for _, c := range []struct {
+		rate int // packets a second
+		want int // records at the end
+	}{{200, linkHistoryMin}, {400, 1024}, {1500, linkHistory}, {6000, linkHistory}} {
+		l := newLink()
+		gap := time.Second / time.Duration(c.rate)
+		at := l.born
+		var seq uint16
+		for range 4 * c.rate { // four seconds
+			at = at.Add(gap)
+			seq = l.stamp(1200, at)
+		}
+		if len(l.sent) != c.want {
+			t.Errorf("%d packets/s: %d records, want %d", c.rate, len(l.sent), c.want)
+		}
+		// Every packet of the last span (all that fit, at the fastest).
+		kept := min(int(linkSpan/gap), linkHistory) - 1
+		for back := range kept {
+			s := seq - uint16(back)
+			if r := l.record(s); r.seq != s || r.bits&sentValid == 0 {
+				t.Fatalf("%d packets/s: packet %d, sent %v before the last, is forgotten", c.rate, s, time.Duration(back)*gap)
+			}
+		}
+		oldest := seq - uint16(kept-1)
+		l.feedback(rawFeedback(oldest, 1, []uint16{tccSmallDelta<<13 | 1}, []byte{4}), at.Add(50*time.Millisecond))
+		if !l.record(oldest).reported() {
+			t.Errorf("%d packets/s: feedback on a packet sent %v ago was not read", c.rate, time.Duration(kept-1)*gap)
+		}
+	}
+}
+
+// TestGrowingLinkKeepsItsRecords: the records a link has when it grows are
+// all still there after, and feedback on them is read.
+func TestGrowingLinkKeepsItsRecords(t *testing.T) {
+	l := newLink()
+	at := l.born.Add(time.Second)
+	for range linkHistoryMin + 1 { // the last replaces a packet sent at once before it
+		l.stamp(1200, at)
+	}
+	if len(l.sent) != 2*linkHistoryMin {
+		t.Fatalf("%d records after %d packets at once, want %d", len(l.sent), linkHistoryMin+1, 2*linkHistoryMin)
+	}
+	for s := range uint16(linkHistoryMin + 1) {
+		if r := l.record(s); r.seq != s || r.bits&sentValid == 0 || r.bits&sentSize != 1200 {
+			t.Fatalf("packet %d lost its record as the link grew: %+v", s, *r)
+		}
+	}
+	l.feedback(rawFeedback(0, 3, []uint16{tccSmallDelta<<13 | 3}, []byte{4, 4, 4}), at.Add(50*time.Millisecond))
+	for s := range uint16(3) {
+		if !l.record(s).reported() {
+			t.Errorf("feedback on packet %d, recorded before the link grew, was not read", s)
 		}
 	}
 }

@@ -14,10 +14,17 @@ import (
 // arrived and when.
 const transportCCURI = sdp.TransportCCURI
 
-// linkHistory is how many packets sent a link remembers, by transport-wide
-// sequence number (a power of two): about two seconds at 2000 packets/s,
-// longer than feedback takes to come back; 32 KiB of records.
-const linkHistory = 4096
+// A link remembers the packets it sent, by transport-wide sequence number,
+// for at least linkSpan: feedback comes back well within it. It starts with
+// room for linkHistoryMin (4 KiB of records, over two seconds of a
+// lecture's video and audio) and doubles whenever the packet a new one
+// would replace left less than linkSpan ago, up to linkHistory (32 KiB, two
+// seconds at 2000 packets/s). Both are powers of two.
+const (
+	linkHistoryMin = 512
+	linkHistory    = 4096
+	linkSpan       = 2 * time.Second
+)
 
 // wireOverhead is what a packet carries on the wire besides its RTP payload:
 // the RTP header with the transport-wide extension, the SRTP tag, UDP and IP.
@@ -31,7 +38,7 @@ type link struct {
 	mu   sync.Mutex
 	born time.Time // what sentRecord.at counts from
 	next uint16
-	sent [linkHistory]sentRecord
+	sent []sentRecord // a ring: a packet's record is at its number modulo its length
 	est  estimator
 	// feedbacks is the feedback messages the link may still read now:
 	// maxFeedbackRate a second, at most that many at once.
@@ -44,8 +51,7 @@ type link struct {
 // in a few bytes, so a flood of them would be CPU for nothing.
 const maxFeedbackRate = 100
 
-// sentRecord is one packet the link sent, in 8 bytes: a link keeps
-// linkHistory of them.
+// sentRecord is one packet the link sent, in 8 bytes.
 type sentRecord struct {
 	at   uint32 // when it left: µs since the link was made, wrapping every 71 minutes
 	seq  uint16
@@ -66,7 +72,7 @@ const (
 func (r *sentRecord) reported() bool { return r.bits&sentReported != 0 }
 
 func newLink() *link {
-	l := &link{born: time.Now()}
+	l := &link{born: time.Now(), sent: make([]sentRecord, linkHistoryMin)}
 	l.est.init()
 	return l
 }
@@ -87,9 +93,33 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 	if l.est.probe.state == probeSending {
 		l.est.probe.sentBits += float64(size * 8)
 	}
-	l.sent[seq%linkHistory] = sentRecord{at: uint32(at.Sub(l.born).Microseconds()), seq: seq, bits: uint16(min(size, sentSize)) | sentValid}
+	atUs := uint32(at.Sub(l.born).Microseconds())
+	r := l.record(seq)
+	if r.bits&sentValid != 0 && atUs-r.at < uint32(linkSpan.Microseconds()) && len(l.sent) < linkHistory {
+		l.grow()
+		r = l.record(seq)
+	}
+	*r = sentRecord{at: atUs, seq: seq, bits: uint16(min(size, sentSize)) | sentValid}
 	l.mu.Unlock()
 	return seq
+}
+
+// record is where the link keeps what it knows of packet seq: a record of
+// seq, or of an earlier packet in its place, or nothing.
+func (l *link) record(seq uint16) *sentRecord {
+	return &l.sent[int(seq)&(len(l.sent)-1)]
+}
+
+// grow doubles the link's records, each kept: at twice the length, no two
+// land in the same place.
+func (l *link) grow() {
+	old := l.sent
+	l.sent = make([]sentRecord, 2*len(old))
+	for _, r := range old {
+		if r.bits&sentValid != 0 {
+			*l.record(r.seq) = r
+		}
+	}
 }
 
 // maxFeedbackAge is how old (µs) a packet may be when feedback on it is
@@ -160,7 +190,7 @@ func (l *link) feedback(b []byte, now time.Time) {
 			arrival += int64(int16(binary.BigEndian.Uint16(d))) * tccDeltaUnit
 			d, received = d[2:], true
 		}
-		r := &l.sent[s%linkHistory]
+		r := l.record(s)
 		if r.bits&sentValid == 0 || r.seq != s || r.bits&sentReported != 0 || (!received && r.bits&sentMissed != 0) ||
 			uint32(nowUs)-r.at > maxFeedbackAge {
 			return true
@@ -199,7 +229,7 @@ chunks:
 			}
 		}
 	}
-	l.est.feedbackDone(now, l.next)
+	l.est.feedbackDone(now, l.next, len(l.sent))
 }
 
 // The receive-delta symbols of TWCC feedback, and the deltas' unit.

@@ -462,8 +462,9 @@ func TestFeedbackOnLongAgoPacketsIsIgnored(t *testing.T) {
 
 // TestLinkRemembersItsLastTwoSeconds: a link keeps the record of every
 // packet sent in the last linkSpan, whatever its rate, up to linkHistory
-// records, and no more room than that takes: a lecture's subscriber keeps
-// the smallest ring. Feedback on the oldest packet within the span is read.
+// records, and, its subscriber reporting every 100 ms, no more room than
+// that takes: a lecture's subscriber keeps the smallest ring. Feedback on
+// the oldest packet within the span is read.
 func TestLinkRemembersItsLastTwoSeconds(t *testing.T) {
 	for _, c := range []struct {
 		rate int // packets a second
@@ -473,9 +474,13 @@ func TestLinkRemembersItsLastTwoSeconds(t *testing.T) {
 		gap := time.Second / time.Duration(c.rate)
 		at := l.born
 		var seq uint16
-		for range 4 * c.rate { // four seconds
+		each := c.rate / 10
+		for i := range 4 * c.rate { // four seconds
 			at = at.Add(gap)
 			seq = l.stamp(1200, at)
+			if i%each == each-1 && i < 2*c.rate { // the last two seconds, not yet
+				l.feedback(rawFeedback(seq-uint16(each-1), uint16(each), []uint16{tccSmallDelta<<13 | uint16(each)}, bytes.Repeat([]byte{4}, each)), at.Add(20*time.Millisecond))
+			}
 		}
 		if len(l.sent) != c.want {
 			t.Errorf("%d packets/s: %d records, want %d", c.rate, len(l.sent), c.want)
@@ -517,5 +522,60 @@ func TestGrowingLinkKeepsItsRecords(t *testing.T) {
 		if !l.record(s).reported() {
 			t.Errorf("feedback on packet %d, recorded before the link grew, was not read", s)
 		}
+	}
+}
+
+// TestLinkAwaitsLateFeedback: a subscriber whose feedback stops (a stalled
+// Wi-Fi link) has what it was sent remembered until it reports again, for
+// up to maxFeedbackAge and linkHistory records, and the late feedback is
+// read; one whose feedback messages are only sometimes lost (it never
+// reports again on what they named) keeps the smallest ring.
+func TestLinkAwaitsLateFeedback(t *testing.T) {
+	const rate = 200 // packets a second
+	gap := time.Second / rate
+	run := func(l *link, seconds int, report func(i int) bool) (at time.Time, last uint16) {
+		at = l.born
+		for i := range seconds * rate {
+			at = at.Add(gap)
+			last = l.stamp(1200, at)
+			if i%20 == 19 && report(i) { // feedback on the last 20, every 100 ms
+				l.feedback(rawFeedback(last-19, 20, []uint16{tccSmallDelta<<13 | 20}, bytes.Repeat([]byte{4}, 20)), at.Add(20*time.Millisecond))
+			}
+		}
+		return at, last
+	}
+
+	lossy := newLink()
+	run(lossy, 20, func(i int) bool { return i%200 != 199 }) // one message in ten lost
+	if len(lossy.sent) != linkHistoryMin {
+		t.Errorf("feedback messages sometimes lost: %d records, want %d", len(lossy.sent), linkHistoryMin)
+	}
+
+	stalled := newLink()
+	stall := 0
+	at, last := run(stalled, 12, func(i int) bool {
+		if i >= 2*rate { // silent after two seconds
+			stall++
+		}
+		return i < 2*rate
+	})
+	if len(stalled.sent) != 2048 {
+		t.Errorf("feedback silent for 10 s at %d packets/s: %d records, want 2048", rate, len(stalled.sent))
+	}
+	first := last - uint16(stall) + 1 // the first packet sent into the stall
+	for s := first; s != last+1; s++ {
+		if r := stalled.record(s); r.seq != s || r.bits&sentValid == 0 {
+			t.Fatalf("packet %d, sent in the stall, is forgotten", s)
+		}
+	}
+	stalled.feedback(rawFeedback(first, 20, []uint16{tccSmallDelta<<13 | 20}, bytes.Repeat([]byte{4}, 20)), at.Add(time.Second))
+	if !stalled.record(first).reported() {
+		t.Error("late feedback on the first packet of the stall was not read")
+	}
+
+	silent := newLink()
+	run(silent, 60, func(int) bool { return false })
+	if len(silent.sent) != linkHistory {
+		t.Errorf("no feedback ever: %d records, want %d", len(silent.sent), linkHistory)
 	}
 }

@@ -88,8 +88,9 @@ func New(cfg Config) (*SFU, error) {
 	// not block a writer holding a down track's lock (which the sender
 	// reports of everyone, and its own leaving, then wait for). Packets
 	// read wait for the ICE agent in a queue of 8: every participant's
-	// agent has one per server address, used or not, and a full one only
-	// makes the TCP reader wait (nothing is lost).
+	// agent has one per address it announces (all the machine's, when the
+	// server listens on every one), used or not, and a full one only makes
+	// the TCP reader wait (nothing is lost).
 	tcpMux := &tcpMuxRecorder{TCPMuxDefault: ice.NewTCPMuxDefault(ice.TCPMuxParams{
 		Listener: tcp, Logger: logs.NewLogger("tcpmux"), ReadBufferSize: 8, WriteBufferSize: tcpWriteBuffer,
 	})}

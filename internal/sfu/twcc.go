@@ -15,11 +15,14 @@ import (
 const transportCCURI = sdp.TransportCCURI
 
 // A link remembers the packets it sent, by transport-wide sequence number,
-// for at least linkSpan: feedback comes back well within it. It starts with
-// room for linkHistoryMin (4 KiB of records, over two seconds of a
-// lecture's video and audio) and doubles whenever the packet a new one
-// would replace left less than linkSpan ago, up to linkHistory (32 KiB, two
-// seconds at 2000 packets/s). Both are powers of two.
+// for at least linkSpan, in which honest feedback comes back, and for as
+// long as feedback on them may still come: until the subscriber reports on
+// a later one (what it skipped, in a message that was lost, it never
+// reports), or for maxFeedbackAge. It starts with room for linkHistoryMin
+// (4 KiB of records, two seconds at 256 packets/s) and doubles whenever
+// the packet a new one would replace is one it must still remember, up to
+// linkHistory (32 KiB, two seconds at 2000 packets/s). Both are powers of
+// two.
 const (
 	linkHistoryMin = 512
 	linkHistory    = 4096
@@ -39,7 +42,10 @@ type link struct {
 	born time.Time // what sentRecord.at counts from
 	next uint16
 	sent []sentRecord // a ring: a packet's record is at its number modulo its length
-	est  estimator
+	// heard is the latest packet feedback has reported on, if heardAny.
+	heard    uint16
+	heardAny bool
+	est      estimator
 	// feedbacks is the feedback messages the link may still read now:
 	// maxFeedbackRate a second, at most that many at once.
 	feedbacks float64
@@ -95,13 +101,28 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 	}
 	atUs := uint32(at.Sub(l.born).Microseconds())
 	r := l.record(seq)
-	if r.bits&sentValid != 0 && atUs-r.at < uint32(linkSpan.Microseconds()) && len(l.sent) < linkHistory {
+	if len(l.sent) < linkHistory && l.keep(r, atUs) {
 		l.grow()
 		r = l.record(seq)
 	}
 	*r = sentRecord{at: atUs, seq: seq, bits: uint16(min(size, sentSize)) | sentValid}
 	l.mu.Unlock()
 	return seq
+}
+
+// keep says whether the link must still remember the packet r records,
+// at atUs: sent less than linkSpan ago, or not yet reported on and sent
+// after anything feedback reported (within maxFeedbackAge).
+func (l *link) keep(r *sentRecord, atUs uint32) bool {
+	if r.bits&sentValid == 0 {
+		return false
+	}
+	age := atUs - r.at
+	if age < uint32(linkSpan.Microseconds()) {
+		return true
+	}
+	awaited := r.bits&(sentReported|sentMissed) == 0 && (!l.heardAny || int16(r.seq-l.heard) > 0)
+	return awaited && age < maxFeedbackAge
 }
 
 // record is where the link keeps what it knows of packet seq: a record of
@@ -131,7 +152,7 @@ func (l *link) grow() {
 const maxFeedbackAge = 30_000_000
 
 // maxFeedbackPackets bounds the packets one feedback message may describe:
-// more than the link remembers is a lie.
+// more than a link ever remembers is a lie.
 const maxFeedbackPackets = linkHistory
 
 // feedback takes one TWCC feedback message from the subscriber, as it
@@ -196,6 +217,9 @@ func (l *link) feedback(b []byte, now time.Time) {
 			return true
 		}
 		late := r.bits&sentMissed != 0
+		if !l.heardAny || int16(s-l.heard) > 0 {
+			l.heard, l.heardAny = s, true
+		}
 		r.bits &^= sentMissed
 		if received {
 			r.bits |= sentReported

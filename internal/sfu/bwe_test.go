@@ -463,8 +463,9 @@ func TestFeedbackOnLongAgoPacketsIsIgnored(t *testing.T) {
 // TestLinkRemembersItsLastTwoSeconds: a link keeps the record of every
 // packet sent in the last linkSpan, whatever its rate, up to linkHistory
 // records, and, its subscriber reporting every 100 ms, no more room than
-// that takes: a lecture's subscriber keeps the smallest ring. Feedback on
-// the oldest packet within the span is read.
+// that takes: a lecture's subscriber keeps the smallest ring. Here every
+// packet is reported missing at first, and the oldest within the span
+// arrives late: that feedback is read.
 func TestLinkRemembersItsLastTwoSeconds(t *testing.T) {
 	for _, c := range []struct {
 		rate int // packets a second
@@ -478,8 +479,8 @@ func TestLinkRemembersItsLastTwoSeconds(t *testing.T) {
 		for i := range 4 * c.rate { // four seconds
 			at = at.Add(gap)
 			seq = l.stamp(1200, at)
-			if i%each == each-1 && i < 2*c.rate { // the last two seconds, not yet
-				l.feedback(rawFeedback(seq-uint16(each-1), uint16(each), []uint16{tccSmallDelta<<13 | uint16(each)}, bytes.Repeat([]byte{4}, each)), at.Add(20*time.Millisecond))
+			if i%each == each-1 { // a run of "not received" (symbol 0)
+				l.feedback(rawFeedback(seq-uint16(each-1), uint16(each), []uint16{uint16(each)}, nil), at.Add(20*time.Millisecond))
 			}
 		}
 		if len(l.sent) != c.want {

@@ -378,9 +378,9 @@ var errNoRoute = errors.New("sfu: the subscriber's link has no route")
 
 // writeRTP sends one packet of the stream st on the wire, sealed into the
 // batch's next slot on UDP (sent at once if no fan-out is in progress) and
-// into *scratch on ICE-TCP (made sealedMax bytes on first use); ok is false if the link's packets go through
-// pion's path (written then by the caller). The caller holds st's track's
-// lock: one writer per stream.
+// into *scratch on ICE-TCP (made sealedMax bytes on first use); ok is false
+// if the link's packets go through pion's path (written then by the
+// caller). The caller holds st's track's lock: one writer per stream.
 func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch *[]byte) (n int, ok bool, err error) {
 	o := w.out.Load()
 	switch {

@@ -6,7 +6,8 @@
 #   scripts/perf.sh [OUT_DIR]     (default .data/perf; needs 2 cores)
 #
 # Scenarios and sizes can be narrowed: PERF_LECTURE="50 100 200" PERF_MEETING="10"
-# PERF_DURATION=30s; PERF_SERVER=path/to/another/classmeet measures that server with this generator.
+# PERF_DURATION=30s PERF_REPEAT=1; PERF_SERVER=path/to/another/classmeet measures that server with
+# this generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-.data/perf}
@@ -29,33 +30,56 @@ CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench Floor -benchtime 3s ./internal/
 echo "floor: sender and receiver both on core 0"
 taskset -c 0 go test -run XXX -bench 'Floor/sendto' -benchtime 3s ./internal/floor/ | grep Benchmark | tee "$out/floor-one-core.txt"
 
-# floor prints the median of three runs of the single-receiver floor (ns per
-# packet), sender on core 0 and receiver on core 1: measured next to each
-# scenario, so machine drift between scenarios does not skew the ratio.
+# floor prints five runs of the single-receiver floor (ns per packet, one
+# a line), sender on core 0 and receiver on core 1. It moves by a tenth and
+# more from one second to the next here, so each scenario is compared with
+# the median of ten: five before the run and five after it (which also takes
+# in the machine's drift over the run). A run whose floors spread by more
+# than a quarter is marked: its ratio is less certain.
 floor() {
-  CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench 'Floor/sendto$' -benchtime 2s -count 3 ./internal/floor/ |
-    awk '/^BenchmarkFloor/ {print $3}' | sort -n | sed -n 2p
+  CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench 'Floor/^sendto$' -benchtime 1s -count 5 ./internal/floor/ |
+    awk '/^BenchmarkFloor/ {print $3}'
 }
 
-run() { # scenario size flag
-  local f
-  f=$(floor)
-  taskset -c 0 "${PERF_SERVER:-bin/classmeet}" serve >"$out/server-$1-$2.log" 2>&1 &
+run() { # scenario size flag name
+  local floors
+  floors=$(floor)
+  taskset -c 0 "${PERF_SERVER:-bin/classmeet}" serve >"$out/server-$4.log" 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -fs "$url/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   local metrics=()
   curl -fs http://127.0.0.1:18090/metrics >/dev/null 2>&1 && metrics=(--metrics-url http://127.0.0.1:18090/metrics)
   CLASSMEET_LOADTEST_PASSWORD=$password taskset -c 1 bin/classmeet loadtest "$1" --url "$url" \
-    --email "$email" "$3" "$2" --duration "${PERF_DURATION:-30s}" --server-pid "$pid" "${metrics[@]}" --json >"$out/$1-$2.json" || true
+    --email "$email" "$3" "$2" --duration "${PERF_DURATION:-30s}" --server-pid "$pid" "${metrics[@]}" --json >"$out/$4.json" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
-  echo "$f" >"$out/$1-$2.floor"
+  floors="$floors $(floor)"
+  echo $floors >"$out/$4.floor"
   local us
-  us=$(grep -o '"cpu_us_per_packet": [0-9.]*' "$out/$1-$2.json" | awk '{print $2}')
+  us=$(grep -o '"cpu_us_per_packet": [0-9.]*' "$out/$4.json" | awk '{print $2}')
   if [ -n "$us" ]; then
-    awk -v s="$1 $2" -v us="$us" -v f="$f" 'BEGIN {printf "%-12s %6.2f us/packet, floor %5.2f us: %.2fx\n", s, us, f/1000, us*1000/f}'
+    echo $floors | tr ' ' '\n' | sort -n | awk -v s="$1 $2" -v us="$us" '{v[NR] = $1} END {
+      f = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+      printf "%-12s %6.2f us/packet, floor %5.2f us (%.2f-%.2f): %.2fx%s\n",
+        s, us, f/1000, v[1]/1000, v[NR]/1000, us*1000/f, ((v[NR] - v[1]) / f > 0.25 ? "  (floors spread: less certain)" : "")
+    }' | tee -a "$out/ratios.txt"
   else
-    echo "$1 $2: no report (see $out/$1-$2.json)"
+    echo "$1 $2: no report (see $out/$4.json)" | tee -a "$out/ratios.txt"
   fi
 }
-for m in ${PERF_LECTURE-50 100 200}; do run lecture "$m" -m; done
-for n in ${PERF_MEETING-10}; do run meeting "$n" -n; done
+
+# Each scenario runs PERF_REPEAT times (default 1), each beside its own
+# floors; with more than one, the median ratio is printed after them.
+: >"$out/ratios.txt"
+scenario() { # scenario size flag
+  local name="$1-$2" r
+  for r in $(seq "${PERF_REPEAT:-1}"); do
+    [ "${PERF_REPEAT:-1}" -gt 1 ] && name="$1-$2-$r"
+    run "$1" "$2" "$3" "$name"
+  done
+  if [ "${PERF_REPEAT:-1}" -gt 1 ]; then
+    grep "^$1 *$2 " "$out/ratios.txt" | grep -o '[0-9.]*x' | tr -d x | sort -n |
+      awk -v s="$1 $2" '{v[NR]=$1} END {if (NR) printf "%-12s median of %d: %.2fx (%.2f-%.2f)\n", s, NR, (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2), v[1], v[NR]}'
+  fi
+}
+for m in ${PERF_LECTURE-50 100 200}; do scenario lecture "$m" -m; done
+for n in ${PERF_MEETING-10}; do scenario meeting "$n" -n; done

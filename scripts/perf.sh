@@ -41,8 +41,19 @@ floor() {
     awk '/^BenchmarkFloor/ {print $3}'
 }
 
+# placement prints how many ns a write on core 0 takes to be seen on core 1
+# (internal/floor.HandOff): about 30 where this VM's two CPUs are the
+# hyperthreads of one physical core, about 170 where they are two cores. The
+# host moves them between the two, and both the floor and the server move
+# with it (docs/performance.md), so each run says where it ran.
+placement() {
+  CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench 'HandOff' -benchtime 1x ./internal/floor/ |
+    awk '/^BenchmarkHandOff/ {for (i = 1; i < NF; i++) if ($(i+1) == "ns/pass") print $i}'
+}
+
 run() { # scenario size flag name
-  local floors
+  local floors p0 p1
+  p0=$(placement)
   floors=$(floor)
   taskset -c 0 "${PERF_SERVER:-bin/classmeet}" serve >"$out/server-$4.log" 2>&1 &
   local pid=$!
@@ -53,14 +64,17 @@ run() { # scenario size flag name
     --email "$email" "$3" "$2" --duration "${PERF_DURATION:-30s}" --server-pid "$pid" "${metrics[@]}" --json >"$out/$4.json" || true
   kill "$pid"; wait "$pid" 2>/dev/null || true
   floors="$floors $(floor)"
+  p1=$(placement)
   echo $floors >"$out/$4.floor"
+  echo "$p0 $p1" >"$out/$4.placement"
   local us
   us=$(grep -o '"cpu_us_per_packet": [0-9.]*' "$out/$4.json" | awk '{print $2}')
   if [ -n "$us" ]; then
-    echo $floors | tr ' ' '\n' | sort -n | awk -v s="$1 $2" -v us="$us" '{v[NR] = $1} END {
+    echo $floors | tr ' ' '\n' | sort -n | awk -v s="$1 $2" -v us="$us" -v p0="$p0" -v p1="$p1" '{v[NR] = $1} END {
       f = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      printf "%-12s %6.2f us/packet, floor %5.2f us (%.2f-%.2f): %.2fx%s\n",
-        s, us, f/1000, v[1]/1000, v[NR]/1000, us*1000/f, ((v[NR] - v[1]) / f > 0.25 ? "  (floors spread: less certain)" : "")
+      where = (p0 < 100 && p1 < 100) ? "hyperthreads" : (p0 >= 100 && p1 >= 100) ? "two cores" : "moved"
+      printf "%-12s %6.2f us/packet, floor %5.2f us (%.2f-%.2f): %.2fx  [%s: %d, %d ns]%s\n",
+        s, us, f/1000, v[1]/1000, v[NR]/1000, us*1000/f, where, p0, p1, ((v[NR] - v[1]) / f > 0.25 ? "  (floors spread: less certain)" : "")
     }' | tee -a "$out/ratios.txt"
   else
     echo "$1 $2: no report (see $out/$4.json)" | tee -a "$out/ratios.txt"
@@ -77,8 +91,16 @@ scenario() { # scenario size flag
     run "$1" "$2" "$3" "$name"
   done
   if [ "${PERF_REPEAT:-1}" -gt 1 ]; then
-    grep "^$1 *$2 " "$out/ratios.txt" | grep -o '[0-9.]*x' | tr -d x | sort -n |
-      awk -v s="$1 $2" '{v[NR]=$1} END {if (NR) printf "%-12s median of %d: %.2fx (%.2f-%.2f)\n", s, NR, (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2), v[1], v[NR]}'
+    grep "^$1 *$2 " "$out/ratios.txt" | sed -n 's/.*: \([0-9.]*\)x  \[\([a-z ]*\):.*/\1 \2/p' | sort -n |
+      awk -v s="$1 $2" '
+        function median(k, n) { return n % 2 ? r[k, (n + 1) / 2] : (r[k, n / 2] + r[k, n / 2 + 1]) / 2 }
+        { x = $1; $1 = ""; w = substr($0, 2); r["all", ++n["all"]] = x; r[w, ++n[w]] = x }
+        END {
+          if (!n["all"]) exit
+          printf "%-12s median of %d: %.2fx (%.2f-%.2f)", s, n["all"], median("all", n["all"]), r["all", 1], r["all", n["all"]]
+          for (w in n) if (w != "all") printf "; %s: %.2fx of %d", w, median(w, n[w]), n[w]
+          printf "\n"
+        }'
   fi
 }
 for m in ${PERF_LECTURE-50 100 200}; do scenario lecture "$m" -m; done

@@ -34,8 +34,7 @@ taskset -c 0 go test -run XXX -bench 'Floor/sendto' -benchtime 3s ./internal/flo
 # a line), sender on core 0 and receiver on core 1. It moves by a tenth and
 # more from one second to the next here, so each scenario is compared with
 # the median of ten: five before the run and five after it (which also takes
-# in the machine's drift over the run). A run whose floors spread by more
-# than a quarter is marked: its ratio is less certain.
+# in the machine's drift over the run); their range is printed beside it.
 floor() {
   CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench 'Floor/^sendto$' -benchtime 1s -count 5 ./internal/floor/ |
     awk '/^BenchmarkFloor/ {print $3}'
@@ -43,9 +42,10 @@ floor() {
 
 # placement prints how many ns a write on core 0 takes to be seen on core 1
 # (internal/floor.HandOff): about 30 where this VM's two CPUs are the
-# hyperthreads of one physical core, about 170 where they are two cores. The
-# host moves them between the two, and both the floor and the server move
-# with it (docs/performance.md), so each run says where it ran.
+# hyperthreads of one physical core, about 160 where they are two cores. The
+# host moves them between the two, sometimes within a run, and the floor
+# moves with it (docs/performance.md), so each run says where it started and
+# where it ended ("moved" when the two differ).
 placement() {
   CLASSMEET_FLOOR_CPUS=0,1 go test -run XXX -bench 'HandOff' -benchtime 1x ./internal/floor/ |
     awk '/^BenchmarkHandOff/ {for (i = 1; i < NF; i++) if ($(i+1) == "ns/pass") print $i}'
@@ -73,8 +73,8 @@ run() { # scenario size flag name
     echo $floors | tr ' ' '\n' | sort -n | awk -v s="$1 $2" -v us="$us" -v p0="$p0" -v p1="$p1" '{v[NR] = $1} END {
       f = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
       where = (p0 < 100 && p1 < 100) ? "hyperthreads" : (p0 >= 100 && p1 >= 100) ? "two cores" : "moved"
-      printf "%-12s %6.2f us/packet, floor %5.2f us (%.2f-%.2f): %.2fx  [%s: %d, %d ns]%s\n",
-        s, us, f/1000, v[1]/1000, v[NR]/1000, us*1000/f, where, p0, p1, ((v[NR] - v[1]) / f > 0.25 ? "  (floors spread: less certain)" : "")
+      printf "%-12s %6.2f us/packet, floor %5.2f us (%.2f-%.2f): %.2fx  [%s: %d, %d ns]\n",
+        s, us, f/1000, v[1]/1000, v[NR]/1000, us*1000/f, where, p0, p1
     }' | tee -a "$out/ratios.txt"
   else
     echo "$1 $2: no report (see $out/$4.json)" | tee -a "$out/ratios.txt"

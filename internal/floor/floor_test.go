@@ -155,7 +155,7 @@ func TestHandOff(t *testing.T) {
 
 // BenchmarkHandOff reports how long a write on the sender's CPU takes to
 // be seen on the receiver's (ns/pass, the best of 20 rounds of 2,000
-// passes): about 30 ns where the two are hyperthreads of one core, 170
+// passes): about 30 ns where the two are hyperthreads of one core, 160
 // where they are two cores, on the machines docs/performance.md was
 // measured on. Run it once: -benchtime 1x.
 func BenchmarkHandOff(b *testing.B) {

@@ -18,12 +18,11 @@ import (
 // It tells where a virtual machine's two CPUs are. On the 2-vCPU machines
 // the floor is measured on, they are sometimes the two hyperthreads of one
 // physical core (a pass takes about 30 ns) and sometimes two cores (about
-// 170 ns), and the host moves them between the two from one minute to the
-// next. That moves the floor (its sender and receiver share a core's
-// caches as hyperthreads: about 4.0 µs a packet, against 4.9 on two cores)
-// and the server measured beside it (which then shares its core with the
-// load generator): a ratio is only as good as the placement it was
-// measured in, so scripts/perf.sh records it (docs/performance.md).
+// 160 ns), and the host moves them between the two, sometimes within a
+// minute. The floor moves with them: its sender and receiver share a
+// core's caches as hyperthreads (mostly 4.0–4.2 µs a packet, against
+// 4.8–5.0 on two cores, in the sitting docs/performance.md reports), so
+// scripts/perf.sh records the placement beside each run.
 func HandOff(a, b, n, rounds int) (time.Duration, error) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		return 0, errors.New("floor: hand-off needs GOMAXPROCS ≥ 2")

@@ -224,7 +224,7 @@ func (d *DownTrack) send(p *Packet) {
 	if d.needKey && !p.Keyframe {
 		d.skipped.Add(1)
 		d.pub.counters.droppedWaitKey()
-		d.pub.requestLayerKeyframe(p.Layer) // throttled by the publication
+		d.pub.awaitLayerKeyframe(p.Layer) // at most one request per keyframeGap
 		return
 	}
 	d.needKey = false
@@ -606,7 +606,7 @@ func (d *DownTrack) follow(p *Packet) (switched, ok bool) {
 		d.current.Store(int32(target))
 		return true, true
 	}
-	d.pub.requestLayerKeyframe(target)
+	d.pub.awaitLayerKeyframe(target)
 	return false, false
 }
 

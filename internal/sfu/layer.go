@@ -42,7 +42,9 @@ type layer struct {
 	ring          *packetRing
 	stats         inbound // written by the layer's read loop only
 	received      atomic.Uint64
-	lastPLI       atomic.Int64
+	lastPLI       atomic.Int64 // when a keyframe was last asked for, Unix ns
+	pliDue        atomic.Bool  // a request waits for keyframeGap to end (awaitKeyframe)
+	keyAt         atomic.Int64 // arrival of the latest keyframe, Unix ns
 	lastAt        atomic.Int64 // arrival of the latest packet, Unix ns
 	resync        atomic.Bool  // the next packet is the first after a pause
 	width, height atomic.Uint32
@@ -92,18 +94,56 @@ func (l *layer) live(now time.Time) bool {
 	return at != 0 && now.UnixNano()-at < int64(layerGone)
 }
 
-// requestKeyframe sends a PLI for this layer's SSRC, at most every 300 ms.
-func (l *layer) requestKeyframe(pc *webrtc.PeerConnection, c *Counters) {
-	if pc == nil || l.track == nil {
-		return
-	}
-	now := time.Now().UnixNano()
+// keyframeGap is the least time between two keyframe requests to one
+// layer: a keyframe costs the publisher several times a frame's bits, and
+// a class joining at once would otherwise ask for dozens a second.
+const keyframeGap = 300 * time.Millisecond
+
+// rtcpWriter takes a layer's keyframe requests: the publisher's
+// PeerConnection.
+type rtcpWriter interface {
+	WriteRTCP([]rtcp.Packet) error
+}
+
+// requestKeyframe sends a PLI for this layer's SSRC, unless one went less
+// than keyframeGap ago.
+func (l *layer) requestKeyframe(w rtcpWriter, c *Counters) {
+	l.askKeyframe(w, c, time.Now().UnixNano())
+}
+
+// askKeyframe sends the PLI if the gap since the last one allows it at
+// now (Unix ns), and reports whether it did.
+func (l *layer) askKeyframe(w rtcpWriter, c *Counters, now int64) bool {
 	last := l.lastPLI.Load()
-	if now-last < int64(300*time.Millisecond) || !l.lastPLI.CompareAndSwap(last, now) {
-		return
+	if now-last < int64(keyframeGap) || !l.lastPLI.CompareAndSwap(last, now) {
+		return false
 	}
 	c.pliSent()
-	_ = pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
+	_ = w.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
+	return true
+}
+
+// awaitKeyframe asks for a keyframe for a subscriber that waits on one:
+// now, or, when the last request went less than keyframeGap ago, as soon
+// as the gap ends, unless a keyframe of the layer comes first. (Asking
+// again only with the subscriber's next packet added up to a frame's time
+// to every joiner's wait.) One request at most waits for each gap.
+func (l *layer) awaitKeyframe(w rtcpWriter, c *Counters) {
+	now := time.Now().UnixNano()
+	if l.askKeyframe(w, c, now) || l.pliDue.Load() || !l.pliDue.CompareAndSwap(false, true) {
+		return
+	}
+	wait := time.Duration(l.lastPLI.Load() + int64(keyframeGap) - now)
+	time.AfterFunc(max(wait, 0), func() {
+		l.pliDue.Store(false)
+		l.askDue(w, c, now, time.Now().UnixNano())
+	})
+}
+
+// askDue sends, at now, the request awaitKeyframe deferred at asked,
+// unless a keyframe of the layer arrived since.
+func (l *layer) askDue(w rtcpWriter, c *Counters, asked, now int64) bool {
+	return l.keyAt.Load() < asked && l.askKeyframe(w, c, now)
 }
 
 // layerSet is what a subscriber can choose from now: the resolution of
@@ -125,8 +165,10 @@ func (p *Publication) layerSet(now time.Time) layerSet {
 	return s
 }
 
-// keyframe notes the picture size a keyframe of this layer carries.
-func (l *layer) keyframe(mime string, payload []byte) {
+// keyframe notes a keyframe of this layer that arrived at at (Unix ns),
+// and the picture size it carries.
+func (l *layer) keyframe(mime string, payload []byte, at int64) {
+	l.keyAt.Store(at)
 	if w, h, ok := vp8KeyframeSize(mime, payload); ok {
 		l.width.Store(uint32(w))
 		l.height.Store(uint32(h))

@@ -217,21 +217,39 @@ func (p *Publication) SetPaused(paused bool) {
 func (p *Publication) Paused() bool { return p.paused.Load() }
 
 // RequestKeyframe asks the publisher for a keyframe in every layer, at
-// most every 300 ms each.
+// most once per keyframeGap each.
 func (p *Publication) RequestKeyframe() {
 	for i := range p.layers {
 		p.requestLayerKeyframe(i)
 	}
 }
 
-// requestLayerKeyframe asks for a keyframe in one layer.
+// requestLayerKeyframe asks for a keyframe in one layer, unless the last
+// request was too recent (keyframeGap).
 func (p *Publication) requestLayerKeyframe(i int) {
-	if p.Kind != webrtc.RTPCodecTypeVideo || i < 0 || i >= MaxLayers {
-		return
-	}
-	if l := p.layers[i].Load(); l != nil {
+	if l := p.videoLayer(i); l != nil {
 		l.requestKeyframe(p.pc, p.counters)
 	}
+}
+
+// awaitLayerKeyframe asks for a keyframe in one layer for a subscriber
+// that cannot go on without one: now, or when keyframeGap allows.
+func (p *Publication) awaitLayerKeyframe(i int) {
+	if l := p.videoLayer(i); l != nil {
+		l.awaitKeyframe(p.pc, p.counters)
+	}
+}
+
+// videoLayer is layer i of a video publication, read from a track of a
+// connection that keyframes can be asked for on; nil if not.
+func (p *Publication) videoLayer(i int) *layer {
+	if p.Kind != webrtc.RTPCodecTypeVideo || p.pc == nil || i < 0 || i >= MaxLayers {
+		return nil
+	}
+	if l := p.layers[i].Load(); l != nil && l.track != nil {
+		return l
+	}
+	return nil
 }
 
 // LastSenderReport is the publisher's latest RTCP sender report of its
@@ -354,7 +372,7 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 	pkt.Resync = l.resync.Swap(false)
 	pkt.Layer = l.index
 	if pkt.Keyframe {
-		l.keyframe(mime, pkt.Payload)
+		l.keyframe(mime, pkt.Payload, pkt.Arrival.UnixNano())
 	}
 	p.batch.begin()
 	for _, d := range *p.downs.Load() {

@@ -22,6 +22,9 @@ type simLink struct {
 	drops int
 	// jitter, if set, is each packet's delay on top of delay.
 	jitter func() time.Duration
+	// read, if set, is when the receiver reads a packet that arrived at
+	// at: a busy receiver reads late, and stamps the arrival then.
+	read func(at time.Time) time.Time
 }
 
 func (s *simLink) send(at time.Time, size int) (time.Time, bool) {
@@ -36,6 +39,9 @@ func (s *simLink) send(at time.Time, size int) (time.Time, bool) {
 	at = s.free.Add(s.delay)
 	if s.jitter != nil {
 		at = at.Add(s.jitter())
+	}
+	if s.read != nil {
+		at = s.read(at)
 	}
 	return at, true
 }
@@ -195,6 +201,38 @@ func TestProbeFindsTheLinkWasLifted(t *testing.T) {
 	r.probe(stop, 200e3, 600e3)
 	if got := r.estimate(); got < 0.85*800e3 {
 		t.Errorf("after a probe for 800 kbit/s through 5 Mbit/s the estimate is %.0f", got)
+	}
+}
+
+// TestProbeThroughABusyReceiver: the receiver stalls for 40 ms every 300
+// ms and then reads, in a burst, what arrived meanwhile (a browser on a
+// busy machine does); the link carries 5 Mbit/s, and nothing queues in
+// it. A probe for 800 kbit/s gets through and the estimate rises to it: a
+// late read is no queue building.
+func TestProbeThroughABusyReceiver(t *testing.T) {
+	r := newLinkRun(t, 300e3)
+	r.run(time.Second, 1.5e6, nil)
+	r.run(3*time.Second, 200e3, nil) // the queue drains
+	r.net.rate = 5e6
+	start := r.now
+	r.net.read = func(at time.Time) time.Time {
+		const every, stall = 300 * time.Millisecond, 40 * time.Millisecond
+		if phase := at.Sub(start) % every; phase < stall {
+			return at.Add(stall - phase)
+		}
+		return at
+	}
+	r.run(2*time.Second, 200e3, nil)
+	if bps, capped := r.l.estimate(); !capped || bps > 300e3 {
+		t.Fatalf("before the probe the estimate is %.0f (capped %v)", bps, capped)
+	}
+	stop, ok := r.l.startProbe(r.now, 200e3, 800e3)
+	if !ok {
+		t.Fatalf("no probe on a clear link with a busy receiver (estimate %.0f)", r.estimate())
+	}
+	r.probe(stop, 200e3, 600e3)
+	if got := r.estimate(); got < 0.85*800e3 {
+		t.Errorf("after a probe for 800 kbit/s through 5 Mbit/s to a busy receiver the estimate is %.0f", got)
 	}
 }
 

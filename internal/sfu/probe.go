@@ -12,6 +12,12 @@ import (
 // with no queue building, and the estimate rises to that rate. A probe that
 // sees loss or a queue building stops at once; the next waits twice as
 // long (up to probeMaxBackoff), so a link that is full is rarely disturbed.
+// The queue is read per feedback message, from the last few of the
+// probe's packets it reports: a queue building delays each packet more
+// than the one before, while a receiver that stalls now and then (a
+// browser on a busy machine) reads what arrived meanwhile in one burst,
+// the first sent having waited longest and the last hardly at all: no
+// reason to stop.
 const (
 	probeLength    = 500 * time.Millisecond
 	maxProbeLength = 1500 * time.Millisecond
@@ -53,7 +59,9 @@ type probe struct {
 	bytes        int
 	arrFirst     int64
 	arrLast      int64
-	maxQueue     float64
+	maxQueue     float64    // the highest of the feedback messages' tail queues (settle)
+	tail         [3]float64 // the queuing delays of the current message's last packets, a ring
+	tailN        int        // packets of the current message, received, so far
 	failed       bool
 	stoppedAt    time.Time
 	backoff      time.Duration
@@ -95,7 +103,29 @@ func (p *probe) packet(seq uint16, received, late bool, arrival int64, size int,
 	p.arrLast = max(p.arrLast, arrival)
 	p.recv++
 	p.bytes += size
-	p.maxQueue = max(p.maxQueue, queue)
+	p.tail[p.tailN%len(p.tail)] = queue
+	p.tailN++
+}
+
+// queued is whether the probe met a queue building: the last packets of a
+// feedback message, or the media's smoothed queue, delayed by
+// probeQueueRise more than when it began.
+func (p *probe) queued(e *estimator) bool {
+	return max(p.maxQueue, e.queue)-p.queueAtStart > probeQueueRise
+}
+
+// settle closes what one feedback message said of the probe's queue: the
+// least queuing delay of its last few packets.
+func (p *probe) settle() {
+	if p.tailN == 0 {
+		return
+	}
+	q := p.tail[0]
+	for _, v := range p.tail[1:min(p.tailN, len(p.tail))] {
+		q = min(q, v)
+	}
+	p.maxQueue = max(p.maxQueue, q)
+	p.tailN = 0
 }
 
 // check is run after each feedback message: it stops a probe that hurts,
@@ -103,9 +133,10 @@ func (p *probe) packet(seq uint16, received, late bool, arrival int64, size int,
 // failed just now: what the feedback said during it is then not the
 // media's.
 func (p *probe) check(now time.Time, e *estimator) (failed bool) {
+	p.settle()
 	switch p.state {
 	case probeSending:
-		if p.lost >= 3 || max(p.maxQueue, e.queue)-p.queueAtStart > probeQueueRise {
+		if p.lost >= 3 || p.queued(e) {
 			p.failed = true
 			p.stop.Store(true)
 		}
@@ -121,6 +152,7 @@ func (p *probe) check(now time.Time, e *estimator) (failed bool) {
 // judge ends a probe: the estimate rises to what it got through, or the
 // next probe waits longer. It says which.
 func (p *probe) judge(now time.Time, e *estimator) (ok bool) {
+	p.settle()
 	rate := 0.0
 	if span := p.arrLast - p.arrFirst; span >= int64(100*time.Millisecond) {
 		rate = float64(p.bytes) * 8 / (float64(span) / float64(time.Second))
@@ -129,8 +161,7 @@ func (p *probe) judge(now time.Time, e *estimator) (ok bool) {
 	took := p.stoppedAt.Sub(p.startedAt)
 	planned := probePlan(p.base, p.target, probeDuration(p.target), took)
 	full := took >= probeDuration(p.target)*9/10 // it held the target, not stopped early
-	if !p.failed && !lossy && full && p.sentBits >= 0.9*planned && rate >= 0.85*planned/took.Seconds() &&
-		max(p.maxQueue, e.queue)-p.queueAtStart <= probeQueueRise {
+	if !p.failed && !lossy && full && p.sentBits >= 0.9*planned && rate >= 0.85*planned/took.Seconds() && !p.queued(e) {
 		// Carried whole, with no queue, the target held to the end: the
 		// link takes the target (the rate measured over half a second is
 		// the rougher figure).

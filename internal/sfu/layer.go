@@ -44,6 +44,7 @@ type layer struct {
 	received      atomic.Uint64
 	lastPLI       atomic.Int64 // when a keyframe was last asked for, Unix ns
 	pliDue        atomic.Bool  // a request waits for keyframeGap to end (awaitKeyframe)
+	waitAt        atomic.Int64 // when a subscriber last began waiting, if after keyAt; Unix ns
 	keyAt         atomic.Int64 // arrival of the latest keyframe, Unix ns
 	lastAt        atomic.Int64 // arrival of the latest packet, Unix ns
 	resync        atomic.Bool  // the next packet is the first after a pause
@@ -118,30 +119,40 @@ func (l *layer) askKeyframe(w rtcpWriter, c *Counters, now int64) bool {
 	if now-last < int64(keyframeGap) || !l.lastPLI.CompareAndSwap(last, now) {
 		return false
 	}
-	c.pliSent()
-	_ = w.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}})
+	if w.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: l.ssrc}}) == nil {
+		c.pliSent() // not once the publisher's connection closed
+	}
 	return true
 }
 
 // awaitKeyframe asks for a keyframe for a subscriber that waits on one:
 // now, or, when the last request went less than keyframeGap ago, as soon
-// as the gap ends, unless a keyframe of the layer comes first. (Asking
-// again only with the subscriber's next packet added up to a frame's time
-// to every joiner's wait.) One request at most waits for each gap.
+// as the gap ends, unless a keyframe of the layer comes after the last
+// subscriber began waiting. (Asking again only with the subscriber's next
+// packet added up to a frame's time to every joiner's wait.) One request
+// at most waits for each gap.
 func (l *layer) awaitKeyframe(w rtcpWriter, c *Counters) {
 	now := time.Now().UnixNano()
-	if l.askKeyframe(w, c, now) || l.pliDue.Load() || !l.pliDue.CompareAndSwap(false, true) {
+	if l.askKeyframe(w, c, now) {
 		return
 	}
-	wait := time.Duration(l.lastPLI.Load() + int64(keyframeGap) - now)
-	time.AfterFunc(max(wait, 0), func() {
+	if l.keyAt.Load() >= l.waitAt.Load() { // the last waiter's keyframe came: this one waits anew
+		l.waitAt.Store(now)
+	}
+	if l.pliDue.Load() || !l.pliDue.CompareAndSwap(false, true) {
+		return
+	}
+	// Bounded by the gap: a clock set back would otherwise hold the timer.
+	wait := min(max(time.Duration(l.lastPLI.Load()+int64(keyframeGap)-now), 0), keyframeGap)
+	time.AfterFunc(wait, func() {
 		l.pliDue.Store(false)
-		l.askDue(w, c, now, time.Now().UnixNano())
+		l.askDue(w, c, l.waitAt.Load(), time.Now().UnixNano())
 	})
 }
 
-// askDue sends, at now, the request awaitKeyframe deferred at asked,
-// unless a keyframe of the layer arrived since.
+// askDue sends, at now, the request awaitKeyframe deferred for a
+// subscriber that began waiting at asked, unless a keyframe of the layer
+// arrived since.
 func (l *layer) askDue(w rtcpWriter, c *Counters, asked, now int64) bool {
 	return l.keyAt.Load() < asked && l.askKeyframe(w, c, now)
 }

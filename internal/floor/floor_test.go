@@ -139,7 +139,8 @@ func floorCPUs(b *testing.B) (send, recv int) {
 }
 
 // TestHandOff: the two threads pass the counter to the end, and the time
-// a pass took is measured.
+// a pass took is measured; a hand-off with itself, or of no passes, is
+// refused rather than spun on.
 func TestHandOff(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("needs two processors")
@@ -151,13 +152,17 @@ func TestHandOff(t *testing.T) {
 	if d <= 0 {
 		t.Errorf("a pass took %v", d)
 	}
+	for _, c := range []struct{ a, b, n, rounds int }{{0, 0, 10, 1}, {-1, -1, 0, 1}, {-1, -1, 10, 0}} {
+		if _, err := HandOff(c.a, c.b, c.n, c.rounds); err == nil {
+			t.Errorf("HandOff(%d, %d, %d, %d) was not refused", c.a, c.b, c.n, c.rounds)
+		}
+	}
 }
 
 // BenchmarkHandOff reports how long a write on the sender's CPU takes to
 // be seen on the receiver's (ns/pass, the best of 20 rounds of 2,000
-// passes): about 30 ns where the two are hyperthreads of one core, 160
-// where they are two cores, on the machines docs/performance.md was
-// measured on. Run it once: -benchtime 1x.
+// passes; docs/performance.md has what it was on which placement). Run it
+// once: -benchtime 1x.
 func BenchmarkHandOff(b *testing.B) {
 	send, recv := floorCPUs(b)
 	if runtime.GOMAXPROCS(0) < 2 {

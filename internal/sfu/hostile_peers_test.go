@@ -273,3 +273,31 @@ func TestKeyframeRequestFloodIsThrottled(t *testing.T) {
 		t.Errorf("the publisher heard %d keyframe requests for %d a subscriber sent", got, 2*n)
 	}
 }
+
+// TestReceiveVideoToggleFloodIsThrottled: a subscriber turns its video
+// off and on again thousands of times, waiting for a keyframe after each
+// (its waits are sent when the throttle's gap ends, not dropped); the
+// publisher hears at most one request per keyframeGap, not one a toggle,
+// and the video comes back.
+func TestReceiveVideoToggleFloodIsThrottled(t *testing.T) {
+	room := newSFURoom(t)
+	p := joinRoom(t, room, "p", false)
+	s := joinRoom(t, room, "s", false)
+	sent, plis := p.publishFloodCountingPLIs()
+	video := func() uint64 { return s.received("p", sfu.SourceCamera).packets.Load() }
+	testclock.WaitFor(t, "media at the subscriber", 30*time.Second, func() bool { return video() > 100 })
+	base, from := plis.Load(), sent.Load()
+	const n = 3000
+	for range n {
+		s.peer.SetReceiveVideo(false)
+		s.peer.SetReceiveVideo(true)
+	}
+	testclock.WaitFor(t, "the publisher to send on", 20*time.Second, func() bool { return sent.Load() > from+200 })
+	after := video()
+	testclock.WaitFor(t, "the video back at the subscriber", 20*time.Second, func() bool { return video() > after+100 })
+	// One per 300 ms is a handful while the toggles last; one a toggle
+	// would be thousands. The bound leaves a slow machine 45 s.
+	if got := plis.Load() - base; got > n/20 {
+		t.Errorf("the publisher heard %d keyframe requests for %d toggles", got, n)
+	}
+}

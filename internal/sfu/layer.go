@@ -129,32 +129,36 @@ func (l *layer) askKeyframe(w rtcpWriter, c *Counters, now int64) bool {
 // now, or, when the last request went less than keyframeGap ago, as soon
 // as the gap ends, unless a keyframe of the layer comes after the last
 // subscriber began waiting. (Asking again only with the subscriber's next
-// packet added up to a frame's time to every joiner's wait.) One request
-// at most waits for each gap.
+// packet added up to a frame's time to every joiner's wait.)
 func (l *layer) awaitKeyframe(w rtcpWriter, c *Counters) {
-	now := time.Now().UnixNano()
+	if wait, ok := l.await(w, c, time.Now().UnixNano()); ok {
+		time.AfterFunc(wait, func() { l.due(w, c, time.Now().UnixNano()) })
+	}
+}
+
+// await asks for a keyframe at now (Unix ns), or notes that a subscriber
+// waits for one; ok: the request is deferred, and due must be called
+// after wait. One request at most is deferred for each gap.
+func (l *layer) await(w rtcpWriter, c *Counters, now int64) (wait time.Duration, ok bool) {
 	if l.askKeyframe(w, c, now) {
-		return
+		return 0, false
 	}
 	if l.keyAt.Load() >= l.waitAt.Load() { // the last waiter's keyframe came: this one waits anew
 		l.waitAt.Store(now)
 	}
 	if l.pliDue.Load() || !l.pliDue.CompareAndSwap(false, true) {
-		return
+		return 0, false
 	}
-	// Bounded by the gap: a clock set back would otherwise hold the timer.
-	wait := min(max(time.Duration(l.lastPLI.Load()+int64(keyframeGap)-now), 0), keyframeGap)
-	time.AfterFunc(wait, func() {
-		l.pliDue.Store(false)
-		l.askDue(w, c, l.waitAt.Load(), time.Now().UnixNano())
-	})
+	// Bounded by the gap: a clock set back would otherwise hold the request.
+	return min(max(time.Duration(l.lastPLI.Load()+int64(keyframeGap)-now), 0), keyframeGap), true
 }
 
-// askDue sends, at now, the request awaitKeyframe deferred for a
-// subscriber that began waiting at asked, unless a keyframe of the layer
-// arrived since.
-func (l *layer) askDue(w rtcpWriter, c *Counters, asked, now int64) bool {
-	return l.keyAt.Load() < asked && l.askKeyframe(w, c, now)
+// due sends, at now, the request await deferred, unless a keyframe of the
+// layer arrived since the last subscriber began waiting; it reports
+// whether it did.
+func (l *layer) due(w rtcpWriter, c *Counters, now int64) bool {
+	l.pliDue.Store(false)
+	return l.keyAt.Load() < l.waitAt.Load() && l.askKeyframe(w, c, now)
 }
 
 // layerSet is what a subscriber can choose from now: the resolution of

@@ -20,10 +20,9 @@ type simLink struct {
 	delay time.Duration
 	free  time.Time // when the link has sent all it holds
 	drops int
-	// jitter, if set, is each packet's delay on top of delay.
-	jitter func() time.Duration
-	// read, if set, is when the receiver reads a packet that arrived at
-	// at: a busy receiver reads late, and stamps the arrival then.
+	// read, if set, is when the receiver reads a packet that would arrive
+	// at at: a packet held up on the way, or read late by a busy receiver
+	// (which stamps its arrival then).
 	read func(at time.Time) time.Time
 }
 
@@ -37,9 +36,6 @@ func (s *simLink) send(at time.Time, size int) (time.Time, bool) {
 	}
 	s.free = s.free.Add(time.Duration(float64(size*8) / s.rate * float64(time.Second)))
 	at = s.free.Add(s.delay)
-	if s.jitter != nil {
-		at = at.Add(s.jitter())
-	}
 	if s.read != nil {
 		at = s.read(at)
 	}
@@ -394,11 +390,11 @@ func TestFeedbackFloodIsBounded(t *testing.T) {
 func TestReorderedPacketsAreNotLost(t *testing.T) {
 	r := newLinkRun(t, 10e6)
 	n := 0
-	r.net.jitter = func() time.Duration {
+	r.net.read = func(at time.Time) time.Time {
 		if n++; n%5 == 0 {
-			return 150 * time.Millisecond
+			return at.Add(150 * time.Millisecond)
 		}
-		return 0
+		return at
 	}
 	r.run(5*time.Second, 1.5e6, nil)
 	if bps, capped := r.l.estimate(); capped {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -93,6 +95,22 @@ func (n *netNS) shape(t *testing.T, kbit int) {
 	burst := max(kbit*1000/8/50, 3000) // 20 ms of traffic, at least two full packets
 	tcCmd(t, "qdisc", "replace", "dev", n.hostIf, "root", "tbf",
 		"rate", fmt.Sprintf("%dkbit", kbit), "burst", fmt.Sprint(burst), "latency", "300ms")
+}
+
+// drops is how many packets the cap's queue has dropped (its tbf's own
+// count) since shape put it in place.
+func (n *netNS) drops(t *testing.T) int {
+	t.Helper()
+	out, err := exec.Command("tc", "-s", "qdisc", "show", "dev", n.hostIf).CombinedOutput()
+	if err != nil {
+		t.Fatalf("tc -s qdisc show dev %s: %v: %s", n.hostIf, err, out)
+	}
+	m := regexp.MustCompile(`dropped (\d+)`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("tc -s qdisc show dev %s: no drop count in %q", n.hostIf, out)
+	}
+	d, _ := strconv.Atoi(string(m[1]))
+	return d
 }
 
 // unshape lifts the cap.

@@ -64,7 +64,7 @@ func TestGoJoinToFirstFrame(t *testing.T) {
 		if err := c.JoinLink(ctx, links[i]); err != nil {
 			t.Fatal(err)
 		}
-		testclock.WaitFor(t, name+"'s first video frame", 15*time.Second, func() bool {
+		testclock.WaitFor(t, name+"'s first video frame", 60*time.Second, func() bool {
 			return c.Received(host.ID(), sfu.SourceCamera).Frames.Load() > 0
 		})
 		times = append(times, time.Since(start))
@@ -126,7 +126,7 @@ func TestServerCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := srv.openStore(t)
-	testclock.WaitFor(t, "every track to be written", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "every track to be written", 60*time.Second, func() bool {
 		recs, _ := st.MeetingRecordings(context.Background(), uuid.MustParse(mid))
 		if len(recs) != 1 {
 			return false

@@ -65,7 +65,7 @@ func newNetNS(t *testing.T, prefix string) *netNS {
 	ipCmd(t, "-n", n.name, "link", "set", n.nsIf, "up")
 	ipCmd(t, "-n", n.name, "link", "set", "lo", "up")
 	ipCmd(t, "-n", n.name, "route", "add", "default", "via", n.hostIP)
-	testclock.WaitFor(t, "the addresses of "+n.name+" to be final", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the addresses of "+n.name+" to be final", 60*time.Second, func() bool {
 		out, err := exec.Command("ip", "-n", n.name, "addr", "show", "tentative").CombinedOutput()
 		return err == nil && strings.TrimSpace(string(out)) == ""
 	})

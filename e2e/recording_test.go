@@ -30,7 +30,7 @@ import (
 func (s *server) attendanceClosed(t *testing.T, meetingID string) {
 	t.Helper()
 	st := s.openStore(t)
-	testclock.WaitFor(t, "attendance to be closed", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "attendance to be closed", 60*time.Second, func() bool {
 		rows, err := st.MeetingAttendance(context.Background(), uuid.MustParse(meetingID))
 		if err != nil || len(rows) == 0 {
 			return false
@@ -100,14 +100,14 @@ func TestRecordingSurvivesKill9(t *testing.T) {
 	}
 	st := srv.openStore(t)
 	var id uuid.UUID
-	testclock.WaitFor(t, "the recording row", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the recording row", 60*time.Second, func() bool {
 		recs, _ := st.MeetingRecordings(context.Background(), uuid.MustParse(mid))
 		if len(recs) > 0 {
 			id = recs[0].ID
 		}
 		return id != uuid.Nil
 	})
-	testclock.WaitFor(t, "the parent's video", 20*time.Second, func() bool { return parent.SentMedia(sfu.SourceCamera).Frames > 0 })
+	testclock.WaitFor(t, "the parent's video", 60*time.Second, func() bool { return parent.SentMedia(sfu.SourceCamera).Frames > 0 })
 	// 10 s recorded before the kill, by the sender's own media clock.
 	testclock.WaitFor(t, "10 s of the parent's video sent", 60*time.Second, func() bool {
 		v := parent.SentMedia(sfu.SourceCamera)

@@ -120,7 +120,7 @@ func TestParentBehindTCPOnlyNetworkJoinsThroughTURN(t *testing.T) {
 	}{{"Mr Jones", false}, {"Ms Brown", true}} {
 		joinThroughTURN(t, newPerson(t, n.chromium(t, srv.URL), c.name), srv.URL+links[i], c.relay)
 		// And the teacher receives the parent: packets counted where they land.
-		testclock.WaitFor(t, "the teacher to receive "+c.name+"'s camera and microphone", 20*time.Second, func() bool {
+		testclock.WaitFor(t, "the teacher to receive "+c.name+"'s camera and microphone", 60*time.Second, func() bool {
 			got := map[sfu.Source]bool{}
 			for _, k := range teacher.ReceivedTracks() {
 				if k.Participant != "" && teacher.Received(k.Participant, k.Source).Packets.Load() > 50 {

@@ -152,7 +152,7 @@ func TestViews(t *testing.T) {
 	// A share: largest, the people to its right, the controls reachable.
 	teacher.do("share the screen", chromedp.Click(tid("toggle-screen")))
 	jones.waitFor("see the shared screen", `document.querySelector('[data-testid="screen-video"]') !== null`)
-	testclock.WaitFor(t, "Ms Tone to receive the share", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "Ms Tone to receive the share", 60*time.Second, func() bool {
 		return tone.Received(teacherID, sfu.SourceScreen).Packets.Load() > 0
 	})
 	for _, size := range [][2]int64{{1280, 800}, {1920, 1080}} {
@@ -183,7 +183,7 @@ func TestViews(t *testing.T) {
 	jones.waitFor("see the share end", `document.querySelector('[data-testid="featured"]').hidden`)
 	// Ms Tone stops receiving the screen: its packet count stays put for 2 s.
 	last, since := uint64(0), testclock.Now()
-	testclock.WaitFor(t, "the screen to stop reaching Ms Tone", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the screen to stop reaching Ms Tone", 60*time.Second, func() bool {
 		if n := tone.Received(teacherID, sfu.SourceScreen).Packets.Load(); n != last {
 			last, since = n, testclock.Now()
 		}

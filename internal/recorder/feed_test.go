@@ -80,7 +80,7 @@ func (t *testTrack) taken() bool { return len(t.ch) == 0 }
 // waitTaken waits until the recorder has taken every packet fed to tracks.
 func waitTaken(t testing.TB, tracks ...*testTrack) {
 	t.Helper()
-	testclock.WaitFor(t, "the recorder to take what was fed", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the recorder to take what was fed", 60*time.Second, func() bool {
 		for _, tr := range tracks {
 			if !tr.taken() {
 				return false

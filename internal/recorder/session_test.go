@@ -378,7 +378,7 @@ func TestRecoverAfterCrash(t *testing.T) {
 	mic.feed(audioPackets(t, 3, -1, -1), arrival())
 	// The writers have made more than 2 s of each track durable: what a
 	// crash now leaves in the spool is worth recovering.
-	testclock.WaitFor(t, "2 s of each track synced to the spool", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "2 s of each track synced to the spool", 60*time.Second, func() bool {
 		kinds := map[string]bool{}
 		for _, p := range spoolFiles(t, g.spool) {
 			if durableMS(t, p) < 2200 {
@@ -460,7 +460,7 @@ func TestUploadWaitsForStorage(t *testing.T) {
 	waitTaken(t, mic)
 	g.s3.Stop()
 	s.Stop(testclock.Now())
-	testclock.WaitFor(t, "the recording to wait for its uploads", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "the recording to wait for its uploads", 60*time.Second, func() bool {
 		rec, _ := g.st.RecordingByID(bg, id)
 		return rec.State == store.RecordingUploading
 	})
@@ -582,7 +582,7 @@ func TestSegmentsAndScreenShare(t *testing.T) {
 			tr.end() // the connection went
 		}
 		closed += len(tracks)
-		testclock.WaitFor(t, "the connection's files to be closed", 20*time.Second, func() bool {
+		testclock.WaitFor(t, "the connection's files to be closed", 60*time.Second, func() bool {
 			files, _ := g.st.RecordingFiles(bg, id)
 			n := 0
 			for _, f := range files {

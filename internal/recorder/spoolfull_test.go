@@ -127,7 +127,7 @@ func cameraAndMic(t *testing.T, g *rig, seconds int) (uuid.UUID, *Session) {
 	base := time.Unix(1_700_000_000, 0)
 	// Ten seconds of sound reach the disk (a sync) before the video floods it.
 	mic.feed(audioPackets(t, 10, -1, -1), base)
-	testclock.WaitFor(t, "the microphone's file on disk", 10*time.Second, func() bool {
+	testclock.WaitFor(t, "the microphone's file on disk", 60*time.Second, func() bool {
 		for _, p := range spoolFiles(t, filepath.Join(g.spool, id.String())) {
 			if st, err := os.Stat(p); err == nil && filepath.Ext(p) == ".ogg" && st.Size() > 4096 {
 				return true
@@ -216,7 +216,7 @@ func TestStuckFinishingIsRetriedAndDeletable(t *testing.T) {
 	ballast := fillDisk(t, disk, 300<<10)
 	stuck, s1 := cameraAndMic(t, g, 40)
 	<-s1.Done()
-	testclock.WaitFor(t, "a failed finishing to be tried again", 20*time.Second, func() bool { return logs.has("retrying") })
+	testclock.WaitFor(t, "a failed finishing to be tried again", 60*time.Second, func() bool { return logs.has("retrying") })
 	if rec, _ := g.st.RecordingByID(bg, stuck); rec.State != store.RecordingUploading {
 		t.Fatalf("with no space to store it the recording is %s", rec.State)
 	}

@@ -74,7 +74,7 @@ func TestBatchConnSendsEachFanOutAtOnce(t *testing.T) {
 	}
 	want := []int{(batchSize+10+2)/3 + 1, (batchSize + 10 + 1) / 3, (batchSize + 10) / 3}
 	for i, n := range counts {
-		testclock.WaitFor(t, "every packet at its receiver", 10*time.Second, func() bool { return n() == want[i] })
+		testclock.WaitFor(t, "every packet at its receiver", 60*time.Second, func() bool { return n() == want[i] })
 	}
 }
 
@@ -97,7 +97,7 @@ func TestBatchConnDropsWhatTheKernelRefuses(t *testing.T) {
 	if b.dropped.Load() != 1 {
 		t.Errorf("%d packets dropped, want the 1 refused", b.dropped.Load())
 	}
-	testclock.WaitFor(t, "both good packets", 10*time.Second, func() bool { return n() == 2 })
+	testclock.WaitFor(t, "both good packets", 60*time.Second, func() bool { return n() == 2 })
 }
 
 // TestBatchConnReachesBothFamilies: the server's socket listens on every
@@ -127,7 +127,7 @@ func TestBatchConnReachesBothFamilies(t *testing.T) {
 		}
 	}
 	b.flush()
-	testclock.WaitFor(t, "two packets at the IPv4 peer and three at the IPv6 one", 10*time.Second, func() bool { return n4() == 2 && n6() == 3 })
+	testclock.WaitFor(t, "two packets at the IPv4 peer and three at the IPv6 one", 60*time.Second, func() bool { return n4() == 2 && n6() == 3 })
 	if b.dropped.Load() != 0 {
 		t.Errorf("%d packets dropped from the dual-stack socket", b.dropped.Load())
 	}
@@ -140,7 +140,7 @@ func TestBatchConnReachesBothFamilies(t *testing.T) {
 		}
 	}
 	only4.flush()
-	testclock.WaitFor(t, "the IPv4 packet from the IPv4 socket", 10*time.Second, func() bool { return n4() == 3 })
+	testclock.WaitFor(t, "the IPv4 packet from the IPv4 socket", 60*time.Second, func() bool { return n4() == 3 })
 	if only4.dropped.Load() != 1 {
 		t.Errorf("%d packets dropped from the IPv4 socket, want the 1 for an IPv6 peer", only4.dropped.Load())
 	}

@@ -69,7 +69,7 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	// coming and almost nothing is missing after retransmissions.
 	frames, first := r.frames.Load(), r.highest()
 	top := sim.Sent[2].Load()
-	testclock.WaitFor(t, "300 packets of the top layer", 30*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
+	testclock.WaitFor(t, "300 packets of the top layer", 60*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
 	if got := r.frames.Load() - frames; got < 100 {
 		t.Errorf("capped at 300 kbit/s, %d frames arrived while the publisher sent 300 top-layer packets", got)
 	}
@@ -83,30 +83,30 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	}
 
 	capDown(relay, 50_000)
-	testclock.WaitFor(t, "the subscriber to be told its video is paused", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the subscriber to be told its video is paused", 60*time.Second, func() bool {
 		ps := sub.paused.Load()
 		return ps != nil && slices.Contains(*ps, sfu.TrackInfo{Participant: "p", Source: sfu.SourceCamera})
 	})
 	// What was queued drains; then no more video arrives.
-	testclock.WaitFor(t, "the queue to drain", 10*time.Second, func() bool {
+	testclock.WaitFor(t, "the queue to drain", 60*time.Second, func() bool {
 		b := r.bytes.Load()
 		top := sim.Sent[2].Load()
-		testclock.WaitFor(t, "60 top-layer packets", 20*time.Second, func() bool { return sim.Sent[2].Load() >= top+60 })
+		testclock.WaitFor(t, "60 top-layer packets", 60*time.Second, func() bool { return sim.Sent[2].Load() >= top+60 })
 		return r.bytes.Load() == b
 	})
 	bytes := r.bytes.Load()
 	top = sim.Sent[2].Load()
-	testclock.WaitFor(t, "300 packets of the top layer", 30*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
+	testclock.WaitFor(t, "300 packets of the top layer", 60*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
 	if got := r.bytes.Load() - bytes; got > 0 {
 		t.Errorf("paused, the subscriber still received %d bytes of video", got)
 	}
 
 	capDown(relay, 0)
-	testclock.WaitFor(t, "the subscriber to be told its video resumed", 40*time.Second, func() bool {
+	testclock.WaitFor(t, "the subscriber to be told its video resumed", 60*time.Second, func() bool {
 		ps := sub.paused.Load()
 		return ps != nil && len(*ps) == 0
 	})
-	testclock.WaitFor(t, "the top layer again", 40*time.Second, func() bool { return r.width.Load() == 320 })
+	testclock.WaitFor(t, "the top layer again", 60*time.Second, func() bool { return r.width.Load() == 320 })
 }
 
 // publishMic sends 20 ms Opus frames of size bytes as the peer's
@@ -175,7 +175,7 @@ func TestMutedMicrophonesTakeNoBandwidth(t *testing.T) {
 	sub.waitWidth("p", 160)
 	r := sub.received("p", sfu.SourceCamera)
 	bytes, top := r.bytes.Load(), sim.Sent[2].Load()
-	testclock.WaitFor(t, "300 packets of the top layer", 30*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
+	testclock.WaitFor(t, "300 packets of the top layer", 60*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
 	if sub.everPaused.Load() {
 		t.Error("the subscriber was told its video is paused for microphones it is not sent")
 	}

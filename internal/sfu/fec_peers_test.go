@@ -216,7 +216,7 @@ func TestSubscribersLossReachesThePublisher(t *testing.T) {
 	p := joinRoom(t, room, "p", false)
 	clean := joinRoom(t, room, "clean", false)
 	logs := p.publishMicAndCamera()
-	testclock.WaitFor(t, "audio at the clean subscriber", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "audio at the clean subscriber", 60*time.Second, func() bool {
 		return clean.received("p", sfu.SourceMicrophone).packets.Load() > 50
 	})
 
@@ -234,10 +234,10 @@ func TestSubscribersLossReachesThePublisher(t *testing.T) {
 	}
 
 	lossy := joinLossy(t, room, "lossy", false, 0.05)
-	testclock.WaitFor(t, "audio at the lossy subscriber", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "audio at the lossy subscriber", 60*time.Second, func() bool {
 		return lossy.received("p", sfu.SourceMicrophone).packets.Load() > 50
 	})
-	testclock.WaitFor(t, "a report of loss at the publisher", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "a report of loss at the publisher", 60*time.Second, func() bool {
 		fs := logs.audio.since(0)
 		return len(fs) > 0 && fs[len(fs)-1] > 0
 	})
@@ -257,7 +257,7 @@ func TestSubscribersLossReachesThePublisher(t *testing.T) {
 	}
 
 	lossy.peer.Close()
-	testclock.WaitFor(t, "three clean reports after the lossy subscriber left", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "three clean reports after the lossy subscriber left", 60*time.Second, func() bool {
 		fs := logs.audio.since(0)
 		return len(fs) >= 3 && fs[len(fs)-1] == 0 && fs[len(fs)-2] == 0 && fs[len(fs)-3] == 0
 	})
@@ -274,7 +274,7 @@ func TestLyingSubscribersCannotInflateAudioLoss(t *testing.T) {
 	liar := joinRoom(t, room, "liar", false)
 	logs := p.publishMicAndCamera()
 	var audioSSRC, videoSSRC uint32
-	testclock.WaitFor(t, "audio and video at the liar", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "audio and video at the liar", 60*time.Second, func() bool {
 		audioSSRC, videoSSRC = liar.ssrcOf("p", sfu.SourceMicrophone), liar.ssrcOf("p", sfu.SourceCamera)
 		return audioSSRC != 0 && videoSSRC != 0 && liar.received("p", sfu.SourceMicrophone).packets.Load() > 50
 	})
@@ -305,7 +305,7 @@ func TestLyingSubscribersCannotInflateAudioLoss(t *testing.T) {
 	ctx, stop = context.WithCancel(context.Background())
 	t.Cleanup(stop)
 	go lie(ctx, audioSSRC)
-	testclock.WaitFor(t, "a report of loss at the publisher", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "a report of loss at the publisher", 60*time.Second, func() bool {
 		fs := logs.audio.since(0)
 		return len(fs) > 0 && fs[len(fs)-1] > 0
 	})

@@ -144,7 +144,7 @@ func TestPublishersPaddingLeavesNoGap(t *testing.T) {
 	dq.setQueued(true)
 	t.Cleanup(dq.stop)
 	sent := arriveWithPadding(t, pub)
-	testclock.WaitFor(t, "the queued subscriber's packets", 10*time.Second, func() bool { return len(wq.written()) == sent })
+	testclock.WaitFor(t, "the queued subscriber's packets", 60*time.Second, func() bool { return len(wq.written()) == sent })
 	for name, got := range map[string][]written{"direct": w.written(), "queued": wq.written()} {
 		if len(got) != sent {
 			t.Fatalf("%s: %d packets written, want the %d with media", name, len(got), sent)
@@ -179,7 +179,7 @@ func TestSlowSubscriberDoesNotHoldUpOthers(t *testing.T) {
 		pub.deliver(pub.layers[0].Load(), packet(i, i%30 == 0), webrtc.MimeTypeVP8, 96)
 		if i%100 == 99 {
 			for _, w := range fast {
-				testclock.WaitFor(t, "the fast subscribers to keep up", 20*time.Second, func() bool { return w.n.Load() == uint64(i+1) })
+				testclock.WaitFor(t, "the fast subscribers to keep up", 60*time.Second, func() bool { return w.n.Load() == uint64(i+1) })
 			}
 		}
 	}
@@ -199,7 +199,7 @@ func TestSubscriberStartsAtAKeyframe(t *testing.T) {
 	}
 	pub.deliver(pub.layers[0].Load(), packet(10, true), webrtc.MimeTypeVP8, 96)
 	pub.deliver(pub.layers[0].Load(), packet(11, false), webrtc.MimeTypeVP8, 96)
-	testclock.WaitFor(t, "the keyframe and what follows", 10*time.Second, func() bool { return w.n.Load() == 2 })
+	testclock.WaitFor(t, "the keyframe and what follows", 60*time.Second, func() bool { return w.n.Load() == 2 })
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !vp8Keyframe(w.first) {

@@ -68,7 +68,7 @@ func TestBlockedResendDoesNotStallThePublication(t *testing.T) {
 	seq := slow.seqs[5]
 	slow.mu.Unlock()
 	go sd.resend(seq)
-	testclock.WaitFor(t, "the resend to block on the subscriber's link", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the resend to block on the subscriber's link", 60*time.Second, func() bool {
 		select {
 		case <-slow.stalled:
 			return true
@@ -88,7 +88,7 @@ func TestBlockedResendDoesNotStallThePublication(t *testing.T) {
 			}
 		}
 	}()
-	testclock.WaitFor(t, "every packet at the other subscriber", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "every packet at the other subscriber", 60*time.Second, func() bool {
 		return fast.n.Load() == 10+n
 	})
 }
@@ -105,7 +105,7 @@ func TestStoppedDownTrackStartsNoQueue(t *testing.T) {
 		d.stop()
 		d.setConnected(true, true) // a state change that read the track list before the stop
 	}
-	testclock.WaitFor(t, "the goroutines back to where they were", 10*time.Second, func() bool {
+	testclock.WaitFor(t, "the goroutines back to where they were", 60*time.Second, func() bool {
 		return runtime.NumGoroutine() <= base
 	})
 }

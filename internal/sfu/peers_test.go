@@ -346,7 +346,7 @@ func TestPeersThroughTheSFU(t *testing.T) {
 	joinRoom(t, room, "asleep", true)
 	sent := p.publishCamera()
 
-	testclock.WaitFor(t, "the first frames at the awake subscriber", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the first frames at the awake subscriber", 60*time.Second, func() bool {
 		return awake.received("p", sfu.SourceCamera).frames.Load() > 30
 	})
 	if !awake.received("p", sfu.SourceCamera).firstKey.Load() {
@@ -354,8 +354,8 @@ func TestPeersThroughTheSFU(t *testing.T) {
 	}
 	// From here on, what is sent arrives.
 	base, got := sent.Load(), awake.received("p", sfu.SourceCamera).packets.Load()
-	testclock.WaitFor(t, "300 more packets sent", 30*time.Second, func() bool { return sent.Load() >= base+300 })
-	testclock.WaitFor(t, "them at the awake subscriber", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "300 more packets sent", 60*time.Second, func() bool { return sent.Load() >= base+300 })
+	testclock.WaitFor(t, "them at the awake subscriber", 60*time.Second, func() bool {
 		return awake.received("p", sfu.SourceCamera).packets.Load()-got >= 290
 	})
 }
@@ -372,7 +372,7 @@ func TestNacksRepairLossToASubscriber(t *testing.T) {
 	p.publishCamera()
 
 	got := lossy.received("p", sfu.SourceCamera)
-	testclock.WaitFor(t, "the first frames at the lossy subscriber", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "the first frames at the lossy subscriber", 60*time.Second, func() bool {
 		got = lossy.received("p", sfu.SourceCamera)
 		return got.frames.Load() > 30
 	})
@@ -399,7 +399,7 @@ func TestSubscribersHearSenderReports(t *testing.T) {
 	s := joinRoom(t, room, "s", false)
 	p.publishCamera()
 	got := s.received("p", sfu.SourceCamera)
-	testclock.WaitFor(t, "a sender report after 30 frames", 30*time.Second, func() bool {
+	testclock.WaitFor(t, "a sender report after 30 frames", 60*time.Second, func() bool {
 		got = s.received("p", sfu.SourceCamera)
 		sr, _ := got.senderReport()
 		return got.frames.Load() > 30 && sr != nil && sr.PacketCount > 30
@@ -477,7 +477,7 @@ func offeredCandidates(t *testing.T, room *sfu.Room) []offered {
 	if err := peer.HandleOffer(g.pub.LocalDescription().SDP, map[string]sfu.Source{g.pub.GetTransceivers()[0].Mid(): sfu.SourceCamera}); err != nil {
 		t.Fatal(err)
 	}
-	testclock.WaitFor(t, "the server's answer", 20*time.Second, func() bool { return len(answers) > 0 })
+	testclock.WaitFor(t, "the server's answer", 60*time.Second, func() bool { return len(answers) > 0 })
 	var got []offered
 	for _, line := range strings.Split(<-answers, "\n") {
 		f := strings.Fields(strings.TrimPrefix(strings.TrimSpace(line), "a=candidate:"))

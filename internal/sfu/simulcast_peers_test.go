@@ -27,7 +27,7 @@ func (g *goPeer) publishSimulcast() *testclient.Simulcast {
 // sizeTile reports the size g shows p's camera at, once g receives it.
 func (g *goPeer) sizeTile(from string, w, h int) {
 	g.t.Helper()
-	testclock.WaitFor(g.t, "the camera to size", 20*time.Second, func() bool {
+	testclock.WaitFor(g.t, "the camera to size", 60*time.Second, func() bool {
 		return g.peer.SetVideoSize(from, sfu.SourceCamera, w, h) == nil
 	})
 }
@@ -35,7 +35,7 @@ func (g *goPeer) sizeTile(from string, w, h int) {
 // waitWidth waits until g decodes keyframes of from's camera w pixels wide.
 func (g *goPeer) waitWidth(from string, w uint32) {
 	g.t.Helper()
-	testclock.WaitFor(g.t, "keyframes of the right width", 20*time.Second, func() bool {
+	testclock.WaitFor(g.t, "keyframes of the right width", 60*time.Second, func() bool {
 		return g.received(from, sfu.SourceCamera).width.Load() == w
 	})
 }
@@ -52,7 +52,7 @@ func TestSimulcastLayerPerTileSize(t *testing.T) {
 	small := joinRoom(t, room, "small", false)
 	large := joinRoom(t, room, "large", false)
 	sim := p.publishSimulcast()
-	testclock.WaitFor(t, "three layers published", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "three layers published", 60*time.Second, func() bool {
 		pub := room.Peer("p").Publication(sfu.SourceCamera)
 		return pub != nil && pub.Layers() == 3
 	})
@@ -65,7 +65,7 @@ func TestSimulcastLayerPerTileSize(t *testing.T) {
 	// thumbnail gets well under half of what the large tile gets.
 	rs, rl := small.received("p", sfu.SourceCamera), large.received("p", sfu.SourceCamera)
 	bs, bl, top := rs.bytes.Load(), rl.bytes.Load(), sim.Sent[2].Load()
-	testclock.WaitFor(t, "300 packets of the top layer", 30*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
+	testclock.WaitFor(t, "300 packets of the top layer", 60*time.Second, func() bool { return sim.Sent[2].Load() >= top+300 })
 	ds, dl := rs.bytes.Load()-bs, rl.bytes.Load()-bl
 	if dl == 0 || ds*2 > dl {
 		t.Errorf("the thumbnail received %d bytes while the large tile received %d", ds, dl)
@@ -78,7 +78,7 @@ func TestSimulcastLayerPerTileSize(t *testing.T) {
 	first := rl.highest()
 	large.sizeTile("p", 80, 60)
 	large.waitWidth("p", 80)
-	testclock.WaitFor(t, "packets after the switch", 20*time.Second, func() bool { return int16(rl.highest()-first) > 200 })
+	testclock.WaitFor(t, "packets after the switch", 60*time.Second, func() bool { return int16(rl.highest()-first) > 200 })
 	if n := rl.missing(first, rl.highest()-50); n > 3 {
 		t.Errorf("%d sequence numbers missing across the switch", n)
 	}
@@ -122,7 +122,7 @@ func TestSimulcastHostileSizes(t *testing.T) {
 	}
 	got := s.received("p", sfu.SourceCamera)
 	keys := got.keyframes.Load()
-	testclock.WaitFor(t, "three more keyframes", 30*time.Second, func() bool { return got.keyframes.Load() >= keys+3 })
+	testclock.WaitFor(t, "three more keyframes", 60*time.Second, func() bool { return got.keyframes.Load() >= keys+3 })
 	if w := got.width.Load(); w != 80 {
 		t.Errorf("after a flood of sizes ending small, keyframes %d wide", w)
 	}

@@ -22,7 +22,7 @@ func TestSubscribersDecryptWhatTheServerEncrypts(t *testing.T) {
 	p.publishCamera()
 
 	for _, s := range []*goPeer{own, passive} {
-		testclock.WaitFor(t, "frames decoded at "+s.peer.ID(), 30*time.Second, func() bool {
+		testclock.WaitFor(t, "frames decoded at "+s.peer.ID(), 60*time.Second, func() bool {
 			return s.received("p", sfu.SourceCamera).frames.Load() > 30
 		})
 		if !s.received("p", sfu.SourceCamera).firstKey.Load() {
@@ -38,7 +38,7 @@ func TestSubscribersDecryptWhatTheServerEncrypts(t *testing.T) {
 	// Both send TWCC feedback (pion's interceptor, as a browser does): the
 	// wire reads own's off the socket, pion passes passive's on.
 	c := s.Counters()
-	testclock.WaitFor(t, "feedback read on the wire and through pion", 20*time.Second, func() bool {
+	testclock.WaitFor(t, "feedback read on the wire and through pion", 60*time.Second, func() bool {
 		return c.FeedbackOnWire.Load() > 10 && c.FeedbackViaPion.Load() > 10
 	})
 }

@@ -121,7 +121,7 @@ func TestWelcomeListsTheRelayOverTLS(t *testing.T) {
 	if _, err := rc.WriteTo([]byte("media"), sfu.addr()); err != nil {
 		t.Fatal(err)
 	}
-	testclock.WaitFor(t, "the SFU to get a packet relayed from TLS", 10*time.Second, func() bool { return sfu.got.Load() == 1 })
+	testclock.WaitFor(t, "the SFU to get a packet relayed from TLS", 60*time.Second, func() bool { return sfu.got.Load() == 1 })
 }
 
 func TestNoRelayNoServers(t *testing.T) {

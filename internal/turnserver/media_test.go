@@ -26,10 +26,10 @@ func TestParentJoinsThroughTheRelay(t *testing.T) {
 			parent := ps[0]
 			testclient.HearEachOther(t, []*testclient.Client{host, parent})
 			// Media flows, and keeps flowing: many packets, not a first one.
-			testclock.WaitFor(t, "the parent to receive a stream of the teacher's media", 20*time.Second, func() bool {
+			testclock.WaitFor(t, "the parent to receive a stream of the teacher's media", 60*time.Second, func() bool {
 				return parent.Received(host.ID(), "camera").Packets.Load() > 100 && parent.Received(host.ID(), "microphone").Packets.Load() > 100
 			})
-			testclock.WaitFor(t, "the teacher to receive a stream of the parent's media", 20*time.Second, func() bool {
+			testclock.WaitFor(t, "the teacher to receive a stream of the parent's media", 60*time.Second, func() bool {
 				return host.Received(parent.ID(), "camera").Packets.Load() > 100 && host.Received(parent.ID(), "microphone").Packets.Load() > 100
 			})
 			cands := parent.SelectedCandidates()

@@ -138,7 +138,7 @@ func TestRelayTalksToTheSFUOnly(t *testing.T) {
 	if _, err := relay.WriteTo([]byte("media"), sfu.addr()); err != nil {
 		t.Fatal(err)
 	}
-	testclock.WaitFor(t, "the SFU to get the relayed packet", 10*time.Second, func() bool { return sfu.got.Load() == 1 })
+	testclock.WaitFor(t, "the SFU to get the relayed packet", 60*time.Second, func() bool { return sfu.got.Load() == 1 })
 
 	// Another machine: no permission, so nothing can be sent there.
 	if _, err := relay.WriteTo([]byte("probe"), elsewhere.addr()); err == nil {
@@ -154,12 +154,12 @@ func TestRelayTalksToTheSFUOnly(t *testing.T) {
 	if _, err := relay.WriteTo([]byte("media"), sfu.addr()); err != nil {
 		t.Fatal(err)
 	}
-	testclock.WaitFor(t, "the SFU to get the second packet", 10*time.Second, func() bool { return sfu.got.Load() == 2 })
+	testclock.WaitFor(t, "the SFU to get the second packet", 60*time.Second, func() bool { return sfu.got.Load() == 2 })
 	for _, l := range []*listener{sameHost, elsewhere} {
 		if _, err := sfu.conn.WriteTo([]byte("mark"), l.addr()); err != nil {
 			t.Fatal(err)
 		}
-		testclock.WaitFor(t, "the mark", 10*time.Second, func() bool { return l.marks.Load() == 1 })
+		testclock.WaitFor(t, "the mark", 60*time.Second, func() bool { return l.marks.Load() == 1 })
 		if n := l.got.Load(); n != 0 {
 			t.Errorf("%s received %d relayed packets", l.addr(), n)
 		}
@@ -217,7 +217,7 @@ func TestRelayQuotaPerParticipant(t *testing.T) {
 		r.Close()
 	}
 	relays[0].Close() // deallocates
-	testclock.WaitFor(t, "the relays to be given back", 10*time.Second, func() bool { return s.Allocations() == 1 })
+	testclock.WaitFor(t, "the relays to be given back", 60*time.Second, func() bool { return s.Allocations() == 1 })
 	r, err := allocate(t, s, user, pass)
 	if err != nil {
 		t.Fatalf("a relay given back was not free again: %v", err)

@@ -459,15 +459,16 @@ func (c *Client) SentMedia(source sfu.Source) SentMedia {
 	return SentMedia{}
 }
 
-// LostSent counts the packets SendLoss dropped.
-func (c *Client) LostSent() uint64 {
+// LostSent counts the packets SendLoss dropped, of those it was drawn for
+// (every packet the publishing connection sent while SendLoss was set).
+func (c *Client) LostSent() (lost, of uint64) {
 	c.media.mu.Lock()
 	defer c.media.mu.Unlock()
-	var n uint64
 	for _, b := range c.media.udp {
-		n += b.lost.Load()
+		lost += b.lost.Load()
+		of += b.offered.Load()
 	}
-	return n
+	return lost, of
 }
 
 // SizeVideo tells the server how large the client shows a participant's

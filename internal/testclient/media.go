@@ -752,6 +752,7 @@ type blockableConn struct {
 	blocked  atomic.Bool
 	loss     float64
 	lost     atomic.Uint64 // packets dropped by loss
+	offered  atomic.Uint64 // packets loss was drawn for, lost or not
 	recvLoss float64       // of the RTP packets that arrive
 }
 
@@ -778,9 +779,12 @@ func (b *blockableConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 	if b.blocked.Load() {
 		return len(p), nil // lost in the network
 	}
-	if b.loss > 0 && rand.Float64() < b.loss {
-		b.lost.Add(1)
-		return len(p), nil
+	if b.loss > 0 {
+		b.offered.Add(1)
+		if rand.Float64() < b.loss {
+			b.lost.Add(1)
+			return len(p), nil
+		}
 	}
 	return b.PacketConn.WriteTo(p, addr)
 }

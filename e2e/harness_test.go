@@ -248,7 +248,13 @@ func newPerson(t *testing.T, chromium context.Context, name string) *person {
 // do runs steps, failing the test with what the person was doing.
 func (p *person) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(p.ctx, 30*time.Second)
+	p.doWithin(what, 30*time.Second, steps...)
+}
+
+// doWithin is do, with a bound of its own on how long the steps may take.
+func (p *person) doWithin(what string, within time.Duration, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, within)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
 		loc, _ := chromedp.Run(p.ctx, chromedp.Location())
@@ -269,11 +275,13 @@ func eval[T any](p *person, js string) T {
 	return v
 }
 
-// waitFor polls a JavaScript predicate until it is true.
+// waitFor polls a JavaScript predicate until it is true, for up to a
+// minute: a bound on a hang, not a speed (what a page waits for, media
+// above all, can take a browser on a busy two-core machine many seconds).
 func (p *person) waitFor(what, predicate string) {
 	p.t.Helper()
-	p.do(what, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(20*time.Second))(ctx, t)
+	p.doWithin(what, 70*time.Second, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](predicate, chromedp.WithPollingTimeout(60*time.Second))(ctx, t)
 		return chromedp.Void{}, err
 	})
 }

@@ -101,7 +101,7 @@ func TestClassroomControls(t *testing.T) {
 	}
 	teacher.waitFor("her tile to go", `document.querySelectorAll('[data-testid="tile"]').length === 2`)
 	st := srv.openStore(t)
-	testclock.WaitFor(t, "the ban to reach the database", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "the ban to reach the database", 20*time.Second, func() bool {
 		invs, _ := st.Invitees(context.Background(), uuid.MustParse(mid))
 		return slices.ContainsFunc(invs, func(i store.Invitee) bool { return i.Name == "Mrs Patel" && i.BannedAt != nil })
 	})

@@ -30,7 +30,7 @@ import (
 func (s *server) attendanceClosed(t *testing.T, meetingID string) {
 	t.Helper()
 	st := s.openStore(t)
-	testclock.WaitFor(t, "attendance to be closed", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "attendance to be closed", 20*time.Second, func() bool {
 		rows, err := st.MeetingAttendance(context.Background(), uuid.MustParse(meetingID))
 		if err != nil || len(rows) == 0 {
 			return false

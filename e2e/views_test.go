@@ -183,7 +183,7 @@ func TestViews(t *testing.T) {
 	jones.waitFor("see the share end", `document.querySelector('[data-testid="featured"]').hidden`)
 	// Ms Tone stops receiving the screen: its packet count stays put for 2 s.
 	last, since := uint64(0), testclock.Now()
-	testclock.WaitFor(t, "the screen to stop reaching Ms Tone", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "the screen to stop reaching Ms Tone", 20*time.Second, func() bool {
 		if n := tone.Received(teacherID, sfu.SourceScreen).Packets.Load(); n != last {
 			last, since = n, testclock.Now()
 		}

@@ -216,7 +216,7 @@ func TestStuckFinishingIsRetriedAndDeletable(t *testing.T) {
 	ballast := fillDisk(t, disk, 300<<10)
 	stuck, s1 := cameraAndMic(t, g, 40)
 	<-s1.Done()
-	testclock.WaitFor(t, "a failed finishing to be tried again", 60*time.Second, func() bool { return logs.has("retrying") })
+	testclock.WaitFor(t, "a failed finishing to be tried again", 20*time.Second, func() bool { return logs.has("retrying") })
 	if rec, _ := g.st.RecordingByID(bg, stuck); rec.State != store.RecordingUploading {
 		t.Fatalf("with no space to store it the recording is %s", rec.State)
 	}

@@ -83,12 +83,12 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	}
 
 	capDown(relay, 50_000)
-	testclock.WaitFor(t, "the subscriber to be told its video is paused", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "the subscriber to be told its video is paused", 20*time.Second, func() bool {
 		ps := sub.paused.Load()
 		return ps != nil && slices.Contains(*ps, sfu.TrackInfo{Participant: "p", Source: sfu.SourceCamera})
 	})
 	// What was queued drains; then no more video arrives.
-	testclock.WaitFor(t, "the queue to drain", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "the queue to drain", 10*time.Second, func() bool {
 		b := r.bytes.Load()
 		top := sim.Sent[2].Load()
 		testclock.WaitFor(t, "60 top-layer packets", 60*time.Second, func() bool { return sim.Sent[2].Load() >= top+60 })
@@ -102,11 +102,11 @@ func TestVideoFitsTheSubscribersLink(t *testing.T) {
 	}
 
 	capDown(relay, 0)
-	testclock.WaitFor(t, "the subscriber to be told its video resumed", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "the subscriber to be told its video resumed", 40*time.Second, func() bool {
 		ps := sub.paused.Load()
 		return ps != nil && len(*ps) == 0
 	})
-	testclock.WaitFor(t, "the top layer again", 60*time.Second, func() bool { return r.width.Load() == 320 })
+	testclock.WaitFor(t, "the top layer again", 40*time.Second, func() bool { return r.width.Load() == 320 })
 }
 
 // publishMic sends 20 ms Opus frames of size bytes as the peer's

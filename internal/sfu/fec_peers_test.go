@@ -257,7 +257,7 @@ func TestSubscribersLossReachesThePublisher(t *testing.T) {
 	}
 
 	lossy.peer.Close()
-	testclock.WaitFor(t, "three clean reports after the lossy subscriber left", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "three clean reports after the lossy subscriber left", 30*time.Second, func() bool {
 		fs := logs.audio.since(0)
 		return len(fs) >= 3 && fs[len(fs)-1] == 0 && fs[len(fs)-2] == 0 && fs[len(fs)-3] == 0
 	})

@@ -233,7 +233,7 @@ func TestStalledTCPSubscriberStallsNoOneElse(t *testing.T) {
 	// The stalled one leaves: that does not wait on its link either.
 	var left atomic.Bool
 	go func() { stuck.peer.Close(); left.Store(true) }()
-	testclock.WaitFor(t, "the stalled subscriber to leave", 60*time.Second, left.Load)
+	testclock.WaitFor(t, "the stalled subscriber to leave", 20*time.Second, left.Load)
 }
 
 // TestKeyframeRequestFloodIsThrottled: a subscriber sends thousands of
@@ -294,7 +294,7 @@ func TestReceiveVideoToggleFloodIsThrottled(t *testing.T) {
 	}
 	testclock.WaitFor(t, "the publisher to send on", 60*time.Second, func() bool { return sent.Load() > from+200 })
 	after := video()
-	testclock.WaitFor(t, "the video back at the subscriber", 60*time.Second, func() bool { return video() > after+100 })
+	testclock.WaitFor(t, "the video back at the subscriber", 20*time.Second, func() bool { return video() > after+100 })
 	// One per 300 ms is a handful while the toggles last; one a toggle
 	// would be thousands. The bound leaves a slow machine 45 s.
 	if got := plis.Load() - base; got > n/20 {

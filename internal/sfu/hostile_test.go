@@ -105,7 +105,7 @@ func TestStoppedDownTrackStartsNoQueue(t *testing.T) {
 		d.stop()
 		d.setConnected(true, true) // a state change that read the track list before the stop
 	}
-	testclock.WaitFor(t, "the goroutines back to where they were", 60*time.Second, func() bool {
+	testclock.WaitFor(t, "the goroutines back to where they were", 10*time.Second, func() bool {
 		return runtime.NumGoroutine() <= base
 	})
 }

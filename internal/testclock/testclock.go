@@ -105,8 +105,11 @@ func (c *Clock) Advance(d time.Duration) {
 }
 
 // WaitFor polls cond until it holds, and fails the test if it still does not
-// after within. Give within generously (10-30 s): on a busy machine what
-// takes milliseconds alone can take seconds.
+// after within. Give within generously: on a busy machine what takes
+// milliseconds alone can take seconds, and media over WebRTC, with every
+// test package running at once, has taken over 20 s to arrive (a minute is
+// used for that). A bound that is part of what a test claims (an effect that
+// must come promptly after a change) stays as tight as the claim.
 func WaitFor(t testing.TB, what string, within time.Duration, cond func() bool) {
 	t.Helper()
 	if !Poll(within, cond) {

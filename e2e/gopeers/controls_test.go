@@ -60,7 +60,7 @@ func TestMuteIsEnforcedByTheServer(t *testing.T) {
 		return e.Code == "not_allowed" && strings.Contains(e.Message, "raise your hand")
 	})
 	sent := p.Sent(sfu.SourceMicrophone)
-	waitFor(t, "P to send 25 more audio packets", 20*time.Second, func() bool { return p.Sent(sfu.SourceMicrophone) >= sent+25 })
+	waitFor(t, "P to send 25 more audio packets", 60*time.Second, func() bool { return p.Sent(sfu.SourceMicrophone) >= sent+25 })
 	if n := heard(q)() - qHeard; n != 0 {
 		t.Errorf("a refused unmute let %d packets through", n)
 	}
@@ -69,7 +69,7 @@ func TestMuteIsEnforcedByTheServer(t *testing.T) {
 	_ = host.Send(&meeting.Allow{Participant: p.ID(), Kind: meeting.KindAudio})
 	msg(t, p, func(y *meeting.You) bool { return y.AudioBlocked && y.MayUnmute })
 	_ = p.Send(&meeting.MediaState{Audio: true, Video: true})
-	waitFor(t, "P to be heard again", 15*time.Second, func() bool {
+	waitFor(t, "P to be heard again", 60*time.Second, func() bool {
 		return q.Received(p.ID(), sfu.SourceMicrophone).Packets.Load() > qHeard+20
 	})
 }
@@ -199,7 +199,7 @@ func TestObserverCannotPublish(t *testing.T) {
 	msg(t, obs, func(e *meeting.Error) bool {
 		return e.Code == "not_allowed" && strings.Contains(e.Message, "observers")
 	})
-	waitFor(t, "the observer to receive the host", 10*time.Second, func() bool {
+	waitFor(t, "the observer to receive the host", 60*time.Second, func() bool {
 		return obs.Received(host.ID(), sfu.SourceCamera).Packets.Load() > 0
 	})
 	mediaFlows(t, obs, host, 30) // time for anything the observer sent to arrive

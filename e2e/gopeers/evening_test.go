@@ -167,7 +167,7 @@ func untouched(t *testing.T, what string, senders, receivers []*testclient.Clien
 	// few more first, then count.
 	for _, s := range senders {
 		settled := s.Sent(sfu.SourceMicrophone) + 10
-		waitFor(t, what+": packets in flight to land", 20*time.Second, func() bool { return s.Sent(sfu.SourceMicrophone) >= settled })
+		waitFor(t, what+": packets in flight to land", 60*time.Second, func() bool { return s.Sent(sfu.SourceMicrophone) >= settled })
 	}
 	before := map[[2]int]uint64{}
 	for i, s := range senders {
@@ -177,7 +177,7 @@ func untouched(t *testing.T, what string, senders, receivers []*testclient.Clien
 	}
 	for _, s := range senders {
 		sent := s.Sent(sfu.SourceMicrophone)
-		waitFor(t, what+": "+s.Name+" sends on", 20*time.Second, func() bool { return s.Sent(sfu.SourceMicrophone) >= sent+100 })
+		waitFor(t, what+": "+s.Name+" sends on", 60*time.Second, func() bool { return s.Sent(sfu.SourceMicrophone) >= sent+100 })
 	}
 	for i, s := range senders {
 		for j, r := range receivers {

@@ -34,13 +34,13 @@ func unheard(t *testing.T, what string, liar *testclient.Client, src sfu.Source,
 	// Packets already on their way when the rule took effect may still
 	// land: let the liar send a few more first, then count.
 	settled := liar.Sent(src) + 10
-	waitFor(t, what+": packets in flight to land", 20*time.Second, func() bool { return liar.Sent(src) >= settled })
+	waitFor(t, what+": packets in flight to land", 60*time.Second, func() bool { return liar.Sent(src) >= settled })
 	before := make([]uint64, len(others))
 	for i, o := range others {
 		before[i] = o.ReceivedOfKind(liar.ID(), kind)
 	}
 	sent := liar.Sent(src)
-	waitFor(t, what+": the liar sends on", 20*time.Second, func() bool { return liar.Sent(src) >= sent+100 })
+	waitFor(t, what+": the liar sends on", 60*time.Second, func() bool { return liar.Sent(src) >= sent+100 })
 	for i, o := range others {
 		if n := o.ReceivedOfKind(liar.ID(), kind) - before[i]; n != 0 {
 			t.Errorf("%s: %s received %d %s packets from %s", what, o.Name, n, kind, liar.Name)
@@ -53,7 +53,7 @@ func heard(t *testing.T, what string, c *testclient.Client, kind webrtc.RTPCodec
 	t.Helper()
 	for _, o := range others {
 		got := o.ReceivedOfKind(c.ID(), kind)
-		waitFor(t, what+": "+o.Name+" receives "+c.Name, 20*time.Second, func() bool { return o.ReceivedOfKind(c.ID(), kind) > got+20 })
+		waitFor(t, what+": "+o.Name+" receives "+c.Name, 60*time.Second, func() bool { return o.ReceivedOfKind(c.ID(), kind) > got+20 })
 	}
 }
 
@@ -169,7 +169,7 @@ func TestStoppedScreenStaysStoppedWhenReAdded(t *testing.T) {
 	s := testserver.Start(t, nil)
 	host, q, p, _ := hostileRoom(t, s, testserver.Plan(store.LobbyEveryoneWaits))
 	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen)
-	waitFor(t, "Q to see P's screen", 15*time.Second, func() bool { return q.Received(p.ID(), sfu.SourceScreen).Packets.Load() > 0 })
+	waitFor(t, "Q to see P's screen", 60*time.Second, func() bool { return q.Received(p.ID(), sfu.SourceScreen).Packets.Load() > 0 })
 	_ = host.Send(&meeting.Mute{Participant: p.ID(), Kind: meeting.KindScreen})
 	msg(t, p, func(y *meeting.You) bool { return y.ScreenBlocked })
 	seen := q.Received(p.ID(), sfu.SourceScreen).Packets.Load()
@@ -180,7 +180,7 @@ func TestStoppedScreenStaysStoppedWhenReAdded(t *testing.T) {
 		return e.Code == "not_allowed" && strings.Contains(e.Message, "screen share")
 	})
 	sent := p.Sent(sfu.SourceScreen)
-	waitFor(t, "P to send its screen again", 20*time.Second, func() bool { return p.Sent(sfu.SourceScreen) > sent+100 })
+	waitFor(t, "P to send its screen again", 60*time.Second, func() bool { return p.Sent(sfu.SourceScreen) > sent+100 })
 	if n := q.Received(p.ID(), sfu.SourceScreen).Packets.Load() - seen; n != 0 {
 		t.Errorf("Q received %d packets of a screen the host stopped, re-added", n)
 	}
@@ -190,7 +190,7 @@ func TestStoppedScreenStaysStoppedWhenReAdded(t *testing.T) {
 	told(t, p, func(y *meeting.You) bool { return y.MayShare })
 	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera)
 	republish(t, p, sfu.SourceMicrophone, sfu.SourceCamera, sfu.SourceScreen)
-	waitFor(t, "Q to see the allowed share", 20*time.Second, func() bool { return q.Received(p.ID(), sfu.SourceScreen).Packets.Load() > seen+20 })
+	waitFor(t, "Q to see the allowed share", 60*time.Second, func() bool { return q.Received(p.ID(), sfu.SourceScreen).Packets.Load() > seen+20 })
 }
 
 // TestMuteOutlastsEveryWayBackIn: in a meeting that admits invitees by
@@ -218,14 +218,14 @@ func TestMuteOutlastsEveryWayBackIn(t *testing.T) {
 
 	second := s.Parent(t, link, "P's phone", testclient.Options{})
 	msg[*meeting.Welcome](t, second, func(w *meeting.Welcome) bool { return w.Presence == meeting.PresenceRoom })
-	waitFor(t, "the phone's camera at Q", 20*time.Second, func() bool { return q.ReceivedOfKind(second.ID(), video) > 0 })
+	waitFor(t, "the phone's camera at Q", 60*time.Second, func() bool { return q.ReceivedOfKind(second.ID(), video) > 0 })
 	unheard(t, "second device", second, sfu.SourceMicrophone, audio, host, q)
 
 	p.Leave()
 	second.Leave()
 	back := s.Parent(t, link, "P again", testclient.Options{})
 	msg(t, back, func(y *meeting.You) bool { return y.AudioBlocked && !y.MayUnmute })
-	waitFor(t, "the rejoined camera at Q", 20*time.Second, func() bool { return q.ReceivedOfKind(back.ID(), video) > 0 })
+	waitFor(t, "the rejoined camera at Q", 60*time.Second, func() bool { return q.ReceivedOfKind(back.ID(), video) > 0 })
 	unheard(t, "rejoined", back, sfu.SourceMicrophone, audio, host, q)
 }
 
@@ -491,7 +491,7 @@ func TestStopsOutlastARestart(t *testing.T) {
 	q2 := s2.Parent(t, qLink(t, s, mid), "Q", testclient.Options{})
 	p2 := s2.Parent(t, link, "P", testclient.Options{})
 	msg(t, p2, func(y *meeting.You) bool { return y.AudioBlocked && !y.MayUnmute })
-	waitFor(t, "P's camera after the restart", 20*time.Second, func() bool { return q2.ReceivedOfKind(p2.ID(), video) > 0 })
+	waitFor(t, "P's camera after the restart", 60*time.Second, func() bool { return q2.ReceivedOfKind(p2.ID(), video) > 0 })
 	unheard(t, "after a restart", p2, sfu.SourceMicrophone, audio, host2, q2)
 }
 

@@ -26,7 +26,7 @@ func TestAudioOnlyThroughTheServer(t *testing.T) {
 	})
 	jones, patel := ps[0], ps[1]
 	var cam, screen, voice, other *testclient.Received
-	waitFor(t, "the host's camera, screen and voice at jones, camera at patel", 30*time.Second, func() bool {
+	waitFor(t, "the host's camera, screen and voice at jones, camera at patel", 60*time.Second, func() bool {
 		cam, screen, voice = jones.Received(host.ID(), sfu.SourceCamera), jones.Received(host.ID(), sfu.SourceScreen), jones.Received(host.ID(), sfu.SourceMicrophone)
 		other = patel.Received(host.ID(), sfu.SourceCamera)
 		return cam.Keyframes.Load() > 0 && screen.Keyframes.Load() > 0 && voice.Packets.Load() > 0 && other.Keyframes.Load() > 0
@@ -42,7 +42,7 @@ func TestAudioOnlyThroughTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	c, sc, o, a := cam.Packets.Load(), screen.Packets.Load(), other.Packets.Load(), voice.Packets.Load()
-	waitFor(t, "3 s more of the host's voice at jones", 20*time.Second, func() bool { return voice.Packets.Load() >= a+150 })
+	waitFor(t, "3 s more of the host's voice at jones", 60*time.Second, func() bool { return voice.Packets.Load() >= a+150 })
 	if dc, ds := cam.Packets.Load()-c, screen.Packets.Load()-sc; dc != 0 || ds != 0 {
 		t.Errorf("audio only: jones still received %d camera and %d screen packets", dc, ds)
 	}
@@ -64,7 +64,7 @@ func TestAudioOnlyThroughTheServer(t *testing.T) {
 		_ = patel.ReceiveVideo(true)
 		return testclock.Poll(2*time.Second, func() bool { return other.Packets.Load() > o+20 })
 	})
-	waitFor(t, "more of the host's voice at jones", 20*time.Second, func() bool { return voice.Packets.Load() >= a+50 })
+	waitFor(t, "more of the host's voice at jones", 60*time.Second, func() bool { return voice.Packets.Load() >= a+50 })
 	if d := cam.Packets.Load() - c; d != 0 {
 		t.Errorf("after patel's flood jones received %d camera packets", d)
 	}

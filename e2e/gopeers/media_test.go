@@ -58,7 +58,7 @@ func TestFourPeopleMeet(t *testing.T) {
 	// in which every source sends at least 300 packets (about 10 s); then
 	// give the receivers time to catch up with what was sent in it. Loss
 	// is what never arrives, however long the machine takes.
-	waitFor(t, "everyone past the first second of everyone", 30*time.Second, func() bool {
+	waitFor(t, "everyone past the first second of everyone", 60*time.Second, func() bool {
 		_, recv := snapshot(all)
 		for _, n := range recv {
 			if n < 50 {
@@ -82,7 +82,7 @@ func TestFourPeopleMeet(t *testing.T) {
 		k := a.Name + "/" + string(src)
 		return sent1[k] - sent0[k]
 	}
-	waitFor(t, "every receiver to get 95% of what was sent", 30*time.Second, func() bool {
+	waitFor(t, "every receiver to get 95% of what was sent", 60*time.Second, func() bool {
 		_, recv := snapshot(all)
 		for _, a := range all {
 			for _, src := range []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera} {
@@ -174,7 +174,7 @@ func TestLobbyAndDeniedGetNoMedia(t *testing.T) {
 
 	// The host publishes meanwhile: 60 video packets, about 2 s.
 	hostSent := host.Sent(sfu.SourceCamera)
-	waitFor(t, "the host to publish on", 30*time.Second, func() bool { return host.Sent(sfu.SourceCamera) >= hostSent+60 })
+	waitFor(t, "the host to publish on", 60*time.Second, func() bool { return host.Sent(sfu.SourceCamera) >= hostSent+60 })
 	for _, c := range []*testclient.Client{waiting, denied} {
 		if n := s.MediaJoins(c.ID()); n != 0 {
 			t.Errorf("%s got %d media peers", c.Name, n)
@@ -224,9 +224,9 @@ func TestSlowSubscriberDoesNotHurtOthers(t *testing.T) {
 	got0 := jones.Received(host.ID(), sfu.SourceCamera).Packets.Load()
 	// While the host sends 150 packets (about 5 s) the sleeper's queue
 	// fills; jones still gets 95% of them, however long delivery takes.
-	waitFor(t, "the host to send 150 packets", 30*time.Second, func() bool { return host.Sent(sfu.SourceCamera) >= before+150 })
+	waitFor(t, "the host to send 150 packets", 60*time.Second, func() bool { return host.Sent(sfu.SourceCamera) >= before+150 })
 	sent := host.Sent(sfu.SourceCamera) - before
-	waitFor(t, fmt.Sprintf("jones to get 95%% of %d packets beside a sleeping subscriber", sent), 30*time.Second, func() bool {
+	waitFor(t, fmt.Sprintf("jones to get 95%% of %d packets beside a sleeping subscriber", sent), 60*time.Second, func() bool {
 		return float64(jones.Received(host.ID(), sfu.SourceCamera).Packets.Load()-got0) >= 0.95*float64(sent)
 	})
 }
@@ -292,8 +292,8 @@ func TestReconnectWithoutLobby(t *testing.T) {
 	}
 	hostGot := host.Received(jones.ID(), sfu.SourceCamera).Packets.Load()
 	jonesGot := jones.Received(host.ID(), sfu.SourceCamera).Packets.Load()
-	waitFor(t, "media from jones again", 30*time.Second, func() bool { return host.Received(jones.ID(), sfu.SourceCamera).Packets.Load() > hostGot+30 })
-	waitFor(t, "media to jones again", 30*time.Second, func() bool { return jones.Received(host.ID(), sfu.SourceCamera).Packets.Load() > jonesGot+30 })
+	waitFor(t, "media from jones again", 60*time.Second, func() bool { return host.Received(jones.ID(), sfu.SourceCamera).Packets.Load() > hostGot+30 })
+	waitFor(t, "media to jones again", 60*time.Second, func() bool { return jones.Received(host.ID(), sfu.SourceCamera).Packets.Load() > jonesGot+30 })
 
 	// The host's view of the room, replayed from its messages: one jones.
 	tiles := map[string]string{}

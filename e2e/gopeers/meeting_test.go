@@ -40,7 +40,7 @@ func TestHostAdmitsParentAndTheySeeEachOther(t *testing.T) {
 	}
 	msg[*meeting.Admitted](t, parent, nil)
 	for _, src := range []sfu.Source{sfu.SourceMicrophone, sfu.SourceCamera} {
-		waitFor(t, "parent receives host "+string(src)+" "+host.ID()+" "+fmt.Sprint(parent.ReceivedTracks()), 30*time.Second, func() bool { return parent.Received(host.ID(), src).Packets.Load() > 20 })
-		waitFor(t, "host receives parent "+string(src), 30*time.Second, func() bool { return host.Received(parent.ID(), src).Packets.Load() > 20 })
+		waitFor(t, "parent receives host "+string(src)+" "+host.ID()+" "+fmt.Sprint(parent.ReceivedTracks()), 60*time.Second, func() bool { return parent.Received(host.ID(), src).Packets.Load() > 20 })
+		waitFor(t, "host receives parent "+string(src), 60*time.Second, func() bool { return host.Received(parent.ID(), src).Packets.Load() > 20 })
 	}
 }

@@ -39,7 +39,7 @@ func hostedScene(t *testing.T, s *testserver.Server) scene {
 	msg[*meeting.Admitted](t, sc.q, nil)
 	sc.w = s.Parent(t, links[2], "W", testclient.Options{Publish: []sfu.Source{}})
 	msg(t, sc.host, func(l *meeting.Lobby) bool { return len(l.Entries) == 1 })
-	waitFor(t, "Q to hear P", 15*time.Second, func() bool { return sc.q.Received(sc.p.ID(), sfu.SourceMicrophone).Packets.Load() > 0 })
+	waitFor(t, "Q to hear P", 60*time.Second, func() bool { return sc.q.Received(sc.p.ID(), sfu.SourceMicrophone).Packets.Load() > 0 })
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var err error
@@ -84,7 +84,7 @@ func hostRevoked(t *testing.T, s *testserver.Server, sc scene, why string) {
 	_ = third.Send(&meeting.Admit{Participant: sc.w.ID()})
 
 	// P is still heard by Q (nobody muted P); W never got in.
-	waitFor(t, "Q to go on hearing P", 10*time.Second, func() bool {
+	waitFor(t, "Q to go on hearing P", 60*time.Second, func() bool {
 		return sc.q.Received(sc.p.ID(), sfu.SourceMicrophone).Packets.Load() > heard+100
 	})
 	for _, m := range sc.w.Messages() {
@@ -193,7 +193,7 @@ func TestBanHoldsAtEveryWayIn(t *testing.T) {
 	pb := s.Parent(t, links[0], "P", testclient.Options{Publish: []sfu.Source{sfu.SourceMicrophone}})
 	q := s.Parent(t, links[1], "Q", testclient.Options{Publish: []sfu.Source{}})
 	for _, c := range []*testclient.Client{pa, pb} {
-		waitFor(t, "Q to hear "+c.ID(), 15*time.Second, func() bool { return q.Received(c.ID(), sfu.SourceMicrophone).Packets.Load() > 0 })
+		waitFor(t, "Q to hear "+c.ID(), 60*time.Second, func() bool { return q.Received(c.ID(), sfu.SourceMicrophone).Packets.Load() > 0 })
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -22,7 +22,7 @@ func TestSimulcastThroughTheServer(t *testing.T) {
 	s := testserver.Start(t, nil)
 	host, ps := s.AdmittedRoom(t, []string{"jones", "patel"}, map[string]testclient.Options{"jones": {Simulcast: true}})
 	jones, patel := ps[0], ps[1]
-	waitFor(t, "jones's camera at both", 30*time.Second, func() bool {
+	waitFor(t, "jones's camera at both", 60*time.Second, func() bool {
 		return host.Received(jones.ID(), sfu.SourceCamera).Keyframes.Load() > 0 && patel.Received(jones.ID(), sfu.SourceCamera).Keyframes.Load() > 0
 	})
 	small, large := host.Received(jones.ID(), sfu.SourceCamera), patel.Received(jones.ID(), sfu.SourceCamera)
@@ -35,7 +35,7 @@ func TestSimulcastThroughTheServer(t *testing.T) {
 	waitFor(t, "the thumbnail's layer", 20*time.Second, func() bool { return small.Width.Load() == 80 })
 	waitFor(t, "the large tile's layer", 20*time.Second, func() bool { return large.Width.Load() == 320 })
 	bs, bl, sent := small.Bytes.Load(), large.Bytes.Load(), jones.Sent(sfu.SourceCamera)
-	waitFor(t, "600 more camera packets sent", 30*time.Second, func() bool { return jones.Sent(sfu.SourceCamera) >= sent+600 })
+	waitFor(t, "600 more camera packets sent", 60*time.Second, func() bool { return jones.Sent(sfu.SourceCamera) >= sent+600 })
 	if ds, dl := small.Bytes.Load()-bs, large.Bytes.Load()-bl; dl == 0 || ds*2 > dl {
 		t.Errorf("the thumbnail received %d bytes while the large tile received %d", ds, dl)
 	}
@@ -66,7 +66,7 @@ func TestSimulcastThroughTheServer(t *testing.T) {
 	}
 	msg(t, host, func(e *meeting.Error) bool { return e.Code == "bad_message" })
 	keys := small.Keyframes.Load()
-	waitFor(t, "three more keyframes at the thumbnail", 30*time.Second, func() bool { return small.Keyframes.Load() >= keys+3 })
+	waitFor(t, "three more keyframes at the thumbnail", 60*time.Second, func() bool { return small.Keyframes.Load() >= keys+3 })
 	if w := small.Width.Load(); w != 80 {
 		t.Errorf("after the flood the thumbnail gets keyframes %d wide", w)
 	}

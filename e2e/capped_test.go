@@ -454,19 +454,33 @@ func (p *cappedParent) pausesVideo(t *testing.T) {
 	// ms deep) filled and dropped until the video paused, and a packet
 	// dropped then is counted lost by the receiver only when the packets
 	// queued behind it arrive, up to 300 ms later. The window starts once
-	// the queue has dropped nothing for a second (of the page's time, as
-	// the meter's samples are up to 250 ms old): what it counts lost was
+	// the queue has dropped nothing for a second: what it counts lost was
 	// lost in it. Started at once, it counted up to 3 % of the audio lost
 	// to the change itself, and a sniffer on the parent's link saw gaps
-	// with no drop in the window.
-	drops, since := p.ns.drops(t), p.sample().At
-	testclock.WaitFor(t, "the 60 kbit/s link's queue to drop nothing for a second", 60*time.Second, func() bool {
-		now := p.sample().At
-		if d := p.ns.drops(t); d != drops {
-			drops, since = d, now
+	// with no drop in the window. A drop is dated by the page's clock read
+	// after tc counted it, and the window's first sample (the meter's
+	// latest, up to 250 ms old) must be a second after that. The server
+	// must stop overfilling the link soon after the pause: 20 s is the
+	// bound on that.
+	pageNow := func() float64 { return eval[float64](p.person, "performance.now()") }
+	drops, quietFrom, lastAt := p.ns.drops(t), pageNow(), 0.0
+	if !testclock.Poll(20*time.Second, func() bool {
+		at := p.sample().At
+		if at == lastAt {
+			return false // tc is asked again once the meter has sampled again
 		}
-		return now-since >= 1000
-	})
+		lastAt = at
+		if n := p.ns.drops(t); n != drops {
+			drops, quietFrom = n, pageNow()
+			return false
+		}
+		return at-quietFrom >= 1000
+	}) {
+		t.Fatalf("%s at 60 kbit/s: the link's queue still drops 20 s after the paused note (%d packets since the cap): the server goes on sending more than the link carries",
+			p.name, p.ns.drops(t))
+	}
+	t.Logf("%s at 60 kbit/s: the link's queue dropped %d packets since the cap, none from %.1f s after the paused note",
+		p.name, drops, (quietFrom-s.At)/1000)
 	start := p.resetMeter()
 	p.waitPageTime(start.At + 12_000)
 	end := p.sample()

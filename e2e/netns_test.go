@@ -105,13 +105,16 @@ func (n *netNS) drops(t *testing.T) int {
 	if err != nil {
 		t.Fatalf("tc -s qdisc show dev %s: %v: %s", n.hostIf, err, out)
 	}
-	m := regexp.MustCompile(`dropped (\d+)`).FindSubmatch(out)
+	m := tbfDropped.FindSubmatch(out)
 	if m == nil {
 		t.Fatalf("tc -s qdisc show dev %s: no drop count in %q", n.hostIf, out)
 	}
 	d, _ := strconv.Atoi(string(m[1]))
 	return d
 }
+
+// tbfDropped finds the drop count in tc's statistics of a qdisc.
+var tbfDropped = regexp.MustCompile(`dropped (\d+)`)
 
 // unshape lifts the cap.
 func (n *netNS) unshape(t *testing.T) {

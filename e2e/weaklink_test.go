@@ -25,6 +25,24 @@ import (
 	"classmeet/internal/testclock"
 )
 
+// inboundTotals is a JavaScript function that sums the page's inbound-rtp
+// counters per kind ({video: {...}, audio: {...}}) over its open
+// PeerConnections.
+const inboundTotals = `async () => {
+	const fields = ['packetsReceived', 'packetsLost', 'nackCount', 'framesDecoded', 'freezeCount', 'totalFreezesDuration',
+		'fecPacketsReceived', 'fecPacketsDiscarded', 'concealedSamples', 'silentConcealedSamples', 'totalSamplesReceived',
+		'concealmentEvents', 'frameWidth', 'frameHeight', 'framesPerSecond'];
+	const out = {video: {}, audio: {}};
+	for (const pc of window.__pcs) {
+		if (pc.connectionState === 'closed') continue;
+		(await pc.getStats()).forEach(s => {
+			if (s.type !== 'inbound-rtp' || !out[s.kind]) return;
+			for (const f of fields) if (typeof s[f] === 'number') out[s.kind][f] = (out[s.kind][f] || 0) + s[f];
+		});
+	}
+	return out;
+}`
+
 // inboundSampler samples the page's inbound-rtp stats (summed per kind)
 // every 100 ms for windowMs, in window.__weak: the first and last samples,
 // the longest time framesDecoded stood still, and the longest freeze
@@ -34,20 +52,7 @@ import (
 // than 10 (a burst the link's 2 % does not make). Done says when the
 // window is over.
 const inboundSampler = `((windowMs) => {
-	const fields = ['packetsReceived', 'packetsLost', 'nackCount', 'framesDecoded', 'freezeCount', 'totalFreezesDuration',
-		'fecPacketsReceived', 'fecPacketsDiscarded', 'concealedSamples', 'silentConcealedSamples', 'totalSamplesReceived',
-		'concealmentEvents', 'frameWidth', 'frameHeight', 'framesPerSecond'];
-	const snap = async () => {
-		const out = {video: {}, audio: {}};
-		for (const pc of window.__pcs) {
-			if (pc.connectionState === 'closed') continue;
-			(await pc.getStats()).forEach(s => {
-				if (s.type !== 'inbound-rtp' || !out[s.kind]) return;
-				for (const f of fields) if (typeof s[f] === 'number') out[s.kind][f] = (out[s.kind][f] || 0) + s[f];
-			});
-		}
-		return out;
-	};
+	const snap = ` + inboundTotals + `;
 	const w = window.__weak = {done: false, maxStallMs: 0, maxFreezeS: 0, samples: 0, lossJumps: []};
 	(async () => {
 		const start = performance.now();
@@ -76,20 +81,12 @@ const inboundSampler = `((windowMs) => {
 // and the in-band FEC copies that came with them, as JSON {fec, got, at}
 // (at: the page's clock at the end).
 const fecSecond = `(async () => {
-	const snap = async () => {
-		let fec = 0, got = 0;
-		for (const pc of window.__pcs) {
-			if (pc.connectionState === 'closed') continue;
-			(await pc.getStats()).forEach(s => {
-				if (s.type === 'inbound-rtp' && s.kind === 'audio') { fec += s.fecPacketsReceived || 0; got += s.packetsReceived || 0; }
-			});
-		}
-		return {fec, got};
-	};
-	const a = await snap();
+	const snap = ` + inboundTotals + `;
+	const a = (await snap()).audio;
 	await new Promise(r => setTimeout(r, 1000));
-	const b = await snap();
-	return JSON.stringify({fec: b.fec - a.fec, got: b.got - a.got, at: performance.now()});
+	const b = (await snap()).audio;
+	const grew = f => (b[f] || 0) - (a[f] || 0);
+	return JSON.stringify({fec: grew('fecPacketsReceived'), got: grew('packetsReceived'), at: performance.now()});
 })()`
 
 // outboundStats sums up the page's sending, for the log: the video it

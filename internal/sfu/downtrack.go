@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -19,10 +20,10 @@ import (
 // publication's ring: it keeps only which outgoing sequence number carried
 // which incoming one.
 type DownTrack struct {
-	id, streamID string
-	codec        webrtc.RTPCodecCapability
-	kind         webrtc.RTPCodecType
-	pub          *Publication
+	// The fields every forwarded packet reads or writes come first, side by
+	// side: the read loop fans a packet out to every subscriber in turn, so
+	// each track's state is cold by its turn, and every cache line it spans
+	// costs a miss a packet (docs/performance.md).
 
 	// connected is whether the subscriber's PeerConnection is connected:
 	// packets written before that are silently lost, so none are sent.
@@ -33,26 +34,52 @@ type DownTrack struct {
 	// on: the next video packet out must be a keyframe (of the layer chosen
 	// afresh) and starts a new mapping of sequence numbers and timestamps.
 	restart atomic.Bool
+	// capLayer is the highest layer the subscriber's link can take, from
+	// its bandwidth estimate (see Peer.allocate); -1: none, so its video is
+	// paused (audio first).
+	capLayer atomic.Int32
 	// queue is set while the subscriber's link can block a write (ICE over
 	// TCP): its packets then go through a bounded queue and a goroutine of
 	// their own, so it never holds up the read loop and everyone else.
 	queue atomic.Pointer[downQueue]
+
+	mu       sync.Mutex // the write path: what follows, and the writer
+	bound    bool
+	needKey  bool
+	resync   bool // the next packet out starts a new mapping (after video was off)
+	midFrame bool // the last video packet sent was not the last of its frame
+	pt       uint8
+	twccID   uint8 // the transport-wide extension's id (0: not negotiated)
+	extBuf   [2]byte
+	ssrc     uint32
+	lastTS   uint32
+	budget   int // retransmissions allowed now: earned by forwarding
+	pub      *Publication
+	rw       *rewriter    // rwState once the first packet went out
+	history  []sentPacket // by outgoing sequence number; video only (audio is never resent)
+	// link is the subscriber's connection, which numbers every packet for
+	// its TWCC feedback.
+	link    *link
+	wire    *wire       // how its packets leave (nil: pion's path)
+	first   *firstFrame // the subscriber's wait for its first packet; nil once written (d.mu)
+	kind    webrtc.RTPCodecType
+	lastAt  time.Time
+	srtp    srtpStream
+	ext     [1]rtp.Extension
+	h       rtp.Header // the rewritten header, reused: no allocation per packet
+	rwState rewriter
+	sent    atomic.Uint64
+	octets  atomic.Uint64
+	// aheadSent and aheadRecord are where the next packet's history and
+	// link records will be: hints for the fan-out to prefetch
+	// (prefetchAhead), never dereferenced.
+	aheadSent, aheadRecord atomic.Uintptr
+
+	id, streamID string
+	codec        webrtc.RTPCodecCapability
 	// stopped: the track is detached for good; it never queues again.
 	stopped atomic.Bool
-
-	mu      sync.Mutex // the write path: what follows, and the writer
-	bound   bool
-	ssrc    uint32
-	pt      uint8
 	writer  webrtc.TrackLocalWriter
-	rw      *rewriter
-	needKey bool
-	resync  bool         // the next packet out starts a new mapping (after video was off)
-	h       rtp.Header   // the rewritten header, reused: no allocation per packet
-	history []sentPacket // by outgoing sequence number; video only (audio is never resent)
-	budget  int          // retransmissions allowed now: earned by forwarding
-	lastTS  uint32
-	lastAt  time.Time
 
 	// Of a simulcast publication: the layer forwarded now (-1 before the
 	// first), the choice of the next, the tile size the client reported,
@@ -64,37 +91,21 @@ type DownTrack struct {
 	vp8       vp8Munger
 	scratch   []byte
 	resendBuf []byte       // a resent packet's payload, copied out of the ring
-	midFrame  bool         // the last video packet sent was not the last of its frame
 	current   atomic.Int32 // layer, for the RTCP reader
 
-	// link is the subscriber's connection, which numbers every packet for
-	// its TWCC feedback (the extension's id: twccID, 0 if not negotiated).
-	link    *link
-	wire    *wire // how its packets leave (nil: pion's path)
-	srtp    srtpStream
 	wireBuf []byte // a packet sealed for ICE-TCP, made on the first (UDP ones are sealed into the batch)
-	twccID  uint8
-	ext     [1]rtp.Extension
-	extBuf  [2]byte
 	padBuf  []byte
-	// capLayer is the highest layer the subscriber's link can take, from
-	// its bandwidth estimate (see Peer.allocate); -1: none, so its video is
-	// paused (audio first).
-	capLayer atomic.Int32
 	// capRaised: the link was found to carry more; the climb it allows
 	// needs no hold (the allocation has its own margin).
 	capRaised atomic.Bool
 
 	sender   *webrtc.RTPSender
-	out      outbound // what the subscriber reports receiving
-	sent     atomic.Uint64
-	octets   atomic.Uint64
+	out      outbound      // what the subscriber reports receiving
 	dropped  atomic.Uint64 // packets a full queue could not take
 	skipped  atomic.Uint64 // video packets dropped while waiting for a keyframe
 	keyReqs  atomic.Uint64
 	nacked   atomic.Uint64 // sequence numbers the subscriber asked again
 	resent   atomic.Uint64
-	first    *firstFrame // the subscriber's wait for its first packet; nil once written (d.mu)
 	stopOnce sync.Once
 }
 
@@ -229,7 +240,8 @@ func (d *DownTrack) send(p *Packet) {
 	}
 	d.needKey = false
 	if d.rw == nil {
-		d.rw = newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
+		d.rwState = *newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
+		d.rw = &d.rwState
 	}
 	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync || switched || d.resync)
 	if !ok {
@@ -244,6 +256,7 @@ func (d *DownTrack) send(p *Packet) {
 		d.history[seq%historySize] = sentPacket{
 			valid: true, layer: uint8(p.Layer), out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp, vp8: offsets,
 		}
+		d.aheadSent.Store(uintptr(unsafe.Pointer(&d.history[(seq+1)%historySize])))
 	}
 	if _, err := d.write(&p.Header, seq, ts, payload, p.Arrival); err != nil {
 		return
@@ -291,7 +304,8 @@ func (d *DownTrack) stamp(size int, at time.Time) {
 		d.h.Extension, d.h.Extensions, d.h.ExtensionProfile = false, nil, 0
 		return
 	}
-	seq := d.link.stamp(size+wireOverhead, at)
+	seq, next := d.link.stampNext(size+wireOverhead, at)
+	d.aheadRecord.Store(next)
 	d.extBuf[0], d.extBuf[1] = byte(seq>>8), byte(seq)
 	// Set into the track's own one-element slice: nothing allocated.
 	d.h.Extension, d.h.ExtensionProfile, d.h.Extensions = false, 0, d.ext[:0]
@@ -319,7 +333,8 @@ func (d *DownTrack) pad(now time.Time) bool {
 		return true
 	}
 	if d.rw == nil {
-		d.rw = newRewriter(d.codec.ClockRate, uint16(now.UnixNano()), uint32(now.UnixNano()>>8))
+		d.rwState = *newRewriter(d.codec.ClockRate, uint16(now.UnixNano()), uint32(now.UnixNano()>>8))
+		d.rw = &d.rwState
 	}
 	seq, ts := d.rw.skip()
 	d.history[seq%historySize] = sentPacket{} // a NACK for it is not answered

@@ -67,7 +67,8 @@ type probe struct {
 	backoff      time.Duration
 	next         time.Time // no probe before
 	stop         *atomic.Bool
-	sentBits     float64 // on the wire since it started, media and padding
+	bitsAtStart  uint64  // the link's bitsOut when it started
+	sentBits     float64 // on the wire from its start to its end, media and padding
 	base         float64 // what the link was sent when it started, bit/s
 	startedAt    time.Time
 	okAt         time.Time // when the latest probe said yes
@@ -200,7 +201,7 @@ func (l *link) startProbe(now time.Time, base, target float64) (stop *atomic.Boo
 	}
 	*p = probe{
 		state: probeSending, first: l.next, base: base, target: target, queueAtStart: e.queue, startedAt: now,
-		backoff: p.backoff, next: p.next, okAt: p.okAt, stop: &atomic.Bool{},
+		backoff: p.backoff, next: p.next, okAt: p.okAt, stop: &atomic.Bool{}, bitsAtStart: l.bitsOut,
 	}
 	return p.stop, true
 }
@@ -212,13 +213,18 @@ func (l *link) stopProbe(now time.Time) {
 	p := &l.est.probe
 	if p.state == probeSending {
 		p.state, p.end, p.stoppedAt = probeWaiting, l.next, now
+		p.sentBits = float64(l.bitsOut - p.bitsAtStart)
 	}
 }
 
-// probeSent is what the link sent since the probe started, bit.
+// probeSent is what the link sent since the probe started (until it
+// stopped), bit.
 func (l *link) probeSent() float64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if p := &l.est.probe; p.state == probeSending {
+		return float64(l.bitsOut - p.bitsAtStart)
+	}
 	return l.est.probe.sentBits
 }
 

@@ -375,7 +375,9 @@ func (p *Publication) deliver(l *layer, pkt *Packet, mime string, pt uint8) {
 		l.keyframe(mime, pkt.Payload, pkt.Arrival.UnixNano())
 	}
 	p.batch.begin()
-	for _, d := range *p.downs.Load() {
+	downs := *p.downs.Load()
+	for i, d := range downs {
+		prefetchAhead(downs, i)
 		d.forward(pkt)
 	}
 	p.batch.flush()

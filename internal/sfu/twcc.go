@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/pion/sdp/v3"
 )
@@ -38,13 +39,16 @@ const wireOverhead = 12 + 8 + 16 + 8 + 20
 // when each left and how large it was, and estimates from the subscriber's
 // feedback what the link carries (estimator).
 type link struct {
+	// What stamp reads and writes for every packet comes first, in one
+	// cache line (see DownTrack).
 	mu   sync.Mutex
-	born time.Time // what sentRecord.at counts from
 	next uint16
-	sent []sentRecord // a ring: a packet's record is at its number modulo its length
 	// heard is the latest packet feedback has reported on, if heardAny.
 	heard    uint16
 	heardAny bool
+	bitsOut  uint64       // sent on the link, ever (a probe counts from it)
+	sent     []sentRecord // a ring: a packet's record is at its number modulo its length
+	born     time.Time    // what sentRecord.at counts from
 	est      estimator
 	// feedbacks is the feedback messages the link may still read now:
 	// maxFeedbackRate a second, at most that many at once.
@@ -93,12 +97,17 @@ func (l *link) sentAt(at uint32, now time.Time) int64 {
 
 // stamp numbers a packet of size bytes (on the wire) sent at at.
 func (l *link) stamp(size int, at time.Time) uint16 {
+	seq, _ := l.stampNext(size, at)
+	return seq
+}
+
+// stampNext is stamp, and says where the next packet's record will be: a
+// hint for the fan-out to prefetch (prefetchAhead), never dereferenced.
+func (l *link) stampNext(size int, at time.Time) (uint16, uintptr) {
 	l.mu.Lock()
 	seq := l.next
 	l.next++
-	if l.est.probe.state == probeSending {
-		l.est.probe.sentBits += float64(size * 8)
-	}
+	l.bitsOut += uint64(size * 8)
 	atUs := uint32(at.Sub(l.born).Microseconds())
 	r := l.record(seq)
 	if len(l.sent) < linkHistory && l.keep(r, atUs) {
@@ -106,8 +115,9 @@ func (l *link) stamp(size int, at time.Time) uint16 {
 		r = l.record(seq)
 	}
 	*r = sentRecord{at: atUs, seq: seq, bits: uint16(min(size, sentSize)) | sentValid}
+	next := uintptr(unsafe.Pointer(l.record(l.next)))
 	l.mu.Unlock()
-	return seq
+	return seq, next
 }
 
 // keep says whether the link must still remember the packet r records,

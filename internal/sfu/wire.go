@@ -52,8 +52,14 @@ import (
 // pion's path instead: every packet of one link takes the same path, so
 // the two never share an SSRC's rollover counter.
 type wire struct {
+	// out is where and how the link's packets go; nil: through pion. Set
+	// when the link connects and each time its pair changes; what seals
+	// packets in it is set once, before the first. It and batch come
+	// first: every packet reads them (see DownTrack).
+	out   atomic.Pointer[wireOut]
+	batch *batchConn
+
 	keys     keyCapture
-	batch    *batchConn
 	tcp      *tcpMuxRecorder
 	link     *link // takes the TWCC feedback the wire reads (see feedback)
 	counters *Counters
@@ -67,11 +73,6 @@ type wire struct {
 	// feedback last went on to pion (see feedback).
 	replay   map[uint32]*replayWindow
 	passedAt time.Time
-
-	// out is where and how the link's packets go; nil: through pion. Set
-	// when the link connects and each time its pair changes; what seals
-	// packets in it is set once, before the first.
-	out atomic.Pointer[wireOut]
 
 	mu      sync.Mutex // connecting, and the AES-CM profile's context
 	started bool
@@ -87,7 +88,7 @@ type wire struct {
 
 // wireOut is the link's route and cipher.
 type wireOut struct {
-	gcm     *srtpGCM // AEAD-AES-GCM, sealed here; nil: ctx
+	gcm     srtpGCM // AEAD-AES-GCM, sealed here (a copy: no pointer to follow per packet); no aead: ctx
 	ctx     *srtp.Context
 	udp     netip.AddrPort // valid while the link runs over UDP
 	tcpConn net.PacketConn // the ICE-TCP connection, while it runs over TCP
@@ -223,7 +224,6 @@ func (w *wire) useKeys(k srtpKeys) {
 	}
 }
 
-// setRoute points the wire at the pair's remote end; the caller holds w.mu.
 // setRoute points the wire at the pair's remote end; false if it found
 // no way there. The caller holds w.mu.
 func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) bool {
@@ -232,7 +232,7 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) bool {
 		w.tcpConn = nil
 	}
 	w.routeFeedback(netip.AddrPort{})
-	o := &wireOut{gcm: w.gcm, ctx: w.ctx}
+	o := w.newOut()
 	defer w.out.Store(o)
 	if pair == nil || pair.Local == nil || pair.Remote == nil {
 		return false
@@ -266,6 +266,16 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) bool {
 }
 
 // own is whether the link's packets are encrypted here.
+// newOut is a route for the wire's ciphers, with nowhere to go yet; the
+// caller holds w.mu.
+func (w *wire) newOut() *wireOut {
+	o := &wireOut{ctx: w.ctx}
+	if w.gcm != nil {
+		o.gcm = *w.gcm
+	}
+	return o
+}
+
 func (w *wire) own() bool { return w.out.Load() != nil }
 
 // close lets go of the ICE-TCP connection, if the wire holds one; the
@@ -280,7 +290,7 @@ func (w *wire) close() {
 	}
 	w.routeFeedback(netip.AddrPort{})
 	if w.out.Load() != nil {
-		w.out.Store(&wireOut{gcm: w.gcm, ctx: w.ctx}) // no route
+		w.out.Store(w.newOut()) // no route
 	}
 }
 
@@ -386,7 +396,7 @@ func (w *wire) writeRTP(h *rtp.Header, payload []byte, st *srtpStream, scratch *
 	switch {
 	case o == nil:
 		return 0, false, nil
-	case o.gcm == nil:
+	case o.gcm.aead == nil:
 		return w.writeWithContext(o, h, payload)
 	case !o.udp.IsValid() && o.tcpConn == nil:
 		return 0, true, errNoRoute

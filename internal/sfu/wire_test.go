@@ -164,7 +164,9 @@ func TestWireKeepsAStreamPastTheSequenceWrap(t *testing.T) {
 			send, recv := udpPair(t)
 			w := newWire(newBatchConn(send), nil, nil, nil, nil)
 			w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: profile})
-			w.out.Store(&wireOut{gcm: w.gcm, ctx: w.ctx, udp: recv.LocalAddr().(*net.UDPAddr).AddrPort()})
+			o := w.newOut()
+			o.udp = recv.LocalAddr().(*net.UDPAddr).AddrPort()
+			w.out.Store(o)
 			in, err := srtp.CreateContext(key, salt, profile)
 			if err != nil {
 				t.Fatal(err)
@@ -343,7 +345,9 @@ func BenchmarkDeliverOnTheWire(b *testing.B) {
 	for range 100 {
 		w := newWire(pub.batch, nil, nil, nil, nil)
 		w.useKeys(srtpKeys{key: key, salt: salt, remoteKey: key, remoteSalt: salt, profile: srtp.ProtectionProfileAeadAes128Gcm})
-		w.out.Store(&wireOut{gcm: w.gcm, udp: sink.LocalAddr().(*net.UDPAddr).AddrPort()})
+		o := w.newOut()
+		o.udp = sink.LocalAddr().(*net.UDPAddr).AddrPort()
+		w.out.Store(o)
 		d := subscribe(pub, &writer{})
 		d.wire = w
 	}

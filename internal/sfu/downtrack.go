@@ -6,7 +6,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
@@ -20,10 +19,12 @@ import (
 // publication's ring: it keeps only which outgoing sequence number carried
 // which incoming one.
 type DownTrack struct {
-	// The fields every forwarded packet reads or writes come first, side by
-	// side: the read loop fans a packet out to every subscriber in turn, so
-	// each track's state is cold by its turn, and every cache line it spans
-	// costs a miss a packet (docs/performance.md).
+	// The fields every forwarded packet of a single-layer publication
+	// reads or writes come first, side by side, in six cache lines: the
+	// read loop fans a packet out to every subscriber in turn, so each
+	// track's state is cold by its turn, and every line it spans costs a
+	// miss (prefetchAhead asks for these lines ahead; docs/performance.md).
+	// A simulcast publication's packets also read the layer's fields below.
 
 	// connected is whether the subscriber's PeerConnection is connected:
 	// packets written before that are silently lost, so none are sent.
@@ -43,7 +44,9 @@ type DownTrack struct {
 	// their own, so it never holds up the read loop and everyone else.
 	queue atomic.Pointer[downQueue]
 
-	mu       sync.Mutex // the write path: what follows, and the writer
+	// mu guards the write path: the fields below that are neither atomic
+	// nor set when the track is made, and the writer.
+	mu       sync.Mutex
 	bound    bool
 	needKey  bool
 	resync   bool // the next packet out starts a new mapping (after video was off)
@@ -55,7 +58,7 @@ type DownTrack struct {
 	lastTS   uint32
 	budget   int // retransmissions allowed now: earned by forwarding
 	pub      *Publication
-	rw       *rewriter    // rwState once the first packet went out
+	rw       *rewriter    // rwState once the first packet went out (startRewriter)
 	history  []sentPacket // by outgoing sequence number; video only (audio is never resent)
 	// link is the subscriber's connection, which numbers every packet for
 	// its TWCC feedback.
@@ -240,8 +243,7 @@ func (d *DownTrack) send(p *Packet) {
 	}
 	d.needKey = false
 	if d.rw == nil {
-		d.rwState = *newRewriter(d.codec.ClockRate, p.Header.SequenceNumber, p.Header.Timestamp)
-		d.rw = &d.rwState
+		d.startRewriter(p.Header.SequenceNumber, p.Header.Timestamp)
 	}
 	seq, ts, ok := d.rw.rewrite(p.Header.SequenceNumber, p.Header.Timestamp, p.Arrival, p.Resync || switched || d.resync)
 	if !ok {
@@ -256,7 +258,7 @@ func (d *DownTrack) send(p *Packet) {
 		d.history[seq%historySize] = sentPacket{
 			valid: true, layer: uint8(p.Layer), out: seq, src: p.Header.SequenceNumber, tsOffset: ts - p.Header.Timestamp, vp8: offsets,
 		}
-		d.aheadSent.Store(uintptr(unsafe.Pointer(&d.history[(seq+1)%historySize])))
+		d.aheadSent.Store(hint(&d.history[(seq+1)%historySize]))
 	}
 	if _, err := d.write(&p.Header, seq, ts, payload, p.Arrival); err != nil {
 		return
@@ -273,6 +275,14 @@ func (d *DownTrack) send(p *Packet) {
 	if d.sent.Load()%2 == 0 && d.budget < maxBudget {
 		d.budget++
 	}
+}
+
+// startRewriter maps the track's outgoing numbers from the first packet
+// out, kept in the track itself (no line of its own to miss); the caller
+// holds d.mu.
+func (d *DownTrack) startRewriter(firstSeq uint16, firstTS uint32) {
+	d.rwState = *newRewriter(d.codec.ClockRate, firstSeq, firstTS)
+	d.rw = &d.rwState
 }
 
 // write sends src's payload under this track's SSRC, payload type and the
@@ -333,8 +343,7 @@ func (d *DownTrack) pad(now time.Time) bool {
 		return true
 	}
 	if d.rw == nil {
-		d.rwState = *newRewriter(d.codec.ClockRate, uint16(now.UnixNano()), uint32(now.UnixNano()>>8))
-		d.rw = &d.rwState
+		d.startRewriter(uint16(now.UnixNano()), uint32(now.UnixNano()>>8))
 	}
 	seq, ts := d.rw.skip()
 	d.history[seq%historySize] = sentPacket{} // a NACK for it is not answered

@@ -67,11 +67,14 @@ type probe struct {
 	backoff      time.Duration
 	next         time.Time // no probe before
 	stop         *atomic.Bool
-	bitsAtStart  uint64  // the link's bitsOut when it started
-	sentBits     float64 // on the wire from its start to its end, media and padding
-	base         float64 // what the link was sent when it started, bit/s
-	startedAt    time.Time
-	okAt         time.Time // when the latest probe said yes
+	bitsAtStart  uint64 // the link's bitsOut when it started
+	// sentBits is what went on the wire from its start to its end, media
+	// and padding: set by stopProbe, 0 while it sends (probeSent counts
+	// then).
+	sentBits  float64
+	base      float64 // what the link was sent when it started, bit/s
+	startedAt time.Time
+	okAt      time.Time // when the latest probe said yes
 }
 
 // in is whether the packet numbered seq belongs to the probe.

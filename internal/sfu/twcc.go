@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/pion/sdp/v3"
 )
@@ -39,16 +38,16 @@ const wireOverhead = 12 + 8 + 16 + 8 + 20
 // when each left and how large it was, and estimates from the subscriber's
 // feedback what the link carries (estimator).
 type link struct {
-	// What stamp reads and writes for every packet comes first, in one
-	// cache line (see DownTrack).
+	// What stamp reads and writes for every packet comes first, in the
+	// first cache line (see DownTrack): all but sent's capacity.
 	mu   sync.Mutex
 	next uint16
 	// heard is the latest packet feedback has reported on, if heardAny.
 	heard    uint16
 	heardAny bool
-	bitsOut  uint64       // sent on the link, ever (a probe counts from it)
-	sent     []sentRecord // a ring: a packet's record is at its number modulo its length
+	bitsOut  uint64       // in the packets numbered on the link, ever (a probe counts from it)
 	born     time.Time    // what sentRecord.at counts from
+	sent     []sentRecord // a ring: a packet's record is at its number modulo its length
 	est      estimator
 	// feedbacks is the feedback messages the link may still read now:
 	// maxFeedbackRate a second, at most that many at once.
@@ -115,7 +114,7 @@ func (l *link) stampNext(size int, at time.Time) (uint16, uintptr) {
 		r = l.record(seq)
 	}
 	*r = sentRecord{at: atUs, seq: seq, bits: uint16(min(size, sentSize)) | sentValid}
-	next := uintptr(unsafe.Pointer(l.record(l.next)))
+	next := hint(l.record(l.next))
 	l.mu.Unlock()
 	return seq, next
 }

@@ -265,7 +265,6 @@ func (w *wire) setRoute(pair *webrtc.ICECandidatePair, localUfrag string) bool {
 	return false
 }
 
-// own is whether the link's packets are encrypted here.
 // newOut is a route for the wire's ciphers, with nowhere to go yet; the
 // caller holds w.mu.
 func (w *wire) newOut() *wireOut {
@@ -276,6 +275,7 @@ func (w *wire) newOut() *wireOut {
 	return o
 }
 
+// own is whether the link's packets are encrypted here.
 func (w *wire) own() bool { return w.out.Load() != nil }
 
 // close lets go of the ICE-TCP connection, if the wire holds one; the

@@ -34,17 +34,15 @@ func prefetchAhead(downs []*DownTrack, i int) {
 		rec, sent := or(d.aheadRecord.Load(), out), or(d.aheadSent.Load(), out)
 		prefetch8(out, out+64, rec, sent, out, out, out, out)
 	}
-	if j := i + 1; j < len(downs) {
-		if d := downs[j]; d.wire != nil {
-			if o := d.wire.out.Load(); o != nil && o.gcm.aead != nil {
-				// The cipher's state, behind the interface (*gcm.GCM in
-				// Go 1.26): the encryption key schedule (AES-128's in
-				// its first three lines), the nonce and tag sizes and the
-				// GHASH table (bytes 488 to 760); not the decryption
-				// schedule between them.
-				c := cipherState(o.gcm.aead)
-				prefetch8(c, c+64, c+128, c+448, c+512, c+576, c+640, c+704)
-			}
+	if j := i + 1; j < len(downs) && downs[j].wire != nil {
+		if o := downs[j].wire.out.Load(); o != nil && o.gcm.aead != nil {
+			// The cipher's state, behind the interface (*gcm.GCM in Go
+			// 1.26): the encryption key schedule (AES-128's in its first
+			// three lines), the nonce and tag sizes and the GHASH table
+			// (bytes 488 to 760); not the decryption schedule between
+			// them.
+			c := cipherState(o.gcm.aead)
+			prefetch8(c, c+64, c+128, c+448, c+512, c+576, c+640, c+704)
 		}
 	}
 }
